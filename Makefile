@@ -1,0 +1,61 @@
+# raftsim — see README.md for what each target does.
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -std=gnu11 -Wall -Wextra -Werror
+DEPS_PKGS = libuv msgpack libpq
+CPPFLAGS += -I. -MMD -MP
+BUILD    ?= build
+STAMP     = $(BUILD)/.deps-installed
+
+CORE_SRC = $(wildcard raft/*.c) $(wildcard net/*.c) \
+           $(filter-out sim/main.c,$(wildcard sim/*.c))
+TEST_SRC = $(wildcard tests/*.c)
+
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ = $(BUILD)/obj/sim/main.o
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
+CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
+
+.PHONY: all test asan bench clean deps
+all: $(BUILD)/raftsim
+
+deps: $(STAMP)
+$(STAMP): tools/install-deps
+	@mkdir -p $(BUILD)
+	tools/install-deps
+	@touch $@
+
+$(BUILD)/obj/%.o: %.c | $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/libraftsim.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/raftsim: $(MAIN_OBJ) $(BUILD)/libraftsim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/tests: $(TEST_OBJ) $(BUILD)/libraftsim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CRIT_LIBS) $(PKG_LIBS) -lm
+
+# The suite: Criterion unit and simulation tests, then the CLI checks.
+test: $(BUILD)/tests $(BUILD)/raftsim
+	$(BUILD)/tests --jobs=2
+	RAFTSIM=$(BUILD)/raftsim tests/cli.sh
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: | $(STAMP)
+	$(MAKE) BUILD=build/asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  STAMP=$(STAMP) test
+
+bench: $(BUILD)/raftsim
+	$(BUILD)/raftsim bench sim
+
+clean:
+	rm -rf build
+
+-include $(CORE_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

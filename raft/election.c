@@ -1,0 +1,166 @@
+/*
+ * election.c — PreVote, RequestVote and the highest-lsn candidacy policy.
+ *
+ * A node whose election timer fires becomes a pre-candidate (thesis §9.6)
+ * and asks its peers whether they would vote for it in term+1, without
+ * touching anyone's term.  Only with a majority of yeses does it become a
+ * candidate and run a real election (Raft §5.2).  A voter grants a vote
+ * only to a candidate whose log is at least as up to date as its own
+ * (§5.4.1), once per term.
+ *
+ * The highest-lsn policy adds one rule on top: replies carry the voter's
+ * own (last_term, last_lsn).  A (pre-)candidate that learns a peer it can
+ * reach is strictly more up to date stands down and waits about one
+ * election timeout for that peer to win.  It defers once; if no leader
+ * shows up it campaigns anyway, so liveness never hangs on one peer.
+ */
+#include "raft/internal.h"
+
+#include <assert.h>
+
+static bool log_ok(const struct raft_node *n, const struct raft_msg *m)
+{
+    return wal_log_ok(m->last_term, m->last_lsn, wal_last_term(&n->wal),
+                      wal_last_lsn(&n->wal));
+}
+
+static void send_requests(struct raft_node *n, int type, uint64_t term)
+{
+    for (int i = 1; i <= n->cfg.n_nodes; i++) {
+        if (i == n->cfg.id)
+            continue;
+        struct raft_msg *m = raft__msg(n, type, i);
+        m->term = term;
+        m->last_term = wal_last_term(&n->wal);
+        m->last_lsn = wal_last_lsn(&n->wal);
+    }
+}
+
+static void check_tally(struct raft_node *n);
+
+/* The election timer fired (or a deferral expired). */
+void raft__campaign(struct raft_node *n, int reason)
+{
+    if (n->cfg.prevote) {
+        raft__become_precandidate(n, reason);
+        send_requests(n, RAFT_MSG_PREVOTE, n->term + 1);
+    } else {
+        raft__become_candidate(n, reason);
+        send_requests(n, RAFT_MSG_VOTE, n->term);
+    }
+    check_tally(n); /* a one-node cluster wins alone */
+}
+
+static void reply(struct raft_node *n, const struct raft_msg *m, bool granted,
+                  int reason)
+{
+    bool pre = m->type == RAFT_MSG_PREVOTE;
+    struct raft_msg *r = raft__msg(
+        n, pre ? RAFT_MSG_PREVOTE_RESP : RAFT_MSG_VOTE_RESP, m->from);
+    /* A granted pre-vote echoes the prospective term; anything else
+     * carries ours, so a stale candidate learns it is behind. */
+    r->term = (pre && granted) ? m->term : n->term;
+    r->granted = granted;
+    r->last_term = wal_last_term(&n->wal);
+    r->last_lsn = wal_last_lsn(&n->wal);
+    struct raft_event *ev = raft__event(n, RAFT_EV_VOTE);
+    ev->term = m->term;
+    ev->peer = m->from;
+    ev->granted = granted;
+    ev->prevote = pre;
+    ev->reason = (uint8_t)reason;
+    /* For refusals, say whom we voted for / what our log is. */
+    ev->lsn = wal_last_lsn(&n->wal);
+    ev->entry_term = wal_last_term(&n->wal);
+    ev->rival = n->voted_for;
+}
+
+void raft__recv_vote_request(struct raft_node *n, const struct raft_msg *m)
+{
+    bool pre = m->type == RAFT_MSG_PREVOTE;
+    bool any = n->cfg.unsafe & RAFT_UNSAFE_VOTE_ANY;
+    if (pre ? m->term <= n->term : m->term < n->term) {
+        reply(n, m, false, RAFT_R_STALE_TERM);
+        return;
+    }
+    /* A real vote in a higher term we refused to adopt (step()), or any
+     * pre-vote while a leader is alive: keep the leader. */
+    if (m->term > n->term && (pre || n->cfg.checkquorum) &&
+        raft__leader_alive(n)) {
+        reply(n, m, false, RAFT_R_LEADER_ALIVE);
+        return;
+    }
+    if (!pre && n->voted_for != RAFT_NONE && n->voted_for != m->from) {
+        reply(n, m, false, RAFT_R_ALREADY_VOTED);
+        return;
+    }
+    if (!log_ok(n, m) && !any) {
+        reply(n, m, false, RAFT_R_LOG_BEHIND);
+        return;
+    }
+    if (!pre) {
+        assert(m->term == n->term);
+        n->voted_for = m->from;
+        raft__reset_election_timer(n); /* Figure 2: granting resets it */
+    }
+    reply(n, m, true, log_ok(n, m) ? RAFT_R_LOG_OK : RAFT_R_UNSAFE_VOTE_ANY);
+}
+
+/* highest-lsn: is the responder strictly more up to date than we are? */
+static bool should_defer(const struct raft_node *n, const struct raft_msg *m)
+{
+    if (n->cfg.policy != RAFT_ELECT_HIGHEST_LSN || n->deferred)
+        return false;
+    uint64_t t = wal_last_term(&n->wal), l = wal_last_lsn(&n->wal);
+    return wal_log_ok(m->last_term, m->last_lsn, t, l) &&
+           !(m->last_term == t && m->last_lsn == l);
+}
+
+static void defer_to(struct raft_node *n, const struct raft_msg *m)
+{
+    raft__become_follower(n, n->term, RAFT_NONE, RAFT_R_DEFERRED, m->from);
+    n->deferred = true;
+    struct raft_event *ev = raft__event(n, RAFT_EV_DEFER);
+    ev->peer = m->from;
+    ev->lsn = m->last_lsn;
+    ev->entry_term = m->last_term;
+    ev->until_us = n->election_deadline;
+}
+
+static void check_tally(struct raft_node *n)
+{
+    if (raft_nodeset_count(&n->granted) >= n->quorum) {
+        if (n->role == RAFT_PRECANDIDATE) {
+            raft__become_candidate(n, RAFT_R_PREVOTE_WON);
+            send_requests(n, RAFT_MSG_VOTE, n->term);
+            check_tally(n);
+        } else if (n->role == RAFT_CANDIDATE) {
+            raft__become_leader(n);
+        }
+    } else if (raft_nodeset_count(&n->refused) >= n->quorum) {
+        raft__become_follower(n, n->term, RAFT_NONE, RAFT_R_VOTE_LOST,
+                              RAFT_NONE);
+    }
+}
+
+void raft__recv_vote_response(struct raft_node *n, const struct raft_msg *m)
+{
+    bool pre = m->type == RAFT_MSG_PREVOTE_RESP;
+    if (pre) {
+        if (n->role != RAFT_PRECANDIDATE || m->term != n->term + 1) {
+            /* A refusal from a higher term was adopted in step(); a reply
+             * from an older campaign is ignored. */
+            if (!(n->role == RAFT_PRECANDIDATE && !m->granted &&
+                  m->term <= n->term))
+                return;
+        }
+    } else if (n->role != RAFT_CANDIDATE || m->term != n->term) {
+        return;
+    }
+    if (should_defer(n, m)) {
+        defer_to(n, m);
+        return;
+    }
+    raft_nodeset_add(m->granted ? &n->granted : &n->refused, m->from);
+    check_tally(n);
+}

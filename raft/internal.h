@@ -1,0 +1,89 @@
+/*
+ * internal.h — the node's private state, shared by the core's files:
+ * node.c (lifecycle, timers, role changes, Ready), election.c (PreVote,
+ * RequestVote, the highest-lsn deferral) and replication.c
+ * (AppendEntries, commit and acknowledgement).  Nothing outside raft/
+ * includes this.
+ */
+#ifndef RAFTSIM_RAFT_INTERNAL_H
+#define RAFTSIM_RAFT_INTERNAL_H
+
+#include "raft/prng.h"
+#include "raft/raft.h"
+
+#define RAFT_DEFAULT_BATCH 64
+#define RAFT_DEFAULT_INFLIGHT 32
+
+/* What a leader knows of one follower (etcd's Progress). */
+struct raft_progress {
+    uint64_t match_lsn; /* highest lsn known to match ours */
+    uint64_t next_lsn;  /* next lsn to send */
+    uint32_t inflight;  /* appends sent since the last ack (replicate) */
+    bool probe;         /* probing for the match point: one append at a time */
+    bool probe_sent;    /* probe: an append is out, wait for reply/heartbeat */
+    bool recent_active; /* heard from since the last CheckQuorum round */
+};
+
+struct raft_node {
+    struct raft_config cfg;
+    struct prng rng;
+    int quorum; /* n_nodes / 2 + 1 */
+
+    /* Durable: survives raft_crash. */
+    uint64_t term;
+    int voted_for;
+    struct wal wal;
+
+    /* Volatile. */
+    enum raft_role role;
+    int leader;
+    uint64_t commit_lsn;
+    raft_time_t now;
+    raft_time_t election_deadline;
+    raft_time_t election_timeout; /* the randomized timeout now running */
+    raft_time_t heartbeat_deadline;
+    raft_time_t checkquorum_deadline;
+    raft_time_t leader_contact; /* last valid AppendEntries from a leader */
+    bool leader_contact_valid;
+    raft_nodeset granted, refused; /* (pre-)vote tallies */
+    bool deferred; /* deferred once since last leader contact */
+    struct raft_progress *prog; /* [n_nodes + 1], leader only */
+    uint64_t ack_lsn;           /* last ACK emitted (leader) */
+    bool bcast_pending;         /* new entries to push at ready time */
+
+    /* Ready buffers. */
+    struct raft_msg *msgs;
+    size_t n_msgs, cap_msgs;
+    struct raft_event *events;
+    size_t n_events, cap_events;
+    uint64_t persist_handed; /* persist_lsn last handed to the driver */
+    uint64_t applied_handed; /* apply_to last handed to the driver */
+};
+
+/* node.c */
+struct raft_event *raft__event(struct raft_node *n, int kind);
+struct raft_msg *raft__msg(struct raft_node *n, int type, int to);
+void raft__reset_election_timer(struct raft_node *n);
+void raft__become_follower(struct raft_node *n, uint64_t term, int leader,
+                           int reason, int peer);
+void raft__become_precandidate(struct raft_node *n, int reason);
+void raft__become_candidate(struct raft_node *n, int reason);
+void raft__become_leader(struct raft_node *n);
+bool raft__leader_alive(const struct raft_node *n);
+void raft__emit_entry(struct raft_node *n, int kind,
+                      const struct wal_entry *e, int reason);
+
+/* election.c */
+void raft__campaign(struct raft_node *n, int reason);
+void raft__recv_vote_request(struct raft_node *n, const struct raft_msg *m);
+void raft__recv_vote_response(struct raft_node *n, const struct raft_msg *m);
+
+/* replication.c */
+void raft__send_append(struct raft_node *n, int peer);
+void raft__broadcast(struct raft_node *n, bool heartbeat);
+void raft__recv_append(struct raft_node *n, const struct raft_msg *m);
+void raft__recv_append_response(struct raft_node *n,
+                                const struct raft_msg *m);
+void raft__maybe_commit(struct raft_node *n);
+
+#endif

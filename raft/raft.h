@@ -1,0 +1,279 @@
+/*
+ * raft.h — the public face of raftsim's consensus core.
+ *
+ * A raft_node is a pure, deterministic state machine.  It never reads a
+ * clock, opens a socket, prints, or keeps global state; its only randomness
+ * is a PRNG seeded by the driver.  The driver feeds it time and messages:
+ *
+ *     raft_tick(node, now_us)            time has passed
+ *     raft_step(node, now_us, &msg)      a message arrived
+ *     raft_propose(node, now_us, k, v)   a client wants a write
+ *
+ * and after each call collects what the node asks for with raft_ready_get():
+ * messages to send, WAL entries to make durable, committed entries to apply,
+ * and structured events (role changes, votes, appends, commits, discards,
+ * acknowledgements) with precise reasons.  raft_advance() ends the batch.
+ * This is the etcd-raft "Ready" idea; the same core runs under the virtual
+ * time simulator (sim/) and over real TCP (net/).
+ *
+ * Driver contract (what keeps Raft safe):
+ *   1. Make entries up to ready.persist_lsn durable (then call
+ *      raft_persisted) BEFORE sending ready.msgs: replies may acknowledge
+ *      those entries.  Term and vote are durable as soon as they change.
+ *   2. Deliver messages in any order, any number of times, or not at all.
+ *   3. Call raft_tick no later than raft_next_deadline(node).
+ *
+ * What does not live here: transport, timers, the key/value state machine,
+ * client bookkeeping and the invariant checker — those are drivers' jobs.
+ */
+#ifndef RAFTSIM_RAFT_H
+#define RAFTSIM_RAFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "raft/wal.h"
+
+#define RAFT_MAX_NODES 128 /* node ids are 1..RAFT_MAX_NODES */
+#define RAFT_NONE 0        /* "no node" (no leader known, no vote cast) */
+
+/* Error codes: 0 or negative. */
+enum {
+    RAFT_OK = 0,
+    RAFT_ENOTLEADER = -1, /* propose on a non-leader; see raft_leader() */
+    RAFT_EINVAL = -2,     /* bad configuration or argument */
+    RAFT_ENOMEM = -3,
+    RAFT_EDOWN = -4,      /* node is crashed */
+};
+
+typedef uint64_t raft_time_t; /* microseconds, driver's clock */
+
+/* A set of node ids as a bitset; cheap to copy into events. */
+typedef struct {
+    uint64_t bits[RAFT_MAX_NODES / 64 + 1];
+} raft_nodeset;
+
+static inline void raft_nodeset_add(raft_nodeset *s, int id)
+{
+    s->bits[id / 64] |= UINT64_C(1) << (id % 64);
+}
+static inline bool raft_nodeset_has(const raft_nodeset *s, int id)
+{
+    return (s->bits[id / 64] >> (id % 64)) & 1;
+}
+int raft_nodeset_count(const raft_nodeset *s);
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+
+enum raft_ack_mode {
+    RAFT_ACK_ASYNC,  /* ack when the leader's own WAL has it durably */
+    RAFT_ACK_QUORUM, /* ack at commit (a majority has it) — Raft */
+    RAFT_ACK_SYNC,   /* ack when every voter has it */
+};
+
+enum raft_election_policy {
+    RAFT_ELECT_HIGHEST_LSN, /* defer to a reachable, more up-to-date peer */
+    RAFT_ELECT_RAFT,        /* plain Raft */
+};
+
+/* Rules broken on purpose (--unsafe), to teach and to prove the checker. */
+enum {
+    RAFT_UNSAFE_VOTE_ANY = 1u << 0,        /* votes skip the log check */
+    RAFT_UNSAFE_COMMIT_OLD_TERM = 1u << 1, /* Figure 8: count old-term replicas */
+    RAFT_UNSAFE_KEEP_CONFLICTS = 1u << 2,  /* follower keeps conflicting suffix */
+};
+
+struct raft_config {
+    int id;      /* 1..n_nodes */
+    int n_nodes; /* voters are 1..n_nodes */
+    raft_time_t heartbeat_us;
+    raft_time_t election_min_us; /* timeout drawn uniformly in [min, max] */
+    raft_time_t election_max_us;
+    enum raft_ack_mode ack_mode;
+    enum raft_election_policy policy;
+    bool prevote;
+    bool checkquorum;
+    unsigned unsafe;           /* RAFT_UNSAFE_* bits */
+    uint64_t seed;             /* seeds the node's own PRNG */
+    uint32_t max_batch;        /* entries per AppendEntries (0: default 64) */
+    uint32_t max_inflight;     /* unacked appends per peer (0: default 32) */
+};
+
+/* Defaults: heartbeat 50 ms, election 150-300 ms, quorum acks,
+ * highest-lsn policy, PreVote and CheckQuorum on. */
+void raft_config_default(struct raft_config *cfg, int id, int n_nodes);
+const char *raft_ack_mode_name(enum raft_ack_mode m);
+const char *raft_policy_name(enum raft_election_policy p);
+int raft_ack_mode_parse(const char *s, enum raft_ack_mode *out);
+int raft_policy_parse(const char *s, enum raft_election_policy *out);
+int raft_unsafe_parse(const char *s, unsigned *out); /* one rule name */
+const char *raft_unsafe_name(unsigned bit);
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+
+enum raft_msg_type {
+    RAFT_MSG_PREVOTE = 1,
+    RAFT_MSG_PREVOTE_RESP,
+    RAFT_MSG_VOTE,
+    RAFT_MSG_VOTE_RESP,
+    RAFT_MSG_APPEND,
+    RAFT_MSG_APPEND_RESP,
+};
+#define RAFT_MSG_TYPE_MAX RAFT_MSG_APPEND_RESP
+
+struct raft_msg {
+    uint8_t type; /* enum raft_msg_type */
+    int from, to;
+    uint64_t term;
+    /* PREVOTE / VOTE: the candidate's log.  *_RESP: the responder's log
+     * (the highest-lsn policy reads it). */
+    uint64_t last_term, last_lsn;
+    bool granted; /* *VOTE_RESP */
+    /* APPEND */
+    uint64_t prev_lsn, prev_term, commit_lsn;
+    uint32_t n_entries;
+    struct wal_entry *entries; /* owned by the message; see raft_msg_free */
+    /* APPEND_RESP: success -> match_lsn; reject -> reject_lsn (the
+     * prev_lsn refused) plus a hint for fast back-off */
+    bool success;
+    uint64_t match_lsn, reject_lsn, hint_lsn, hint_term;
+};
+
+/* Release the entries a message owns (references into shared payloads). */
+void raft_msg_free(struct raft_msg *m);
+/* Deep-enough copy: entries array is copied, payloads are shared. */
+int raft_msg_copy(struct raft_msg *dst, const struct raft_msg *src);
+const char *raft_msg_type_name(int type);
+
+/* ------------------------------------------------------------------ */
+/* Events — the narration every later layer reads.  Names are stable.  */
+
+enum raft_role {
+    RAFT_FOLLOWER,
+    RAFT_PRECANDIDATE,
+    RAFT_CANDIDATE,
+    RAFT_LEADER,
+    RAFT_DOWN, /* crashed: not a protocol role, a driver-visible state */
+};
+
+enum raft_event_kind {
+    RAFT_EV_ROLE = 1, /* role, term, reason, peer, votes */
+    RAFT_EV_VOTE,     /* term, peer=candidate, granted, prevote, reason */
+    RAFT_EV_DEFER,    /* peer=more up-to-date node, its last_term/lsn */
+    RAFT_EV_APPEND,   /* lsn, entry_term, key/value: entry added to WAL */
+    RAFT_EV_COMMIT,   /* lsn: commit LSN advanced to lsn */
+    RAFT_EV_DISCARD,  /* lsn, entry_term, key, reason conflict|crash */
+    RAFT_EV_ACK,      /* lsn: leader may ack client writes up to lsn */
+};
+
+enum raft_reason {
+    RAFT_R_NONE = 0,
+    /* role: follower */
+    RAFT_R_START,           /* node started */
+    RAFT_R_RESTART,         /* node restarted after a crash */
+    RAFT_R_HIGHER_TERM,     /* saw a message from peer with a higher term */
+    RAFT_R_LEADER_SEEN,     /* (pre)candidate heard from the term's leader */
+    RAFT_R_CHECK_QUORUM,    /* leader lost contact with a majority */
+    RAFT_R_VOTE_LOST,       /* a majority refused the (pre)vote */
+    RAFT_R_DEFERRED,        /* pre-candidate deferred to a more up-to-date peer */
+    /* role: pre-candidate / candidate */
+    RAFT_R_ELECTION_TIMEOUT, /* no leader heard within the election timeout */
+    RAFT_R_PREVOTE_WON,      /* majority granted the pre-vote */
+    RAFT_R_DEFER_EXPIRED,    /* deferred once already; campaigns anyway */
+    /* role: leader */
+    RAFT_R_WON_ELECTION,    /* majority granted the vote */
+    /* vote granted */
+    RAFT_R_LOG_OK,          /* candidate's log is at least as up to date */
+    RAFT_R_UNSAFE_VOTE_ANY, /* granted without the log check (--unsafe) */
+    /* vote refused */
+    RAFT_R_STALE_TERM,      /* candidate's term is behind ours */
+    RAFT_R_ALREADY_VOTED,   /* voted for another node this term (peer) */
+    RAFT_R_LOG_BEHIND,      /* candidate's log is less up to date */
+    RAFT_R_LEADER_ALIVE,    /* heard from a leader within election_min */
+    /* discard */
+    RAFT_R_CONFLICT,        /* replaced by the leader's entries */
+    RAFT_R_CRASH,           /* unflushed tail lost in a crash */
+    RAFT_R_REASON_MAX
+};
+
+struct raft_event {
+    uint8_t kind;   /* enum raft_event_kind */
+    uint8_t role;   /* ROLE: the new role */
+    uint8_t reason; /* enum raft_reason */
+    bool granted;   /* VOTE */
+    bool prevote;   /* VOTE, ROLE(pre-candidate) */
+    int node;       /* who emits it */
+    int peer;       /* ROLE: leader followed / who caused it; VOTE:
+                       candidate; DEFER: the more up-to-date peer */
+    uint64_t term;  /* node's term when emitted (VOTE: the ballot's term) */
+    uint64_t lsn;   /* APPEND/DISCARD/COMMIT/ACK; DEFER: peer's last_lsn */
+    uint64_t entry_term; /* APPEND/DISCARD; DEFER: peer's last_term */
+    raft_time_t until_us; /* DEFER: campaigns anyway after this */
+    uint8_t entry_type;   /* APPEND/DISCARD: WAL_ENTRY_* */
+    raft_nodeset votes;   /* ROLE leader/candidate: who granted */
+    int quorum;           /* ROLE leader: votes needed */
+    int rival;            /* VOTE refused already-voted: our vote's holder */
+    const struct wal_payload *payload; /* APPEND/DISCARD: key/value */
+};
+
+const char *raft_role_name(int role);
+const char *raft_reason_name(int reason);
+const char *raft_event_kind_name(int kind);
+
+/* ------------------------------------------------------------------ */
+/* The node                                                            */
+
+struct raft_ready {
+    struct raft_msg *msgs; /* driver may move entries out (set to NULL) */
+    size_t n_msgs;
+    struct raft_event *events;
+    size_t n_events;
+    uint64_t persist_lsn;            /* make (flushed, persist_lsn] durable */
+    uint64_t apply_from, apply_to;   /* committed entries to apply */
+};
+
+struct raft_node; /* opaque */
+
+int raft_node_new(const struct raft_config *cfg, raft_time_t now_us,
+                  struct raft_node **out);
+void raft_node_free(struct raft_node *n);
+
+void raft_tick(struct raft_node *n, raft_time_t now_us);
+void raft_step(struct raft_node *n, raft_time_t now_us,
+               const struct raft_msg *m);
+/* Append a client write.  Leader only; *lsn_out receives its LSN. */
+int raft_propose(struct raft_node *n, raft_time_t now_us, const char *key,
+                 size_t key_len, const char *value, size_t value_len,
+                 uint64_t *lsn_out);
+
+/* Earliest time the node wants raft_tick (UINT64_MAX: none). */
+raft_time_t raft_next_deadline(const struct raft_node *n);
+
+bool raft_has_ready(const struct raft_node *n);
+void raft_ready_get(struct raft_node *n, struct raft_ready *rd);
+void raft_advance(struct raft_node *n);
+/* The driver made the WAL durable up to lsn. */
+void raft_persisted(struct raft_node *n, raft_time_t now_us, uint64_t lsn);
+
+/* Crash: volatile state is gone; term, vote and the WAL survive up to
+ * flushed_lsn, or entirely if !lose_unflushed (the OS kept the page
+ * cache).  Lost entries are reported as DISCARD events (reason crash).
+ * The node is RAFT_DOWN until raft_restart. */
+void raft_crash(struct raft_node *n, bool lose_unflushed);
+void raft_restart(struct raft_node *n, raft_time_t now_us);
+
+/* Read-only views for drivers, checkers and status tables. */
+int raft_id(const struct raft_node *n);
+enum raft_role raft_role(const struct raft_node *n);
+uint64_t raft_term(const struct raft_node *n);
+int raft_voted_for(const struct raft_node *n);
+int raft_leader(const struct raft_node *n); /* RAFT_NONE if unknown */
+uint64_t raft_commit_lsn(const struct raft_node *n);
+uint64_t raft_match_lsn(const struct raft_node *n, int peer); /* leader */
+const struct wal *raft_wal(const struct raft_node *n);
+const struct raft_config *raft_config(const struct raft_node *n);
+
+#endif

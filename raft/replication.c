@@ -1,0 +1,259 @@
+/*
+ * replication.c — AppendEntries, the commit rule and client acknowledgement.
+ *
+ * The leader keeps a progress record per follower (etcd's Progress).  A
+ * follower starts in probe state: one append at a time until the point
+ * where the logs match is found, using the rejection hint (the term at the
+ * conflict and where that term starts in the follower's log) to skip back
+ * a whole term per round trip.  Once matched it is in replicate state and
+ * appends are pipelined, up to max_inflight unacknowledged batches.
+ *
+ * A follower that finds an entry whose term differs from the leader's at
+ * the same lsn deletes it and everything after it (Raft §5.3).  That is
+ * how an old leader throws away the uncommitted tail it wrote while cut
+ * off; each thrown-away entry is reported as a DISCARD event.
+ *
+ * The leader commits lsn N once a majority holds it and N is of its own
+ * term (§5.4.2, Figure 8); older entries commit with it.  What a client
+ * is told depends on the ack mode, computed in maybe_ack().
+ */
+#include "raft/internal.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+void raft__send_append(struct raft_node *n, int peer)
+{
+    struct raft_progress *p = &n->prog[peer];
+    uint64_t last = wal_last_lsn(&n->wal);
+    assert(p->next_lsn >= 1 && p->next_lsn <= last + 1);
+    uint64_t prev = p->next_lsn - 1;
+    uint64_t count = last - prev;
+    if (count > n->cfg.max_batch)
+        count = n->cfg.max_batch;
+    struct wal_entry *entries = NULL;
+    if (count) {
+        entries = malloc(count * sizeof(*entries));
+        if (!entries)
+            abort();
+        for (uint64_t i = 0; i < count; i++) {
+            entries[i] = *wal_get(&n->wal, prev + 1 + i);
+            wal_payload_ref(entries[i].payload);
+        }
+    }
+    struct raft_msg *m = raft__msg(n, RAFT_MSG_APPEND, peer);
+    m->prev_lsn = prev;
+    m->prev_term = wal_term_at(&n->wal, prev);
+    m->commit_lsn = n->commit_lsn;
+    m->n_entries = (uint32_t)count;
+    m->entries = entries;
+    if (p->probe) {
+        p->probe_sent = true;
+    } else {
+        p->next_lsn += count;
+        p->inflight++;
+    }
+}
+
+/* Heartbeat: every follower gets an append (empty when it is up to
+ * date); replies refresh CheckQuorum and reveal lost pipelined appends.
+ * Otherwise: push new entries to followers with room in their window. */
+void raft__broadcast(struct raft_node *n, bool heartbeat)
+{
+    uint64_t last = wal_last_lsn(&n->wal);
+    for (int i = 1; i <= n->cfg.n_nodes; i++) {
+        if (i == n->cfg.id)
+            continue;
+        struct raft_progress *p = &n->prog[i];
+        if (heartbeat) {
+            p->probe_sent = false;
+            p->inflight = 0;
+        }
+        if (p->probe) {
+            if (!p->probe_sent)
+                raft__send_append(n, i);
+            continue;
+        }
+        if (heartbeat)
+            raft__send_append(n, i);
+        while (p->next_lsn <= last && p->inflight < n->cfg.max_inflight)
+            raft__send_append(n, i);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Follower side */
+
+static void truncate_conflict(struct raft_node *n, uint64_t from)
+{
+    struct wal_entry *lost = NULL;
+    uint64_t k = wal_truncate(&n->wal, from, &lost);
+    for (uint64_t i = 0; lost && i < k; i++)
+        raft__emit_entry(n, RAFT_EV_DISCARD, &lost[i], RAFT_R_CONFLICT);
+    wal_entries_free(lost, k);
+    if (n->persist_handed >= from)
+        n->persist_handed = from - 1;
+    /* Only an unsafe rule can get here with committed entries; keep the
+     * positions inside the log and let the checker report it. */
+    if (n->commit_lsn >= from)
+        n->commit_lsn = from - 1;
+    if (n->applied_handed >= from)
+        n->applied_handed = from - 1;
+}
+
+void raft__recv_append(struct raft_node *n, const struct raft_msg *m)
+{
+    assert(m->term == n->term);
+    if (n->role == RAFT_LEADER)
+        return; /* two leaders in one term: the checker will say so */
+    if (n->role != RAFT_FOLLOWER || n->leader != m->from)
+        raft__become_follower(n, n->term, m->from, RAFT_R_LEADER_SEEN,
+                              m->from);
+    else
+        raft__reset_election_timer(n);
+    n->leader_contact = n->now;
+    n->leader_contact_valid = true;
+    n->deferred = false;
+
+    struct raft_msg *r = raft__msg(n, RAFT_MSG_APPEND_RESP, m->from);
+    uint64_t last = wal_last_lsn(&n->wal);
+    if (m->prev_lsn > last) {
+        r->reject_lsn = m->prev_lsn;
+        r->hint_lsn = last + 1;
+        return;
+    }
+    uint64_t t = wal_term_at(&n->wal, m->prev_lsn);
+    if (t != m->prev_term) {
+        r->reject_lsn = m->prev_lsn;
+        r->hint_term = t;
+        r->hint_lsn = wal_term_first_lsn(&n->wal, m->prev_lsn);
+        return;
+    }
+    bool keep = n->cfg.unsafe & RAFT_UNSAFE_KEEP_CONFLICTS;
+    for (uint32_t i = 0; i < m->n_entries; i++) {
+        const struct wal_entry *e = &m->entries[i];
+        if (e->lsn != m->prev_lsn + 1 + i)
+            return; /* malformed: no reply beyond the rejection above */
+        if (e->lsn <= wal_last_lsn(&n->wal)) {
+            if (wal_term_at(&n->wal, e->lsn) == e->term || keep)
+                continue;
+            truncate_conflict(n, e->lsn);
+        }
+        assert(keep || n->cfg.unsafe || e->term >= wal_last_term(&n->wal));
+        if (wal_append(&n->wal, e->term, e->type, e->payload) != 0)
+            abort();
+        raft__emit_entry(n, RAFT_EV_APPEND, wal_get(&n->wal, e->lsn),
+                         RAFT_R_NONE);
+    }
+    uint64_t match = m->prev_lsn + m->n_entries;
+    uint64_t commit = m->commit_lsn < match ? m->commit_lsn : match;
+    if (commit > n->commit_lsn) {
+        n->commit_lsn = commit;
+        struct raft_event *ev = raft__event(n, RAFT_EV_COMMIT);
+        ev->lsn = commit;
+    }
+    r->success = true;
+    r->match_lsn = match;
+}
+
+/* ------------------------------------------------------------------ */
+/* Leader side */
+
+static void maybe_ack(struct raft_node *n)
+{
+    uint64_t a = 0;
+    switch (n->cfg.ack_mode) {
+    case RAFT_ACK_ASYNC:
+        a = n->wal.flushed_lsn;
+        break;
+    case RAFT_ACK_QUORUM:
+        a = n->commit_lsn;
+        break;
+    case RAFT_ACK_SYNC:
+        a = n->commit_lsn;
+        for (int i = 1; i <= n->cfg.n_nodes; i++)
+            if (n->prog[i].match_lsn < a)
+                a = n->prog[i].match_lsn;
+        break;
+    }
+    if (a > n->ack_lsn) {
+        n->ack_lsn = a;
+        struct raft_event *ev = raft__event(n, RAFT_EV_ACK);
+        ev->lsn = a;
+    }
+}
+
+void raft__maybe_commit(struct raft_node *n)
+{
+    assert(n->role == RAFT_LEADER);
+    uint64_t m[RAFT_MAX_NODES];
+    int k = 0;
+    n->prog[n->cfg.id].match_lsn = n->wal.flushed_lsn;
+    for (int i = 1; i <= n->cfg.n_nodes; i++) {
+        /* insertion sort, descending */
+        uint64_t v = n->prog[i].match_lsn;
+        int j = k++;
+        while (j > 0 && m[j - 1] < v) {
+            m[j] = m[j - 1];
+            j--;
+        }
+        m[j] = v;
+    }
+    uint64_t lsn = m[n->quorum - 1];
+    if (lsn > n->commit_lsn &&
+        (wal_term_at(&n->wal, lsn) == n->term ||
+         (n->cfg.unsafe & RAFT_UNSAFE_COMMIT_OLD_TERM))) {
+        n->commit_lsn = lsn;
+        struct raft_event *ev = raft__event(n, RAFT_EV_COMMIT);
+        ev->lsn = lsn;
+    }
+    maybe_ack(n);
+}
+
+void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
+{
+    if (n->role != RAFT_LEADER)
+        return;
+    struct raft_progress *p = &n->prog[m->from];
+    uint64_t last = wal_last_lsn(&n->wal);
+    if (m->success) {
+        if (m->match_lsn > last)
+            return; /* claims entries we never sent: ignore */
+        if (m->match_lsn > p->match_lsn)
+            p->match_lsn = m->match_lsn;
+        if (p->next_lsn <= p->match_lsn)
+            p->next_lsn = p->match_lsn + 1;
+        if (p->probe) {
+            p->probe = false;
+            p->inflight = 0;
+        } else if (p->inflight > 0) {
+            p->inflight--;
+        }
+        p->probe_sent = false;
+        raft__maybe_commit(n);
+        while (p->next_lsn <= last && p->inflight < n->cfg.max_inflight)
+            raft__send_append(n, m->from);
+        return;
+    }
+    /* Rejected.  Ignore replies to appends we have since moved past. */
+    if (p->probe ? m->reject_lsn + 1 != p->next_lsn
+                 : m->reject_lsn <= p->match_lsn)
+        return;
+    uint64_t next = m->hint_lsn;
+    if (m->hint_term) {
+        uint64_t x = wal_last_lsn_of_term(&n->wal, m->hint_term);
+        if (x)
+            next = x + 1;
+    }
+    if (next > m->reject_lsn)
+        next = m->reject_lsn;
+    if (next < p->match_lsn + 1)
+        next = p->match_lsn + 1;
+    if (next < 1)
+        next = 1;
+    p->next_lsn = next;
+    p->probe = true;
+    p->inflight = 0;
+    p->probe_sent = false;
+    raft__send_append(n, m->from);
+}

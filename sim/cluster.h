@@ -1,0 +1,144 @@
+/*
+ * cluster.h — a deterministic, virtual-time cluster of raft nodes.
+ *
+ * A discrete-event scheduler with a clock in microseconds drives N
+ * raft_nodes, an in-memory network with per-ordered-link latency, jitter,
+ * drop, duplication and cuts, a disk with a flush latency, and clients
+ * that write to whoever they believe leads.  Every random choice comes
+ * from one seed, so the same seed and options give a byte-identical trace.
+ * After every event the invariant checker (checker.h) looks at the nodes.
+ *
+ * Faults: crash (optionally losing the unflushed WAL tail), restart,
+ * pause/resume (the node freezes, timers and inbox included, and wakes up
+ * with stale beliefs), partitions and one-way cuts, link degradation.
+ *
+ * Not here: random fault schedules (explore.c), scenario files (later).
+ */
+#ifndef RAFTSIM_SIM_CLUSTER_H
+#define RAFTSIM_SIM_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "raft/raft.h"
+
+struct sim_link {
+    uint64_t latency_us; /* one-way base latency */
+    uint64_t jitter_us;  /* uniform extra delay in [0, jitter] */
+    double drop;         /* probability a message is lost */
+    double dup;          /* probability it is delivered twice */
+    bool cut;            /* partitioned: nothing passes */
+};
+
+struct sim_options {
+    int n_nodes;
+    uint64_t seed;
+    uint64_t heartbeat_us, election_min_us, election_max_us;
+    enum raft_ack_mode ack_mode;
+    enum raft_election_policy policy;
+    bool prevote, checkquorum;
+    unsigned unsafe;
+    struct sim_link link;        /* default for every ordered link */
+    uint64_t disk_latency_us;    /* WAL flush delay (0: synchronous) */
+    uint64_t client_latency_us;  /* client <-> node, one way */
+    uint64_t client_timeout_us;  /* give up on a write: outcome unknown */
+    int n_clients;
+    FILE *trace;                 /* JSON Lines, or NULL */
+};
+
+void sim_options_default(struct sim_options *o, int n_nodes);
+
+enum sim_outcome {
+    SIM_PENDING = 0,
+    SIM_ACKED,   /* the cluster acknowledged it (per ack mode) */
+    SIM_REFUSED, /* no leader could take it (read-only mode: 503) */
+    SIM_UNKNOWN, /* timed out or leader changed: may or may not commit */
+};
+const char *sim_outcome_name(enum sim_outcome o);
+
+struct sim_write {
+    int client;
+    int node;       /* node that answered last */
+    uint64_t lsn, term;
+    enum sim_outcome outcome;
+    uint64_t submit_us, done_us;
+    char key[32], value[32];
+};
+
+struct sim_stats {
+    uint64_t messages_sent, messages_delivered, messages_dropped;
+    uint64_t elections;    /* times a node became leader */
+    uint64_t writes, acked, refused, unknown;
+    uint64_t acked_lost;   /* acked writes absent from the final log */
+    uint64_t discarded;    /* entries removed by conflict */
+    uint64_t events;       /* core events seen */
+};
+
+struct sim_violation {
+    const char *invariant;
+    char detail[256];
+    uint64_t t_us;
+    int nodes[2];
+};
+
+struct sim_cluster;
+
+int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out);
+void sim_cluster_free(struct sim_cluster *c);
+
+uint64_t sim_now(const struct sim_cluster *c);
+/* Process every event up to and including time t; the clock ends at t.
+ * Stops early (returning false) at the first invariant violation. */
+bool sim_run_until(struct sim_cluster *c, uint64_t t_us);
+/* Run at most max events; returns how many ran (0: queue empty). */
+uint64_t sim_run_events(struct sim_cluster *c, uint64_t max);
+
+/* Faults.  Node ids are 1..n. */
+void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed);
+void sim_restart(struct sim_cluster *c, int id);
+void sim_pause(struct sim_cluster *c, int id);
+void sim_resume(struct sim_cluster *c, int id);
+bool sim_is_up(const struct sim_cluster *c, int id);     /* not crashed */
+bool sim_is_paused(const struct sim_cluster *c, int id);
+/* group[id] for id in 1..n: nodes in different groups cannot talk. */
+void sim_partition(struct sim_cluster *c, const int *group);
+void sim_cut(struct sim_cluster *c, int from, int to); /* one way */
+void sim_heal(struct sim_cluster *c);                  /* all cuts gone */
+void sim_set_link(struct sim_cluster *c, int from, int to,
+                  const struct sim_link *l);
+const struct sim_link *sim_get_link(const struct sim_cluster *c, int from,
+                                    int to);
+void sim_reset_links(struct sim_cluster *c); /* back to defaults, uncut */
+
+/* A client write of key=value, sent to node `via` (0: whoever the client
+ * believes leads).  Returns the write's index for sim_get_write. */
+int sim_client_write(struct sim_cluster *c, int client, int via,
+                     const char *key, const char *value);
+const struct sim_write *sim_get_write(const struct sim_cluster *c, int idx);
+int sim_n_writes(const struct sim_cluster *c);
+
+/* Called after each core event is recorded (checker and trace first).
+ * The hook may change links (sim_partition, sim_cut, sim_heal,
+ * sim_set_link) — that takes effect for every message not yet delivered
+ * — but must not crash, restart, pause or resume nodes: do that between
+ * events, from the code driving sim_run_until. */
+typedef void (*sim_event_hook)(void *ctx, struct sim_cluster *c,
+                               const struct raft_event *ev);
+void sim_set_hook(struct sim_cluster *c, sim_event_hook fn, void *ctx);
+
+/* Views. */
+struct raft_node *sim_node(const struct sim_cluster *c, int id);
+int sim_n_nodes(const struct sim_cluster *c);
+uint64_t sim_applied_lsn(const struct sim_cluster *c, int id);
+int sim_leaders(const struct sim_cluster *c, int *ids); /* up, role leader */
+const struct sim_stats *sim_stats(const struct sim_cluster *c);
+const struct sim_violation *sim_violation(const struct sim_cluster *c);
+uint64_t sim_violations(const struct sim_cluster *c);
+/* End of run: count acked writes that did not survive (see checker). */
+void sim_finish(struct sim_cluster *c);
+/* FNV-1a hash of the trace text written so far (0 without a trace):
+ * two runs with equal hashes wrote byte-identical traces. */
+uint64_t sim_trace_hash(const struct sim_cluster *c);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * util.h — small parsing and timing helpers shared by the CLI, explore
+ * and the benchmarks.  Durations are written with units ("150ms", "2s",
+ * "1.5s", "300us"); a bare number is refused so that no one guesses.
+ */
+#ifndef RAFTSIM_SIM_UTIL_H
+#define RAFTSIM_SIM_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* 0 on success; -1 with *err set to a short reason. */
+int util_parse_duration_us(const char *s, uint64_t *out, const char **err);
+int util_parse_u64(const char *s, uint64_t *out);
+int util_parse_double(const char *s, double *out);
+/* Monotonic wall clock in seconds (drivers only; raft/ never calls it). */
+double util_wall_s(void);
+
+#endif
