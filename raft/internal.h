@@ -56,6 +56,7 @@ struct raft_node {
     size_t n_msgs, cap_msgs;
     struct raft_event *events;
     size_t n_events, cap_events;
+    size_t msgs_handed, events_handed; /* in the Ready now out */
     uint64_t persist_handed; /* persist_lsn last handed to the driver */
     uint64_t applied_handed; /* apply_to last handed to the driver */
 };

@@ -68,26 +68,35 @@ int raft_node_new(const struct raft_config *cfg, raft_time_t now_us,
     return RAFT_OK;
 }
 
-static void clear_msgs(struct raft_node *n)
+/* Drop the first k messages / events (those handed out in a Ready);
+ * anything emitted after raft_ready_get survives for the next one. */
+static void drop_msgs(struct raft_node *n, size_t k)
 {
-    for (size_t i = 0; i < n->n_msgs; i++)
+    if (k == 0)
+        return;
+    for (size_t i = 0; i < k; i++)
         raft_msg_free(&n->msgs[i]);
-    n->n_msgs = 0;
+    memmove(n->msgs, n->msgs + k, (n->n_msgs - k) * sizeof(*n->msgs));
+    n->n_msgs -= k;
 }
 
-static void clear_events(struct raft_node *n)
+static void drop_events(struct raft_node *n, size_t k)
 {
-    for (size_t i = 0; i < n->n_events; i++)
+    if (k == 0)
+        return;
+    for (size_t i = 0; i < k; i++)
         wal_payload_unref((struct wal_payload *)n->events[i].payload);
-    n->n_events = 0;
+    memmove(n->events, n->events + k,
+            (n->n_events - k) * sizeof(*n->events));
+    n->n_events -= k;
 }
 
 void raft_node_free(struct raft_node *n)
 {
     if (!n)
         return;
-    clear_msgs(n);
-    clear_events(n);
+    drop_msgs(n, n->n_msgs);
+    drop_events(n, n->n_events);
     free(n->msgs);
     free(n->events);
     free(n->prog);
@@ -422,6 +431,8 @@ void raft_ready_get(struct raft_node *n, struct raft_ready *rd)
     rd->n_msgs = n->n_msgs;
     rd->events = n->events;
     rd->n_events = n->n_events;
+    n->msgs_handed = n->n_msgs;
+    n->events_handed = n->n_events;
     uint64_t last = wal_last_lsn(&n->wal);
     rd->persist_lsn = last > n->wal.flushed_lsn ? last : n->wal.flushed_lsn;
     n->persist_handed = last;
@@ -434,8 +445,9 @@ void raft_ready_get(struct raft_node *n, struct raft_ready *rd)
 
 void raft_advance(struct raft_node *n)
 {
-    clear_msgs(n);
-    clear_events(n);
+    drop_msgs(n, n->msgs_handed);
+    drop_events(n, n->events_handed);
+    n->msgs_handed = n->events_handed = 0;
 }
 
 void raft_persisted(struct raft_node *n, raft_time_t now_us, uint64_t lsn)
@@ -455,7 +467,10 @@ void raft_crash(struct raft_node *n, bool lose_unflushed)
 {
     if (n->role == RAFT_DOWN)
         return;
-    clear_msgs(n); /* never sent */
+    /* Messages not yet handed out are never sent. */
+    for (size_t i = n->msgs_handed; i < n->n_msgs; i++)
+        raft_msg_free(&n->msgs[i]);
+    n->n_msgs = n->msgs_handed;
     if (lose_unflushed && wal_last_lsn(&n->wal) > n->wal.flushed_lsn) {
         struct wal_entry *lost = NULL;
         uint64_t k = wal_truncate(&n->wal, n->wal.flushed_lsn + 1, &lost);

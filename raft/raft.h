@@ -22,6 +22,11 @@
  *      those entries.  Term and vote are durable as soon as they change.
  *   2. Deliver messages in any order, any number of times, or not at all.
  *   3. Call raft_tick no later than raft_next_deadline(node).
+ *   4. Between raft_ready_get and raft_advance, any call into the node
+ *      (raft_persisted, raft_step …) may add outputs and move the Ready's
+ *      arrays: finish with rd.msgs and rd.events first.  raft_advance
+ *      drops only what raft_ready_get handed out; later outputs wait for
+ *      the next Ready.
  *
  * What does not live here: transport, timers, the key/value state machine,
  * client bookkeeping and the invariant checker — those are drivers' jobs.

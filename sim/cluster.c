@@ -341,10 +341,11 @@ static void pump(struct sim_cluster *c, int id)
         }
         if (rd.apply_to)
             s->applied_lsn = rd.apply_to;
+        /* With a synchronous disk the flush completes at this very
+         * instant, before any of these messages can arrive anywhere; with
+         * a slow one the messages wait for it (raft.h's contract). */
         bool flushing = rd.persist_lsn > raft_wal(r)->flushed_lsn;
-        if (flushing && c->o.disk_latency_us == 0) {
-            raft_persisted(r, c->now, rd.persist_lsn);
-        } else if (flushing) {
+        if (flushing && c->o.disk_latency_us > 0) {
             s->io_busy_until = c->now + c->o.disk_latency_us;
             struct sim_ev *e = sched(c, s->io_busy_until, EV_FLUSH, id);
             e->epoch = s->epoch;
@@ -364,6 +365,9 @@ static void pump(struct sim_cluster *c, int id)
             rd.msgs[i].entries = NULL; /* moved */
             rd.msgs[i].n_entries = 0;
         }
+        /* Last: it may add outputs (and move rd's arrays). */
+        if (flushing && c->o.disk_latency_us == 0)
+            raft_persisted(r, c->now, rd.persist_lsn);
         raft_advance(r);
     }
     chk_node_settled(c->chk, c->now, r);

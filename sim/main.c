@@ -76,7 +76,8 @@ static void usage_explore(FILE *f)
         prog, RAFT_MAX_NODES);
 }
 
-/* Did-you-mean for misspelled options: Levenshtein distance. */
+/* Did-you-mean for misspelled options: edit distance where swapping two
+ * neighbouring letters counts as one edit (optimal string alignment). */
 static int edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
@@ -93,6 +94,9 @@ static int edit_distance(const char *a, const char *b)
             int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
             d[i][j] = sub < del ? (sub < ins ? sub : ins)
                                 : (del < ins ? del : ins);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < d[i][j])
+                d[i][j] = d[i - 2][j - 2] + 1;
         }
     return d[la][lb];
 }
