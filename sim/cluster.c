@@ -66,6 +66,12 @@ struct client_state {
     int believed_leader;
 };
 
+/* Heap entries carry their keys so that sifting never touches the pool. */
+struct heap_item {
+    uint64_t t, seq;
+    uint32_t idx;
+};
+
 #define MAX_ATTEMPTS 5
 
 struct sim_cluster {
@@ -82,7 +88,7 @@ struct sim_cluster {
     struct sim_ev *pool;
     uint32_t pool_cap, free_head;
     uint32_t *next_free;
-    uint32_t *heap;
+    struct heap_item *heap;
     uint32_t heap_len;
     struct checker *chk;
     struct trace tr;
@@ -129,9 +135,9 @@ const char *sim_outcome_name(enum sim_outcome o)
 /* ------------------------------------------------------------------ */
 /* Event queue: a binary min-heap of pool indices keyed by (t, seq). */
 
-static bool ev_less(const struct sim_cluster *c, uint32_t a, uint32_t b)
+static inline bool item_less(const struct heap_item *x,
+                             const struct heap_item *y)
 {
-    const struct sim_ev *x = &c->pool[a], *y = &c->pool[b];
     return x->t < y->t || (x->t == y->t && x->seq < y->seq);
 }
 
@@ -174,37 +180,35 @@ static struct sim_ev *ev_new(struct sim_cluster *c, uint64_t t, int type,
 
 static void ev_push(struct sim_cluster *c, uint32_t i)
 {
+    struct heap_item it = {c->pool[i].t, c->pool[i].seq, i};
     uint32_t k = c->heap_len++;
     while (k > 0) {
         uint32_t p = (k - 1) / 2;
-        if (!ev_less(c, i, c->heap[p]))
+        if (!item_less(&it, &c->heap[p]))
             break;
         c->heap[k] = c->heap[p];
         k = p;
     }
-    c->heap[k] = i;
+    c->heap[k] = it;
 }
 
 static uint32_t ev_pop(struct sim_cluster *c)
 {
-    uint32_t top = c->heap[0];
-    uint32_t last = c->heap[--c->heap_len];
-    uint32_t k = 0;
+    uint32_t top = c->heap[0].idx;
+    struct heap_item last = c->heap[--c->heap_len];
+    uint32_t k = 0, n = c->heap_len;
     for (;;) {
-        uint32_t l = 2 * k + 1, r = l + 1, m = k;
-        uint32_t mv = last;
-        if (l < c->heap_len && ev_less(c, c->heap[l], mv)) {
-            m = l;
-            mv = c->heap[l];
-        }
-        if (r < c->heap_len && ev_less(c, c->heap[r], mv))
-            m = r;
-        if (m == k)
+        uint32_t l = 2 * k + 1, m = l;
+        if (l >= n)
+            break;
+        if (l + 1 < n && item_less(&c->heap[l + 1], &c->heap[l]))
+            m = l + 1;
+        if (!item_less(&c->heap[m], &last))
             break;
         c->heap[k] = c->heap[m];
         k = m;
     }
-    if (c->heap_len)
+    if (n)
         c->heap[k] = last;
     return top;
 }
@@ -651,7 +655,7 @@ uint64_t sim_run_events(struct sim_cluster *c, uint64_t max)
 
 bool sim_run_until(struct sim_cluster *c, uint64_t t)
 {
-    while (c->heap_len && !c->stopped && c->pool[c->heap[0]].t <= t) {
+    while (c->heap_len && !c->stopped && c->heap[0].t <= t) {
         uint32_t idx = ev_pop(c);
         c->now = c->pool[idx].t;
         if (handle(c, idx))
@@ -737,7 +741,7 @@ void sim_cluster_free(struct sim_cluster *c)
     if (!c)
         return;
     for (uint32_t k = 0; k < c->heap_len; k++)
-        raft_msg_free(&c->pool[c->heap[k]].msg);
+        raft_msg_free(&c->pool[c->heap[k].idx].msg);
     for (int i = 0; c->nodes && i <= c->n; i++) {
         struct node_state *s = &c->nodes[i];
         for (size_t k = 0; k < s->n_held; k++)
