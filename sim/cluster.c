@@ -917,6 +917,11 @@ const struct sim_link *sim_get_link(const struct sim_cluster *c, int from,
     return link_at(c, from, to);
 }
 
+const struct sim_link *sim_default_link(const struct sim_cluster *c)
+{
+    return &c->o.link;
+}
+
 void sim_reset_links(struct sim_cluster *c)
 {
     for (int a = 0; a <= c->n; a++)

@@ -110,6 +110,7 @@ void sim_set_link(struct sim_cluster *c, int from, int to,
 const struct sim_link *sim_get_link(const struct sim_cluster *c, int from,
                                     int to);
 void sim_reset_links(struct sim_cluster *c); /* back to defaults, uncut */
+const struct sim_link *sim_default_link(const struct sim_cluster *c);
 
 /* A client write of key=value, sent to node `via` (0: whoever the client
  * believes leads).  Returns the write's index for sim_get_write. */

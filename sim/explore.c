@@ -238,7 +238,7 @@ static void run_undo(struct sched *s, struct pending_undo *u)
                 if (a == b)
                     continue;
                 bool cut = sim_get_link(s->c, a, b)->cut;
-                struct sim_link l = *sim_get_link(s->c, 0, 0);
+                struct sim_link l = *sim_default_link(s->c);
                 l.cut = cut;
                 sim_set_link(s->c, a, b, &l);
             }
