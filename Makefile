@@ -9,7 +9,7 @@ STAMP     = $(BUILD)/.deps-installed
 
 CORE_SRC = $(wildcard raft/*.c) $(wildcard net/*.c) \
            $(filter-out sim/main.c,$(wildcard sim/*.c))
-TEST_SRC = $(wildcard tests/*.c)
+TEST_SRC = $(filter-out tests/fuzz_%.c,$(wildcard tests/*.c))
 
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
@@ -19,7 +19,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all test asan bench clean deps
+.PHONY: all test asan bench clean deps fuzz
 all: $(BUILD)/raftsim
 
 deps: $(STAMP)
@@ -52,6 +52,20 @@ asan: | $(STAMP)
 	$(MAKE) BUILD=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  STAMP=$(STAMP) test
+
+# libFuzzer on the wire decoder, seeded with valid frames, for a bounded
+# time (FUZZ_SECONDS, default 60).  Crashes land in build/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC = raft/wal.c raft/names.c net/codec.c
+fuzz: | $(STAMP)
+	@mkdir -p build/fuzz/corpus-codec
+	clang $(WARN) -O1 -g -I. -DFUZZ_GEN_CORPUS tests/fuzz_codec.c $(FUZZ_SRC) \
+	  -o build/fuzz/gen-codec-corpus $$(pkg-config --cflags --libs msgpack)
+	build/fuzz/gen-codec-corpus build/fuzz/corpus-codec
+	clang $(WARN) -O1 -g -I. -fsanitize=fuzzer,address,undefined tests/fuzz_codec.c \
+	  $(FUZZ_SRC) -o build/fuzz/fuzz-codec $$(pkg-config --cflags --libs msgpack)
+	cd build/fuzz && ./fuzz-codec -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 \
+	  -malloc_limit_mb=64 -timeout=10 -print_final_stats=1 corpus-codec 2>&1 | tail -n 15
 
 bench: $(BUILD)/raftsim
 	$(BUILD)/raftsim bench sim

@@ -705,9 +705,14 @@ int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
         trace_u64(&c->tr, "heartbeat_us", o->heartbeat_us);
         trace_u64(&c->tr, "election_min_us", o->election_min_us);
         trace_u64(&c->tr, "election_max_us", o->election_max_us);
+        char rules[128] = "[";
         for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
             if (o->unsafe & b)
-                trace_str(&c->tr, "unsafe", raft_unsafe_name(b));
+                snprintf(rules + strlen(rules), sizeof(rules) - strlen(rules),
+                         "%s\"%s\"", rules[1] ? "," : "",
+                         raft_unsafe_name(b));
+        strcat(rules, "]");
+        trace_raw(&c->tr, "unsafe", rules);
         trace_end(&c->tr);
     }
     for (int i = 1; i <= c->n; i++) {

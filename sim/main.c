@@ -433,6 +433,7 @@ static int cmd_bench(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    prog = argv[0];
     if (argc < 2) {
         usage_top(stderr);
         return 2;

@@ -1,0 +1,546 @@
+/*
+ * codec.c — see codec.h.  Encoding goes straight from msgpack-c's packer
+ * into the output buffer; decoding is a bounds walk (ours), then
+ * msgpack-c's unpacker, then a strict schema check (ours).
+ */
+#include "net/codec.h"
+
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Output */
+
+void net_buf_free(struct net_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+static int buf_write(void *data, const char *p, size_t n)
+{
+    struct net_buf *b = data;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return -1;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+/* Reserve the length prefix; returns its offset, or SIZE_MAX. */
+static size_t frame_begin(struct net_buf *out)
+{
+    size_t at = out->len;
+    return buf_write(out, "\0\0\0\0", 4) == 0 ? at : SIZE_MAX;
+}
+
+static int frame_end(struct net_buf *out, size_t at, int rc,
+                     uint32_t max_frame)
+{
+    size_t body = out->len - at - 4;
+    if (rc != 0 || body > max_frame) {
+        out->len = at; /* drop the partial frame */
+        return rc != 0 ? NET_ENOMEM : NET_ETOOBIG;
+    }
+    unsigned char *p = (unsigned char *)out->data + at;
+    p[0] = (unsigned char)(body >> 24);
+    p[1] = (unsigned char)(body >> 16);
+    p[2] = (unsigned char)(body >> 8);
+    p[3] = (unsigned char)body;
+    return NET_OK;
+}
+
+int net_encode_hello(struct net_buf *out, const struct net_hello *h)
+{
+    size_t at = frame_begin(out);
+    if (at == SIZE_MAX)
+        return NET_ENOMEM;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, buf_write);
+    size_t idlen = strnlen(h->cluster_id, NET_CLUSTER_ID_MAX);
+    int rc = msgpack_pack_array(&pk, 5);
+    rc |= msgpack_pack_uint32(&pk, h->version);
+    rc |= msgpack_pack_uint8(&pk, NET_FRAME_HELLO);
+    rc |= msgpack_pack_str_with_body(&pk, h->cluster_id, idlen);
+    rc |= msgpack_pack_int(&pk, h->from);
+    rc |= msgpack_pack_int(&pk, h->to);
+    return frame_end(out, at, rc, NET_FRAME_MAX_DEFAULT);
+}
+
+int net_encode_msg(struct net_buf *out, const struct raft_msg *m,
+                   uint32_t max_frame)
+{
+    size_t at = frame_begin(out);
+    if (at == SIZE_MAX)
+        return NET_ENOMEM;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, buf_write);
+    int rc = 0;
+    switch (m->type) {
+    case RAFT_MSG_PREVOTE:
+    case RAFT_MSG_VOTE:
+        rc |= msgpack_pack_array(&pk, 7);
+        break;
+    case RAFT_MSG_PREVOTE_RESP:
+    case RAFT_MSG_VOTE_RESP:
+        rc |= msgpack_pack_array(&pk, 8);
+        break;
+    case RAFT_MSG_APPEND:
+        rc |= msgpack_pack_array(&pk, 9);
+        break;
+    case RAFT_MSG_APPEND_RESP:
+        rc |= msgpack_pack_array(&pk, 10);
+        break;
+    default:
+        out->len = at;
+        return NET_EPROTO;
+    }
+    rc |= msgpack_pack_uint8(&pk, NET_PROTO_VERSION);
+    rc |= msgpack_pack_uint8(&pk, m->type);
+    rc |= msgpack_pack_int(&pk, m->from);
+    rc |= msgpack_pack_int(&pk, m->to);
+    rc |= msgpack_pack_uint64(&pk, m->term);
+    switch (m->type) {
+    case RAFT_MSG_PREVOTE:
+    case RAFT_MSG_VOTE:
+        rc |= msgpack_pack_uint64(&pk, m->last_term);
+        rc |= msgpack_pack_uint64(&pk, m->last_lsn);
+        break;
+    case RAFT_MSG_PREVOTE_RESP:
+    case RAFT_MSG_VOTE_RESP:
+        rc |= m->granted ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+        rc |= msgpack_pack_uint64(&pk, m->last_term);
+        rc |= msgpack_pack_uint64(&pk, m->last_lsn);
+        break;
+    case RAFT_MSG_APPEND:
+        rc |= msgpack_pack_uint64(&pk, m->prev_lsn);
+        rc |= msgpack_pack_uint64(&pk, m->prev_term);
+        rc |= msgpack_pack_uint64(&pk, m->commit_lsn);
+        rc |= msgpack_pack_array(&pk, m->n_entries);
+        for (uint32_t i = 0; i < m->n_entries && rc == 0; i++) {
+            const struct wal_entry *e = &m->entries[i];
+            const struct wal_payload *p = e->payload;
+            rc |= msgpack_pack_array(&pk, 5);
+            rc |= msgpack_pack_uint64(&pk, e->lsn);
+            rc |= msgpack_pack_uint64(&pk, e->term);
+            rc |= msgpack_pack_uint8(&pk, e->type);
+            rc |= msgpack_pack_bin_with_body(&pk, wal_payload_key(p),
+                                             p ? p->key_len : 0);
+            rc |= msgpack_pack_bin_with_body(&pk, wal_payload_value(p),
+                                             p ? p->value_len : 0);
+        }
+        break;
+    case RAFT_MSG_APPEND_RESP:
+        rc |= m->success ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+        rc |= msgpack_pack_uint64(&pk, m->match_lsn);
+        rc |= msgpack_pack_uint64(&pk, m->reject_lsn);
+        rc |= msgpack_pack_uint64(&pk, m->hint_lsn);
+        rc |= msgpack_pack_uint64(&pk, m->hint_term);
+        break;
+    }
+    return frame_end(out, at, rc, max_frame);
+}
+
+/* ------------------------------------------------------------------ */
+/* The bounds walk.  Checks that the body is exactly one msgpack object
+ * whose every declared length fits the bytes present, with no maps, no
+ * extensions, no floats and at most MAX_DEPTH nested arrays (the schema
+ * needs three).  Only then may msgpack-c allocate anything. */
+
+#define MAX_DEPTH 4
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return NET_EPROTO;
+}
+
+static uint64_t be(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static int walk(const unsigned char *p, size_t len, char *err, size_t errlen)
+{
+    uint64_t pending[MAX_DEPTH + 1]; /* items left per open array */
+    int depth = 0;
+    size_t off = 0;
+    pending[0] = 1; /* the root object */
+    while (depth >= 0) {
+        if (pending[depth] == 0) {
+            depth--;
+            continue;
+        }
+        pending[depth]--;
+        if (off >= len)
+            return fail(err, errlen, "truncated msgpack body at byte %zu",
+                        off);
+        unsigned char b = p[off++];
+        size_t left = len - off;
+        uint64_t n = 0; /* payload bytes to skip, or array count */
+        int lenbytes = 0;
+        bool array = false;
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+            continue; /* fixint, nil, bool */
+        if (b >= 0x90 && b <= 0x9f) {
+            array = true;
+            n = b & 0x0f;
+        } else if (b >= 0xa0 && b <= 0xbf) {
+            n = b & 0x1f;
+        } else if (b >= 0x80 && b <= 0x8f) {
+            return fail(err, errlen, "unexpected map at byte %zu", off - 1);
+        } else {
+            switch (b) {
+            case 0xcc: case 0xd0: n = 1; break;
+            case 0xcd: case 0xd1: n = 2; break;
+            case 0xce: case 0xd2: n = 4; break;
+            case 0xcf: case 0xd3: n = 8; break;
+            case 0xc4: case 0xd9: lenbytes = 1; break;
+            case 0xc5: case 0xda: lenbytes = 2; break;
+            case 0xc6: case 0xdb: lenbytes = 4; break;
+            case 0xdc: lenbytes = 2; array = true; break;
+            case 0xdd: lenbytes = 4; array = true; break;
+            default:
+                return fail(err, errlen,
+                            "unsupported msgpack type 0x%02x at byte %zu", b,
+                            off - 1);
+            }
+            if (lenbytes) {
+                if (left < (size_t)lenbytes)
+                    return fail(err, errlen, "truncated length at byte %zu",
+                                off);
+                n = be(p + off, lenbytes);
+                off += (size_t)lenbytes;
+                left -= (size_t)lenbytes;
+            }
+        }
+        if (array) {
+            /* every element takes at least one byte */
+            if (n > left)
+                return fail(err, errlen,
+                            "array declares %llu elements but only %zu "
+                            "bytes follow",
+                            (unsigned long long)n, left);
+            if (depth == MAX_DEPTH)
+                return fail(err, errlen, "arrays nested too deeply");
+            pending[++depth] = n;
+            continue;
+        }
+        if (n > left)
+            return fail(err, errlen,
+                        "field declares %llu bytes but only %zu follow",
+                        (unsigned long long)n, left);
+        off += (size_t)n;
+    }
+    if (off != len)
+        return fail(err, errlen, "%zu trailing bytes after the frame",
+                    len - off);
+    return NET_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Schema */
+
+struct cursor {
+    const msgpack_object *o;
+    uint32_t n, i;
+    char *err;
+    size_t errlen;
+    bool bad;
+};
+
+static const msgpack_object *next(struct cursor *c, const char *field)
+{
+    if (c->bad)
+        return NULL;
+    if (c->i >= c->n) {
+        c->bad = true;
+        fail(c->err, c->errlen, "missing field '%s'", field);
+        return NULL;
+    }
+    return &c->o[c->i++];
+}
+
+static uint64_t get_u64(struct cursor *c, const char *field)
+{
+    const msgpack_object *o = next(c, field);
+    if (!o)
+        return 0;
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        c->bad = true;
+        fail(c->err, c->errlen, "field '%s' is not a non-negative integer",
+             field);
+        return 0;
+    }
+    return o->via.u64;
+}
+
+static int get_id(struct cursor *c, const char *field)
+{
+    uint64_t v = get_u64(c, field);
+    if (!c->bad && (v < 1 || v > RAFT_MAX_NODES)) {
+        c->bad = true;
+        fail(c->err, c->errlen, "field '%s' = %llu is not a node id", field,
+             (unsigned long long)v);
+    }
+    return (int)v;
+}
+
+static bool get_bool(struct cursor *c, const char *field)
+{
+    const msgpack_object *o = next(c, field);
+    if (!o)
+        return false;
+    if (o->type != MSGPACK_OBJECT_BOOLEAN) {
+        c->bad = true;
+        fail(c->err, c->errlen, "field '%s' is not a boolean", field);
+        return false;
+    }
+    return o->via.boolean;
+}
+
+static const msgpack_object *get_kind(struct cursor *c, const char *field,
+                                      msgpack_object_type t, uint32_t max)
+{
+    const msgpack_object *o = next(c, field);
+    if (!o)
+        return NULL;
+    uint32_t size = t == MSGPACK_OBJECT_ARRAY ? o->via.array.size
+                    : t == MSGPACK_OBJECT_BIN ? o->via.bin.size
+                                              : o->via.str.size;
+    if (o->type != t || size > max) {
+        c->bad = true;
+        fail(c->err, c->errlen, "field '%s' has the wrong type or size",
+             field);
+        return NULL;
+    }
+    return o;
+}
+
+static int decode_entries(struct cursor *c, struct raft_msg *m)
+{
+    const msgpack_object *arr =
+        get_kind(c, "entries", MSGPACK_OBJECT_ARRAY, UINT32_MAX);
+    if (!arr)
+        return NET_EPROTO;
+    uint32_t n = arr->via.array.size;
+    if (n == 0)
+        return NET_OK;
+    m->entries = calloc(n, sizeof(*m->entries));
+    if (!m->entries)
+        return NET_ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        const msgpack_object *eo = &arr->via.array.ptr[i];
+        if (eo->type != MSGPACK_OBJECT_ARRAY || eo->via.array.size != 5)
+            return fail(c->err, c->errlen, "entry %u is not a 5-array", i);
+        struct cursor ec = {eo->via.array.ptr, 5, 0, c->err, c->errlen, false};
+        struct wal_entry *e = &m->entries[i];
+        e->lsn = get_u64(&ec, "entry.lsn");
+        e->term = get_u64(&ec, "entry.term");
+        uint64_t type = get_u64(&ec, "entry.type");
+        const msgpack_object *k =
+            get_kind(&ec, "entry.key", MSGPACK_OBJECT_BIN, WAL_KEY_MAX);
+        const msgpack_object *v =
+            get_kind(&ec, "entry.value", MSGPACK_OBJECT_BIN, WAL_VALUE_MAX);
+        if (ec.bad)
+            return NET_EPROTO;
+        if (type > WAL_ENTRY_NOOP)
+            return fail(c->err, c->errlen, "entry %u has unknown type %llu",
+                        i, (unsigned long long)type);
+        if (e->lsn != m->prev_lsn + 1 + i)
+            return fail(c->err, c->errlen,
+                        "entry %u has lsn %llu, expected %llu", i,
+                        (unsigned long long)e->lsn,
+                        (unsigned long long)(m->prev_lsn + 1 + i));
+        e->type = (uint8_t)type;
+        m->n_entries = i + 1; /* from here on raft_msg_free owns it */
+        if (type == WAL_ENTRY_DATA) {
+            e->payload = wal_payload_new(k->via.bin.ptr, k->via.bin.size,
+                                         v->via.bin.ptr, v->via.bin.size);
+            if (!e->payload)
+                return NET_ENOMEM;
+        } else if (k->via.bin.size || v->via.bin.size) {
+            return fail(c->err, c->errlen, "no-op entry %u carries data", i);
+        }
+    }
+    return NET_OK;
+}
+
+static int decode_object(const msgpack_object *root, struct net_frame *out,
+                         char *err, size_t errlen)
+{
+    if (root->type != MSGPACK_OBJECT_ARRAY || root->via.array.size < 2)
+        return fail(err, errlen, "frame is not an array [version, type, …]");
+    struct cursor c = {root->via.array.ptr, root->via.array.size, 0, err,
+                       errlen, false};
+    uint64_t version = get_u64(&c, "version");
+    uint64_t type = get_u64(&c, "type");
+    if (c.bad)
+        return NET_EPROTO;
+    if (version != NET_PROTO_VERSION)
+        return fail(err, errlen, "protocol version %llu, expected %d",
+                    (unsigned long long)version, NET_PROTO_VERSION);
+    if (type > RAFT_MSG_TYPE_MAX)
+        return fail(err, errlen, "unknown frame type %llu",
+                    (unsigned long long)type);
+    static const uint32_t fields[] = {5, 7, 8, 7, 8, 9, 10};
+    if (root->via.array.size != fields[type])
+        return fail(err, errlen, "frame type %llu has %u fields, expected %u",
+                    (unsigned long long)type, root->via.array.size,
+                    fields[type]);
+    out->type = (int)type;
+    if (type == NET_FRAME_HELLO) {
+        const msgpack_object *id = get_kind(&c, "cluster_id",
+                                            MSGPACK_OBJECT_STR,
+                                            NET_CLUSTER_ID_MAX);
+        out->hello.from = get_id(&c, "from");
+        out->hello.to = get_id(&c, "to");
+        if (c.bad)
+            return NET_EPROTO;
+        memcpy(out->hello.cluster_id, id->via.str.ptr, id->via.str.size);
+        out->hello.cluster_id[id->via.str.size] = '\0';
+        out->hello.version = (uint32_t)version;
+        return NET_OK;
+    }
+    struct raft_msg *m = &out->msg;
+    m->type = (uint8_t)type;
+    m->from = get_id(&c, "from");
+    m->to = get_id(&c, "to");
+    m->term = get_u64(&c, "term");
+    switch (type) {
+    case RAFT_MSG_PREVOTE:
+    case RAFT_MSG_VOTE:
+        m->last_term = get_u64(&c, "last_term");
+        m->last_lsn = get_u64(&c, "last_lsn");
+        break;
+    case RAFT_MSG_PREVOTE_RESP:
+    case RAFT_MSG_VOTE_RESP:
+        m->granted = get_bool(&c, "granted");
+        m->last_term = get_u64(&c, "last_term");
+        m->last_lsn = get_u64(&c, "last_lsn");
+        break;
+    case RAFT_MSG_APPEND:
+        m->prev_lsn = get_u64(&c, "prev_lsn");
+        m->prev_term = get_u64(&c, "prev_term");
+        m->commit_lsn = get_u64(&c, "commit_lsn");
+        if (c.bad)
+            return NET_EPROTO;
+        return decode_entries(&c, m);
+    case RAFT_MSG_APPEND_RESP:
+        m->success = get_bool(&c, "success");
+        m->match_lsn = get_u64(&c, "match_lsn");
+        m->reject_lsn = get_u64(&c, "reject_lsn");
+        m->hint_lsn = get_u64(&c, "hint_lsn");
+        m->hint_term = get_u64(&c, "hint_term");
+        break;
+    }
+    if (!c.bad && m->from == m->to)
+        return fail(err, errlen, "message from n%d to itself", m->from);
+    return c.bad ? NET_EPROTO : NET_OK;
+}
+
+int net_decode_body(const char *body, size_t len, struct net_frame *out,
+                    char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (err && errlen)
+        err[0] = '\0';
+    int rc = walk((const unsigned char *)body, len, err, errlen);
+    if (rc != NET_OK)
+        return rc;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack_next(&u, body, len, &off);
+    if (ur != MSGPACK_UNPACK_SUCCESS || off != len) {
+        msgpack_unpacked_destroy(&u);
+        return ur == MSGPACK_UNPACK_NOMEM_ERROR
+                   ? NET_ENOMEM
+                   : fail(err, errlen, "msgpack-c refused the body (%d)",
+                          (int)ur);
+    }
+    rc = decode_object(&u.data, out, err, errlen);
+    msgpack_unpacked_destroy(&u);
+    if (rc != NET_OK)
+        raft_msg_free(&out->msg);
+    if (rc == NET_ENOMEM && err && errlen)
+        snprintf(err, errlen, "out of memory decoding a frame");
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stream framing */
+
+void net_reader_init(struct net_reader *r, uint32_t max_frame)
+{
+    memset(r, 0, sizeof(*r));
+    r->max_frame = max_frame ? max_frame : NET_FRAME_MAX_DEFAULT;
+}
+
+void net_reader_free(struct net_reader *r)
+{
+    free(r->buf);
+    memset(r, 0, sizeof(*r));
+}
+
+int net_reader_feed(struct net_reader *r, const char *data, size_t n)
+{
+    /* Refuse early: never buffer more than one maximal frame beyond what
+     * has been consumed. */
+    if (r->len >= 4) {
+        uint64_t want = be((const unsigned char *)r->buf, 4);
+        if (want > r->max_frame)
+            return NET_ETOOBIG;
+    }
+    if (r->len + n > r->cap) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap < r->len + n)
+            cap *= 2;
+        char *b = realloc(r->buf, cap);
+        if (!b)
+            return NET_ENOMEM;
+        r->buf = b;
+        r->cap = cap;
+    }
+    memcpy(r->buf + r->len, data, n);
+    r->len += n;
+    return NET_OK;
+}
+
+int net_reader_next(struct net_reader *r, struct net_frame *out, char *err,
+                    size_t errlen)
+{
+    if (r->len < 4)
+        return NET_EAGAIN;
+    uint64_t body = be((const unsigned char *)r->buf, 4);
+    if (body > r->max_frame) {
+        fail(err, errlen, "frame of %llu bytes is over the %u-byte limit",
+             (unsigned long long)body, r->max_frame);
+        return NET_ETOOBIG;
+    }
+    if (r->len < 4 + body)
+        return NET_EAGAIN;
+    int rc = net_decode_body(r->buf + 4, (size_t)body, out, err, errlen);
+    memmove(r->buf, r->buf + 4 + body, r->len - 4 - (size_t)body);
+    r->len -= 4 + (size_t)body;
+    return rc;
+}

@@ -1,0 +1,186 @@
+/*
+ * test_codec.c — the msgpack wire format: every message round-trips, and
+ * every malformed frame is refused with a reason, cheaply.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "net/codec.h"
+
+static struct raft_msg roundtrip(const struct raft_msg *m)
+{
+    struct net_buf b = {0};
+    cr_assert_eq(net_encode_msg(&b, m, NET_FRAME_MAX_DEFAULT), NET_OK);
+    struct net_reader r;
+    net_reader_init(&r, 0);
+    /* feed byte by byte: framing must not care how the stream is cut */
+    struct net_frame f;
+    char err[128];
+    int rc = NET_EAGAIN;
+    for (size_t i = 0; i < b.len; i++) {
+        cr_assert_eq(net_reader_feed(&r, b.data + i, 1), NET_OK);
+        rc = net_reader_next(&r, &f, err, sizeof(err));
+        if (i + 1 < b.len)
+            cr_assert_eq(rc, NET_EAGAIN);
+    }
+    cr_assert_eq(rc, NET_OK, "%s", err);
+    cr_assert_eq(f.type, m->type);
+    net_reader_free(&r);
+    net_buf_free(&b);
+    return f.msg;
+}
+
+Test(codec, vote_messages_round_trip)
+{
+    for (int t = RAFT_MSG_PREVOTE; t <= RAFT_MSG_VOTE_RESP; t++) {
+        struct raft_msg m = {.type = (uint8_t)t, .from = 3, .to = 101,
+                             .term = 1ull << 40, .last_term = 7,
+                             .last_lsn = 123456789, .granted = t % 2 == 0};
+        struct raft_msg d = roundtrip(&m);
+        cr_assert_eq(d.from, 3);
+        cr_assert_eq(d.to, 101);
+        cr_assert_eq(d.term, 1ull << 40);
+        cr_assert_eq(d.last_term, 7);
+        cr_assert_eq(d.last_lsn, 123456789);
+        cr_assert_eq(d.granted, m.granted);
+    }
+}
+
+Test(codec, append_with_entries_round_trips)
+{
+    struct wal_payload *p = wal_payload_new("k\0y", 3, "value", 5);
+    struct wal_entry e[3] = {
+        {.lsn = 5, .term = 2, .type = WAL_ENTRY_DATA, .payload = p},
+        {.lsn = 6, .term = 3, .type = WAL_ENTRY_NOOP, .payload = NULL},
+        {.lsn = 7, .term = 3, .type = WAL_ENTRY_DATA, .payload = p},
+    };
+    struct raft_msg m = {.type = RAFT_MSG_APPEND, .from = 1, .to = 2,
+                         .term = 3, .prev_lsn = 4, .prev_term = 2,
+                         .commit_lsn = 4, .n_entries = 3, .entries = e};
+    struct raft_msg d = roundtrip(&m);
+    cr_assert_eq(d.prev_lsn, 4);
+    cr_assert_eq(d.prev_term, 2);
+    cr_assert_eq(d.commit_lsn, 4);
+    cr_assert_eq(d.n_entries, 3);
+    cr_assert_eq(d.entries[1].type, WAL_ENTRY_NOOP);
+    cr_assert_null(d.entries[1].payload);
+    cr_assert_eq(d.entries[2].lsn, 7);
+    cr_assert_eq(d.entries[2].payload->key_len, 3);
+    cr_assert(memcmp(wal_payload_key(d.entries[2].payload), "k\0y", 3) == 0);
+    cr_assert_str_eq(wal_payload_value(d.entries[0].payload), "value");
+    raft_msg_free(&d);
+    wal_payload_unref(p);
+}
+
+Test(codec, append_response_and_hello_round_trip)
+{
+    struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1,
+                         .term = 9, .success = false, .reject_lsn = 10,
+                         .hint_lsn = 4, .hint_term = 2};
+    struct raft_msg d = roundtrip(&m);
+    cr_assert_eq(d.success, false);
+    cr_assert_eq(d.reject_lsn, 10);
+    cr_assert_eq(d.hint_lsn, 4);
+    cr_assert_eq(d.hint_term, 2);
+
+    struct net_hello h = {.cluster_id = "class-1", .from = 4, .to = 5,
+                          .version = NET_PROTO_VERSION};
+    struct net_buf b = {0};
+    cr_assert_eq(net_encode_hello(&b, &h), NET_OK);
+    struct net_frame f;
+    char err[128];
+    cr_assert_eq(net_decode_body(b.data + 4, b.len - 4, &f, err, sizeof(err)),
+                 NET_OK, "%s", err);
+    cr_assert_eq(f.type, NET_FRAME_HELLO);
+    cr_assert_str_eq(f.hello.cluster_id, "class-1");
+    cr_assert_eq(f.hello.from, 4);
+    cr_assert_eq(f.hello.to, 5);
+    net_buf_free(&b);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int decode(const char *body, size_t len, char *err)
+{
+    struct net_frame f;
+    int rc = net_decode_body(body, len, &f, err, 128);
+    if (rc == NET_OK)
+        raft_msg_free(&f.msg);
+    return rc;
+}
+
+#define REFUSED(bytes, reason)                                              \
+    do {                                                                    \
+        char err[128];                                                      \
+        static const char b_[] = bytes;                                     \
+        cr_assert_eq(decode(b_, sizeof(b_) - 1, err), NET_EPROTO);          \
+        cr_assert(strstr(err, reason), "reason was: %s", err);              \
+    } while (0)
+
+Test(codec, huge_declared_array_is_refused_before_allocating)
+{
+    /* array32 claiming 4.29 billion elements, in five bytes */
+    REFUSED("\xdd\xff\xff\xff\xff", "declares 4294967295 elements");
+    /* nested: a valid-looking frame whose entries claim 2^31 */
+    REFUSED("\x99\x01\x05\x01\x02\x01\x00\x00\x00\xdd\x80\x00\x00\x00",
+            "elements");
+    /* a binary claiming 2^32-1 bytes */
+    REFUSED("\x95\x01\x00\xc6\xff\xff\xff\xff", "declares 4294967295 bytes");
+}
+
+Test(codec, malformed_frames_are_refused_with_a_reason)
+{
+    REFUSED("", "truncated");
+    REFUSED("\x01", "not an array");
+    REFUSED("\x92\x02\x01", "protocol version 2");
+    REFUSED("\x92\x01\x63", "unknown frame type 99");
+    REFUSED("\x92\x01\x01", "has 2 fields, expected 7");
+    REFUSED("\x97\x01\x01\x01\x02\xa1x\x00\x00", "'term' is not");
+    REFUSED("\x97\x01\x01\x00\x02\x01\x00\x00", "not a node id");
+    REFUSED("\x97\x01\x01\x02\x02\x01\x00\x00", "to itself");
+    REFUSED("\x97\x01\x01\x01\x02\x01\x00\x00\x00", "trailing");
+    REFUSED("\x81\x01\x01", "map");
+    REFUSED("\x92\x01\xcb\x00\x00\x00\x00\x00\x00\x00\x00", "unsupported");
+    REFUSED("\x91\x91\x91\x91\x91\x01", "nested too deeply");
+    /* entries: wrong arity, a key that is a str, lsn gap */
+    REFUSED("\x99\x01\x05\x01\x02\x01\x00\x00\x00\x91\x93\x01\x01\x00",
+            "not a 5-array");
+    REFUSED("\x99\x01\x05\x01\x02\x01\x00\x00\x00\x91\x95\x01\x01\x00\xa1k"
+            "\xc4\x00",
+            "entry.key");
+    REFUSED("\x99\x01\x05\x01\x02\x01\x00\x00\x00\x91\x95\x02\x01\x00\xc4\x00"
+            "\xc4\x00",
+            "expected 1");
+}
+
+Test(codec, oversized_frame_is_refused_by_the_reader)
+{
+    struct net_reader r;
+    net_reader_init(&r, 1024);
+    char hdr[4] = {0, 0, 0x04, 0x01}; /* 1025 bytes */
+    cr_assert_eq(net_reader_feed(&r, hdr, 4), NET_OK);
+    struct net_frame f;
+    char err[128];
+    cr_assert_eq(net_reader_next(&r, &f, err, sizeof(err)), NET_ETOOBIG);
+    cr_assert(strstr(err, "over the 1024-byte limit"), "%s", err);
+    /* and no more bytes are buffered for it */
+    cr_assert_eq(net_reader_feed(&r, "xx", 2), NET_ETOOBIG);
+    net_reader_free(&r);
+}
+
+Test(codec, encoder_refuses_a_frame_over_the_limit)
+{
+    static char big[60000];
+    memset(big, 'v', sizeof(big));
+    struct wal_payload *p = wal_payload_new("k", 1, big, sizeof(big));
+    struct wal_entry e[2] = {{.lsn = 1, .term = 1, .payload = p},
+                             {.lsn = 2, .term = 1, .payload = p}};
+    struct raft_msg m = {.type = RAFT_MSG_APPEND, .from = 1, .to = 2,
+                         .term = 1, .n_entries = 2, .entries = e};
+    struct net_buf b = {0};
+    cr_assert_eq(net_encode_msg(&b, &m, 100000), NET_ETOOBIG);
+    cr_assert_eq(b.len, 0, "a refused frame leaves nothing behind");
+    cr_assert_eq(net_encode_msg(&b, &m, NET_FRAME_MAX_DEFAULT), NET_OK);
+    net_buf_free(&b);
+    wal_payload_unref(p);
+}
