@@ -9,94 +9,11 @@
  * contract in raft.h), which is what makes "lose the unflushed tail" a
  * safe crash.
  */
-#include "sim/cluster.h"
+#include "sim/cluster_int.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "raft/prng.h"
-#include "sim/checker.h"
-#include "sim/trace.h"
-
-enum ev_type {
-    EV_DELIVER = 1, /* message arrives at node */
-    EV_TIMER,       /* node's deadline */
-    EV_FLUSH,       /* node's WAL flush completes up to gen */
-    EV_SEND,        /* message leaves node after its flush */
-    EV_CREQ,        /* client write arrives at node */
-    EV_CRESP,       /* node's answer arrives at client */
-    EV_CTIMEOUT,    /* client gives up */
-};
-
-enum cresp { CR_ACKED = 1, CR_REDIRECT, CR_DOWN, CR_UNKNOWN };
-
-struct sim_ev {
-    uint64_t t, seq;
-    uint8_t type;
-    uint8_t resp; /* EV_CRESP */
-    int node;
-    int widx;     /* client events */
-    int hint;     /* EV_CRESP redirect: leader hint */
-    uint64_t epoch, gen;
-    struct raft_msg msg;
-};
-
-struct node_state {
-    struct raft_node *r;
-    bool up, paused;
-    uint64_t epoch;
-    uint64_t timer_at, timer_gen;
-    bool timer_live;
-    uint64_t io_busy_until;
-    uint64_t applied_lsn;
-    uint32_t *held; /* event indices held while paused */
-    size_t n_held, cap_held;
-    int *pend; /* writes proposed here, awaiting ack */
-    size_t n_pend, cap_pend;
-};
-
-struct write_state {
-    struct sim_write pub;
-    int target;
-    int attempts;
-};
-
-struct client_state {
-    int believed_leader;
-};
-
-/* Heap entries carry their keys so that sifting never touches the pool. */
-struct heap_item {
-    uint64_t t, seq;
-    uint32_t idx;
-};
-
-#define MAX_ATTEMPTS 5
-
-struct sim_cluster {
-    struct sim_options o;
-    int n;
-    uint64_t now, seq;
-    struct prng rng;
-    struct node_state *nodes; /* [n + 1] */
-    struct sim_link *links;   /* [(n + 1) * (n + 1)] */
-    struct client_state *clients;
-    struct write_state *writes;
-    int n_writes, cap_writes;
-    /* event pool + heap */
-    struct sim_ev *pool;
-    uint32_t pool_cap, free_head;
-    uint32_t *next_free;
-    struct heap_item *heap;
-    uint32_t heap_len;
-    struct checker *chk;
-    struct trace tr;
-    struct sim_stats st;
-    bool stopped;
-    sim_event_hook hook;
-    void *hook_ctx;
-};
 
 void sim_options_default(struct sim_options *o, int n_nodes)
 {
@@ -141,7 +58,7 @@ static inline bool item_less(const struct heap_item *x,
     return x->t < y->t || (x->t == y->t && x->seq < y->seq);
 }
 
-static void *xrealloc(void *p, size_t n)
+void *sim__xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n);
     if (!q) {
@@ -151,14 +68,14 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-static struct sim_ev *ev_new(struct sim_cluster *c, uint64_t t, int type,
+struct sim_ev *sim__ev_new(struct sim_cluster *c, uint64_t t, int type,
                              int node, uint32_t *idx_out)
 {
     if (c->free_head == UINT32_MAX) {
         uint32_t old = c->pool_cap, cap = old ? old * 2 : 1024;
-        c->pool = xrealloc(c->pool, cap * sizeof(*c->pool));
-        c->next_free = xrealloc(c->next_free, cap * sizeof(*c->next_free));
-        c->heap = xrealloc(c->heap, cap * sizeof(*c->heap));
+        c->pool = sim__xrealloc(c->pool, cap * sizeof(*c->pool));
+        c->next_free = sim__xrealloc(c->next_free, cap * sizeof(*c->next_free));
+        c->heap = sim__xrealloc(c->heap, cap * sizeof(*c->heap));
         for (uint32_t i = old; i < cap; i++)
             c->next_free[i] = i + 1 < cap ? i + 1 : UINT32_MAX;
         c->free_head = old;
@@ -178,7 +95,7 @@ static struct sim_ev *ev_new(struct sim_cluster *c, uint64_t t, int type,
     return e;
 }
 
-static void ev_push(struct sim_cluster *c, uint32_t i)
+void sim__ev_push(struct sim_cluster *c, uint32_t i)
 {
     struct heap_item it = {c->pool[i].t, c->pool[i].seq, i};
     uint32_t k = c->heap_len++;
@@ -192,7 +109,7 @@ static void ev_push(struct sim_cluster *c, uint32_t i)
     c->heap[k] = it;
 }
 
-static uint32_t ev_pop(struct sim_cluster *c)
+uint32_t sim__ev_pop(struct sim_cluster *c)
 {
     uint32_t top = c->heap[0].idx;
     struct heap_item last = c->heap[--c->heap_len];
@@ -213,7 +130,7 @@ static uint32_t ev_pop(struct sim_cluster *c)
     return top;
 }
 
-static void ev_release(struct sim_cluster *c, uint32_t i)
+void sim__ev_release(struct sim_cluster *c, uint32_t i)
 {
     raft_msg_free(&c->pool[i].msg);
     c->next_free[i] = c->free_head;
@@ -221,23 +138,18 @@ static void ev_release(struct sim_cluster *c, uint32_t i)
 }
 
 /* Schedule a simple event (no message). */
-static struct sim_ev *sched(struct sim_cluster *c, uint64_t t, int type,
+struct sim_ev *sim__sched(struct sim_cluster *c, uint64_t t, int type,
                             int node)
 {
     uint32_t i;
-    struct sim_ev *e = ev_new(c, t, type, node, &i);
-    ev_push(c, i);
+    struct sim_ev *e = sim__ev_new(c, t, type, node, &i);
+    sim__ev_push(c, i);
     return e;
 }
 
 /* ------------------------------------------------------------------ */
 
-static struct sim_link *link_at(const struct sim_cluster *c, int from, int to)
-{
-    return &c->links[(size_t)from * (size_t)(c->n + 1) + (size_t)to];
-}
-
-static void drain_violations(struct sim_cluster *c)
+void sim__drain_violations(struct sim_cluster *c)
 {
     struct sim_violation v;
     while (chk_take_new(c->chk, &v)) {
@@ -253,66 +165,9 @@ static void drain_violations(struct sim_cluster *c)
     }
 }
 
-static void trace_client(struct sim_cluster *c, const struct write_state *w,
-                         const char *outcome)
-{
-    if (!trace_on(&c->tr))
-        return;
-    trace_begin(&c->tr, c->now, w->pub.node, "client");
-    char name[16];
-    snprintf(name, sizeof(name), "c%d", w->pub.client);
-    trace_str(&c->tr, "client", name);
-    trace_str(&c->tr, "op", "write");
-    trace_str(&c->tr, "key", w->pub.key);
-    trace_str(&c->tr, "value", w->pub.value);
-    trace_u64(&c->tr, "lsn", w->pub.lsn);
-    trace_str(&c->tr, "outcome", outcome);
-    trace_end(&c->tr);
-}
-
-static void respond(struct sim_cluster *c, int widx, int node, int resp,
-                    int hint)
-{
-    struct sim_ev *e =
-        sched(c, c->now + c->o.client_latency_us, EV_CRESP, node);
-    e->widx = widx;
-    e->resp = (uint8_t)resp;
-    e->hint = hint;
-}
-
-static void fail_pending(struct sim_cluster *c, struct node_state *s, int id,
-                         int resp)
-{
-    for (size_t i = 0; i < s->n_pend; i++)
-        if (c->writes[s->pend[i]].pub.outcome == SIM_PENDING)
-            respond(c, s->pend[i], id, resp, RAFT_NONE);
-    s->n_pend = 0;
-}
-
-static void ack_pending(struct sim_cluster *c, struct node_state *s, int id,
-                        uint64_t lsn)
-{
-    const struct wal *wal = raft_wal(s->r);
-    size_t k = 0;
-    for (size_t i = 0; i < s->n_pend; i++) {
-        struct write_state *w = &c->writes[s->pend[i]];
-        if (w->pub.outcome != SIM_PENDING)
-            continue; /* timed out: forget it */
-        if (w->pub.lsn <= lsn) {
-            if (wal_term_at(wal, w->pub.lsn) == w->pub.term)
-                respond(c, s->pend[i], id, CR_ACKED, id);
-            continue;
-        }
-        s->pend[k++] = s->pend[i];
-    }
-    s->n_pend = k;
-}
-
-static void net_send(struct sim_cluster *c, struct raft_msg *m);
-static void sched_timer(struct sim_cluster *c, int id);
 
 /* Carry out everything node `id` asked for.  See raft.h's contract. */
-static void pump(struct sim_cluster *c, int id)
+void sim__pump(struct sim_cluster *c, int id)
 {
     struct node_state *s = &c->nodes[id];
     struct raft_node *r = s->r;
@@ -330,10 +185,10 @@ static void pump(struct sim_cluster *c, int id)
                 if (ev->role == RAFT_LEADER)
                     c->st.elections++;
                 else if (s->n_pend)
-                    fail_pending(c, s, id, CR_UNKNOWN);
+                    sim__fail_pending(c, s, id, CR_UNKNOWN);
                 break;
             case RAFT_EV_ACK:
-                ack_pending(c, s, id, ev->lsn);
+                sim__ack_pending(c, s, id, ev->lsn);
                 break;
             case RAFT_EV_DISCARD:
                 if (ev->reason == RAFT_R_CONFLICT)
@@ -351,7 +206,7 @@ static void pump(struct sim_cluster *c, int id)
         bool flushing = rd.persist_lsn > raft_wal(r)->flushed_lsn;
         if (flushing && c->o.disk_latency_us > 0) {
             s->io_busy_until = c->now + c->o.disk_latency_us;
-            struct sim_ev *e = sched(c, s->io_busy_until, EV_FLUSH, id);
+            struct sim_ev *e = sim__sched(c, s->io_busy_until, EV_FLUSH, id);
             e->epoch = s->epoch;
             e->gen = rd.persist_lsn;
         }
@@ -359,12 +214,12 @@ static void pump(struct sim_cluster *c, int id)
             if (s->io_busy_until > c->now) {
                 uint32_t k;
                 struct sim_ev *e =
-                    ev_new(c, s->io_busy_until, EV_SEND, id, &k);
+                    sim__ev_new(c, s->io_busy_until, EV_SEND, id, &k);
                 e->epoch = s->epoch;
                 e->msg = rd.msgs[i];
-                ev_push(c, k);
+                sim__ev_push(c, k);
             } else {
-                net_send(c, &rd.msgs[i]);
+                sim__net_send(c, &rd.msgs[i]);
             }
             rd.msgs[i].entries = NULL; /* moved */
             rd.msgs[i].n_entries = 0;
@@ -375,11 +230,11 @@ static void pump(struct sim_cluster *c, int id)
         raft_advance(r);
     }
     chk_node_settled(c->chk, c->now, r);
-    drain_violations(c);
-    sched_timer(c, id);
+    sim__drain_violations(c);
+    sim__sched_timer(c, id);
 }
 
-static void sched_timer(struct sim_cluster *c, int id)
+void sim__sched_timer(struct sim_cluster *c, int id)
 {
     struct node_state *s = &c->nodes[id];
     if (!s->up)
@@ -390,14 +245,14 @@ static void sched_timer(struct sim_cluster *c, int id)
     s->timer_gen++;
     s->timer_at = d;
     s->timer_live = true;
-    struct sim_ev *e = sched(c, d, EV_TIMER, id);
+    struct sim_ev *e = sim__sched(c, d, EV_TIMER, id);
     e->gen = s->timer_gen;
 }
 
-static void net_send(struct sim_cluster *c, struct raft_msg *m)
+void sim__net_send(struct sim_cluster *c, struct raft_msg *m)
 {
     c->st.messages_sent++;
-    const struct sim_link *l = link_at(c, m->from, m->to);
+    const struct sim_link *l = sim__link(c, m->from, m->to);
     if (l->cut || (l->drop > 0 && prng_double(&c->rng) < l->drop)) {
         c->st.messages_dropped++;
         raft_msg_free(m);
@@ -407,184 +262,51 @@ static void net_send(struct sim_cluster *c, struct raft_msg *m)
     for (int k = 0; k < copies; k++) {
         uint64_t delay = l->latency_us + prng_range(&c->rng, 0, l->jitter_us);
         uint32_t i;
-        struct sim_ev *e = ev_new(c, c->now + delay, EV_DELIVER, m->to, &i);
+        struct sim_ev *e = sim__ev_new(c, c->now + delay, EV_DELIVER, m->to, &i);
         if (k + 1 < copies)
             raft_msg_copy(&e->msg, m);
         else
             e->msg = *m;
-        ev_push(c, i);
+        sim__ev_push(c, i);
     }
     m->entries = NULL;
     m->n_entries = 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* Clients */
-
-static int pick_node(struct sim_cluster *c)
-{
-    return (int)prng_range(&c->rng, 1, (uint64_t)c->n);
-}
-
-static void client_send(struct sim_cluster *c, int widx, int target,
-                        uint64_t delay)
-{
-    struct write_state *w = &c->writes[widx];
-    w->target = target;
-    w->attempts++;
-    struct sim_ev *e = sched(c, c->now + delay, EV_CREQ, target);
-    e->widx = widx;
-}
-
-int sim_client_write(struct sim_cluster *c, int client, int via,
-                     const char *key, const char *value)
-{
-    if (client < 1 || client > c->o.n_clients)
-        client = 1;
-    if (c->n_writes == c->cap_writes) {
-        c->cap_writes = c->cap_writes ? c->cap_writes * 2 : 256;
-        c->writes =
-            xrealloc(c->writes, (size_t)c->cap_writes * sizeof(*c->writes));
-    }
-    int widx = c->n_writes++;
-    struct write_state *w = &c->writes[widx];
-    memset(w, 0, sizeof(*w));
-    w->pub.client = client;
-    w->pub.submit_us = c->now;
-    snprintf(w->pub.key, sizeof(w->pub.key), "%s", key);
-    snprintf(w->pub.value, sizeof(w->pub.value), "%s", value);
-    c->st.writes++;
-    int target = via;
-    if (target < 1 || target > c->n)
-        target = c->clients[client].believed_leader;
-    if (target < 1 || target > c->n)
-        target = pick_node(c);
-    w->pub.node = target;
-    trace_client(c, w, "sent");
-    client_send(c, widx, target, c->o.client_latency_us);
-    struct sim_ev *e =
-        sched(c, c->now + c->o.client_timeout_us, EV_CTIMEOUT, 0);
-    e->widx = widx;
-    return widx;
-}
-
-static void finish_write(struct sim_cluster *c, int widx,
-                         enum sim_outcome o)
-{
-    struct write_state *w = &c->writes[widx];
-    w->pub.outcome = o;
-    w->pub.done_us = c->now;
-    switch (o) {
-    case SIM_ACKED:
-        c->st.acked++;
-        chk_acked(c->chk, c->now, w->pub.lsn, w->pub.term);
-        drain_violations(c);
-        break;
-    case SIM_REFUSED:
-        c->st.refused++;
-        break;
-    case SIM_UNKNOWN:
-        c->st.unknown++;
-        break;
-    default:
-        break;
-    }
-    trace_client(c, w, sim_outcome_name(o));
-}
-
-static void on_client_request(struct sim_cluster *c, struct sim_ev *e)
-{
-    struct write_state *w = &c->writes[e->widx];
-    struct node_state *s = &c->nodes[e->node];
-    if (w->pub.outcome != SIM_PENDING)
-        return;
-    if (!s->up) {
-        respond(c, e->widx, e->node, CR_DOWN, RAFT_NONE);
-        return;
-    }
-    uint64_t lsn;
-    int rc = raft_propose(s->r, c->now, w->pub.key, strlen(w->pub.key),
-                          w->pub.value, strlen(w->pub.value), &lsn);
-    if (rc == RAFT_ENOTLEADER || rc == RAFT_EDOWN) {
-        respond(c, e->widx, e->node, CR_REDIRECT, raft_leader(s->r));
-        return;
-    }
-    if (rc != RAFT_OK) {
-        respond(c, e->widx, e->node, CR_DOWN, RAFT_NONE);
-        return;
-    }
-    w->pub.lsn = lsn;
-    w->pub.term = raft_term(s->r);
-    w->pub.node = e->node;
-    if (s->n_pend == s->cap_pend) {
-        s->cap_pend = s->cap_pend ? s->cap_pend * 2 : 64;
-        s->pend = xrealloc(s->pend, s->cap_pend * sizeof(*s->pend));
-    }
-    s->pend[s->n_pend++] = e->widx;
-    pump(c, e->node);
-}
-
-static void on_client_response(struct sim_cluster *c, struct sim_ev *e)
-{
-    struct write_state *w = &c->writes[e->widx];
-    struct client_state *cl = &c->clients[w->pub.client];
-    if (w->pub.outcome != SIM_PENDING)
-        return;
-    w->pub.node = e->node;
-    switch (e->resp) {
-    case CR_ACKED:
-        cl->believed_leader = e->node;
-        finish_write(c, e->widx, SIM_ACKED);
-        return;
-    case CR_UNKNOWN:
-        finish_write(c, e->widx, SIM_UNKNOWN);
-        return;
-    default:
-        break;
-    }
-    /* Redirect or node down: follow the hint, else try someone else. */
-    if (w->attempts >= MAX_ATTEMPTS) {
-        finish_write(c, e->widx, SIM_REFUSED); /* read-only: no leader */
-        return;
-    }
-    int target = e->hint;
-    uint64_t delay = c->o.client_latency_us;
-    if (target < 1 || target == e->node) {
-        target = e->node % c->n + 1;
-        delay += c->o.heartbeat_us; /* give an election a moment */
-    }
-    cl->believed_leader = target;
-    client_send(c, e->widx, target, delay);
-}
-
-/* ------------------------------------------------------------------ */
 /* Dispatch */
 
-static void deliver(struct sim_cluster *c, uint32_t idx);
-
-static void hold(struct node_state *s, uint32_t idx)
+void sim__hold(struct node_state *s, uint32_t idx)
 {
     if (s->n_held == s->cap_held) {
         s->cap_held = s->cap_held ? s->cap_held * 2 : 64;
-        s->held = xrealloc(s->held, s->cap_held * sizeof(*s->held));
+        s->held = sim__xrealloc(s->held, s->cap_held * sizeof(*s->held));
     }
     s->held[s->n_held++] = idx;
 }
 
+static void deliver(struct sim_cluster *c, uint32_t idx)
+{
+    struct sim_ev *e = &c->pool[idx];
+    c->st.messages_delivered++;
+    raft_step(c->nodes[e->node].r, c->now, &e->msg);
+    sim__pump(c, e->node);
+}
+
 /* Handle event idx; returns whether the caller may release it. */
-static bool handle(struct sim_cluster *c, uint32_t idx)
+bool sim__handle(struct sim_cluster *c, uint32_t idx)
 {
     struct sim_ev *e = &c->pool[idx];
     struct node_state *s = e->node ? &c->nodes[e->node] : NULL;
     switch (e->type) {
     case EV_DELIVER: {
-        const struct sim_link *l = link_at(c, e->msg.from, e->msg.to);
+        const struct sim_link *l = sim__link(c, e->msg.from, e->msg.to);
         if (l->cut || !s->up) { /* partitioned in flight, or dead */
             c->st.messages_dropped++;
             return true;
         }
         if (s->paused) {
-            hold(s, idx);
+            sim__hold(s, idx);
             return false;
         }
         deliver(c, idx);
@@ -597,57 +319,50 @@ static bool handle(struct sim_cluster *c, uint32_t idx)
         if (!s->up || s->paused)
             return true;
         raft_tick(s->r, c->now);
-        pump(c, e->node);
+        sim__pump(c, e->node);
         return true;
     case EV_FLUSH:
         if (e->epoch != s->epoch || !s->up)
             return true;
         if (s->paused) {
-            hold(s, idx);
+            sim__hold(s, idx);
             return false;
         }
         raft_persisted(s->r, c->now, e->gen);
-        pump(c, e->node);
+        sim__pump(c, e->node);
         return true;
     case EV_SEND:
         if (e->epoch != s->epoch || !s->up)
             return true;
-        net_send(c, &e->msg);
+        sim__net_send(c, &e->msg);
         return true;
     case EV_CREQ:
         if (s->up && s->paused) {
-            hold(s, idx);
+            sim__hold(s, idx);
             return false;
         }
-        on_client_request(c, e);
+        sim__client_request(c, e);
         return true;
     case EV_CRESP:
-        on_client_response(c, e);
+        sim__client_response(c, e);
         return true;
     case EV_CTIMEOUT:
         if (c->writes[e->widx].pub.outcome == SIM_PENDING)
-            finish_write(c, e->widx, SIM_UNKNOWN);
+            sim__finish_write(c, e->widx, SIM_UNKNOWN);
         return true;
     }
     return true;
 }
 
-static void deliver(struct sim_cluster *c, uint32_t idx)
-{
-    struct sim_ev *e = &c->pool[idx];
-    c->st.messages_delivered++;
-    raft_step(c->nodes[e->node].r, c->now, &e->msg);
-    pump(c, e->node);
-}
 
 uint64_t sim_run_events(struct sim_cluster *c, uint64_t max)
 {
     uint64_t k = 0;
     while (k < max && c->heap_len && !c->stopped) {
-        uint32_t idx = ev_pop(c);
+        uint32_t idx = sim__ev_pop(c);
         c->now = c->pool[idx].t;
-        if (handle(c, idx))
-            ev_release(c, idx);
+        if (sim__handle(c, idx))
+            sim__ev_release(c, idx);
         k++;
     }
     return k;
@@ -656,10 +371,10 @@ uint64_t sim_run_events(struct sim_cluster *c, uint64_t max)
 bool sim_run_until(struct sim_cluster *c, uint64_t t)
 {
     while (c->heap_len && !c->stopped && c->heap[0].t <= t) {
-        uint32_t idx = ev_pop(c);
+        uint32_t idx = sim__ev_pop(c);
         c->now = c->pool[idx].t;
-        if (handle(c, idx))
-            ev_release(c, idx);
+        if (sim__handle(c, idx))
+            sim__ev_release(c, idx);
     }
     if (!c->stopped && t > c->now)
         c->now = t;
@@ -736,7 +451,7 @@ int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
         c->nodes[i].up = true;
     }
     for (int i = 1; i <= c->n; i++)
-        pump(c, i);
+        sim__pump(c, i);
     *out = c;
     return RAFT_OK;
 }
@@ -766,172 +481,12 @@ void sim_cluster_free(struct sim_cluster *c)
     free(c);
 }
 
-/* ------------------------------------------------------------------ */
-/* Faults */
-
-static void trace_simple(struct sim_cluster *c, int node, const char *kind)
+void sim__trace_simple(struct sim_cluster *c, int node, const char *kind)
 {
     if (!trace_on(&c->tr))
         return;
     trace_begin(&c->tr, c->now, node, kind);
     trace_end(&c->tr);
-}
-
-void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed)
-{
-    struct node_state *s = &c->nodes[id];
-    if (!s->up)
-        return;
-    if (trace_on(&c->tr)) {
-        trace_begin(&c->tr, c->now, id, "crash");
-        trace_bool(&c->tr, "lose_unflushed", lose_unflushed);
-        trace_end(&c->tr);
-    }
-    raft_crash(s->r, lose_unflushed);
-    s->up = false;
-    s->paused = false;
-    s->epoch++;
-    s->io_busy_until = 0;
-    s->applied_lsn = 0;
-    s->n_pend = 0; /* clients will time out */
-    for (size_t k = 0; k < s->n_held; k++)
-        ev_release(c, s->held[k]);
-    s->n_held = 0;
-    pump(c, id); /* report the lost tail */
-}
-
-void sim_restart(struct sim_cluster *c, int id)
-{
-    struct node_state *s = &c->nodes[id];
-    if (s->up)
-        return;
-    trace_simple(c, id, "restart");
-    s->up = true;
-    s->timer_live = false;
-    raft_restart(s->r, c->now);
-    pump(c, id);
-}
-
-void sim_pause(struct sim_cluster *c, int id)
-{
-    struct node_state *s = &c->nodes[id];
-    if (!s->up || s->paused)
-        return;
-    trace_simple(c, id, "pause");
-    s->paused = true;
-}
-
-void sim_resume(struct sim_cluster *c, int id)
-{
-    struct node_state *s = &c->nodes[id];
-    if (!s->up || !s->paused)
-        return;
-    trace_simple(c, id, "resume");
-    s->paused = false;
-    /* Wake up with stale beliefs: the backlog first, in arrival order,
-     * then the timers that should have fired long ago. */
-    uint32_t *held = s->held;
-    size_t n_held = s->n_held;
-    s->held = NULL;
-    s->n_held = s->cap_held = 0;
-    for (size_t k = 0; k < n_held; k++) {
-        if (handle(c, held[k]))
-            ev_release(c, held[k]);
-    }
-    free(held);
-    s->timer_live = false;
-    raft_tick(s->r, c->now);
-    pump(c, id);
-}
-
-bool sim_is_up(const struct sim_cluster *c, int id) { return c->nodes[id].up; }
-bool sim_is_paused(const struct sim_cluster *c, int id)
-{
-    return c->nodes[id].paused;
-}
-
-void sim_partition(struct sim_cluster *c, const int *group)
-{
-    for (int a = 1; a <= c->n; a++)
-        for (int b = 1; b <= c->n; b++)
-            link_at(c, a, b)->cut = a != b && group[a] != group[b];
-    if (!trace_on(&c->tr))
-        return;
-    char buf[1024];
-    size_t len = 0;
-    buf[len++] = '[';
-    bool first_group = true;
-    for (int g = 0; g <= c->n + 1; g++) {
-        bool any = false;
-        for (int i = 1; i <= c->n && len < sizeof(buf) - 16; i++) {
-            if (group[i] != g)
-                continue;
-            len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s\"n%d\"",
-                                    any ? "" : (first_group ? "[" : ",["),
-                                    any ? "," : "", i);
-            any = true;
-            first_group = false;
-        }
-        if (any)
-            buf[len++] = ']';
-    }
-    buf[len++] = ']';
-    buf[len] = '\0';
-    trace_begin(&c->tr, c->now, 0, "partition");
-    trace_raw(&c->tr, "groups", buf);
-    trace_end(&c->tr);
-}
-
-void sim_cut(struct sim_cluster *c, int from, int to)
-{
-    link_at(c, from, to)->cut = true;
-    if (!trace_on(&c->tr))
-        return;
-    trace_begin(&c->tr, c->now, from, "cut");
-    trace_node(&c->tr, "to", to);
-    trace_end(&c->tr);
-}
-
-void sim_heal(struct sim_cluster *c)
-{
-    for (int a = 1; a <= c->n; a++)
-        for (int b = 1; b <= c->n; b++)
-            link_at(c, a, b)->cut = false;
-    trace_simple(c, 0, "heal");
-}
-
-void sim_set_link(struct sim_cluster *c, int from, int to,
-                  const struct sim_link *l)
-{
-    *link_at(c, from, to) = *l;
-    if (!trace_on(&c->tr))
-        return;
-    trace_begin(&c->tr, c->now, from, "link");
-    trace_node(&c->tr, "to", to);
-    trace_u64(&c->tr, "latency_us", l->latency_us);
-    trace_u64(&c->tr, "jitter_us", l->jitter_us);
-    trace_f64(&c->tr, "drop", l->drop);
-    trace_f64(&c->tr, "dup", l->dup);
-    trace_bool(&c->tr, "cut", l->cut);
-    trace_end(&c->tr);
-}
-
-const struct sim_link *sim_get_link(const struct sim_cluster *c, int from,
-                                    int to)
-{
-    return link_at(c, from, to);
-}
-
-const struct sim_link *sim_default_link(const struct sim_cluster *c)
-{
-    return &c->o.link;
-}
-
-void sim_reset_links(struct sim_cluster *c)
-{
-    for (int a = 0; a <= c->n; a++)
-        for (int b = 0; b <= c->n; b++)
-            *link_at(c, a, b) = c->o.link;
 }
 
 /* ------------------------------------------------------------------ */
@@ -987,5 +542,5 @@ int sim_leaders(const struct sim_cluster *c, int *ids)
 void sim_finish(struct sim_cluster *c)
 {
     c->st.acked_lost = chk_finish(c->chk, c->now);
-    drain_violations(c);
+    sim__drain_violations(c);
 }
