@@ -32,6 +32,8 @@ void sim_options_default(struct sim_options *o, int n_nodes)
     o->client_latency_us = 500;
     o->client_timeout_us = 2000000;
     o->n_clients = 3;
+    o->transport = SIM_TRANSPORT_MEMORY;
+    o->time_scale = 1.0;
 }
 
 const char *sim_outcome_name(enum sim_outcome o)
@@ -261,12 +263,21 @@ void sim__net_send(struct sim_cluster *c, struct raft_msg *m)
     int copies = 1 + (l->dup > 0 && prng_double(&c->rng) < l->dup);
     for (int k = 0; k < copies; k++) {
         uint64_t delay = l->latency_us + prng_range(&c->rng, 0, l->jitter_us);
-        uint32_t i;
-        struct sim_ev *e = sim__ev_new(c, c->now + delay, EV_DELIVER, m->to, &i);
+        struct raft_msg one = *m;
         if (k + 1 < copies)
-            raft_msg_copy(&e->msg, m);
-        else
-            e->msg = *m;
+            raft_msg_copy(&one, m);
+        if (c->wire && delay == 0) {
+            sim__wire_send(c, &one); /* straight onto the socket */
+            continue;
+        }
+        /* In memory the event is the arrival; over TCP it is the moment
+         * a held frame is released onto the socket. */
+        uint32_t i;
+        struct sim_ev *e = sim__ev_new(c, c->now + delay,
+                                       c->wire ? EV_WIRE : EV_DELIVER,
+                                       c->wire ? m->from : m->to, &i);
+        e->epoch = c->nodes[m->from].epoch;
+        e->msg = one;
         sim__ev_push(c, i);
     }
     m->entries = NULL;
@@ -346,6 +357,10 @@ bool sim__handle(struct sim_cluster *c, uint32_t idx)
     case EV_CRESP:
         sim__client_response(c, e);
         return true;
+    case EV_WIRE:
+        if (e->epoch == s->epoch && s->up)
+            sim__wire_send(c, &e->msg);
+        return true;
     case EV_CTIMEOUT:
         if (c->writes[e->widx].pub.outcome == SIM_PENDING)
             sim__finish_write(c, e->widx, SIM_UNKNOWN);
@@ -370,6 +385,8 @@ uint64_t sim_run_events(struct sim_cluster *c, uint64_t max)
 
 bool sim_run_until(struct sim_cluster *c, uint64_t t)
 {
+    if (c->wire)
+        return sim__wire_run_until(c, t);
     while (c->heap_len && !c->stopped && c->heap[0].t <= t) {
         uint32_t idx = sim__ev_pop(c);
         c->now = c->pool[idx].t;
@@ -450,6 +467,13 @@ int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
         }
         c->nodes[i].up = true;
     }
+    if (o->transport == SIM_TRANSPORT_TCP) {
+        int rc = sim__wire_start(c);
+        if (rc != 0) {
+            sim_cluster_free(c);
+            return rc;
+        }
+    }
     for (int i = 1; i <= c->n; i++)
         sim__pump(c, i);
     *out = c;
@@ -460,6 +484,7 @@ void sim_cluster_free(struct sim_cluster *c)
 {
     if (!c)
         return;
+    sim__wire_free(c); /* close sockets before the nodes go */
     for (uint32_t k = 0; k < c->heap_len; k++)
         raft_msg_free(&c->pool[c->heap[k].idx].msg);
     for (int i = 0; c->nodes && i <= c->n; i++) {

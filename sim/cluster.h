@@ -12,6 +12,12 @@
  * pause/resume (the node freezes, timers and inbox included, and wakes up
  * with stale beliefs), partitions and one-way cuts, link degradation.
  *
+ * With transport TCP the same scheduler runs in real time on a libuv loop
+ * and the nodes exchange msgpack frames over loopback TCP; link latency,
+ * drop and duplication are applied on the sending side, cuts on both
+ * sides (cluster_wire.c).  Everything else — clients, faults, checker,
+ * trace — is the same code.
+ *
  * Not here: random fault schedules (explore.c), scenario files (later).
  */
 #ifndef RAFTSIM_SIM_CLUSTER_H
@@ -31,8 +37,19 @@ struct sim_link {
     bool cut;            /* partitioned: nothing passes */
 };
 
+enum sim_transport {
+    SIM_TRANSPORT_MEMORY, /* virtual time, in-memory network: deterministic */
+    SIM_TRANSPORT_TCP,    /* real time, loopback TCP between the nodes */
+};
+
 struct sim_options {
     int n_nodes;
+    enum sim_transport transport;
+    /* TCP only: every duration is stretched by this factor (10: a run
+     * ten times slower, so a class can watch).  The core still sees the
+     * configured timeouts: its clock is real time divided by the scale. */
+    double time_scale;
+    const char *cluster_id; /* TCP handshake; NULL: "raftsim" */
     uint64_t seed;
     uint64_t heartbeat_us, election_min_us, election_max_us;
     enum raft_ack_mode ack_mode;
@@ -84,6 +101,8 @@ struct sim_violation {
 
 struct sim_cluster;
 
+/* Returns 0, RAFT_EINVAL or RAFT_ENOMEM; with TCP, a negative libuv
+ * error (uv_strerror) when a listener cannot be set up. */
 int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out);
 void sim_cluster_free(struct sim_cluster *c);
 

@@ -19,6 +19,8 @@ void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed)
         trace_bool(&c->tr, "lose_unflushed", lose_unflushed);
         trace_end(&c->tr);
     }
+    if (c->wire)
+        sim__wire_crash(c, id);
     raft_crash(s->r, lose_unflushed);
     s->up = false;
     s->paused = false;
@@ -38,6 +40,8 @@ void sim_restart(struct sim_cluster *c, int id)
     if (s->up)
         return;
     sim__trace_simple(c, id, "restart");
+    if (c->wire && sim__wire_restart(c, id) != 0)
+        return; /* could not listen again: stays down (traced) */
     s->up = true;
     s->timer_live = false;
     raft_restart(s->r, c->now);
@@ -51,6 +55,8 @@ void sim_pause(struct sim_cluster *c, int id)
         return;
     sim__trace_simple(c, id, "pause");
     s->paused = true;
+    if (c->wire)
+        sim__wire_pause(c, id, true);
 }
 
 void sim_resume(struct sim_cluster *c, int id)
@@ -60,6 +66,8 @@ void sim_resume(struct sim_cluster *c, int id)
         return;
     sim__trace_simple(c, id, "resume");
     s->paused = false;
+    if (c->wire)
+        sim__wire_pause(c, id, false);
     /* Wake up with stale beliefs: the backlog first, in arrival order,
      * then the timers that should have fired long ago. */
     uint32_t *held = s->held;

@@ -22,6 +22,7 @@ enum ev_type {
     EV_CREQ,        /* client write arrives at node */
     EV_CRESP,       /* node's answer arrives at client */
     EV_CTIMEOUT,    /* client gives up */
+    EV_WIRE,        /* TCP: a delayed frame goes onto the socket */
 };
 
 enum cresp { CR_ACKED = 1, CR_REDIRECT, CR_DOWN, CR_UNKNOWN };
@@ -91,6 +92,7 @@ struct sim_cluster {
     bool stopped;
     sim_event_hook hook;
     void *hook_ctx;
+    struct sim_wire *wire; /* TCP mode, else NULL */
 };
 
 
@@ -99,6 +101,7 @@ void *sim__xrealloc(void *p, size_t n);
 struct sim_ev *sim__ev_new(struct sim_cluster *c, uint64_t t, int type,
                            int node, uint32_t *idx_out);
 void sim__ev_push(struct sim_cluster *c, uint32_t i);
+uint32_t sim__ev_pop(struct sim_cluster *c);
 void sim__ev_release(struct sim_cluster *c, uint32_t i);
 struct sim_ev *sim__sched(struct sim_cluster *c, uint64_t t, int type,
                           int node);
@@ -114,6 +117,15 @@ static inline struct sim_link *sim__link(const struct sim_cluster *c,
 {
     return &c->links[(size_t)from * (size_t)(c->n + 1) + (size_t)to];
 }
+
+/* cluster_wire.c: TCP mode */
+int sim__wire_start(struct sim_cluster *c);
+void sim__wire_free(struct sim_cluster *c);
+void sim__wire_send(struct sim_cluster *c, struct raft_msg *m);
+bool sim__wire_run_until(struct sim_cluster *c, uint64_t t);
+void sim__wire_crash(struct sim_cluster *c, int id);
+int sim__wire_restart(struct sim_cluster *c, int id);
+void sim__wire_pause(struct sim_cluster *c, int id, bool paused);
 
 /* cluster_clients.c */
 void sim__fail_pending(struct sim_cluster *c, struct node_state *s, int id,

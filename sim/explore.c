@@ -11,6 +11,7 @@
 #include "sim/explore.h"
 
 #include <string.h>
+#include <uv.h>
 
 #include "raft/prng.h"
 #include "sim/util.h"
@@ -19,6 +20,8 @@ void explore_opts_default(struct explore_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->nodes = 5;
+    o->transport = SIM_TRANSPORT_MEMORY;
+    o->time_scale = 1.0;
     o->seeds = 100;
     o->start_seed = 1;
     o->duration_us = 10000000;
@@ -281,6 +284,13 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
     struct sim_options so;
     sim_options_default(&so, o->nodes);
     so.seed = seed;
+    so.transport = o->transport;
+    so.time_scale = o->time_scale;
+    if (o->transport == SIM_TRANSPORT_TCP) {
+        /* loopback supplies the latency; faults add to it */
+        so.link.latency_us = 0;
+        so.link.jitter_us = 0;
+    }
     so.heartbeat_us = o->heartbeat_us;
     so.election_min_us = o->election_min_us;
     so.election_max_us = o->election_max_us;
@@ -295,9 +305,12 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
     /* Half the seeds get a slow disk, so crashes can lose a real tail. */
     if ((o->faults & EXPLORE_F_CRASH) && rnd(&s, 0, 1))
         so.disk_latency_us = rnd(&s, 100, 3000);
-    if (sim_cluster_new(&so, &s.c) != RAFT_OK) {
-        fprintf(stderr, "explore: cannot create a %d-node cluster\n",
-                o->nodes);
+    int rc = sim_cluster_new(&so, &s.c);
+    if (rc != RAFT_OK) {
+        fprintf(stderr, "explore: cannot create a %d-node cluster: %s\n",
+                o->nodes,
+                rc < RAFT_EDOWN ? uv_strerror(rc) : "bad options or no memory");
+        res->setup_failures++;
         return;
     }
     sim_set_hook(s.c, trap_hook, &s);

@@ -29,6 +29,8 @@ enum {
 
 struct explore_opts {
     int nodes;
+    enum sim_transport transport; /* memory (virtual time) or tcp (real) */
+    double time_scale;            /* tcp: stretch every duration */
     uint64_t seeds, start_seed;
     uint64_t duration_us, settle_us;
     unsigned faults;
@@ -45,6 +47,7 @@ struct explore_opts {
 struct explore_result {
     uint64_t seeds, violations, failed_seeds, acked_lost, elections;
     uint64_t messages, writes, acked, no_leader_at_end;
+    uint64_t setup_failures; /* tcp: a cluster could not listen */
     double simulated_s, wall_s;
     bool have_first;
     uint64_t first_seed;

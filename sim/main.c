@@ -69,6 +69,12 @@ static void usage_explore(FILE *f)
         "  --election-timeout D1-D2  randomized election timeout "
         "(default 150ms-300ms)\n"
         "  --writes-per-s R      client write rate (default 100)\n"
+        "  --transport T         memory: virtual time, deterministic "
+        "(default);\n"
+        "                        tcp: real time, nodes talk over loopback "
+        "TCP\n"
+        "  --time-scale F        tcp: stretch every duration by F (10 = ten "
+        "times slower)\n"
         "  --trace FILE          write every event as JSON Lines (one "
         "\"run\" line per seed)\n"
         "  --quiet               no progress line even on a terminal\n"
@@ -152,6 +158,8 @@ enum {
     O_WRATE,
     O_TRACE,
     O_QUIET,
+    O_TRANSPORT,
+    O_TSCALE,
 };
 
 static const struct option explore_opts_long[] = {
@@ -171,6 +179,8 @@ static const struct option explore_opts_long[] = {
     {"writes-per-s", required_argument, 0, O_WRATE},
     {"trace", required_argument, 0, O_TRACE},
     {"quiet", no_argument, 0, O_QUIET},
+    {"transport", required_argument, 0, O_TRANSPORT},
+    {"time-scale", required_argument, 0, O_TSCALE},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -227,8 +237,14 @@ static void print_repro(const struct explore_opts *o,
                 (unsigned long long)o->election_max_us);
     if (o->writes_per_s != 100)
         fprintf(stderr, " --writes-per-s %g", o->writes_per_s);
+    if (o->transport == SIM_TRANSPORT_TCP)
+        fprintf(stderr, " --transport tcp --time-scale %g", o->time_scale);
     fprintf(stderr, " --trace seed%llu.jsonl\n",
             (unsigned long long)r->first_seed);
+    if (o->transport == SIM_TRANSPORT_TCP)
+        fprintf(stderr, "explore: note: TCP runs follow the wall clock, so a "
+                        "replay may not fail the same way; the virtual-time "
+                        "replay of the same seed is exact\n");
 }
 
 static int cmd_explore(int argc, char **argv)
@@ -351,6 +367,23 @@ static int cmd_explore(int argc, char **argv)
         case O_TRACE:
             trace_path = optarg;
             break;
+        case O_TRANSPORT:
+            if (!strcmp(optarg, "memory"))
+                o.transport = SIM_TRANSPORT_MEMORY;
+            else if (!strcmp(optarg, "tcp"))
+                o.transport = SIM_TRANSPORT_TCP;
+            else
+                return bad_value("explore", name, optarg,
+                                 "expected memory or tcp");
+            break;
+        case O_TSCALE: {
+            double f;
+            if (util_parse_double(optarg, &f) || f < 0.1 || f > 1000)
+                return bad_value("explore", name, optarg,
+                                 "expected a factor from 0.1 to 1000");
+            o.time_scale = f;
+            break;
+        }
         case O_QUIET:
             quiet = true;
             break;
@@ -401,6 +434,13 @@ static int cmd_explore(int argc, char **argv)
                 trace_path);
         return 2;
     }
+    if (r.setup_failures) {
+        fprintf(stderr, "%s explore: %llu seed(s) could not set up their "
+                        "TCP listeners\n",
+                prog, (unsigned long long)r.setup_failures);
+        explore_print_summary(stdout, &r);
+        return 2;
+    }
     if (r.no_leader_at_end)
         printf("explore: %llu seed(s) ended without exactly one leader after "
                "settling\n",
@@ -413,22 +453,180 @@ static int cmd_explore(int argc, char **argv)
     return r.violations ? 1 : 0;
 }
 
-static int cmd_bench(int argc, char **argv)
+static void usage_bench(FILE *f)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: %s bench [sim]\n"
-               "  sim   virtual seconds per wall second, messages per wall "
-               "second,\n"
-               "        and explore seeds per second\n",
-               prog);
-        return 0;
+    fprintf(f,
+            "usage: %s bench sim\n"
+            "       %s bench failover [OPTIONS]\n\n"
+            "sim       virtual seconds and messages per wall second, explore "
+            "seeds per second\n"
+            "failover  the Raft paper's Figure 16 over loopback TCP: crash "
+            "the leader,\n"
+            "          time a new leader and its first committed write\n\n"
+            "failover options:\n"
+            "  --trials N        trials per range (default 50; 150-150 is "
+            "capped at 100)\n"
+            "  --ranges LIST     election timeouts, e.g. "
+            "150ms-150ms,150ms-300ms (default:\n"
+            "                    the paper's 150-150, 150-151, 150-155, "
+            "150-175, 150-200,\n"
+            "                    150-300 and 12-24 ms)\n"
+            "  --latency D       one-way latency added to every link "
+            "(default 0; the\n"
+            "                    paper's ~15 ms broadcast time is about "
+            "7500us)\n"
+            "  --no-prevote      disable PreVote\n"
+            "  --election P      highest-lsn | raft (default highest-lsn)\n"
+            "  --seed S          first seed (default 1)\n"
+            "  --csv FILE        one row per trial\n",
+            prog, prog);
+}
+
+static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
+                       const char **err)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", arg);
+    char *dash = strchr(buf, '-');
+    if (!dash) {
+        *err = "expected MIN-MAX, e.g. 150ms-300ms";
+        return -1;
     }
-    if (argc > 2 || (argc == 2 && strcmp(argv[1], "sim"))) {
-        fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim)\n",
-                prog, argv[1]);
+    *dash = '\0';
+    if (util_parse_duration_us(buf, lo, err) ||
+        util_parse_duration_us(dash + 1, hi, err))
+        return -1;
+    if (*lo < 2000 || *hi < *lo) {
+        *err = "need 2ms <= MIN <= MAX";
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_bench_failover(int argc, char **argv)
+{
+    static const uint64_t paper_ms[][2] = {{150, 150}, {150, 151},
+                                           {150, 155}, {150, 175},
+                                           {150, 200}, {150, 300},
+                                           {12, 24}};
+    struct bench_failover_opts o;
+    memset(&o, 0, sizeof(o));
+    o.trials = 50;
+    o.prevote = true;
+    o.policy = RAFT_ELECT_HIGHEST_LSN;
+    o.seed = 1;
+    for (size_t i = 0; i < sizeof(paper_ms) / sizeof(paper_ms[0]); i++) {
+        o.ranges[i][0] = paper_ms[i][0] * 1000;
+        o.ranges[i][1] = paper_ms[i][1] * 1000;
+        o.n_ranges++;
+    }
+    static const struct option opts[] = {
+        {"trials", required_argument, 0, 't'},
+        {"ranges", required_argument, 0, 'r'},
+        {"latency", required_argument, 0, 'l'},
+        {"no-prevote", no_argument, 0, 'P'},
+        {"election", required_argument, 0, 'e'},
+        {"seed", required_argument, 0, 's'},
+        {"csv", required_argument, 0, 'c'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    uint64_t u;
+    const char *err;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 100000)
+                return bad_value("bench failover", "trials", optarg,
+                                 "expected 1 to 100000");
+            o.trials = (int)u;
+            break;
+        case 'r': {
+            o.n_ranges = 0;
+            char buf[512];
+            snprintf(buf, sizeof(buf), "%s", optarg);
+            char *save = NULL;
+            for (char *tok = strtok_r(buf, ",", &save); tok;
+                 tok = strtok_r(NULL, ",", &save)) {
+                if (o.n_ranges == BENCH_MAX_RANGES)
+                    return bad_value("bench failover", "ranges", optarg,
+                                     "at most 16 ranges");
+                if (parse_range(tok, &o.ranges[o.n_ranges][0],
+                                &o.ranges[o.n_ranges][1], &err))
+                    return bad_value("bench failover", "ranges", tok, err);
+                o.n_ranges++;
+            }
+            if (!o.n_ranges)
+                return bad_value("bench failover", "ranges", optarg,
+                                 "no range given");
+            break;
+        }
+        case 'l':
+            if (util_parse_duration_us(optarg, &u, &err))
+                return bad_value("bench failover", "latency", optarg, err);
+            if (u > 1000000)
+                return bad_value("bench failover", "latency", optarg,
+                                 "at most 1s");
+            o.latency_us = u;
+            break;
+        case 'P':
+            o.prevote = false;
+            break;
+        case 'e':
+            if (raft_policy_parse(optarg, &o.policy))
+                return bad_value("bench failover", "election", optarg,
+                                 "expected highest-lsn or raft");
+            break;
+        case 's':
+            if (util_parse_u64(optarg, &u))
+                return bad_value("bench failover", "seed", optarg,
+                                 "expected a non-negative integer");
+            o.seed = u;
+            break;
+        case 'c':
+            o.csv_path = optarg;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "%s bench failover: option '%s' needs a value\n",
+                    prog, argv[optind - 1]);
+            return 2;
+        default:
+            unknown_option("bench failover", argv[optind - 1], opts);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s bench failover: unexpected argument '%s'\n", prog,
+                argv[optind]);
         return 2;
     }
-    return bench_sim(stdout, 600.0, 200);
+    return bench_failover(stdout, &o);
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "sim")) {
+        if (argc > 2) {
+            fprintf(stderr, "%s bench sim: takes no options\n", prog);
+            return 2;
+        }
+        return bench_sim(stdout, 600.0, 200);
+    }
+    if (!strcmp(argv[1], "failover"))
+        return cmd_bench_failover(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage_bench(stdout);
+        return 0;
+    }
+    fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover)\n",
+            prog, argv[1]);
+    return 2;
 }
 
 int main(int argc, char **argv)

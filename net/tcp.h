@@ -1,0 +1,118 @@
+/*
+ * tcp.h — raftsim's TCP transport on libuv: one net_node per Raft node,
+ * carrying net/codec.h frames between nodes of one cluster.
+ *
+ * Connections are one-way.  Node i dials node j and only ever writes on
+ * that connection (a HELLO frame first, then raft messages from i to j);
+ * j only reads from the connections it accepted.  Two nodes talking to
+ * each other therefore use two connections, and neither side has to
+ * decide who owns a shared socket after a restart.
+ *
+ * What the transport promises is what Raft needs and no more: a message
+ * handed to net_node_send may be lost (peer not connected yet, queue over
+ * its limit, connection broken), never corrupted, and messages on one
+ * connection arrive in order.  Every inbound frame is checked (codec,
+ * handshake, sender and addressee); a bad one closes that connection with
+ * a logged reason and the node keeps serving everyone else.
+ *
+ * Memory is bounded: outbound, by max_queue_bytes per connection (a peer
+ * that stops reading gets its connection closed, not an ever-growing
+ * queue); inbound, by max_frame per connection (net_reader).
+ *
+ * Not here: name resolution (peer hosts are numeric IPv4/IPv6 addresses),
+ * TLS, authentication beyond the cluster id, and retransmission (Raft
+ * retries on its own).
+ *
+ * Errors are negative libuv codes (uv_strerror gives their text).
+ *
+ * Process-wide: libuv writes with writev(), so a write to a peer that
+ * reset would raise SIGPIPE; net_node_start sets SIGPIPE to SIG_IGN if it
+ * still has its default action (a handler the program installed is kept).
+ */
+#ifndef RAFTSIM_NET_TCP_H
+#define RAFTSIM_NET_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "net/codec.h"
+#include "raft/raft.h"
+
+/* on_log levels */
+enum {
+    NET_LOG_ERROR = 0, /* the node itself cannot do its job (listen, memory) */
+    NET_LOG_WARN = 1,  /* a peer broke the protocol: refused or bad frame */
+    NET_LOG_INFO = 2,  /* connections made and lost */
+    NET_LOG_DEBUG = 3, /* failed dial attempts (repeat while a peer is down) */
+};
+
+struct net_node_config {
+    const char *cluster_id; /* compared in the handshake; <= 63 bytes */
+    int id, n_nodes;        /* this node is 1..n_nodes */
+    const char *host;       /* listen address; NULL = "127.0.0.1" */
+    int port;               /* 0 = ephemeral */
+    uint32_t max_frame;     /* 0 = NET_FRAME_MAX_DEFAULT */
+    size_t max_queue_bytes; /* per outbound connection; 0 = 4 MiB */
+    uint64_t reconnect_min_ms, reconnect_max_ms; /* 0 = 20 ms, 1000 ms */
+    /* A decoded message for us; the callee owns m's entries (must call
+     * raft_msg_free).  May call net_node_pause/close. */
+    void (*on_msg)(void *ctx, struct raft_msg *m);
+    /* Connection events: refused handshake, bad frame (with the codec's
+     * reason), connect/disconnect.  May be NULL. */
+    void (*on_log)(void *ctx, int level, const char *line);
+    void *ctx;
+};
+
+/* frames_* count raft messages; bytes_* count everything on the wire
+ * (HELLO and length prefixes included).  connects/disconnects are
+ * outbound connections whose HELLO was written / that were then lost;
+ * refused and bad_frames are inbound connections closed for a bad
+ * handshake / a bad frame after it. */
+struct net_stats {
+    uint64_t frames_sent, frames_received, bytes_sent, bytes_received;
+    uint64_t connects, disconnects, refused, bad_frames;
+    uint64_t dropped_unconnected, dropped_queue_full;
+    uint64_t dials;            /* outbound connection attempts */
+    uint64_t accepts;          /* inbound connections accepted */
+    uint64_t dropped_too_big;  /* messages whose frame exceeds max_frame */
+};
+
+struct net_node;
+
+/* Binds and listens now.  On failure *out is NULL and the return is a
+ * libuv code (UV_EINVAL for a bad config, UV_EADDRINUSE, ...); a handle
+ * may still be closing, so run the loop before uv_loop_close. */
+int net_node_start(uv_loop_t *loop, const struct net_node_config *cfg,
+                   struct net_node **out);
+/* The bound port. */
+int net_node_port(const struct net_node *n);
+/* Where to dial peer (numeric address).  A change of address closes the
+ * current connection to that peer. */
+void net_node_set_peer(struct net_node *n, int peer, const char *host,
+                       int port);
+/* Encode m and queue it to m->to.  0 if queued; negative if dropped:
+ * UV_ENOTCONN (not connected yet: a dial is started or scheduled),
+ * UV_ENOBUFS (the queue would exceed max_queue_bytes: the connection is
+ * closed and retried after reconnect_max_ms), UV_EMSGSIZE (frame over
+ * max_frame), UV_EINVAL (bad addressee or type), UV_ESHUTDOWN (closing). */
+int net_node_send(struct net_node *n, const struct raft_msg *m);
+/* Stop reading every inbound connection (the kernel buffers the backlog)
+ * and stop delivering frames already read. */
+void net_node_pause(struct net_node *n);
+/* Read again; the backlog is delivered, in order per connection. */
+void net_node_resume(struct net_node *n);
+/* Close the listener, every connection and timer; done(ctx) runs from the
+ * loop once every handle is closed (then net_node_free may be called,
+ * also from done).  done may be NULL.  Nothing is delivered afterwards. */
+void net_node_close(struct net_node *n, void (*done)(void *ctx), void *ctx);
+/* Only after close's done (or for a node whose handles all closed). */
+void net_node_free(struct net_node *n);
+const struct net_stats *net_node_stats(const struct net_node *n);
+/* Bytes libuv holds for peer that the kernel has not taken yet (0 when
+ * not connected) — what max_queue_bytes bounds. */
+size_t net_node_queued_bytes(const struct net_node *n, int peer);
+/* Whether a connection to peer is up and its HELLO queued. */
+bool net_node_connected(const struct net_node *n, int peer);
+
+#endif
