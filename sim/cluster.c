@@ -523,6 +523,32 @@ void sim_set_hook(struct sim_cluster *c, sim_event_hook fn, void *ctx)
     c->hook_ctx = ctx;
 }
 
+void sim_set_write_hook(struct sim_cluster *c, sim_write_hook fn, void *ctx)
+{
+    c->write_hook = fn;
+    c->write_hook_ctx = ctx;
+}
+
+uint64_t sim_next_event_time(const struct sim_cluster *c)
+{
+    return c->heap_len ? c->heap[0].t : UINT64_MAX;
+}
+
+void sim_hold_clock(struct sim_cluster *c, bool hold)
+{
+    if (c->wire)
+        sim__wire_hold(c, hold);
+}
+
+int sim_client_leader(const struct sim_cluster *c, int client)
+{
+    if (client < 1 || client > c->o.n_clients)
+        return 0;
+    return c->clients[client].believed_leader;
+}
+
+struct trace *sim_tracer(struct sim_cluster *c) { return &c->tr; }
+
 uint64_t sim_now(const struct sim_cluster *c) { return c->now; }
 struct raft_node *sim_node(const struct sim_cluster *c, int id)
 {

@@ -147,6 +147,23 @@ typedef void (*sim_event_hook)(void *ctx, struct sim_cluster *c,
                                const struct raft_event *ev);
 void sim_set_hook(struct sim_cluster *c, sim_event_hook fn, void *ctx);
 
+/* Called when a client write is sent and when it gets its outcome
+ * (pub.outcome still SIM_PENDING for the first call). */
+typedef void (*sim_write_hook)(void *ctx, struct sim_cluster *c, int widx);
+void sim_set_write_hook(struct sim_cluster *c, sim_write_hook fn, void *ctx);
+
+/* Time of the next queued event (UINT64_MAX: none).  Virtual time only:
+ * in TCP mode frames may arrive at any moment. */
+uint64_t sim_next_event_time(const struct sim_cluster *c);
+/* TCP mode: stop the clock while a class reads (scenario `step`); the
+ * nodes see no time pass between hold and release.  No-op in memory. */
+void sim_hold_clock(struct sim_cluster *c, bool hold);
+/* The node a client currently believes leads (0: none yet). */
+int sim_client_leader(const struct sim_cluster *c, int client);
+/* The run's trace writer (trace_on() false without a trace), for drivers
+ * that add their own lines: narration, expectations, reads. */
+struct trace *sim_tracer(struct sim_cluster *c);
+
 /* Views. */
 struct raft_node *sim_node(const struct sim_cluster *c, int id);
 int sim_n_nodes(const struct sim_cluster *c);

@@ -111,6 +111,8 @@ int sim_client_write(struct sim_cluster *c, int client, int via,
         target = pick_node(c);
     w->pub.node = target;
     trace_client(c, w, "sent");
+    if (c->write_hook)
+        c->write_hook(c->write_hook_ctx, c, widx);
     client_send(c, widx, target, c->o.client_latency_us);
     struct sim_ev *e =
         sim__sched(c, c->now + c->o.client_timeout_us, EV_CTIMEOUT, 0);
@@ -140,6 +142,8 @@ void sim__finish_write(struct sim_cluster *c, int widx,
         break;
     }
     trace_client(c, w, sim_outcome_name(o));
+    if (c->write_hook)
+        c->write_hook(c->write_hook_ctx, c, widx);
 }
 
 void sim__client_request(struct sim_cluster *c, struct sim_ev *e)

@@ -92,6 +92,8 @@ struct sim_cluster {
     bool stopped;
     sim_event_hook hook;
     void *hook_ctx;
+    sim_write_hook write_hook;
+    void *write_hook_ctx;
     struct sim_wire *wire; /* TCP mode, else NULL */
 };
 
@@ -126,6 +128,7 @@ bool sim__wire_run_until(struct sim_cluster *c, uint64_t t);
 void sim__wire_crash(struct sim_cluster *c, int id);
 int sim__wire_restart(struct sim_cluster *c, int id);
 void sim__wire_pause(struct sim_cluster *c, int id, bool paused);
+void sim__wire_hold(struct sim_cluster *c, bool hold);
 
 /* cluster_clients.c */
 void sim__fail_pending(struct sim_cluster *c, struct node_state *s, int id,

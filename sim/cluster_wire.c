@@ -40,6 +40,7 @@ struct sim_wire {
     uv_loop_t loop;
     uv_timer_t wake;
     uint64_t t0_ns;
+    uint64_t held_at_ns; /* sim_hold_clock: 0 when running */
     double scale;
     char cluster_id[NET_CLUSTER_ID_MAX + 1];
     struct wire_node *nodes; /* [n + 1] */
@@ -47,7 +48,8 @@ struct sim_wire {
 
 static uint64_t wire_now(const struct sim_wire *w)
 {
-    double us = (double)(uv_hrtime() - w->t0_ns) / 1000.0 / w->scale;
+    uint64_t t = w->held_at_ns ? w->held_at_ns : uv_hrtime();
+    double us = (double)(t - w->t0_ns) / 1000.0 / w->scale;
     return (uint64_t)us;
 }
 
@@ -244,4 +246,15 @@ void sim__wire_pause(struct sim_cluster *c, int id, bool paused)
         net_node_pause(wn->net);
     else
         net_node_resume(wn->net);
+}
+
+void sim__wire_hold(struct sim_cluster *c, bool hold)
+{
+    struct sim_wire *w = c->wire;
+    if (hold && !w->held_at_ns) {
+        w->held_at_ns = uv_hrtime();
+    } else if (!hold && w->held_at_ns) {
+        w->t0_ns += uv_hrtime() - w->held_at_ns; /* the pause never was */
+        w->held_at_ns = 0;
+    }
 }

@@ -10,6 +10,8 @@
  */
 #include "sim/explore.h"
 
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
@@ -91,7 +93,53 @@ struct sched {
      * come from. */
     enum { TRAP_NONE, TRAP_APPEND, TRAP_COMMIT } trap;
     uint64_t trap_heal_after;
+    /* The schedule as scenario lines (`at T command`), kept while no
+     * failure has been saved yet, so a failing seed becomes a file that
+     * `raftsim run` replays event for event. */
+    char *rec;
+    size_t rec_len, rec_cap;
+    bool recording;
 };
+
+static void rec(struct sched *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void rec(struct sched *s, const char *fmt, ...)
+{
+    if (!s->recording)
+        return;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        size_t room = s->rec_cap - s->rec_len;
+        va_list ap;
+        va_start(ap, fmt);
+        int w = vsnprintf(s->rec ? s->rec + s->rec_len : NULL,
+                          s->rec ? room : 0, fmt, ap);
+        va_end(ap);
+        if (w < 0) {
+            s->recording = false;
+            return;
+        }
+        if ((size_t)w < room) {
+            s->rec_len += (size_t)w;
+            return;
+        }
+        size_t cap = s->rec_cap ? s->rec_cap : 4096;
+        while (cap < s->rec_len + (size_t)w + 1)
+            cap *= 2;
+        char *b = realloc(s->rec, cap);
+        if (!b) {
+            s->recording = false;
+            return;
+        }
+        s->rec = b;
+        s->rec_cap = cap;
+    }
+}
+
+/* "at T " prefix: integral microseconds, so the replay is exact. */
+static void rec_at(struct sched *s)
+{
+    rec(s, "at %lluus ", (unsigned long long)sim_now(s->c));
+}
 
 static void add_undo(struct sched *s, uint64_t t, int kind, int node)
 {
@@ -146,12 +194,29 @@ static void fault_partition(struct sched *s, uint64_t now)
     if (r >= 8) {
         s->trap = r == 8 ? TRAP_APPEND : TRAP_COMMIT;
         s->trap_heal_after = rnd(s, 300000, 3000000);
+        rec_at(s);
+        rec(s, "isolate leader on %s\n", r == 8 ? "append" : "commit");
         return;
     }
     if (r < 2) {
         /* one-way: a node can hear but not speak, or the reverse */
         int a = random_node(s);
         bool out = rnd(s, 0, 1);
+        rec_at(s);
+        rec(s, "cut %s", out ? "" : "{");
+        for (int b = 1, first = 1; !out && b <= n; b++)
+            if (b != a) {
+                rec(s, "%sn%d", first ? "" : ",", b);
+                first = 0;
+            }
+        rec(s, out ? "n%d -> {" : "} -> n%d\n", a);
+        for (int b = 1, first = 1; out && b <= n; b++)
+            if (b != a) {
+                rec(s, "%sn%d", first ? "" : ",", b);
+                first = 0;
+            }
+        if (out)
+            rec(s, "}\n");
         for (int b = 1; b <= n; b++)
             if (b != a) {
                 if (out)
@@ -172,6 +237,18 @@ static void fault_partition(struct sched *s, uint64_t now)
             if (ones == 0 || ones == n)
                 group[random_node(s)] ^= 1;
         }
+        rec_at(s);
+        rec(s, "partition");
+        for (int g = 1; g >= 0; g--) {
+            rec(s, " {");
+            for (int i = 1, first = 1; i <= n; i++)
+                if (group[i] == g) {
+                    rec(s, "%sn%d", first ? "" : ",", i);
+                    first = 0;
+                }
+            rec(s, "}");
+        }
+        rec(s, "\n");
         sim_partition(s->c, group);
     }
     s->partitioned = true;
@@ -185,7 +262,10 @@ static void fault_crash(struct sched *s, uint64_t now)
     int id = random_node(s);
     if (!sim_is_up(s->c, id))
         return;
-    sim_crash(s->c, id, rnd(s, 0, 1));
+    bool lose = rnd(s, 0, 1);
+    rec_at(s);
+    rec(s, "crash n%d%s\n", id, lose ? " lose-unflushed" : "");
+    sim_crash(s->c, id, lose);
     add_undo(s, now + rnd(s, 100000, 3000000), U_RESTART, id);
 }
 
@@ -194,6 +274,8 @@ static void fault_pause(struct sched *s, uint64_t now)
     int id = random_node(s);
     if (!sim_is_up(s->c, id) || sim_is_paused(s->c, id))
         return;
+    rec_at(s);
+    rec(s, "pause n%d\n", id);
     sim_pause(s->c, id);
     add_undo(s, now + rnd(s, 100000, 2000000), U_RESUME, id);
 }
@@ -214,6 +296,11 @@ static void degrade(struct sched *s, uint64_t now, bool drop)
                 l.latency_us = rnd(s, 5000, 150000);
                 l.jitter_us = rnd(s, 0, l.latency_us / 2);
             }
+            rec_at(s);
+            rec(s, "link n%d -> n%d latency %lluus jitter %lluus drop %.17g "
+                   "dup %.17g\n",
+                a, b, (unsigned long long)l.latency_us,
+                (unsigned long long)l.jitter_us, l.drop, l.dup);
             sim_set_link(s->c, a, b, &l);
         }
     s->degraded = true;
@@ -224,17 +311,26 @@ static void run_undo(struct sched *s, struct pending_undo *u)
 {
     switch (u->kind) {
     case U_RESTART:
+        rec_at(s);
+        rec(s, "restart n%d\n", u->node);
         sim_restart(s->c, u->node);
         break;
     case U_RESUME:
+        rec_at(s);
+        rec(s, "resume n%d\n", u->node);
         sim_resume(s->c, u->node);
         break;
     case U_HEAL:
-        if (s->partitioned)
+        if (s->partitioned) {
+            rec_at(s);
+            rec(s, "heal\n");
             sim_heal(s->c);
+        }
         s->partitioned = false;
         break;
     case U_LINKS:
+        rec_at(s);
+        rec(s, "link all -> all reset\n");
         /* Restore latency/drop but keep any partition in force. */
         for (int a = 1; a <= s->o->nodes; a++)
             for (int b = 1; b <= s->o->nodes; b++) {
@@ -314,6 +410,31 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
         return;
     }
     sim_set_hook(s.c, trap_hook, &s);
+    s.recording = o->scenario_out && !res->have_first &&
+                  o->transport == SIM_TRANSPORT_MEMORY;
+    rec(&s,
+        "# explore seed %llu, replayed event for event by\n"
+        "#   raftsim run --clock virtual THIS_FILE\n"
+        "# (virtual clock only: real time cannot replay a schedule exactly)\n"
+        "clock virtual\n"
+        "nodes %d\nseed %llu\nheartbeat %lluus\nelection %lluus..%lluus\n"
+        "ack %s\npolicy %s\nprevote %s\ncheckquorum %s\n",
+        (unsigned long long)seed, o->nodes, (unsigned long long)seed,
+        (unsigned long long)so.heartbeat_us,
+        (unsigned long long)so.election_min_us,
+        (unsigned long long)so.election_max_us, raft_ack_mode_name(so.ack_mode),
+        raft_policy_name(so.policy), so.prevote ? "on" : "off",
+        so.checkquorum ? "on" : "off");
+    for (unsigned b = 1, first = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
+        if (so.unsafe & b) {
+            rec(&s, "%s%s", first ? "unsafe " : ",", raft_unsafe_name(b));
+            first = 0;
+        }
+    if (so.unsafe)
+        rec(&s, "\n");
+    if (so.disk_latency_us)
+        rec(&s, "disk %lluus\n", (unsigned long long)so.disk_latency_us);
+    rec(&s, "clients c1 c2 c3\n\n");
     uint64_t write_gap = o->writes_per_s > 0
                              ? (uint64_t)(1e6 / o->writes_per_s)
                              : UINT64_MAX;
@@ -345,7 +466,10 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
             char key[16], val[24];
             snprintf(key, sizeof(key), "k%d", (int)rnd(&s, 0, 9));
             snprintf(val, sizeof(val), "v%llu", (unsigned long long)++wseq);
-            sim_client_write(s.c, (int)rnd(&s, 1, 3), 0, key, val);
+            int cl = (int)rnd(&s, 1, 3);
+            rec_at(&s);
+            rec(&s, "write c%d %s=%s\n", cl, key, val);
+            sim_client_write(s.c, cl, 0, key, val);
             /* jittered but steady: mean gap = write_gap */
             next_write = t + rnd(&s, write_gap / 2, write_gap * 3 / 2);
         } else {
@@ -360,9 +484,19 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
             run_undo(&s, &s.undo[i]);
         s.n_undo = 0;
         for (int i = 1; i <= o->nodes; i++) {
+            if (!sim_is_up(s.c, i)) {
+                rec_at(&s);
+                rec(&s, "restart n%d\n", i);
+            }
             sim_restart(s.c, i);
+            if (sim_is_paused(s.c, i)) {
+                rec_at(&s);
+                rec(&s, "resume n%d\n", i);
+            }
             sim_resume(s.c, i);
         }
+        rec_at(&s);
+        rec(&s, "heal\n");
         sim_heal(s.c);
         ok = sim_run_until(s.c, o->duration_us + o->settle_us);
         if (ok)
@@ -385,7 +519,27 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
         res->have_first = true;
         res->first_seed = seed;
         res->first = *sim_violation(s.c);
+        if (s.recording) {
+            rec(&s, "\n# the checker stopped the run here\n"
+                    "expect violation %s\n",
+                res->first.invariant);
+            snprintf(res->scenario, sizeof(res->scenario), "%s",
+                     o->scenario_out);
+            char *pct = strstr(o->scenario_out, "%llu");
+            if (pct)
+                snprintf(res->scenario, sizeof(res->scenario),
+                         "%.*s%llu%s", (int)(pct - o->scenario_out),
+                         o->scenario_out, (unsigned long long)seed, pct + 4);
+            FILE *f = s.recording ? fopen(res->scenario, "w") : NULL;
+            if (!f || fwrite(s.rec, 1, s.rec_len, f) != s.rec_len) {
+                fprintf(stderr, "explore: cannot write %s\n", res->scenario);
+                res->scenario[0] = '\0';
+            }
+            if (f && fclose(f) != 0)
+                res->scenario[0] = '\0';
+        }
     }
+    free(s.rec);
     sim_cluster_free(s.c);
 }
 

@@ -41,6 +41,9 @@ struct explore_opts {
     unsigned unsafe;
     uint64_t heartbeat_us, election_min_us, election_max_us;
     FILE *trace;    /* every seed's events, or NULL */
+    /* Virtual time: the first failing seed's schedule is written here as
+     * a scenario file (`%llu` in the name becomes the seed); NULL: no. */
+    const char *scenario_out;
     FILE *progress; /* one updating line, or NULL */
 };
 
@@ -52,6 +55,7 @@ struct explore_result {
     bool have_first;
     uint64_t first_seed;
     struct sim_violation first;
+    char scenario[512]; /* the replay file written, or "" */
 };
 
 void explore_opts_default(struct explore_opts *o);

@@ -11,6 +11,7 @@
 
 #include "raft/raft.h"
 #include "sim/bench.h"
+#include "sim/cli.h"
 #include "sim/explore.h"
 #include "sim/util.h"
 
@@ -25,6 +26,9 @@ static void usage_top(FILE *f)
             "replication and failover\n\n"
             "usage: %s COMMAND [OPTIONS]\n\n"
             "commands:\n"
+            "  run       run scenario files: a narrated timeline of faults, "
+            "elections,\n"
+            "            client writes and reads, with expectations checked\n"
             "  explore   run many seeds of random faults against a "
             "virtual-time cluster\n"
             "            and check Raft's safety properties after every "
@@ -77,6 +81,13 @@ static void usage_explore(FILE *f)
         "times slower)\n"
         "  --trace FILE          write every event as JSON Lines (one "
         "\"run\" line per seed)\n"
+        "  --save FILE           virtual time: write the first failing "
+        "seed's schedule\n"
+        "                        as a scenario file that `run` replays "
+        "(default\n"
+        "                        explore-seed%%llu.scn; %%llu becomes the "
+        "seed)\n"
+        "  --no-save             do not write that file\n"
         "  --quiet               no progress line even on a terminal\n"
         "  -h, --help            this text\n",
         prog, RAFT_MAX_NODES);
@@ -160,6 +171,8 @@ enum {
     O_QUIET,
     O_TRANSPORT,
     O_TSCALE,
+    O_SAVE,
+    O_NOSAVE,
 };
 
 static const struct option explore_opts_long[] = {
@@ -181,6 +194,8 @@ static const struct option explore_opts_long[] = {
     {"quiet", no_argument, 0, O_QUIET},
     {"transport", required_argument, 0, O_TRANSPORT},
     {"time-scale", required_argument, 0, O_TSCALE},
+    {"save", required_argument, 0, O_SAVE},
+    {"no-save", no_argument, 0, O_NOSAVE},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -253,6 +268,7 @@ static int cmd_explore(int argc, char **argv)
     explore_opts_default(&o);
     const char *trace_path = NULL, *err = NULL;
     bool quiet = false;
+    o.scenario_out = "explore-seed%llu.scn";
     uint64_t u;
     optind = 1;
     opterr = 0;
@@ -376,6 +392,12 @@ static int cmd_explore(int argc, char **argv)
                 return bad_value("explore", name, optarg,
                                  "expected memory or tcp");
             break;
+        case O_SAVE:
+            o.scenario_out = optarg;
+            break;
+        case O_NOSAVE:
+            o.scenario_out = NULL;
+            break;
         case O_TSCALE: {
             double f;
             if (util_parse_double(optarg, &f) || f < 0.1 || f > 1000)
@@ -448,6 +470,10 @@ static int cmd_explore(int argc, char **argv)
     if (r.have_first) {
         fflush(stdout);
         print_repro(&o, &r);
+        if (r.scenario[0])
+            fprintf(stderr,
+                    "explore: the failing schedule, as a scenario: %s run %s\n",
+                    prog, r.scenario);
     }
     explore_print_summary(stdout, &r);
     return r.violations ? 1 : 0;
@@ -637,6 +663,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    /* RUN-DISPATCH */
     if (!strcmp(cmd, "explore"))
         return cmd_explore(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
@@ -650,7 +677,8 @@ int main(int argc, char **argv)
         printf("raftsim %s\n", RAFTSIM_VERSION);
         return 0;
     }
-    static const char *cmds[] = {"explore", "bench", "help", "version"};
+    static const char *cmds[] = {"run", "explore", "bench", "help",
+                                 "version"};
     const char *best = NULL;
     int best_d = 3;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
