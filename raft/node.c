@@ -225,6 +225,7 @@ void raft__become_precandidate(struct raft_node *n, int reason)
 void raft__become_candidate(struct raft_node *n, int reason)
 {
     int last_leader = n->leader;
+    raft_nodeset prevotes = n->granted; /* PREVOTE_WON: who granted it */
     n->term++;
     n->voted_for = n->cfg.id;
     n->role = RAFT_CANDIDATE;
@@ -236,6 +237,8 @@ void raft__become_candidate(struct raft_node *n, int reason)
     ev->reason = (uint8_t)reason;
     ev->peer = last_leader;
     ev->until_us = fired;
+    if (reason == RAFT_R_PREVOTE_WON)
+        ev->votes = prevotes;
 }
 
 void raft__become_leader(struct raft_node *n)

@@ -663,7 +663,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    /* RUN-DISPATCH */
+    if (!strcmp(cmd, "run"))
+        return cli_run(prog, argc - 1, argv + 1);
     if (!strcmp(cmd, "explore"))
         return cmd_explore(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))

@@ -1,0 +1,275 @@
+/*
+ * test_scenario_run.c — the scenario runner: expectations that hold and
+ * fail, waits, reads and their routing, determinism of the trace, and the
+ * replay of an explore failure.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/explore.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+
+static struct scn_program *parse(const char *text)
+{
+    struct scn_program *p = NULL;
+    char *err = NULL;
+    size_t err_len = 0;
+    FILE *ef = open_memstream(&err, &err_len);
+    int rc = scn_parse("test.scn", text, strlen(text), &p, ef);
+    fclose(ef);
+    cr_assert_eq(rc, 0, "parse failed:\n%s", err);
+    free(err);
+    return p;
+}
+
+/* Run text; returns the exit status, output in *out (caller frees). */
+static int run(const char *text, struct scn_run_result *res, char **out,
+               FILE *trace)
+{
+    struct scn_program *p = parse(text);
+    size_t len = 0;
+    FILE *f = open_memstream(out, &len);
+    struct scn_run_opts o;
+    scn_run_opts_default(&o);
+    o.out = f;
+    o.trace = trace;
+    int rc = scn_run(p, &o, res);
+    fclose(f);
+    scn_free(p);
+    return rc;
+}
+
+Test(scenario_run, a_healthy_cluster_meets_its_expectations)
+{
+    struct scn_run_result r;
+    char *out = NULL;
+    int rc = run("nodes 3\n"
+                 "await leader as L within 2s\n"
+                 "write alice x=1 expect committed\n"
+                 "expect committed x\n"
+                 "expect leaders = 1\n"
+                 "expect leader is L\n"
+                 "read alice x from leader expect 1\n"
+                 "expect no violations\n",
+                 &r, &out, NULL);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_eq(r.expectations, 6, "%s", out);
+    cr_assert_eq(r.failed, 0);
+    cr_assert_geq(r.elections, 1);
+    cr_assert(strstr(out, "leader term"), "narrates the election:\n%s", out);
+    free(out);
+}
+
+Test(scenario_run, a_false_expectation_fails_with_the_actual_state)
+{
+    struct scn_run_result r;
+    char *out = NULL;
+    int rc = run("nodes 3\n"
+                 "await leader as L within 2s\n"
+                 "expect leaders = 2\n"
+                 "expect no violations\n",
+                 &r, &out, NULL);
+    cr_assert_eq(rc, 1);
+    cr_assert_eq(r.failed, 1);
+    cr_assert_eq(r.expectations, 1, "stops at the first failure");
+    cr_assert(strstr(out, "test.scn:3: expectation failed: expect leaders = 2"),
+              "%s", out);
+    cr_assert(strstr(out, "1 node claims to lead"), "%s", out);
+    free(out);
+}
+
+Test(scenario_run, keep_going_runs_every_expectation)
+{
+    struct scn_program *p = parse("nodes 3\n"
+                                  "expect leaders = 5\n"
+                                  "expect leaders = 0\n"
+                                  "expect leaders = 7\n");
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    struct scn_run_opts o;
+    scn_run_opts_default(&o);
+    o.out = f;
+    o.keep_going = true;
+    struct scn_run_result r;
+    int rc = scn_run(p, &o, &r);
+    fclose(f);
+    cr_assert_eq(rc, 1);
+    cr_assert_eq(r.expectations, 3);
+    cr_assert_eq(r.failed, 2);
+    cr_assert_eq(r.passed, 1);
+    free(out);
+    scn_free(p);
+}
+
+Test(scenario_run, an_await_that_cannot_hold_fails_within_its_bound)
+{
+    struct scn_run_result r;
+    char *out = NULL;
+    /* one node of three: no majority, never a leader */
+    int rc = run("nodes 3\nstart n1\nawait leader within 1s\n", &r, &out, NULL);
+    cr_assert_eq(rc, 1);
+    cr_assert_eq(r.failed, 1);
+    cr_assert(strstr(out, "still not true after 1.000 s"), "%s", out);
+    cr_assert_leq(r.end_us, 1000000);
+    free(out);
+}
+
+Test(scenario_run, isolated_leader_tail_is_discarded_on_heal)
+{
+    struct scn_run_result r;
+    char *out = NULL;
+    int rc = run("nodes 5\ncheckquorum off\n"
+                 "await leader as L within 2s\n"
+                 "write alice x=1 expect committed\n"
+                 "isolate L\n"
+                 "write bob y=2 via L\n"
+                 "await leader in all except L as M within 3s\n"
+                 "expect leaders = 2\n"
+                 "write carol z=3 expect committed\n"
+                 "heal\n"
+                 "await follower L within 3s\n"
+                 "await caught-up L within 3s\n"
+                 "expect discarded y on L\n"
+                 "expect log of L lacks y\n"
+                 "expect log of L has z\n"
+                 "expect write of bob y timeout\n"
+                 "expect no violations\n",
+                 &r, &out, NULL);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_geq(r.discarded, 1);
+    cr_assert(strstr(out, "discarded lsn"), "%s", out);
+    free(out);
+}
+
+Test(scenario_run, async_ack_is_lost_and_counted)
+{
+    struct scn_run_result r;
+    char *out = NULL;
+    int rc = run("nodes 3\nack async\n"
+                 "await leader as L within 2s\n"
+                 "let A B = all except L\n"
+                 "write alice x=1 expect committed\n"
+                 "cut L -> {A, B}\n"
+                 "write alice x=2 via L expect acked\n"
+                 "await leader in {A, B} as M within 3s\n"
+                 "heal\n"
+                 "await caught-up L within 3s\n"
+                 "expect write of alice x lost\n"
+                 "read alice x from leader expect 1\n",
+                 &r, &out, NULL);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_eq(r.acked_lost, 1, "%s", out);
+    free(out);
+}
+
+Test(scenario_run, reads_from_a_lagging_replica_are_stale_and_ryw_is_not)
+{
+    struct scn_run_result r;
+    char *out = NULL;
+    int rc = run("nodes 3\n"
+                 "await leader as L within 2s\n"
+                 "let F G = all except L\n"
+                 "write alice x=1 expect committed\n"
+                 "await caught-up F within 1s\n"
+                 "await caught-up G within 1s\n"
+                 "link L -> {F, G} latency 300ms\n"
+                 "write alice x=2 expect committed within 2s\n"
+                 "read alice x from F expect stale\n"
+                 "read alice x from ryw expect 2\n"
+                 "expect reads of alice stale\n"
+                 "expect reads of alice not own-writes\n",
+                 &r, &out, NULL);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_eq(r.reads, 2);
+    cr_assert_eq(r.stale_reads, 1);
+    free(out);
+}
+
+Test(scenario_run, lag_is_measured_in_entries_bytes_and_time)
+{
+    struct scn_run_result r;
+    char *out = NULL;
+    int rc = run("nodes 3\nstart {n1, n2}\n"
+                 "await leader as L within 2s\n"
+                 "start n3\n"
+                 "await caught-up n3 within 2s\n"
+                 "link L -> n3 latency 500ms\n"
+                 "write a k1=v1\nwrite a k2=v2\nwrite a k3=v3\n"
+                 "wait 200ms\n"
+                 "expect lag of n3 >= 3 entries\n"
+                 "expect lag of n3 > 100 bytes\n"
+                 "expect lag of n3 >= 150ms\n"
+                 "expect lag of n3 < 250ms\n"
+                 "link L -> n3 reset\n"
+                 "await caught-up n3 within 2s\n"
+                 "expect lag of n3 = 0 entries\n",
+                 &r, &out, NULL);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+}
+
+Test(scenario_run, same_file_and_seed_give_a_byte_identical_trace)
+{
+    const char *text = "nodes 5\nseed 9\n"
+                       "await leader as L within 2s\n"
+                       "write a x=1 expect committed\n"
+                       "crash L\n"
+                       "await leader in all except L within 3s\n"
+                       "read a x from any\n"
+                       "restart L\nwait 500ms\n";
+    char *t[2];
+    for (int k = 0; k < 2; k++) {
+        size_t len = 0;
+        FILE *tf = open_memstream(&t[k], &len);
+        struct scn_run_result r;
+        char *out = NULL;
+        cr_assert_eq(run(text, &r, &out, tf), 0, "%s", out);
+        fclose(tf);
+        free(out);
+    }
+    cr_assert_gt(strlen(t[0]), 1000);
+    cr_assert_str_eq(t[0], t[1]);
+    free(t[0]);
+    free(t[1]);
+}
+
+Test(scenario_run, an_explore_failure_replays_as_a_scenario, .timeout = 60)
+{
+    char path[] = "/tmp/raftsim-replay-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    struct explore_opts o;
+    explore_opts_default(&o);
+    o.nodes = 3;
+    o.seeds = 300;
+    o.unsafe = RAFT_UNSAFE_VOTE_ANY;
+    o.scenario_out = path;
+    struct explore_result er;
+    explore_run(&o, &er);
+    cr_assert(er.have_first, "vote-any breaks safety within 300 seeds");
+    cr_assert_str_eq(er.scenario, path);
+
+    struct scn_program *p = NULL;
+    cr_assert_eq(scn_parse_file(path, &p, stderr), 0);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    struct scn_run_opts ro;
+    scn_run_opts_default(&ro);
+    ro.out = f;
+    ro.quiet = true;
+    struct scn_run_result r;
+    int rc = scn_run(p, &ro, &r);
+    fclose(f);
+    cr_assert_eq(rc, 0, "the replay meets `expect violation`:\n%s", out);
+    cr_assert_str_eq(r.first_violation, er.first.invariant);
+    free(out);
+    scn_free(p);
+    unlink(path);
+}
