@@ -47,6 +47,12 @@ struct raft_node {
     bool leader_contact_valid;
     raft_nodeset granted, refused; /* (pre-)vote tallies */
     bool deferred; /* deferred once since last leader contact */
+    /* highest-lsn: after a pre-vote majority, keep gathering replies for
+     * as long again as the majority took, so a more up-to-date peer's
+     * answer is not lost to a race (election.c). */
+    raft_time_t campaign_start;
+    raft_time_t gather_deadline; /* 0: not gathering */
+    bool gather_done;
     struct raft_progress *prog; /* [n_nodes + 1], leader only */
     uint64_t ack_lsn;           /* last ACK emitted (leader) */
     bool bcast_pending;         /* new entries to push at ready time */
@@ -78,6 +84,7 @@ void raft__emit_entry(struct raft_node *n, int kind,
 void raft__campaign(struct raft_node *n, int reason);
 void raft__recv_vote_request(struct raft_node *n, const struct raft_msg *m);
 void raft__recv_vote_response(struct raft_node *n, const struct raft_msg *m);
+void raft__gather_expired(struct raft_node *n);
 
 /* replication.c */
 void raft__send_append(struct raft_node *n, int peer);

@@ -205,6 +205,9 @@ static void start_tally(struct raft_node *n)
     memset(&n->granted, 0, sizeof(n->granted));
     memset(&n->refused, 0, sizeof(n->refused));
     raft_nodeset_add(&n->granted, n->cfg.id);
+    n->campaign_start = n->now;
+    n->gather_deadline = 0;
+    n->gather_done = false;
 }
 
 void raft__become_precandidate(struct raft_node *n, int reason)
@@ -307,6 +310,11 @@ void raft_tick(struct raft_node *n, raft_time_t now_us)
         }
         return;
     }
+    if (n->role == RAFT_PRECANDIDATE && n->gather_deadline &&
+        n->now >= n->gather_deadline) {
+        raft__gather_expired(n);
+        return;
+    }
     if (n->now >= n->election_deadline)
         raft__campaign(n, n->deferred ? RAFT_R_DEFER_EXPIRED
                                       : RAFT_R_ELECTION_TIMEOUT);
@@ -322,6 +330,9 @@ raft_time_t raft_next_deadline(const struct raft_node *n)
             d = n->checkquorum_deadline;
         return d;
     }
+    if (n->role == RAFT_PRECANDIDATE && n->gather_deadline &&
+        n->gather_deadline < n->election_deadline)
+        return n->gather_deadline;
     return n->election_deadline;
 }
 

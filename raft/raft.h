@@ -221,6 +221,7 @@ struct raft_event {
     raft_nodeset votes;   /* ROLE leader/candidate: who granted */
     int quorum;           /* ROLE leader: votes needed */
     int rival;            /* VOTE refused already-voted: our vote's holder */
+    uint64_t cand_lsn, cand_term; /* VOTE: the candidate's last lsn/term */
     const struct wal_payload *payload; /* APPEND/DISCARD: key/value */
 };
 

@@ -521,8 +521,8 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
         res->first = *sim_violation(s.c);
         if (s.recording) {
             rec(&s, "\n# the checker stopped the run here\n"
-                    "expect violation %s\n",
-                res->first.invariant);
+                    "at %lluus expect violation %s\n",
+                (unsigned long long)res->first.t_us + 1, res->first.invariant);
             snprintf(res->scenario, sizeof(res->scenario), "%s",
                      o->scenario_out);
             char *pct = strstr(o->scenario_out, "%llu");

@@ -359,6 +359,8 @@ static void check(struct runner *R, const struct scn_cmd *cmd)
             ok = !up;
         else
             ok = up && role == ex->role;
+        if (ex->negate)
+            ok = !ok;
         snprintf(actual, sizeof(actual), "n%d is %s", id, rv_role_name(R, id));
         break;
     }

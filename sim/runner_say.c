@@ -194,6 +194,10 @@ static void role_line(struct runner *R, const struct raft_event *ev)
                         term);
             return;
         case RAFT_R_RESTART:
+            if (term == 0 && !wal_last_lsn(raft_wal(sim_node(R->c, ev->node)))) {
+                rs_line(R, ev->node, NULL, "follower term 0 (empty log)");
+                return;
+            }
             rs_line(R, ev->node, NULL,
                     "follower term %llu (restarted: term, vote and flushed "
                     "WAL kept; commit LSN forgotten)",
@@ -301,7 +305,6 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
         role_line(R, ev);
         break;
     case RAFT_EV_VOTE: {
-        const struct wal *w = raft_wal(sim_node(R->c, ev->node));
         const char *what = ev->prevote ? "pre-vote" : "vote";
         if (ev->granted) {
             if (R->o.verbose)
@@ -312,10 +315,10 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
                     "refuses its %s to n%d for term %llu: n%d's log (lsn %llu, "
                     "term %llu) is behind ours (lsn %llu, term %llu)",
                     what, ev->peer, (unsigned long long)ev->term, ev->peer,
+                    (unsigned long long)ev->cand_lsn,
+                    (unsigned long long)ev->cand_term,
                     (unsigned long long)ev->lsn,
-                    (unsigned long long)ev->entry_term,
-                    (unsigned long long)wal_last_lsn(w),
-                    (unsigned long long)wal_last_term(w));
+                    (unsigned long long)ev->entry_term);
         } else if (R->o.verbose) {
             rs_line(R, ev->node, C_DIM, "refuses its %s to n%d for term %llu (%s)",
                     what, ev->peer, (unsigned long long)ev->term,

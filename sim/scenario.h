@@ -127,7 +127,7 @@ enum scn_expect_kind {
     SCN_EX_LEADER_IS,    /* expect leader is NODE | expect leader is none */
     SCN_EX_LEADER_IN,    /* expect leader in SET */
     SCN_EX_LEADERS,      /* expect leaders CMP N  (nodes claiming to lead) */
-    SCN_EX_ROLE,         /* expect role of NODE is ROLE */
+    SCN_EX_ROLE,         /* expect role of NODE is [not] ROLE */
     SCN_EX_QUANTITY,     /* expect term|lsn|commit|applied of NODE CMP VALUE */
     SCN_EX_COMMITTED,    /* expect committed KEY [on NODE] */
     SCN_EX_LOST,         /* expect lost KEY */

@@ -1052,6 +1052,7 @@ static bool c_expect(struct parser *P, struct scn_cmd *cmd)
         ex->kind = SCN_EX_ROLE;
         if (!need(P, "of") || !node_ref(P, &ex->node) || !need(P, "is"))
             return false;
+        ex->negate = accept(P, "not");
         static const char *const roles[] = {"follower", "pre-candidate",
                                             "candidate", "leader", "down",
                                             "paused"};

@@ -188,6 +188,8 @@ void trace_raft_event(struct trace *tr, uint64_t t_us,
             trace_node(tr, "voted_for", ev->rival);
         trace_u64(tr, "last_lsn", ev->lsn);
         trace_u64(tr, "last_term", ev->entry_term);
+        trace_u64(tr, "candidate_last_lsn", ev->cand_lsn);
+        trace_u64(tr, "candidate_last_term", ev->cand_term);
         break;
     case RAFT_EV_DEFER:
         trace_u64(tr, "term", ev->term);
