@@ -19,7 +19,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all test asan bench clean deps fuzz
+.PHONY: all test asan bench clean deps fuzz fuzz-codec fuzz-scenario demo
 all: $(BUILD)/raftsim
 
 deps: $(STAMP)
@@ -41,11 +41,20 @@ $(BUILD)/raftsim: $(MAIN_OBJ) $(BUILD)/libraftsim.a
 $(BUILD)/tests: $(TEST_OBJ) $(BUILD)/libraftsim.a
 	$(CC) $(CFLAGS) -o $@ $^ $(CRIT_LIBS) $(PKG_LIBS) -lm
 
-# The suite: Criterion unit and simulation tests, then the CLI checks.
+# The suite: Criterion unit and simulation tests, the CLI checks, every
+# scenario under both clocks, then a short pass of each fuzzer.
 # (LSAN_OPTIONS: Criterion 2.4 leaks one allocation of its own.)
+FUZZ_SHORT ?= 5
 test: $(BUILD)/tests $(BUILD)/raftsim
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(BUILD)/tests --jobs=2
 	RAFTSIM=$(BUILD)/raftsim tests/cli.sh
+	RAFTSIM=$(BUILD)/raftsim tests/scenarios.sh
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
+
+# The split-brain walkthrough over loopback TCP, slowed down for a class.
+DEMO_SCALE ?= 25
+demo: $(BUILD)/raftsim
+	$(BUILD)/raftsim run --clock real --time-scale $(DEMO_SCALE) scenarios/split-brain.scn
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: | $(STAMP)
@@ -53,22 +62,43 @@ asan: | $(STAMP)
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  STAMP=$(STAMP) test
 
-# libFuzzer on the wire decoder, seeded with valid frames, for a bounded
-# time (FUZZ_SECONDS, default 60).  Crashes land in build/fuzz/.
+# libFuzzer on the wire decoder (seeded with valid frames) and on the
+# scenario parser (seeded with scenarios/), each for a bounded time
+# (FUZZ_SECONDS, default 60).  Crashes land in build/fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC = raft/wal.c raft/names.c net/codec.c
-fuzz: | $(STAMP)
+FUZZ_FLAGS = -rss_limit_mb=512 -malloc_limit_mb=64 -timeout=10 -print_final_stats=1
+fuzz: fuzz-codec fuzz-scenario
+
+fuzz-scenario: | $(STAMP)
+	@mkdir -p build/fuzz/corpus-scenario
+	cp scenarios/*.scn build/fuzz/corpus-scenario/
+	clang $(WARN) -O1 -g -I. -fsanitize=fuzzer,address,undefined tests/fuzz_scenario.c \
+	  sim/scenario_parse.c raft/names.c raft/wal.c -o build/fuzz/fuzz-scenario
+	cd build/fuzz && { ./fuzz-scenario -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	  -max_len=8192 -dict=../../tests/scenario.dict corpus-scenario >scenario.log 2>&1; \
+	  rc=$$?; tail -n 15 scenario.log; exit $$rc; }
+
+fuzz-codec: | $(STAMP)
 	@mkdir -p build/fuzz/corpus-codec
 	clang $(WARN) -O1 -g -I. -DFUZZ_GEN_CORPUS tests/fuzz_codec.c $(FUZZ_SRC) \
 	  -o build/fuzz/gen-codec-corpus $$(pkg-config --cflags --libs msgpack)
 	build/fuzz/gen-codec-corpus build/fuzz/corpus-codec
 	clang $(WARN) -O1 -g -I. -fsanitize=fuzzer,address,undefined tests/fuzz_codec.c \
 	  $(FUZZ_SRC) -o build/fuzz/fuzz-codec $$(pkg-config --cflags --libs msgpack)
-	cd build/fuzz && ./fuzz-codec -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 \
-	  -malloc_limit_mb=64 -timeout=10 -print_final_stats=1 corpus-codec 2>&1 | tail -n 15
+	cd build/fuzz && { ./fuzz-codec -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	  corpus-codec >codec.log 2>&1; rc=$$?; tail -n 15 codec.log; exit $$rc; }
 
+# Speed of the simulator, then over loopback TCP: failover (the Raft
+# paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/),
+# throughput, and the memory of a large cluster.
+BENCH_TRIALS ?= 20
 bench: $(BUILD)/raftsim
+	@mkdir -p $(BUILD)/bench
 	$(BUILD)/raftsim bench sim
+	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
+	$(BUILD)/raftsim bench throughput --nodes 3 --duration 5s
+	$(BUILD)/raftsim bench rss --nodes 100 --hold 10s
 
 clean:
 	rm -rf build

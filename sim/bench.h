@@ -29,4 +29,45 @@ struct bench_failover_opts {
 /* Figure 16 of the Raft paper, over real TCP (bench_failover.c). */
 int bench_failover(FILE *out, const struct bench_failover_opts *o);
 
+/* What bench_throughput measured (for tests; the figures are printed). */
+struct bench_throughput_result {
+    uint64_t committed;   /* writes acknowledged (quorum: committed) in time */
+    double writes_per_s;
+    double p50_ms, p99_ms; /* commit latency: submit -> acknowledgement */
+    uint64_t messages_sent;
+    uint64_t violations, acked_lost;
+};
+
+struct bench_throughput_opts {
+    int nodes;            /* 0: 3 */
+    uint64_t duration_us; /* 0: 5 s */
+    int inflight;         /* client writes outstanding; 0: 256 */
+    struct bench_throughput_result *result; /* filled if not NULL */
+};
+
+/* Committed writes per second over loopback TCP, with the core's
+ * batching and pipelining (bench_throughput.c).  Returns 0, or 1 when no
+ * leader was elected, nothing committed or the checker found a
+ * violation (with a message on out). */
+int bench_throughput(FILE *out, const struct bench_throughput_opts *o);
+
+struct bench_rss_result {
+    uint64_t elections_during_hold; /* role changes to leader */
+    uint64_t term_start, term_end;
+    uint64_t peak_rss_kib, rss_kib;
+    uint64_t violations;
+};
+
+struct bench_rss_opts {
+    int nodes;          /* 0: 101 */
+    uint64_t hold_us;   /* wall-clock time to hold the leader; 0: 10 s */
+    double time_scale;  /* stretch heartbeat and election timers; 0: 1 */
+    struct bench_rss_result *result; /* filled if not NULL */
+};
+
+/* Memory of a TCP cluster holding a stable leader (bench_throughput.c).
+ * Returns 0, or 1 when the descriptor limit is too low for the cluster,
+ * no leader was elected or the checker found a violation. */
+int bench_rss(FILE *out, const struct bench_rss_opts *o);
+
 #endif

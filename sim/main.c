@@ -483,12 +483,23 @@ static void usage_bench(FILE *f)
 {
     fprintf(f,
             "usage: %s bench sim\n"
-            "       %s bench failover [OPTIONS]\n\n"
-            "sim       virtual seconds and messages per wall second, explore "
-            "seeds per second\n"
-            "failover  the Raft paper's Figure 16 over loopback TCP: crash "
+            "       %s bench failover [OPTIONS]\n"
+            "       %s bench throughput [--nodes N] [--duration D] "
+            "[--inflight K]\n"
+            "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n\n"
+            "sim         virtual seconds and messages per wall second, "
+            "explore seeds per second\n"
+            "failover    the Raft paper's Figure 16 over loopback TCP: crash "
             "the leader,\n"
-            "          time a new leader and its first committed write\n\n"
+            "            time a new leader and its first committed write\n"
+            "throughput  committed writes/s over loopback TCP (quorum ack, "
+            "batching and\n"
+            "            pipelining), commit latency p50/p99, messages, "
+            "checker\n"
+            "rss         memory of a TCP cluster holding a stable leader: "
+            "peak and\n"
+            "            current RSS, RSS per node, elections during the "
+            "hold\n\n"
             "failover options:\n"
             "  --trials N        trials per range (default 50; 150-150 is "
             "capped at 100)\n"
@@ -504,8 +515,22 @@ static void usage_bench(FILE *f)
             "  --no-prevote      disable PreVote\n"
             "  --election P      highest-lsn | raft (default highest-lsn)\n"
             "  --seed S          first seed (default 1)\n"
-            "  --csv FILE        one row per trial\n",
-            prog, prog);
+            "  --csv FILE        one row per trial\n\n"
+            "throughput options:\n"
+            "  --nodes N         cluster size, 1 to %d (default 3)\n"
+            "  --duration D      how long to write, e.g. 5s (default 5s, "
+            "at most 10m)\n"
+            "  --inflight K      client writes outstanding at once, 1 to "
+            "100000 (default 256)\n\n"
+            "rss options:\n"
+            "  --nodes N         cluster size, 1 to %d (default 101; needs "
+            "about 2*N*(N-1)\n"
+            "                    file descriptors)\n"
+            "  --hold D          wall time to hold the leader (default 10s, "
+            "at most 10m)\n"
+            "  --time-scale X    stretch heartbeat and election timers by X "
+            "(default 1)\n",
+            prog, prog, prog, prog, RAFT_MAX_NODES, RAFT_MAX_NODES);
 }
 
 static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
@@ -635,6 +660,141 @@ static int cmd_bench_failover(int argc, char **argv)
     return bench_failover(stdout, &o);
 }
 
+/* Shared by bench throughput and bench rss: a duration with a unit,
+ * more than zero and at most ten minutes. */
+static int bench_duration(const char *cmd, const char *opt, const char *arg,
+                          uint64_t *out)
+{
+    const char *err;
+    if (util_parse_duration_us(arg, out, &err))
+        return bad_value(cmd, opt, arg, err);
+    if (*out < 1000 || *out > 600000000)
+        return bad_value(cmd, opt, arg, "expected 1ms to 10m");
+    return 0;
+}
+
+static int bench_nodes(const char *cmd, const char *arg, int *out)
+{
+    uint64_t u;
+    if (util_parse_u64(arg, &u) || u < 1 || u > RAFT_MAX_NODES) {
+        char why[48];
+        snprintf(why, sizeof(why), "expected 1 to %d", RAFT_MAX_NODES);
+        return bad_value(cmd, "nodes", arg, why);
+    }
+    *out = (int)u;
+    return 0;
+}
+
+static int cmd_bench_throughput(int argc, char **argv)
+{
+    static const char *cmd = "bench throughput";
+    struct bench_throughput_opts o;
+    memset(&o, 0, sizeof(o));
+    o.nodes = 3;
+    o.duration_us = 5000000;
+    o.inflight = 256;
+    static const struct option opts[] = {
+        {"nodes", required_argument, 0, 'n'},
+        {"duration", required_argument, 0, 'd'},
+        {"inflight", required_argument, 0, 'k'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    uint64_t u;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'n':
+            if (bench_nodes(cmd, optarg, &o.nodes))
+                return 2;
+            break;
+        case 'd':
+            if (bench_duration(cmd, "duration", optarg, &o.duration_us))
+                return 2;
+            break;
+        case 'k':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 100000)
+                return bad_value(cmd, "inflight", optarg,
+                                 "expected 1 to 100000");
+            o.inflight = (int)u;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "%s %s: option '%s' needs a value\n", prog, cmd,
+                    argv[optind - 1]);
+            return 2;
+        default:
+            unknown_option(cmd, argv[optind - 1], opts);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog, cmd,
+                argv[optind]);
+        return 2;
+    }
+    return bench_throughput(stdout, &o);
+}
+
+static int cmd_bench_rss(int argc, char **argv)
+{
+    static const char *cmd = "bench rss";
+    struct bench_rss_opts o;
+    memset(&o, 0, sizeof(o));
+    o.nodes = 101;
+    o.hold_us = 10000000;
+    o.time_scale = 1.0;
+    static const struct option opts[] = {
+        {"nodes", required_argument, 0, 'n'},
+        {"hold", required_argument, 0, 'H'},
+        {"time-scale", required_argument, 0, 'x'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    double f;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'n':
+            if (bench_nodes(cmd, optarg, &o.nodes))
+                return 2;
+            break;
+        case 'H':
+            if (bench_duration(cmd, "hold", optarg, &o.hold_us))
+                return 2;
+            break;
+        case 'x':
+            if (util_parse_double(optarg, &f) || f < 1 || f > 100)
+                return bad_value(cmd, "time-scale", optarg,
+                                 "expected a number from 1 to 100");
+            o.time_scale = f;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "%s %s: option '%s' needs a value\n", prog, cmd,
+                    argv[optind - 1]);
+            return 2;
+        default:
+            unknown_option(cmd, argv[optind - 1], opts);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog, cmd,
+                argv[optind]);
+        return 2;
+    }
+    return bench_rss(stdout, &o);
+}
+
 static int cmd_bench(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "sim")) {
@@ -646,11 +806,16 @@ static int cmd_bench(int argc, char **argv)
     }
     if (!strcmp(argv[1], "failover"))
         return cmd_bench_failover(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "throughput"))
+        return cmd_bench_throughput(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "rss"))
+        return cmd_bench_rss(argc - 1, argv + 1);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage_bench(stdout);
         return 0;
     }
-    fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover)\n",
+    fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
+            "throughput, rss)\n",
             prog, argv[1]);
     return 2;
 }
