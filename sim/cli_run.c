@@ -141,9 +141,10 @@ int cli_run(const char *prog, int argc, char **argv)
             if (optopt)
                 fprintf(stderr, "%s run: option '%s' needs a value\n", prog,
                         argv[optind - 1]);
-            else
-                fprintf(stderr, "%s run: unknown option '%s'\n", prog,
-                        argv[optind - 1]);
+            else {
+                util_unknown_option(prog, "run", argv[optind - 1], run_long);
+                return 2;
+            }
             fprintf(stderr, "(see '%s run --help')\n", prog);
             return 2;
         }

@@ -95,53 +95,10 @@ static void usage_explore(FILE *f)
 
 /* Did-you-mean for misspelled options: edit distance where swapping two
  * neighbouring letters counts as one edit (optimal string alignment). */
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 99;
-    int d[64][64];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = sub < del ? (sub < ins ? sub : ins)
-                                : (del < ins ? del : ins);
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < d[i][j])
-                d[i][j] = d[i - 2][j - 2] + 1;
-        }
-    return d[la][lb];
-}
-
 static void unknown_option(const char *cmd, const char *arg,
                            const struct option *opts)
 {
-    const char *name = arg;
-    while (*name == '-')
-        name++;
-    char buf[64];
-    snprintf(buf, sizeof(buf), "%s", name);
-    char *eq = strchr(buf, '=');
-    if (eq)
-        *eq = '\0';
-    const char *best = NULL;
-    int best_d = 3;
-    for (const struct option *o = opts; o->name; o++) {
-        int d = edit_distance(buf, o->name);
-        if (d < best_d) {
-            best_d = d;
-            best = o->name;
-        }
-    }
-    fprintf(stderr, "%s %s: unknown option '%s'", prog, cmd, arg);
-    if (best)
-        fprintf(stderr, "; did you mean '--%s'?", best);
-    fprintf(stderr, "\n(see '%s %s --help')\n", prog, cmd);
+    util_unknown_option(prog, cmd, arg, opts);
 }
 
 static int bad_value(const char *cmd, const char *opt, const char *val,
@@ -848,7 +805,7 @@ int main(int argc, char **argv)
     const char *best = NULL;
     int best_d = 3;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-        int d = edit_distance(cmd, cmds[i]);
+        int d = util_edit_distance(cmd, strlen(cmd), cmds[i], strlen(cmds[i]));
         if (d < best_d) {
             best_d = d;
             best = cmds[i];

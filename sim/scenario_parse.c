@@ -14,6 +14,7 @@
  * line length, tokens per line, commands, names.
  */
 #include "sim/scenario.h"
+#include "sim/util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -134,30 +135,6 @@ static const char *shown(const struct tok *t, char *buf, size_t cap)
     return buf;
 }
 
-/* Levenshtein distance, for did-you-mean (short words only). */
-static int edit_distance(const char *a, int la, const char *b, int lb)
-{
-    if (la > 40 || lb > 40)
-        return 99;
-    int d[41][41];
-    for (int i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (int j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (int i = 1; i <= la; i++)
-        for (int j = 1; j <= lb; j++) {
-            int c = d[i - 1][j - 1] +
-                    (tolower((unsigned char)a[i - 1]) !=
-                     tolower((unsigned char)b[j - 1]));
-            if (d[i - 1][j] + 1 < c)
-                c = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < c)
-                c = d[i][j - 1] + 1;
-            d[i][j] = c;
-        }
-    return d[la][lb];
-}
-
 /* The closest of n candidates to word, or NULL when none is close. */
 static const char *closest(const char *w, int wl, const char *const *cand,
                            int n)
@@ -167,7 +144,7 @@ static const char *closest(const char *w, int wl, const char *const *cand,
     for (int k = 0; k < n; k++) {
         if (!cand[k])
             continue;
-        int d = edit_distance(w, wl, cand[k], (int)strlen(cand[k]));
+        int d = util_edit_distance(w, (size_t)wl, cand[k], strlen(cand[k]));
         if (d < bd) {
             bd = d;
             best = cand[k];

@@ -3,7 +3,10 @@
  */
 #include "sim/util.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,4 +73,50 @@ double util_wall_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int util_edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la > 63 || lb > 63)
+        return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]);
+            int cb = tolower((unsigned char)b[j - 1]);
+            int sub = d[i - 1][j - 1] + (ca != cb);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins)
+                                : (del < ins ? del : ins);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < d[i][j])
+                d[i][j] = d[i - 2][j - 2] + 1; /* a transposition */
+        }
+    return d[la][lb];
+}
+
+void util_unknown_option(const char *prog, const char *cmd, const char *arg,
+                         const struct option *opts)
+{
+    const char *name = arg;
+    while (*name == '-')
+        name++;
+    size_t len = strcspn(name, "=");
+    const char *best = NULL;
+    int best_d = 3;
+    for (const struct option *o = opts; o->name; o++) {
+        int d = util_edit_distance(name, len, o->name, strlen(o->name));
+        if (d < best_d) {
+            best_d = d;
+            best = o->name;
+        }
+    }
+    fprintf(stderr, "%s %s: unknown option '%s'", prog, cmd, arg);
+    if (best)
+        fprintf(stderr, "; did you mean '--%s'?", best);
+    fprintf(stderr, "\n(see '%s %s --help')\n", prog, cmd);
 }

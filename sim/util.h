@@ -7,6 +7,7 @@
 #define RAFTSIM_SIM_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* 0 on success; -1 with *err set to a short reason. */
@@ -15,5 +16,12 @@ int util_parse_u64(const char *s, uint64_t *out);
 int util_parse_double(const char *s, double *out);
 /* Monotonic wall clock in seconds (drivers only; raft/ never calls it). */
 double util_wall_s(void);
+/* Optimal-string-alignment distance (case-insensitive), for did-you-mean;
+ * 99 for words over 63 bytes. */
+int util_edit_distance(const char *a, size_t la, const char *b, size_t lb);
+struct option;
+/* "PROG CMD: unknown option 'ARG'; did you mean '--x'?" on stderr. */
+void util_unknown_option(const char *prog, const char *cmd, const char *arg,
+                         const struct option *opts);
 
 #endif

@@ -44,7 +44,7 @@ check "clean run" 0 "$last_line" "$bin" explore --seeds 20 --quiet
     && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: last line format"; }
 
 check "unsafe run fails" 1 "reproduce with: .*--start-seed [0-9]+ --seeds 1 .*--unsafe vote-any" \
-    "$bin" explore --seeds 300 --quiet --unsafe vote-any
+    "$bin" explore --seeds 300 --quiet --unsafe vote-any --save "$tmp/replay.scn"
 # reproduce the first failing seed from the printed command, with a trace
 cmd=$(grep -o 'reproduce with: .*' "$tmp/out" | sed 's/^reproduce with: [^ ]* //; s/--trace [^ ]*//')
 seed=$(grep -o 'first violation: seed [0-9]*' "$tmp/out" | grep -o '[0-9]*$')
@@ -59,6 +59,29 @@ else
     pass=$((pass + 1))
 fi
 check "async loses acked writes" 0 "acked_lost=[1-9]" "$bin" explore --seeds 50 --quiet --ack async
+# the failing schedule, saved as a scenario, replays the same violation
+check "replay saved schedule" 0 "invariants violated \(as expected\)" \
+    "$bin" run --quiet "$tmp/replay.scn"
+check "replay skipped in real time" 0 "skipped" \
+    "$bin" run --quiet --clock real "$tmp/replay.scn"
+
+# raftsim run: bad files and flags
+printf 'nodes 3\ncrsh n1\nawait leader as L\nexpect leader is M\n' >"$tmp/bad.scn"
+check "run: bad file" 2 "bad.scn:2:1: error: unknown command 'crsh'; did you mean 'crash'\?" \
+    "$bin" run "$tmp/bad.scn"
+grep -q "bad.scn:4:18: error: variable M is not bound here" "$tmp/out" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: second error not reported"; }
+check "run: missing file" 2 "cannot open" "$bin" run "$tmp/none.scn"
+check "run: no file" 2 "usage" "$bin" run
+check "run: bad clock" 2 "clock" "$bin" run --clock lunar scenarios/split-brain.scn
+check "run: unknown flag" 2 "did you mean '--quiet'" "$bin" run --quite scenarios/split-brain.scn
+printf 'nodes 3\nawait leader as L within 2s\nexpect leader is n1\nexpect leaders = 1\n' >"$tmp/fail.scn"
+check "run: failed expectation" 1 "fail.scn:3: expectation failed: expect leader is n1" \
+    "$bin" run --seed 1 "$tmp/fail.scn"
+check "run: keep going" 1 "1/2 expectations held" \
+    "$bin" run --seed 1 --keep-going "$tmp/fail.scn"
+check "run: passes" 0 "passed — 13/13 expectations held" \
+    "$bin" run --quiet scenarios/split-brain.scn
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
