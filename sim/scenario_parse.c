@@ -239,9 +239,11 @@ static bool tokenize(struct parser *P)
     e->k = T_END;
     e->s = s + n;
     e->len = 0;
-    int end = n;
-    while (end > 0 && isspace((unsigned char)s[end - 1]))
-        end--;
+    int end = 0;
+    if (P->nt > 0) {
+        const struct tok *l = &P->t[P->nt - 1];
+        end = (int)(l->s - s) + l->len + (l->k == T_STR); /* closing quote */
+    }
     e->col = end + 1;
     return true;
 }
@@ -870,7 +872,7 @@ static bool c_read(struct parser *P, struct scn_cmd *cmd)
                                             SCN_ROUTE_FOLLOWER,
                                             SCN_ROUTE_MONOTONIC, SCN_ROUTE_RYW};
         int k = -1;
-        for (int j = 0; j < 5; j++)
+        for (int j = 0; j < 5 && k < 0; j++)
             if (accept(P, r[j]))
                 k = j;
         if (k >= 0)
@@ -1167,19 +1169,27 @@ static bool c_expect(struct parser *P, struct scn_cmd *cmd)
     return end_of_line(P);
 }
 
-/* Unescape \" and \\ of a string token into a fresh buffer. */
-static char *unescape(const struct tok *t)
+/* Unescape \" and \\ of a string token into a fresh buffer; raw[i] is
+ * the offset in the token of output byte i (for columns). */
+static char *unescape(const struct tok *t, int **raw)
 {
     char *s = malloc((size_t)t->len + 1);
-    if (!s)
+    *raw = malloc(((size_t)t->len + 1) * sizeof(**raw));
+    if (!s || !*raw) {
+        free(s);
+        free(*raw);
+        *raw = NULL;
         return NULL;
+    }
     int o = 0;
     for (int k = 0; k < t->len; k++) {
         if (t->s[k] == '\\' && k + 1 < t->len &&
             (t->s[k + 1] == '"' || t->s[k + 1] == '\\'))
             k++;
+        (*raw)[o] = k;
         s[o++] = t->s[k];
     }
+    (*raw)[o] = t->len;
     s[o] = 0;
     return s;
 }
@@ -1232,7 +1242,8 @@ static bool c_say(struct parser *P, struct scn_cmd *cmd)
     P->i++;
     if (!end_of_line(P))
         return false;
-    char *s = unescape(t);
+    int *raw = NULL;
+    char *s = unescape(t, &raw);
     if (!s) {
         error_at(P, 1, "out of memory");
         return false;
@@ -1240,7 +1251,7 @@ static bool c_say(struct parser *P, struct scn_cmd *cmd)
     size_t n = strlen(s), lit = 0;
     char *buf = malloc(n + 1);
     bool ok = buf != NULL;
-    /* col of s[k] ≈ t->col + 1 + k (exact without escapes) */
+    /* the column of s[k] is t->col + 1 + raw[k] */
     for (size_t k = 0; ok && k < n; k++) {
         if (s[k] == '{' && k + 1 < n && s[k + 1] == '{') {
             buf[lit++] = '{';
@@ -1253,7 +1264,7 @@ static bool c_say(struct parser *P, struct scn_cmd *cmd)
             continue;
         }
         if (s[k] == '}') {
-            error_at(P, t->col + 1 + (int)k,
+            error_at(P, t->col + 1 + raw[k],
                      "a lone '}' in the text: write '}}' for a brace");
             ok = false;
             break;
@@ -1264,7 +1275,7 @@ static bool c_say(struct parser *P, struct scn_cmd *cmd)
         }
         char *close = strchr(s + k + 1, '}');
         if (!close) {
-            error_at(P, t->col + 1 + (int)k,
+            error_at(P, t->col + 1 + raw[k],
                      "unclosed '{' in the text: write '{{' for a brace");
             ok = false;
             break;
@@ -1277,7 +1288,7 @@ static bool c_say(struct parser *P, struct scn_cmd *cmd)
         struct parser sub = *P;
         sub.text = P->text;
         sub.text_len = P->text_len;
-        int base = t->col + 1 + (int)k + 1; /* col of the first inner char */
+        int base = t->col + 1 + raw[k + 1]; /* col of the first inner char */
         size_t in = (size_t)(close - (s + k + 1));
         const char *inner = s + k + 1;
         /* words of the inside, at most two */
@@ -1289,7 +1300,7 @@ static bool c_say(struct parser *P, struct scn_cmd *cmd)
             if (j >= in)
                 break;
             w[nw] = inner + j;
-            wc[nw] = base + (int)j;
+            wc[nw] = t->col + 1 + raw[k + 1 + j];
             size_t e = j;
             while (e < in && !isspace((unsigned char)inner[e]))
                 e++;
@@ -1301,7 +1312,17 @@ static bool c_say(struct parser *P, struct scn_cmd *cmd)
             seg.kind = SCN_SEG_LEADER;
         else if (nw == 1 && wl[0] == 4 && !memcmp(w[0], "time", 4))
             seg.kind = SCN_SEG_TIME;
-        else if (nw == 1 || nw == 2) {
+        else if (nw == 1 && !is_var_ident(w[0], wl[0]) &&
+                 !(wl[0] >= 2 && w[0][0] == 'n' &&
+                   isdigit((unsigned char)w[0][1]))) {
+            error_at(P, wc[0],
+                     "unknown {%.*s}: write {L}, {n2}, {term L}, {lsn L}, "
+                     "{commit L}, {applied L}, {role L}, {leader} or {time} "
+                     "(and {{ for a brace)",
+                     wl[0] > 20 ? 20 : wl[0], w[0]);
+            ok = false;
+            break;
+        } else if (nw == 1 || nw == 2) {
             const char *nodew = w[nw - 1];
             int nodel = wl[nw - 1], nodec = wc[nw - 1];
             if (nw == 2) {
@@ -1356,6 +1377,7 @@ static bool c_say(struct parser *P, struct scn_cmd *cmd)
         ok = add_text(P, cmd, buf, lit);
     free(buf);
     free(s);
+    free(raw);
     return ok;
 }
 
@@ -1427,6 +1449,12 @@ static bool setup(struct parser *P, int k)
             error_tok(P, &P->t[P->i - 1], "nodes must be between 1 and %d",
                       SCN_MAX_NODES < RAFT_MAX_NODES ? SCN_MAX_NODES
                                                      : RAFT_MAX_NODES);
+            return false;
+        }
+        if (P->p->n_cmds > 0) {
+            error_tok(P, kw, "'nodes' must come before any link (line %d names "
+                             "nodes)",
+                      P->p->cmds[0].line);
             return false;
         }
         p->nodes = (int)u;
@@ -1737,7 +1765,8 @@ static void parse_line(struct parser *P)
     cmd->bind_var = -1;
     bool ok = action(P, cmd, false) && !P->line_failed;
     /* links shape the network: they may sit among the set-up lines */
-    if (!P->first_action_line && (cmd->kind != SCN_LINK || cmd->at))
+    if (!P->first_action_line && (cmd->kind != 0 || cmd->at) &&
+        (cmd->kind != SCN_LINK || cmd->at))
         P->first_action_line = P->line;
     if (!ok) {
         free_cmd(cmd);
