@@ -33,7 +33,9 @@ static void usage_top(FILE *f)
             "virtual-time cluster\n"
             "            and check Raft's safety properties after every "
             "event\n"
-            "  bench     print the simulator's speed figures\n"
+            "  bench     benchmarks: simulator speed, failover, throughput, "
+            "memory\n"
+            "  pg        watch a real PostgreSQL pair: status, GET /health/db\n"
             "  help      this text; '%s COMMAND --help' for a command\n"
             "  version   print the version\n",
             RAFTSIM_VERSION, prog, prog);
@@ -787,6 +789,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run"))
         return cli_run(prog, argc - 1, argv + 1);
+    if (!strcmp(cmd, "pg"))
+        return cli_pg(prog, argc - 1, argv + 1);
     if (!strcmp(cmd, "explore"))
         return cmd_explore(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
@@ -800,7 +804,7 @@ int main(int argc, char **argv)
         printf("raftsim %s\n", RAFTSIM_VERSION);
         return 0;
     }
-    static const char *cmds[] = {"run", "explore", "bench", "help",
+    static const char *cmds[] = {"run", "explore", "bench", "pg", "help",
                                  "version"};
     const char *best = NULL;
     int best_d = 3;

@@ -1,0 +1,93 @@
+/*
+ * pg.h — a real PostgreSQL primary/standby pair seen through libpq:
+ * observing each server (role, timeline, WAL positions, lag) and judging
+ * the pair's health (`raftsim pg status`, `raftsim pg health`, and the
+ * scenario mirror).
+ *
+ * Every call is bounded: connections use connect_timeout and every
+ * statement a statement_timeout, so a server that is down or hung costs
+ * at most a few seconds and is reported by name, never a crash or a hang.
+ */
+#ifndef RAFTSIM_SIM_PG_H
+#define RAFTSIM_SIM_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PG_MAX_SERVERS 8
+#define PG_NAME_MAX 15
+
+struct pg_server {
+    char name[PG_NAME_MAX + 1]; /* "a", "b" */
+    char *conninfo;             /* owned; a URI or key=value string */
+};
+
+/* One server, as one query saw it. */
+struct pg_obs {
+    bool up;              /* the query succeeded */
+    char error[256];      /* why not, when !up */
+    bool in_recovery;     /* a standby */
+    bool read_only;       /* default_transaction_read_only = on */
+    uint32_t timeline;
+    /* WAL positions as byte offsets (PostgreSQL's X/Y), 0 when unknown */
+    uint64_t current_lsn; /* primary: pg_current_wal_lsn() */
+    uint64_t receive_lsn; /* standby: pg_last_wal_receive_lsn() */
+    uint64_t replay_lsn;  /* standby: pg_last_wal_replay_lsn() */
+    bool streaming;       /* standby: its WAL receiver is streaming */
+    /* primary: its standbys (pg_stat_replication) */
+    int n_standbys;
+    uint64_t lag_bytes;   /* largest pg_wal_lsn_diff(current, replay) */
+    double lag_s;         /* largest replay_lag, seconds */
+    double took_ms;       /* how long the observation took */
+};
+
+/* Accepts writes: a primary that is not fenced read-only. */
+static inline bool pg_writable(const struct pg_obs *o)
+{
+    return o->up && !o->in_recovery && !o->read_only;
+}
+
+/* "a=URI" → server; -1 with a message in err when malformed. */
+int pg_server_parse(const char *spec, struct pg_server *s, char *err,
+                    size_t cap);
+void pg_server_free(struct pg_server *s);
+/* The lab pair of tools/pg-pair: a on 5433, b on 5434 (RAFTSIM_PG_HOST
+ * overrides 127.0.0.1). */
+int pg_default_servers(struct pg_server *s, int cap);
+
+/* Observe one server; timeout_s bounds connecting and the query. */
+void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o);
+
+/* Run SQL statements on a server (no result rows); 0, or -1 with the
+ * server's message in err. */
+int pg_exec(const struct pg_server *s, double timeout_s, const char *sql,
+            char *err, size_t cap);
+
+/* "0/3000148" → 0x3000148; false when malformed. */
+bool pg_parse_lsn(const char *text, uint64_t *out);
+void pg_format_lsn(uint64_t lsn, char *buf, size_t cap);
+
+/* The pair's health, from observations (pure: tested without servers). */
+struct pg_health {
+    int http_status;       /* 200, or 503 without exactly one writer */
+    const char *mode;      /* "read-write", "read-only", "split-brain" */
+    int primary;           /* index of the writable server, or -1 */
+    int writable;          /* how many servers accept writes */
+    double lag_s;          /* replay lag seen by the primary */
+    uint64_t lag_bytes;
+    bool lag_alert;        /* lag_s over the threshold */
+    bool replica_ok;       /* some standby is up and streaming */
+};
+void pg_health_judge(const struct pg_obs *obs, int n, double lag_alert_s,
+                     struct pg_health *h);
+/* {"primary":"ok","replica":"ok","lag_seconds":0.02,"lag_bytes":0,...} */
+int pg_health_json(const struct pg_health *h, const struct pg_server *s,
+                   const struct pg_obs *obs, int n, char *buf, size_t cap);
+
+/* The status table of `raftsim pg status`. */
+void pg_status_print(FILE *out, const struct pg_server *s,
+                     const struct pg_obs *obs, int n);
+
+#endif

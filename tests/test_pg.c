@@ -1,0 +1,281 @@
+/*
+ * test_pg.c — the PostgreSQL side without servers: LSN text, server
+ * specs, the health verdict and its JSON, the HTTP endpoint (with a fake
+ * observer), and a server that is down (a closed port on 127.0.0.1).
+ * The real pair is exercised by tests/pg.sh.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "sim/pg.h"
+#include "sim/pg_http.h"
+
+Test(pg, lsn_text_round_trips)
+{
+    uint64_t v;
+    cr_assert(pg_parse_lsn("0/3000148", &v));
+    cr_assert_eq(v, 0x3000148);
+    cr_assert(pg_parse_lsn("1A/FF", &v));
+    cr_assert_eq(v, (UINT64_C(0x1A) << 32) | 0xFF);
+    char buf[32];
+    pg_format_lsn(v, buf, sizeof(buf));
+    cr_assert_str_eq(buf, "1A/FF");
+    cr_assert_not(pg_parse_lsn("", &v));
+    cr_assert_not(pg_parse_lsn("3000148", &v));
+    cr_assert_not(pg_parse_lsn("0/", &v));
+    cr_assert_not(pg_parse_lsn("0/12x", &v));
+    cr_assert_not(pg_parse_lsn("100000000/0", &v));
+    cr_assert_not(pg_parse_lsn(NULL, &v));
+}
+
+Test(pg, server_specs_are_checked)
+{
+    struct pg_server s;
+    char err[256];
+    cr_assert_eq(pg_server_parse("a=postgresql://raftsim@127.0.0.1:5433/raftsim",
+                                 &s, err, sizeof(err)),
+                 0, "%s", err);
+    cr_assert_str_eq(s.name, "a");
+    cr_assert_str_eq(s.conninfo, "postgresql://raftsim@127.0.0.1:5433/raftsim");
+    pg_server_free(&s);
+    cr_assert_eq(pg_server_parse("b=host=127.0.0.1 port=5434", &s, err,
+                                 sizeof(err)),
+                 0, "%s", err);
+    pg_server_free(&s);
+    cr_assert_eq(pg_server_parse("postgresql://x", &s, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "NAME=CONNINFO"), "%s", err);
+    cr_assert_eq(pg_server_parse("A=host=x", &s, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "lower-case"), "%s", err);
+    cr_assert_eq(pg_server_parse("a=host='unterminated", &s, err, sizeof(err)),
+                 -1);
+    cr_assert(strstr(err, "server a: bad connection string"), "%s", err);
+    cr_assert_eq(pg_server_parse("a=", &s, err, sizeof(err)), -1);
+}
+
+static struct pg_obs primary(uint64_t lag_bytes, double lag_s)
+{
+    struct pg_obs o = {.up = true, .timeline = 1, .current_lsn = 0x3000148,
+                       .n_standbys = 1, .lag_bytes = lag_bytes, .lag_s = lag_s};
+    return o;
+}
+
+static struct pg_obs standby(bool streaming)
+{
+    struct pg_obs o = {.up = true, .in_recovery = true, .timeline = 1,
+                       .receive_lsn = 0x3000148, .replay_lsn = 0x3000100,
+                       .streaming = streaming};
+    return o;
+}
+
+Test(pg, one_writable_primary_is_healthy)
+{
+    struct pg_obs obs[2] = {primary(72, 0.02), standby(true)};
+    struct pg_health h;
+    pg_health_judge(obs, 2, 10.0, &h);
+    cr_assert_eq(h.http_status, 200);
+    cr_assert_str_eq(h.mode, "read-write");
+    cr_assert_eq(h.primary, 0);
+    cr_assert_eq(h.lag_bytes, 72);
+    cr_assert_not(h.lag_alert);
+    cr_assert(h.replica_ok);
+}
+
+Test(pg, no_writable_server_is_read_only_mode)
+{
+    struct pg_obs obs[2] = {{.up = false}, standby(false)};
+    snprintf(obs[0].error, sizeof(obs[0].error), "server a: down");
+    struct pg_health h;
+    pg_health_judge(obs, 2, 10.0, &h);
+    cr_assert_eq(h.http_status, 503);
+    cr_assert_str_eq(h.mode, "read-only");
+    cr_assert_eq(h.primary, -1);
+    /* a fenced primary (default_transaction_read_only) does not count */
+    struct pg_obs fenced = primary(0, 0);
+    fenced.read_only = true;
+    struct pg_obs obs2[2] = {fenced, standby(true)};
+    pg_health_judge(obs2, 2, 10.0, &h);
+    cr_assert_eq(h.http_status, 503);
+    cr_assert_str_eq(h.mode, "read-only");
+}
+
+Test(pg, two_writable_servers_are_split_brain)
+{
+    struct pg_obs obs[2] = {primary(0, 0), primary(0, 0)};
+    struct pg_health h;
+    pg_health_judge(obs, 2, 10.0, &h);
+    cr_assert_eq(h.http_status, 503);
+    cr_assert_str_eq(h.mode, "split-brain");
+    cr_assert_eq(h.writable, 2);
+}
+
+Test(pg, lag_over_the_threshold_raises_an_alert)
+{
+    struct pg_obs obs[2] = {primary(1 << 20, 12.5), standby(true)};
+    struct pg_health h;
+    pg_health_judge(obs, 2, 10.0, &h);
+    cr_assert_eq(h.http_status, 200);
+    cr_assert(h.lag_alert);
+    pg_health_judge(obs, 2, 0, &h); /* 0: no threshold */
+    cr_assert_not(h.lag_alert);
+}
+
+Test(pg, health_json_has_the_fields_asked_for)
+{
+    struct pg_server s[2] = {{.name = "a"}, {.name = "b"}};
+    struct pg_obs obs[2] = {primary(0, 0.02), standby(true)};
+    struct pg_health h;
+    pg_health_judge(obs, 2, 10.0, &h);
+    char buf[2048];
+    cr_assert_gt(pg_health_json(&h, s, obs, 2, buf, sizeof(buf)), 0);
+    cr_assert(strstr(buf, "{\"primary\":\"ok\",\"replica\":\"ok\","
+                          "\"lag_seconds\":0.020,\"lag_bytes\":0,"
+                          "\"mode\":\"read-write\""),
+              "%s", buf);
+    cr_assert(strstr(buf, "{\"name\":\"a\",\"up\":true,\"role\":\"primary\","
+                          "\"writable\":true,\"timeline\":1,"
+                          "\"lsn\":\"0/3000148\"}"),
+              "%s", buf);
+    /* errors are escaped into valid JSON strings */
+    obs[0] = (struct pg_obs){.up = false};
+    snprintf(obs[0].error, sizeof(obs[0].error), "server a: \"quoted\"\n");
+    pg_health_judge(obs, 2, 10.0, &h);
+    cr_assert_gt(pg_health_json(&h, s, obs, 2, buf, sizeof(buf)), 0);
+    cr_assert(strstr(buf, "\"mode\":\"read-only\""), "%s", buf);
+    cr_assert(strstr(buf, "\"error\":\"server a: \\\"quoted\\\"\\u000a\""),
+              "%s", buf);
+    /* too small a buffer is refused, not overrun */
+    char tiny[16];
+    cr_assert_eq(pg_health_json(&h, s, obs, 2, tiny, sizeof(tiny)), -1);
+}
+
+Test(pg, a_server_that_is_down_is_reported_by_name, .timeout = 30)
+{
+    /* a port on 127.0.0.1 that nobody listens on */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    socklen_t sl = sizeof(sa);
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    close(fd);
+    char spec[128], err[256];
+    snprintf(spec, sizeof(spec), "z=host=127.0.0.1 port=%d user=x dbname=x",
+             ntohs(sa.sin_port));
+    struct pg_server s;
+    cr_assert_eq(pg_server_parse(spec, &s, err, sizeof(err)), 0, "%s", err);
+    struct pg_obs o;
+    pg_observe(&s, 2.0, &o);
+    cr_assert_not(o.up);
+    cr_assert(strstr(o.error, "server z: cannot connect"), "%s", o.error);
+    cr_assert_eq(pg_exec(&s, 2.0, "SELECT 1", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "server z"), "%s", err);
+    pg_server_free(&s);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP                                                                */
+
+struct fake {
+    int writable; /* how many primaries */
+};
+
+static void fake_observe(void *ctx, struct pg_obs *obs, int n)
+{
+    struct fake *f = ctx;
+    for (int i = 0; i < n; i++)
+        obs[i] = i < f->writable ? primary(0, 0.01) : standby(true);
+}
+
+/* A bounded HTTP/1.0 request; the whole response in buf. */
+static int http(int port, const char *method, const char *path, char *buf,
+                size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    char req[256];
+    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: x\r\n\r\n",
+                     method, path);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    size_t len = 0;
+    ssize_t r;
+    while (len + 1 < cap && (r = read(fd, buf + len, cap - 1 - len)) > 0)
+        len += (size_t)r;
+    buf[len] = 0;
+    close(fd);
+    return (int)len;
+}
+
+Test(pg, health_endpoint_answers_200_then_503, .timeout = 30)
+{
+    struct pg_server s[2] = {{.name = "a"}, {.name = "b"}};
+    struct fake f = {.writable = 1};
+    struct pg_http_opts o = {.port = 0,
+                             .lag_alert_s = 10,
+                             .servers = s,
+                             .n_servers = 2,
+                             .observe = fake_observe,
+                             .ctx = &f};
+    char err[256], buf[8192];
+    struct pg_http *h = pg_http_start(&o, err, sizeof(err));
+    cr_assert(h, "%s", err);
+    int port = pg_http_port(h);
+    cr_assert_gt(port, 0);
+
+    cr_assert_gt(http(port, "GET", "/health/db", buf, sizeof(buf)), 0);
+    cr_assert(strstr(buf, "HTTP/1.0 200") || strstr(buf, "HTTP/1.1 200"), "%s",
+              buf);
+    cr_assert(strstr(buf, "Content-Type: application/json"), "%s", buf);
+    cr_assert(strstr(buf, "\"primary\":\"ok\""), "%s", buf);
+
+    f.writable = 0; /* the primary is gone */
+    cr_assert_gt(http(port, "GET", "/health/db", buf, sizeof(buf)), 0);
+    cr_assert(strstr(buf, " 503 "), "%s", buf);
+    cr_assert(strstr(buf, "\"mode\":\"read-only\""), "%s", buf);
+
+    f.writable = 2;
+    cr_assert_gt(http(port, "GET", "/health/db", buf, sizeof(buf)), 0);
+    cr_assert(strstr(buf, " 503 ") && strstr(buf, "split-brain"), "%s", buf);
+
+    cr_assert_gt(http(port, "GET", "/nope", buf, sizeof(buf)), 0);
+    cr_assert(strstr(buf, " 404 "), "%s", buf);
+    cr_assert_gt(http(port, "DELETE", "/health/db", buf, sizeof(buf)), 0);
+    cr_assert(strstr(buf, " 405 "), "%s", buf);
+    cr_assert_eq(pg_http_requests(h), 3);
+    pg_http_stop(h);
+}
+
+Test(pg, health_endpoint_refuses_a_bad_address)
+{
+    struct pg_server s[1] = {{.name = "a"}};
+    struct fake f = {.writable = 1};
+    struct pg_http_opts o = {.host = "localhost",
+                             .servers = s,
+                             .n_servers = 1,
+                             .observe = fake_observe,
+                             .ctx = &f};
+    char err[256];
+    cr_assert_null(pg_http_start(&o, err, sizeof(err)));
+    cr_assert(strstr(err, "bad listen address"), "%s", err);
+    o.host = "127.0.0.1";
+    o.port = 70000;
+    cr_assert_null(pg_http_start(&o, err, sizeof(err)));
+    cr_assert(strstr(err, "bad port"), "%s", err);
+}
