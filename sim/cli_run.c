@@ -43,6 +43,10 @@ static void usage_run(FILE *f, const char *prog)
             "expectation\n"
             "  --color auto|always|never   colour (auto: on a terminal, "
             "unless NO_COLOR)\n"
+            "  --mirror NODE=SERVER,...  mirror onto PostgreSQL (as a "
+            "`mirror` line;\n"
+            "                        SERVER: a or b of tools/pg-pair, or a "
+            "connection string)\n"
             "\nexit status: 0 passed, 1 an expectation failed, 2 bad usage "
             "or an invalid file\n",
             prog);
@@ -58,6 +62,7 @@ enum {
     O_VERBOSE,
     O_KEEP,
     O_COLOR,
+    O_MIRROR,
     O_HELP,
 };
 
@@ -71,6 +76,7 @@ static const struct option run_long[] = {
     {"verbose", no_argument, NULL, O_VERBOSE},
     {"keep-going", no_argument, NULL, O_KEEP},
     {"color", required_argument, NULL, O_COLOR},
+    {"mirror", required_argument, NULL, O_MIRROR},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -87,7 +93,7 @@ int cli_run(const char *prog, int argc, char **argv)
 {
     struct scn_run_opts o;
     scn_run_opts_default(&o);
-    const char *trace_path = NULL, *color = "auto";
+    const char *trace_path = NULL, *color = "auto", *mirror = NULL;
     opterr = 0;
     optind = 1;
     int ch;
@@ -134,6 +140,9 @@ int cli_run(const char *prog, int argc, char **argv)
             color = optarg;
             break;
         case 'h':
+        case O_MIRROR:
+            mirror = optarg;
+            break;
         case O_HELP:
             usage_run(stdout, prog);
             return 0;
@@ -178,6 +187,14 @@ int cli_run(const char *prog, int argc, char **argv)
     for (int i = 0; i < n_files; i++)
         if (scn_parse_file(argv[optind + i], &progs[i], stderr) != 0)
             rc = 2;
+        else if (mirror) {
+            char err[256];
+            if (scn_set_mirror(progs[i], mirror, err, sizeof(err)) != 0) {
+                fprintf(stderr, "%s run: bad --mirror for %s: %s\n", prog,
+                        argv[optind + i], err);
+                rc = 2;
+            }
+        }
     if (rc == 0 && trace_path) {
         o.trace = fopen(trace_path, "w");
         if (!o.trace) {

@@ -209,6 +209,117 @@ int pg_exec(const struct pg_server *s, double timeout_s, const char *sql,
     return rc;
 }
 
+int pg_mirror_table(const struct pg_server *s, double timeout_s, char *err,
+                    size_t cap)
+{
+    return pg_exec(s, timeout_s,
+                   "CREATE TABLE IF NOT EXISTS raftsim_kv ("
+                   " lsn bigint NOT NULL, term bigint NOT NULL,"
+                   " key text NOT NULL, value text NOT NULL, node text,"
+                   " pg_lsn pg_lsn, at timestamptz DEFAULT now(),"
+                   " PRIMARY KEY (lsn, term))",
+                   err, cap);
+}
+
+int pg_insert_row(const struct pg_server *s, double timeout_s, bool sync,
+                  uint64_t lsn, uint64_t term, const char *key,
+                  const char *value, const char *node, uint64_t *pg_lsn,
+                  bool *waited, char *err, size_t cap)
+{
+    *pg_lsn = 0;
+    *waited = false;
+    PGconn *c = connect_bounded(s, timeout_s, err, cap);
+    if (!c)
+        return -1;
+    int rc = -1;
+    PGresult *r = PQexec(c, sync ? "SET synchronous_commit = on"
+                                 : "SET synchronous_commit = local");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        one_line(err, cap, s->name, PQerrorMessage(c));
+        goto out;
+    }
+    PQclear(r);
+    char ls[24], ts[24];
+    snprintf(ls, sizeof(ls), "%" PRIu64, lsn);
+    snprintf(ts, sizeof(ts), "%" PRIu64, term);
+    const char *params[] = {ls, ts, key, value, node};
+    double t0 = util_wall_s();
+    r = PQexecParams(c,
+                     "INSERT INTO raftsim_kv (lsn, term, key, value, node, "
+                     "pg_lsn) VALUES ($1, $2, $3, $4, $5, pg_current_wal_lsn())"
+                     " RETURNING pg_current_wal_lsn()::text",
+                     5, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        one_line(err, cap, s->name, PQerrorMessage(c));
+        goto out;
+    }
+    pg_parse_lsn(PQgetvalue(r, 0, 0), pg_lsn);
+    /* a cancelled wait for the synchronous standby still commits locally */
+    *waited = sync && util_wall_s() - t0 >= timeout_s * 0.9;
+    rc = 0;
+out:
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
+int pg_rows(const struct pg_server *s, double timeout_s, struct pg_row **rows,
+            int *n, char *err, size_t cap)
+{
+    *rows = NULL;
+    *n = 0;
+    PGconn *c = connect_bounded(s, timeout_s, err, cap);
+    if (!c)
+        return -1;
+    int rc = -1;
+    PGresult *r = PQexec(c, "SELECT lsn, term, key FROM raftsim_kv ORDER BY "
+                            "lsn, term");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        one_line(err, cap, s->name, PQerrorMessage(c));
+        goto out;
+    }
+    int k = PQntuples(r);
+    *rows = calloc((size_t)(k ? k : 1), sizeof(**rows));
+    if (!*rows) {
+        snprintf(err, cap, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < k; i++) {
+        (*rows)[i].lsn = strtoull(PQgetvalue(r, i, 0), NULL, 10);
+        (*rows)[i].term = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+        snprintf((*rows)[i].key, sizeof((*rows)[i].key), "%s",
+                 PQgetvalue(r, i, 2));
+    }
+    *n = k;
+    rc = 0;
+out:
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
+int pg_value(const struct pg_server *s, double timeout_s, const char *sql,
+             char *out, size_t out_cap, char *err, size_t cap)
+{
+    PGconn *c = connect_bounded(s, timeout_s, err, cap);
+    if (!c)
+        return -1;
+    int rc = -1;
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1 ||
+        PQnfields(r) < 1)
+        one_line(err, cap, s->name,
+                 PQresultStatus(r) == PGRES_TUPLES_OK ? "no value"
+                                                      : PQerrorMessage(c));
+    else {
+        snprintf(out, out_cap, "%s", PQgetvalue(r, 0, 0));
+        rc = 0;
+    }
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Health                                                              */
 

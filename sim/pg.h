@@ -65,6 +65,28 @@ void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o);
 int pg_exec(const struct pg_server *s, double timeout_s, const char *sql,
             char *err, size_t cap);
 
+/* The mirror's table: raftsim_kv(lsn, term, key, value, node, pg_lsn). */
+int pg_mirror_table(const struct pg_server *s, double timeout_s, char *err,
+                    size_t cap);
+/* Insert one simulated entry; *pg_lsn is the server's WAL position after
+ * it.  sync: synchronous_commit = on (else local); a standby that does not
+ * confirm within timeout_s leaves the row committed locally only (*waited
+ * says so).  0, or -1 with the server's message. */
+int pg_insert_row(const struct pg_server *s, double timeout_s, bool sync,
+                  uint64_t lsn, uint64_t term, const char *key,
+                  const char *value, const char *node, uint64_t *pg_lsn,
+                  bool *waited, char *err, size_t cap);
+/* The (lsn, term, key) of every row on a server, in lsn order. */
+struct pg_row {
+    uint64_t lsn, term;
+    char key[32];
+};
+int pg_rows(const struct pg_server *s, double timeout_s, struct pg_row **rows,
+            int *n, char *err, size_t cap);
+/* One text value (SHOW x, SELECT f()); 0, or -1 with a message. */
+int pg_value(const struct pg_server *s, double timeout_s, const char *sql,
+             char *out, size_t out_cap, char *err, size_t cap);
+
 /* "0/3000148" → 0x3000148; false when malformed. */
 bool pg_parse_lsn(const char *text, uint64_t *out);
 void pg_format_lsn(uint64_t lsn, char *buf, size_t cap);

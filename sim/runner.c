@@ -117,6 +117,7 @@ static void note_halt(struct runner *R)
     if (sim_violations(R->c) > 0)
         R->halted = true;
     rs_violations(R);
+    rm_flush(R);
 }
 
 static void run_to(struct runner *R, uint64_t t)
@@ -504,6 +505,10 @@ static void check(struct runner *R, const struct scn_cmd *cmd)
                  sv ? sv->invariant : "no invariant was violated");
         break;
     }
+    case SCN_EX_PG:
+        rm_flush(R);
+        ok = rm_check(R, ex, actual, sizeof(actual));
+        break;
     }
     verdict(R, cmd, ok, actual);
 }
@@ -916,6 +921,7 @@ static void do_partition(struct runner *R, const struct scn_cmd *cmd,
     sim_partition(R->c, group);
     rs_line(R, 0, C_MAGENTA, "%s %s: no message crosses between the groups",
             isolate ? "isolate" : "partition", text);
+    rm_net(R);
 }
 
 static void do_cut(struct runner *R, const struct scn_cmd *cmd)
@@ -935,6 +941,7 @@ static void do_cut(struct runner *R, const struct scn_cmd *cmd)
     char sa[SCN_MAX_NODES * 5 + 4], sb[SCN_MAX_NODES * 5 + 4];
     set_text(R, sa, sizeof(sa), a);
     set_text(R, sb, sizeof(sb), b);
+    rm_net(R);
     if (cmd->both_ways)
         rs_line(R, 0, C_MAGENTA, "cut %s <-> %s: no message passes either way",
                 sa, sb);
@@ -971,6 +978,7 @@ static void do_life(struct runner *R, const struct scn_cmd *cmd)
                     R->started[i] ? "restarts" : "starts");
             R->started[i] = true;
             sim_restart(R->c, i);
+            rm_restart(R, i);
             break;
         case SCN_CRASH: {
             if (!up) {
@@ -989,6 +997,7 @@ static void do_life(struct runner *R, const struct scn_cmd *cmd)
                         "crashes (memory gone; term, vote and WAL survive)");
             R->role[i] = RAFT_DOWN;
             sim_crash(R->c, i, cmd->lose_unflushed);
+            rm_crash(R, i);
             break;
         }
         case SCN_PAUSE:
@@ -1146,6 +1155,7 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
     case SCN_HEAL:
         sim_heal(R->c);
         rs_line(R, 0, C_MAGENTA, "heal: every cut link works again");
+        rm_net(R);
         break;
     case SCN_WRITE:
         do_write(R, cmd);
@@ -1175,6 +1185,7 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
         break; /* set-up commands are folded into the program */
     }
     rs_flush(R);
+    rm_flush(R);
 }
 
 static void header(struct runner *R, const struct sim_options *so)
@@ -1228,6 +1239,13 @@ static void finish(struct runner *R, struct scn_run_result *res)
     uint64_t v = sim_violations(R->c);
     const struct sim_violation *sv = sim_violation(R->c);
     bool bad_violation = v > 0 && !R->expected_violation;
+    if (R->mirror_failures) {
+        R->failed++; /* a failed mirror step fails the run */
+        fprintf(R->out, "%s%s: %d mirror step%s failed or broke the "
+                        "one-writer rule%s\n",
+                rs_c(R, C_RED), R->p->file, R->mirror_failures,
+                R->mirror_failures == 1 ? "" : "s", rs_c(R, C_RESET));
+    }
     memset(res, 0, sizeof(*res));
     res->expectations = R->expectations;
     res->passed = R->passed;
@@ -1328,6 +1346,19 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
     }
     sim_set_hook(R->c, rs_hook, R);
     sim_set_write_hook(R->c, rs_write_hook, R);
+    if (p->n_mirror > 0) {
+        char err[512];
+        if (rm_start(R, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: the PostgreSQL mirror cannot start: %s\n",
+                    p->file, err);
+            rm_free(R);
+            sim_cluster_free(R->c);
+            memset(res, 0, sizeof(*res));
+            res->setup_error = true;
+            free(R);
+            return 2;
+        }
+    }
     for (int i = 1; i <= R->n; i++)
         R->started[i] = true;
     /* `start SET` as the first command (links aside): the others begin
@@ -1353,6 +1384,7 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
     int ret = res->failed > 0 || (res->violations > 0 && !R->expected_violation)
                   ? 1
                   : 0;
+    rm_free(R);
     sim_cluster_free(R->c);
     free(R->app_t);
     free(R->app_term);

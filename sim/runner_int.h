@@ -65,6 +65,8 @@ struct runner {
     bool expected_violation;   /* the file has `expect violation` */
     bool halted;               /* the checker stopped the cluster */
     enum scn_trap trap;        /* `isolate leader on …`, armed */
+    struct rmirror *mir;       /* `mirror …`: PostgreSQL follows */
+    int mirror_failures;       /* mirror steps that failed, pg violations */
     bool stop;                 /* a failure without --keep-going */
 };
 
@@ -87,6 +89,19 @@ bool rv_key_committed(struct runner *R, const char *key, int on);
 bool rv_lag(struct runner *R, int id, uint64_t *entries, uint64_t *bytes,
             uint64_t *us);
 int rv_last_write(struct runner *R, int client, const char *key);
+
+/* runner_mirror.c */
+int rm_start(struct runner *R, char *err, size_t cap);
+void rm_free(struct runner *R);
+void rm_event(struct runner *R, const struct raft_event *ev);
+void rm_crash(struct runner *R, int node);
+void rm_restart(struct runner *R, int node);
+void rm_net(struct runner *R);  /* links changed */
+void rm_flush(struct runner *R); /* carry out what was queued */
+void rm_status(struct runner *R);
+bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
+              size_t cap);
+int rm_violations(struct runner *R);
 
 /* runner_say.c */
 void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev);

@@ -284,6 +284,7 @@ static void trap(struct runner *R, struct sim_cluster *c,
     group[ev->node] = 1;
     sim_partition(c, group);
     R->trap = SCN_TRAP_NONE;
+    rm_net(R);
     rs_line(R, ev->node, C_MAGENTA, "is isolated by the trap, at its %s of lsn %llu",
             ev->kind == RAFT_EV_COMMIT ? "commit" : "append",
             (unsigned long long)ev->lsn);
@@ -295,6 +296,7 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
     if (ev->node < 1 || ev->node > R->n)
         return;
     trap(R, c, ev);
+    rm_event(R, ev);
     if (ev->kind == RAFT_EV_DISCARD) {
         note_discard(R, ev);
         return;
@@ -455,4 +457,5 @@ void rs_status(struct runner *R)
                 (unsigned long long)raft_commit_lsn(r),
                 (unsigned long long)sim_applied_lsn(R->c, i), lag, follows);
     }
+    rm_status(R);
 }

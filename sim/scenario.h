@@ -16,6 +16,7 @@
  *             | policy highest-lsn|raft | prevote on|off | checkquorum on|off
  *             | unsafe RULE[,RULE] | seed N | disk D | client-timeout D
  *             | client-latency D | clients NAME... | clock virtual
+ *             | mirror NODE=SERVER... | mirror-control "TEMPLATE"
  *   links     link SET ->|<-> SET [latency D] [jitter D] [drop P] [dup P]
  *             | link SET ->|<-> SET reset
  *   life      start [SET] | crash SET [lose-unflushed] | restart SET
@@ -123,6 +124,13 @@ enum scn_reads_prop {
     SCN_READS_OWN_WRITES, /* every read saw the client's own acked writes */
 };
 
+enum scn_pg_expect {
+    SCN_PG_PRIMARY,  /* expect pg primary is SERVER|none */
+    SCN_PG_HAS,      /* expect pg SERVER has|lacks KEY (negate) */
+    SCN_PG_WRITABLE, /* expect pg writable CMP N */
+    SCN_PG_LAG,      /* expect pg lag of SERVER CMP D */
+};
+
 enum scn_expect_kind {
     SCN_EX_LEADER_IS,    /* expect leader is NODE | expect leader is none */
     SCN_EX_LEADER_IN,    /* expect leader in SET */
@@ -138,6 +146,7 @@ enum scn_expect_kind {
     SCN_EX_WRITE,        /* expect write of CLIENT KEY OUTCOME */
     SCN_EX_NO_VIOLATIONS,/* expect no violations */
     SCN_EX_VIOLATION,    /* expect violation [NAME] */
+    SCN_EX_PG,           /* expect pg ... (the mirrored PostgreSQL pair) */
 };
 
 struct scn_expect {
@@ -158,6 +167,8 @@ struct scn_expect {
     enum scn_outcome outcome; /* WRITE */
     enum scn_lag_unit lag_unit;
     char violation[32];       /* VIOLATION: empty = any */
+    enum scn_pg_expect pg;    /* PG */
+    char server[16];          /* PG: a server's name; empty = none */
 };
 
 enum scn_await_kind {
@@ -287,6 +298,17 @@ struct scn_program {
     unsigned unsafe;
     uint64_t disk_us, client_timeout_us, client_latency_us;
     bool virtual_only;      /* `clock virtual`: exact replays */
+    /* `mirror NODE=SERVER…`: PostgreSQL servers that follow the nodes.
+     * SERVER is a lab name (a, b: tools/pg-pair) or a connection string;
+     * mirror_of[node] is 1 + the index into mirror[], 0 for none. */
+    struct {
+        char name[16];
+        char *conninfo; /* NULL: the lab server of that name */
+    } mirror[8];
+    int n_mirror;
+    int mirror_of[SCN_MAX_NODES + 1];
+    char *mirror_control;   /* command template, {action} {server}; NULL:
+                               tools/pg-pair {action} {server} */
     /* names */
     char clients[SCN_MAX_CLIENTS][SCN_NAME_MAX + 1];
     int n_clients;
@@ -308,6 +330,10 @@ int scn_parse(const char *name, const char *text, size_t len,
               struct scn_program **out, FILE *err);
 /* Read a file and parse it; a file that cannot be read is an error too. */
 int scn_parse_file(const char *path, struct scn_program **out, FILE *err);
+/* `--mirror n1=a,n2=b`: the same mapping as the `mirror` line; 0, or -1
+ * with a message in err. */
+int scn_set_mirror(struct scn_program *p, const char *spec, char *err,
+                   size_t cap);
 void scn_free(struct scn_program *p);
 
 /* Names used in messages and narration. */

@@ -991,6 +991,24 @@ static bool value(struct parser *P, struct scn_value *v)
     return number(P, "a number, or term|lsn|commit|applied of NODE", &v->lit);
 }
 
+/* A mirrored server's name. */
+static bool pg_server_ref(struct parser *P, char *out)
+{
+    struct tok *t = cur(P);
+    const char *names[8];
+    int n = P->p->n_mirror;
+    for (int k = 0; k < n; k++) {
+        names[k] = P->p->mirror[k].name;
+        if (is_word(t, names[k])) {
+            snprintf(out, 16, "%s", names[k]);
+            P->i++;
+            return true;
+        }
+    }
+    expected(P, "a mirrored server (see the `mirror` line)", names, n);
+    return false;
+}
+
 static bool c_expect(struct parser *P, struct scn_cmd *cmd)
 {
     struct scn_expect *ex = &cmd->ex;
@@ -999,11 +1017,11 @@ static bool c_expect(struct parser *P, struct scn_cmd *cmd)
     static const char *const heads[] = {
         "leader", "leaders", "role", "term", "lsn", "commit", "applied",
         "committed", "lost", "discarded", "log", "lag", "reads", "write",
-        "no", "violation"};
+        "no", "violation", "pg"};
     int h = keyword(P, "an expectation (leader, leaders, role, term, lsn, "
                        "commit, applied, committed, lost, discarded, log, lag, "
-                       "reads, write, no violations, violation)",
-                    heads, 16);
+                       "reads, write, no violations, violation, pg)",
+                    heads, 17);
     switch (h) {
     case -1:
         return false;
@@ -1165,6 +1183,46 @@ static bool c_expect(struct parser *P, struct scn_cmd *cmd)
         snprintf(ex->violation, sizeof(ex->violation), "%s", inv[k]);
         break;
     }
+    case 16: /* pg ... */
+        ex->kind = SCN_EX_PG;
+        if (!P->p->n_mirror) {
+            error_tok(P, &P->t[P->i - 1],
+                      "'expect pg' needs a `mirror` line in the set-up");
+            return false;
+        }
+        if (accept(P, "primary")) {
+            ex->pg = SCN_PG_PRIMARY;
+            if (!need(P, "is"))
+                return false;
+            if (accept(P, "none"))
+                break;
+            return pg_server_ref(P, ex->server) && end_of_line(P);
+        }
+        if (accept(P, "writable")) {
+            ex->pg = SCN_PG_WRITABLE;
+            if (!cmp_op(P, &ex->cmp) || !number(P, "a count", &ex->value.lit))
+                return false;
+            break;
+        }
+        if (accept(P, "lag")) {
+            ex->pg = SCN_PG_LAG;
+            if (!need(P, "of") || !pg_server_ref(P, ex->server) ||
+                !cmp_op(P, &ex->cmp) ||
+                !duration(P, "the lag", &ex->value.lit))
+                return false;
+            break;
+        }
+        {
+            ex->pg = SCN_PG_HAS;
+            if (!pg_server_ref(P, ex->server))
+                return false;
+            static const char *const hl[] = {"has", "lacks"};
+            int k = keyword(P, "'has' or 'lacks'", hl, 2);
+            if (k < 0 || !key(P, ex->key))
+                return false;
+            ex->negate = k == 1;
+        }
+        break;
     }
     return end_of_line(P);
 }
@@ -1408,10 +1466,100 @@ static bool c_let(struct parser *P, struct scn_cmd *cmd)
 /* ------------------------------------------------------------------ */
 /* Set-up                                                              */
 
+/* "n1=a" (a lab server) or "n1=postgresql://…" (a server named n1). */
+static int mirror_add(struct scn_program *p, const char *s, int len, char *why,
+                      size_t cap)
+{
+    const char *eq = memchr(s, '=', (size_t)len);
+    uint64_t id;
+    if (!eq || eq - s < 2 || s[0] != 'n' ||
+        !parse_u64(s + 1, (int)(eq - s) - 1, &id)) {
+        snprintf(why, cap, "expected NODE=SERVER (e.g. n1=a), got '%.*s'",
+                 len > 40 ? 40 : len, s);
+        return -1;
+    }
+    if (id < 1 || id > (uint64_t)p->nodes) {
+        snprintf(why, cap, "no node n%llu: this cluster has n1..n%d",
+                 (unsigned long long)id, p->nodes);
+        return -1;
+    }
+    const char *srv = eq + 1;
+    int sl = len - (int)(srv - s);
+    if (sl <= 0) {
+        snprintf(why, cap, "n%llu= needs a server (a lab name such as a, or a "
+                           "connection string)",
+                 (unsigned long long)id);
+        return -1;
+    }
+    if (p->mirror_of[id]) {
+        snprintf(why, cap, "n%llu is mirrored twice", (unsigned long long)id);
+        return -1;
+    }
+    bool lab = sl <= 15;
+    for (int k = 0; k < sl && lab; k++)
+        lab = (srv[k] >= 'a' && srv[k] <= 'z') || (srv[k] >= '0' && srv[k] <= '9');
+    char name[16];
+    if (lab)
+        snprintf(name, sizeof(name), "%.*s", sl, srv);
+    else
+        snprintf(name, sizeof(name), "n%d", (int)id);
+    if (lab && strcmp(name, "a") && strcmp(name, "b")) {
+        snprintf(why, cap, "no lab server '%s': tools/pg-pair has a and b (or "
+                           "give a connection string)",
+                 name);
+        return -1;
+    }
+    for (int k = 0; k < p->n_mirror; k++)
+        if (!strcmp(p->mirror[k].name, name)) {
+            snprintf(why, cap, "server %s already follows another node", name);
+            return -1;
+        }
+    if (p->n_mirror >= (int)(sizeof(p->mirror) / sizeof(p->mirror[0]))) {
+        snprintf(why, cap, "too many mirrored servers");
+        return -1;
+    }
+    int k = p->n_mirror;
+    memset(&p->mirror[k], 0, sizeof(p->mirror[k]));
+    snprintf(p->mirror[k].name, sizeof(p->mirror[k].name), "%s", name);
+    if (!lab && !(p->mirror[k].conninfo = strndup(srv, (size_t)sl))) {
+        snprintf(why, cap, "out of memory");
+        return -1;
+    }
+    p->n_mirror++;
+    p->mirror_of[id] = k + 1;
+    return 0;
+}
+
+int scn_set_mirror(struct scn_program *p, const char *spec, char *err,
+                   size_t cap)
+{
+    for (int k = 0; k < p->n_mirror; k++)
+        free(p->mirror[k].conninfo);
+    p->n_mirror = 0;
+    memset(p->mirror_of, 0, sizeof(p->mirror_of));
+    const char *s = spec;
+    while (*s) {
+        size_t l = strcspn(s, ",");
+        if (l == 0 || mirror_add(p, s, (int)l, err, cap) != 0) {
+            if (l == 0)
+                snprintf(err, cap, "empty item in '%s'", spec);
+            return -1;
+        }
+        s += l;
+        if (*s == ',')
+            s++;
+    }
+    if (p->n_mirror == 0) {
+        snprintf(err, cap, "expected NODE=SERVER[,NODE=SERVER...]");
+        return -1;
+    }
+    return 0;
+}
+
 static const char *const setup_words[] = {
     "nodes", "heartbeat", "election", "ack", "policy", "prevote",
     "checkquorum", "unsafe", "seed", "disk", "client-timeout",
-    "client-latency", "clients", "clock"};
+    "client-latency", "clients", "clock", "mirror", "mirror-control"};
 #define N_SETUP ((int)(sizeof(setup_words) / sizeof(*setup_words)))
 
 static bool on_off(struct parser *P, bool *out)
@@ -1455,6 +1603,10 @@ static bool setup(struct parser *P, int k)
             error_tok(P, kw, "'nodes' must come before any link (line %d names "
                              "nodes)",
                       P->p->cmds[0].line);
+            return false;
+        }
+        if (P->p->n_mirror > 0) {
+            error_tok(P, kw, "'nodes' must come before 'mirror'");
             return false;
         }
         p->nodes = (int)u;
@@ -1578,6 +1730,52 @@ static bool setup(struct parser *P, int k)
         if (a < 0)
             return false;
         p->virtual_only = a == 0;
+        break;
+    }
+    case 14: /* mirror NODE=SERVER... */
+        if (at_end(P)) {
+            error_tok(P, cur(P), "expected NODE=SERVER pairs, e.g. mirror n1=a "
+                                 "n2=b");
+            return false;
+        }
+        while (!at_end(P)) {
+            struct tok *t = cur(P);
+            char why[160];
+            if (t->k != T_WORD ||
+                mirror_add(p, t->s, t->len, why, sizeof(why)) != 0) {
+                if (t->k != T_WORD)
+                    snprintf(why, sizeof(why), "expected NODE=SERVER");
+                error_tok(P, t, "%s", why);
+                return false;
+            }
+            P->i++;
+        }
+        break;
+    case 15: { /* mirror-control "TEMPLATE" */
+        struct tok *t = cur(P);
+        if (t->k != T_STR || t->len == 0) {
+            char b[64];
+            error_tok(P, t,
+                      "expected a command template in quotes, e.g. "
+                      "\"tools/pg-pair {action} {server}\", got %s",
+                      shown(t, b, sizeof(b)));
+            return false;
+        }
+        int *raw = NULL;
+        char *tmpl = unescape(t, &raw);
+        free(raw);
+        if (!tmpl) {
+            error_at(P, 1, "out of memory");
+            return false;
+        }
+        if (!strstr(tmpl, "{action}") || !strstr(tmpl, "{server}")) {
+            free(tmpl);
+            error_tok(P, t, "the template must contain {action} and {server}");
+            return false;
+        }
+        free(p->mirror_control);
+        p->mirror_control = tmpl;
+        P->i++;
         break;
     }
     }
@@ -1794,6 +1992,9 @@ void scn_free(struct scn_program *p)
     for (int k = 0; k < p->n_cmds; k++)
         free_cmd(&p->cmds[k]);
     free(p->cmds);
+    for (int k = 0; k < p->n_mirror; k++)
+        free(p->mirror[k].conninfo);
+    free(p->mirror_control);
     free(p->file);
     free(p);
 }
