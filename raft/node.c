@@ -315,9 +315,14 @@ void raft_tick(struct raft_node *n, raft_time_t now_us)
         raft__gather_expired(n);
         return;
     }
-    if (n->now >= n->election_deadline)
+    if (n->now >= n->election_deadline) {
+        if (n->cfg.nofailover) { /* votes, never stands */
+            raft__reset_election_timer(n);
+            return;
+        }
         raft__campaign(n, n->deferred ? RAFT_R_DEFER_EXPIRED
                                       : RAFT_R_ELECTION_TIMEOUT);
+    }
 }
 
 raft_time_t raft_next_deadline(const struct raft_node *n)

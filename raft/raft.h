@@ -101,6 +101,8 @@ struct raft_config {
     bool prevote;
     bool checkquorum;
     unsigned unsafe;           /* RAFT_UNSAFE_* bits */
+    bool nofailover;           /* a voter that never campaigns (Patroni's
+                                  nofailover tag; a witness) */
     uint64_t seed;             /* seeds the node's own PRNG */
     uint32_t max_batch;        /* entries per AppendEntries (0: default 64) */
     uint32_t max_inflight;     /* unacked appends per peer (0: default 32) */

@@ -56,6 +56,7 @@ struct sim_options {
     enum raft_election_policy policy;
     bool prevote, checkquorum;
     unsigned unsafe;
+    raft_nodeset nofailover; /* voters that never campaign (witnesses) */
     struct sim_link link;        /* default for every ordered link */
     uint64_t disk_latency_us;    /* WAL flush delay (0: synchronous) */
     uint64_t client_latency_us;  /* client <-> node, one way */

@@ -1326,6 +1326,10 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
     so.client_timeout_us = p->client_timeout_us;
     so.client_latency_us = p->client_latency_us;
     so.n_clients = p->n_clients > 0 ? p->n_clients : 1;
+    /* mirroring: a node with no database is a witness and never stands */
+    for (int i = 1; p->n_mirror > 0 && i <= p->nodes; i++)
+        if (!p->mirror_of[i])
+            raft_nodeset_add(&so.nofailover, i);
     so.trace = o->trace;
     if (o->transport == SIM_TRANSPORT_TCP)
         so.link.latency_us = so.link.jitter_us = 0; /* loopback is real */

@@ -522,3 +522,33 @@ Test(election, highest_lsn_deferral_to_peer_cut_from_deferrer_still_elects)
     cr_assert_eq(raft_term(fx->node[3]), 2, "n3 keeps probing, no inflation");
     fx_free(fx);
 }
+
+/* A nofailover voter (a witness) votes but never campaigns: with the only
+ * other candidate-capable nodes down it stays a follower forever, and a
+ * leader is always one of the others. */
+Test(election, a_nofailover_voter_never_campaigns)
+{
+    struct fx *fx = fx_alloc(3, NULL);
+    fx->cfg[3].nofailover = true;
+    fx_set_election(fx, 3, MS(20), MS(25)); /* it would time out first */
+    fx_start(fx);
+    fx_run(fx, MS(2000));
+    int l = fx_leader(fx);
+    cr_assert(l == 1 || l == 2, "leader %d", l);
+    cr_assert_eq(fx_count(fx, 3, RAFT_EV_VOTE, 0) >= 1, true,
+                 "the witness votes");
+    fx_crash(fx, l, false);
+    fx_run(fx, MS(4000));
+    int m = fx_leader(fx);
+    cr_assert(m != 3 && m != 0 && m != l, "new leader %d", m);
+    fx_crash(fx, m, false);
+    size_t mark = fx_mark(fx, 3);
+    fx_run(fx, MS(8000));
+    cr_assert_eq(fx_leader(fx), 0);
+    cr_assert_eq(raft_role(fx->node[3]), RAFT_FOLLOWER);
+    size_t pos = mark;
+    const struct fx_ev *e;
+    while ((e = fx_next(fx, 3, RAFT_EV_ROLE, &pos)))
+        cr_assert_eq(e->ev.role, RAFT_FOLLOWER, "the witness never stands");
+    fx_free(fx);
+}
