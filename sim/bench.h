@@ -70,4 +70,11 @@ struct bench_rss_opts {
  * no leader was elected or the checker found a violation. */
 int bench_rss(FILE *out, const struct bench_rss_opts *o);
 
+struct bench_pg_opts {
+    int trials;
+    const char *control; /* "tools/pg-pair {action} {server}" if NULL */
+};
+/* A real PostgreSQL pair's failover once decided (bench_pg.c). */
+int bench_pg_failover(FILE *out, const struct bench_pg_opts *o);
+
 #endif

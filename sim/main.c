@@ -445,7 +445,8 @@ static void usage_bench(FILE *f)
             "       %s bench failover [OPTIONS]\n"
             "       %s bench throughput [--nodes N] [--duration D] "
             "[--inflight K]\n"
-            "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n\n"
+            "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n"
+            "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n\n"
             "sim         virtual seconds and messages per wall second, "
             "explore seeds per second\n"
             "failover    the Raft paper's Figure 16 over loopback TCP: crash "
@@ -488,8 +489,15 @@ static void usage_bench(FILE *f)
             "  --hold D          wall time to hold the leader (default 10s, "
             "at most 10m)\n"
             "  --time-scale X    stretch heartbeat and election timers by X "
-            "(default 1)\n",
-            prog, prog, prog, prog, RAFT_MAX_NODES, RAFT_MAX_NODES);
+            "(default 1)\n\n"
+            "pg-failover options (a real pair, tools/pg-pair up):\n"
+            "  --trials N        crash the primary, promote the standby, time "
+            "the first\n"
+            "                    write; then rejoin the old primary (default "
+            "10)\n"
+            "  --control T       command template (default \"tools/pg-pair "
+            "{action} {server}\")\n",
+            prog, prog, prog, prog, prog, RAFT_MAX_NODES, RAFT_MAX_NODES);
 }
 
 static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
@@ -754,6 +762,54 @@ static int cmd_bench_rss(int argc, char **argv)
     return bench_rss(stdout, &o);
 }
 
+static int cmd_bench_pg(int argc, char **argv)
+{
+    static const char *cmd = "bench pg-failover";
+    struct bench_pg_opts o = {.trials = 10};
+    static const struct option opts[] = {
+        {"trials", required_argument, 0, 't'},
+        {"control", required_argument, 0, 'c'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    uint64_t u;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 1000)
+                return bad_value(cmd, "trials", optarg,
+                                 "expected a number from 1 to 1000");
+            o.trials = (int)u;
+            break;
+        case 'c':
+            if (!strstr(optarg, "{action}") || !strstr(optarg, "{server}"))
+                return bad_value(cmd, "control", optarg,
+                                 "the template needs {action} and {server}");
+            o.control = optarg;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "%s %s: option '%s' needs a value\n", prog, cmd,
+                    argv[optind - 1]);
+            return 2;
+        default:
+            unknown_option(cmd, argv[optind - 1], opts);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog, cmd,
+                argv[optind]);
+        return 2;
+    }
+    return bench_pg_failover(stdout, &o);
+}
+
 static int cmd_bench(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "sim")) {
@@ -769,12 +825,14 @@ static int cmd_bench(int argc, char **argv)
         return cmd_bench_throughput(argc - 1, argv + 1);
     if (!strcmp(argv[1], "rss"))
         return cmd_bench_rss(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "pg-failover"))
+        return cmd_bench_pg(argc - 1, argv + 1);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage_bench(stdout);
         return 0;
     }
     fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
-            "throughput, rss)\n",
+            "throughput, rss, pg-failover)\n",
             prog, argv[1]);
     return 2;
 }
