@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,8 +146,11 @@ void pg_format_lsn(uint64_t lsn, char *buf, size_t cap)
 static const char OBSERVE_SQL[] =
     "SELECT pg_is_in_recovery(),"
     " current_setting('default_transaction_read_only') = 'on',"
-    " COALESCE((SELECT received_tli FROM pg_stat_wal_receiver),"
-    "          (SELECT timeline_id FROM pg_control_checkpoint())),"
+    " CASE WHEN pg_is_in_recovery() THEN"
+    "   COALESCE((SELECT received_tli FROM pg_stat_wal_receiver),"
+    "            (SELECT timeline_id FROM pg_control_checkpoint()))"
+    " ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))"
+    "        ::bit(32)::int END,"
     " CASE WHEN pg_is_in_recovery() THEN NULL"
     "      ELSE pg_current_wal_lsn()::text END,"
     " pg_last_wal_receive_lsn()::text,"
@@ -243,20 +247,62 @@ int pg_insert_row(const struct pg_server *s, double timeout_s, bool sync,
     snprintf(ls, sizeof(ls), "%" PRIu64, lsn);
     snprintf(ts, sizeof(ts), "%" PRIu64, term);
     const char *params[] = {ls, ts, key, value, node};
-    double t0 = util_wall_s();
-    r = PQexecParams(c,
-                     "INSERT INTO raftsim_kv (lsn, term, key, value, node, "
-                     "pg_lsn) VALUES ($1, $2, $3, $4, $5, pg_current_wal_lsn())"
-                     " RETURNING pg_current_wal_lsn()::text",
-                     5, NULL, params, NULL, NULL, 0);
+    r = NULL;
+    /* statement_timeout does not cover the commit's wait for a synchronous
+     * standby, so send without blocking, wait up to the deadline, and
+     * cancel: a cancelled wait leaves the row committed locally (the
+     * server says so with a WARNING) and the INSERT returns normally. */
+    if (!PQsendQueryParams(c,
+                           "INSERT INTO raftsim_kv (lsn, term, key, value, "
+                           "node, pg_lsn) VALUES ($1, $2, $3, $4, $5, "
+                           "pg_current_wal_lsn()) RETURNING "
+                           "pg_current_wal_lsn()::text",
+                           5, NULL, params, NULL, NULL, 0)) {
+        one_line(err, cap, s->name, PQerrorMessage(c));
+        goto out;
+    }
+    double deadline = util_wall_s() + timeout_s;
+    bool cancelled = false;
+    for (;;) {
+        if (!PQconsumeInput(c)) {
+            one_line(err, cap, s->name, PQerrorMessage(c));
+            goto out;
+        }
+        if (!PQisBusy(c))
+            break;
+        double now = util_wall_s();
+        if (now >= deadline) {
+            if (cancelled) { /* the cancel itself got no answer */
+                snprintf(err, cap, "server %s: no answer %.1f s after a "
+                                   "cancel",
+                         s->name, timeout_s);
+                goto out;
+            }
+            PGcancel *pc = PQgetCancel(c);
+            char cerr[256];
+            if (pc) {
+                PQcancel(pc, cerr, sizeof(cerr));
+                PQfreeCancel(pc);
+            }
+            cancelled = true;
+            *waited = true;
+            deadline = now + timeout_s;
+            continue;
+        }
+        struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+        int ms = (int)((deadline - now) * 1000) + 1;
+        poll(&pfd, 1, ms > 100 ? 100 : ms);
+    }
+    r = PQgetResult(c);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         one_line(err, cap, s->name, PQerrorMessage(c));
         goto out;
     }
     pg_parse_lsn(PQgetvalue(r, 0, 0), pg_lsn);
-    /* a cancelled wait for the synchronous standby still commits locally */
-    *waited = sync && util_wall_s() - t0 >= timeout_s * 0.9;
     rc = 0;
+    PGresult *rest;
+    while ((rest = PQgetResult(c)))
+        PQclear(rest);
 out:
     PQclear(r);
     PQfinish(c);

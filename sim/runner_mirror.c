@@ -275,11 +275,9 @@ void rm_event(struct runner *R, const struct raft_event *ev)
         push(R, a);
     } else if (ev->kind == RAFT_EV_ROLE && ev->role == RAFT_LEADER) {
         push(R, (struct action){.kind = A_LEADER, .node = ev->node});
-    } else if (ev->kind == RAFT_EV_ROLE && ev->role == RAFT_FOLLOWER &&
-               ev->reason == RAFT_R_LEADER_SEEN && ev->peer > 0) {
-        push(R, (struct action){.kind = A_FOLLOW, .node = ev->node,
-                                .peer = ev->peer});
     }
+    /* followers are swept in rm_flush: a stale server rejoins as soon as
+     * its node follows a live leader, whatever event told it so */
 }
 
 void rm_crash(struct runner *R, int node)
@@ -488,11 +486,15 @@ static void do_follow(struct runner *R, const struct action *a)
     double c0 = util_wall_s();
     if (pg_exec(&M->s[p], 30.0, "CHECKPOINT", err, sizeof(err)) != 0) {
         fail(R, "CHECKPOINT on %s: %s", M->s[p].name, err);
+        M->st[s] = S_DOWN;
         return;
     }
     double ckpt_ms = (util_wall_s() - c0) * 1e3, ms;
-    if (control(R, "rejoin", s, &ms) != 0)
+    if (control(R, "rejoin", s, &ms) != 0) {
+        M->st[s] = S_DOWN; /* reported; not retried at every step */
+        M->was_primary[s] = false;
         return;
+    }
     M->st[s] = S_STANDBY;
     M->was_primary[s] = false;
     M->cut[s] = false;
@@ -621,10 +623,30 @@ static void check_writers(struct runner *R)
     }
 }
 
+/* A stale server whose node now follows a live leader rejoins. */
+static bool stale_follower(struct runner *R, int *node)
+{
+    struct rmirror *M = R->mir;
+    for (int s = 0; s < M->n; s++) {
+        int n = M->node_of[s];
+        if (M->st[s] != S_STALE || !sim_is_up(R->c, n))
+            continue;
+        struct raft_node *r = sim_node(R->c, n);
+        int l = raft_leader(r);
+        if (raft_role(r) == RAFT_FOLLOWER && l > 0 && l != n &&
+            sim_is_up(R->c, l) && raft_role(sim_node(R->c, l)) == RAFT_LEADER) {
+            *node = n;
+            return true;
+        }
+    }
+    return false;
+}
+
 void rm_flush(struct runner *R)
 {
     struct rmirror *M = R->mir;
-    if (!M || M->nq == 0)
+    int follower = 0;
+    if (!M || (M->nq == 0 && !stale_follower(R, &follower)))
         return;
     sim_hold_clock(R->c, true);
     if (M->dropped) {
@@ -656,6 +678,8 @@ void rm_flush(struct runner *R)
         }
     }
     M->nq = 0;
+    for (int k = 0; k < M->n && stale_follower(R, &follower); k++)
+        do_follow(R, &(struct action){.kind = A_FOLLOW, .node = follower});
     check_writers(R);
     sim_hold_clock(R->c, false);
 }

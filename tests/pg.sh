@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# tests/pg.sh — raftsim against a real PostgreSQL pair (tools/pg-pair):
+# every scenario in scenarios/pg/, `pg status`, and `GET /health/db` going
+# 503 (read-only) when the primary dies and 200 again after a promotion.
+# The pair is brought up first and always taken down at the end, also when
+# a step fails.  Every step is bounded by `timeout`.
+# Usage: RAFTSIM=build/raftsim tests/pg.sh [SCENARIO...]
+set -u
+cd "$(dirname "$0")/.."
+bin=${RAFTSIM:-build/raftsim}
+pair=tools/pg-pair
+pass=0 fail=0
+tmp=$(mktemp -d)
+export RAFTSIM_PG_LOG="$tmp/control.log"
+health_pid=
+cleanup() {
+    [ -n "$health_pid" ] && kill "$health_pid" 2>/dev/null
+    timeout 120 "$pair" down >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); }
+ko() {
+    fail=$((fail + 1))
+    echo "pg: FAIL: $*"
+}
+
+up() {
+    timeout 120 "$pair" down >/dev/null 2>&1
+    if ! timeout 180 "$pair" up >"$tmp/up.log" 2>&1; then
+        echo "pg: tools/pg-pair up failed:"
+        sed 's/^/    /' "$tmp/up.log" | tail -30
+        return 1
+    fi
+}
+
+up || exit 1
+if [ $# -gt 0 ]; then files="$*"; else files=$(ls scenarios/pg/*.scn); fi
+
+# Each scenario on a fresh pair: a primary a and a streaming standby b.
+first=1
+for f in $files; do
+    [ $first -eq 1 ] || up || { ko "pair for $f"; continue; }
+    first=0
+    t0=$(date +%s)
+    if timeout 300 "$bin" run --quiet --color never "$f" >"$tmp/out" 2>&1; then
+        ok
+        echo "pg: ok $f ($(($(date +%s) - t0)) s)"
+    else
+        ko "$f"
+        sed 's/^/    /' "$tmp/out" | tail -40
+        echo "    --- control commands:"
+        tail -20 "$RAFTSIM_PG_LOG" 2>/dev/null | sed 's/^/    /'
+    fi
+done
+
+# pg status and the health endpoint, on a fresh pair
+up || { ko "pair for health"; exit 1; }
+if timeout 30 "$bin" pg status >"$tmp/status" 2>&1 &&
+    grep -q '^a .*primary' "$tmp/status" && grep -q '^b .*standby' "$tmp/status"; then
+    ok
+else
+    ko "pg status"
+    cat "$tmp/status"
+fi
+
+port=$((20000 + RANDOM % 20000))
+"$bin" pg health --listen "127.0.0.1:$port" --lag-alert 10s --for 120s \
+    2>"$tmp/health.log" &
+health_pid=$!
+get() { # expected-status pattern
+    local code
+    for _ in $(seq 1 50); do
+        code=$(curl -s -m 10 -o "$tmp/body" -w '%{http_code}' \
+            "http://127.0.0.1:$port/health/db") && [ "$code" != 000 ] && break
+        sleep 0.1
+    done
+    if [ "$code" = "$1" ] && grep -q "$2" "$tmp/body"; then
+        ok
+        echo "pg: GET /health/db -> $code $(cat "$tmp/body")"
+    else
+        ko "GET /health/db: wanted $1 and '$2', got $code: $(cat "$tmp/body" 2>/dev/null)"
+    fi
+}
+get 200 '"primary":"ok","replica":"ok"'
+timeout 60 "$pair" crash a >/dev/null 2>&1 || ko "pg-pair crash a"
+get 503 '"mode":"read-only"'
+timeout 60 "$pair" promote b >/dev/null 2>&1 || ko "pg-pair promote b"
+get 200 '"primary":"ok"'
+timeout 120 "$pair" rejoin a >/dev/null 2>&1 || ko "pg-pair rejoin a"
+get 200 '"replica":"ok"'
+kill "$health_pid" 2>/dev/null
+wait "$health_pid" 2>/dev/null
+health_pid=
+
+echo "pg: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
