@@ -42,13 +42,16 @@ $(BUILD)/tests: $(TEST_OBJ) $(BUILD)/libraftsim.a
 	$(CC) $(CFLAGS) -o $@ $^ $(CRIT_LIBS) $(PKG_LIBS) -lm
 
 # The suite: Criterion unit and simulation tests, the CLI checks, every
-# scenario under both clocks, then a short pass of each fuzzer.
+# scenario under both clocks, the mirrored scenarios and the health
+# endpoint on a real PostgreSQL pair (tests/pg.sh brings it up and takes
+# it down), then a short pass of each fuzzer.
 # (LSAN_OPTIONS: Criterion 2.4 leaks one allocation of its own.)
 FUZZ_SHORT ?= 5
 test: $(BUILD)/tests $(BUILD)/raftsim
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(BUILD)/tests --jobs=2
 	RAFTSIM=$(BUILD)/raftsim tests/cli.sh
 	RAFTSIM=$(BUILD)/raftsim tests/scenarios.sh
+	RAFTSIM=$(BUILD)/raftsim tests/pg.sh
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
 
 # The split-brain walkthrough over loopback TCP, slowed down for a class.
