@@ -94,7 +94,8 @@ fuzz-codec: | $(STAMP)
 
 # Speed of the simulator, then over loopback TCP: failover (the Raft
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/),
-# throughput, and the memory of a large cluster.
+# throughput, and the memory of a large cluster; then a real PostgreSQL
+# pair's failover (tools/pg-pair).
 BENCH_TRIALS ?= 20
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
@@ -102,6 +103,8 @@ bench: $(BUILD)/raftsim
 	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
 	$(BUILD)/raftsim bench throughput --nodes 3 --duration 5s
 	$(BUILD)/raftsim bench rss --nodes 100 --hold 10s
+	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials 10; \
+	  rc=$$?; tools/pg-pair down >/dev/null; exit $$rc
 
 clean:
 	rm -rf build
