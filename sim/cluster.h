@@ -123,6 +123,12 @@ bool sim_is_up(const struct sim_cluster *c, int id);     /* not crashed */
 bool sim_is_paused(const struct sim_cluster *c, int id);
 /* group[id] for id in 1..n: nodes in different groups cannot talk. */
 void sim_partition(struct sim_cluster *c, const int *group);
+/* A trap on the leader: when ev is a leader's client-entry append
+ * (SIM_TRAP_APPEND) or commit (SIM_TRAP_COMMIT), isolate that node and
+ * return true.  Called from an event hook (explore, scenarios). */
+enum sim_trap { SIM_TRAP_NONE, SIM_TRAP_APPEND, SIM_TRAP_COMMIT };
+bool sim_trap_springs(struct sim_cluster *c, enum sim_trap trap,
+                      const struct raft_event *ev);
 void sim_cut(struct sim_cluster *c, int from, int to); /* one way */
 void sim_heal(struct sim_cluster *c);                  /* all cuts gone */
 void sim_set_link(struct sim_cluster *c, int from, int to,

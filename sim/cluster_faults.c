@@ -174,3 +174,20 @@ void sim_reset_links(struct sim_cluster *c)
             *sim__link(c, a, b) = c->o.link;
 }
 
+
+bool sim_trap_springs(struct sim_cluster *c, enum sim_trap trap,
+                      const struct raft_event *ev)
+{
+    if (trap == SIM_TRAP_NONE ||
+        raft_role(sim_node(c, ev->node)) != RAFT_LEADER)
+        return false;
+    if (trap == SIM_TRAP_APPEND &&
+        !(ev->kind == RAFT_EV_APPEND && ev->entry_type == WAL_ENTRY_DATA))
+        return false;
+    if (trap == SIM_TRAP_COMMIT && ev->kind != RAFT_EV_COMMIT)
+        return false;
+    int group[RAFT_MAX_NODES + 1] = {0};
+    group[ev->node] = 1;
+    sim_partition(c, group);
+    return true;
+}

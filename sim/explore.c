@@ -91,7 +91,7 @@ struct sched {
      * the instant it commits.  Time-based faults almost never land in
      * those windows, and they are where divergent tails and Figure 8
      * come from. */
-    enum { TRAP_NONE, TRAP_APPEND, TRAP_COMMIT } trap;
+    enum sim_trap trap;
     uint64_t trap_heal_after;
     /* The schedule as scenario lines (`at T command`), kept while no
      * failure has been saved yet, so a failing seed becomes a file that
@@ -169,18 +169,9 @@ static void trap_hook(void *ctx, struct sim_cluster *c,
                       const struct raft_event *ev)
 {
     struct sched *s = ctx;
-    if (s->trap == TRAP_NONE ||
-        raft_role(sim_node(c, ev->node)) != RAFT_LEADER)
+    if (!sim_trap_springs(c, s->trap, ev))
         return;
-    if (s->trap == TRAP_APPEND &&
-        !(ev->kind == RAFT_EV_APPEND && ev->entry_type == WAL_ENTRY_DATA))
-        return;
-    if (s->trap == TRAP_COMMIT && ev->kind != RAFT_EV_COMMIT)
-        return;
-    int group[RAFT_MAX_NODES + 1] = {0};
-    group[ev->node] = 1;
-    sim_partition(c, group);
-    s->trap = TRAP_NONE;
+    s->trap = SIM_TRAP_NONE;
     s->partitioned = true;
     add_undo(s, sim_now(c) + s->trap_heal_after, U_HEAL, 0);
 }
@@ -192,7 +183,7 @@ static void fault_partition(struct sched *s, uint64_t now)
     int leaders[RAFT_MAX_NODES];
     uint64_t r = rnd(s, 0, 9);
     if (r >= 8) {
-        s->trap = r == 8 ? TRAP_APPEND : TRAP_COMMIT;
+        s->trap = r == 8 ? SIM_TRAP_APPEND : SIM_TRAP_COMMIT;
         s->trap_heal_after = rnd(s, 300000, 3000000);
         rec_at(s);
         rec(s, "isolate leader on %s\n", r == 8 ? "append" : "commit");
@@ -479,7 +470,7 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
     }
     if (ok) {
         /* Heal everything and let the cluster converge. */
-        s.trap = TRAP_NONE;
+        s.trap = SIM_TRAP_NONE;
         for (int i = 0; i < s.n_undo; i++)
             run_undo(&s, &s.undo[i]);
         s.n_undo = 0;

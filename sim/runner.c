@@ -76,25 +76,20 @@ static bool resolve(struct runner *R, const struct scn_cmd *cmd,
         if (set->rest && !named[i])
             in[i] = true;
     }
-    for (int k = 0; k < set->n; k++) {
-        int id = node_of(R, &set->items[k]);
-        if (!id) {
-            fail_line(R, cmd, "variable %s is not bound (the await that "
-                              "binds it failed)",
-                      R->p->vars[set->items[k].var]);
-            return false;
+    /* the members, then `except` takes its members out again */
+    for (int pass = 0; pass < 2; pass++) {
+        const struct scn_node *m = pass ? set->except : set->items;
+        int count = pass ? set->n_except : set->n;
+        for (int k = 0; k < count; k++) {
+            int id = node_of(R, &m[k]);
+            if (!id) {
+                fail_line(R, cmd, "variable %s is not bound (the await that "
+                                  "binds it failed)",
+                          R->p->vars[m[k].var]);
+                return false;
+            }
+            in[id] = pass == 0;
         }
-        in[id] = true;
-    }
-    for (int k = 0; k < set->n_except; k++) {
-        int id = node_of(R, &set->except[k]);
-        if (!id) {
-            fail_line(R, cmd, "variable %s is not bound (the await that "
-                              "binds it failed)",
-                      R->p->vars[set->except[k].var]);
-            return false;
-        }
-        in[id] = false;
     }
     return true;
 }
@@ -220,7 +215,7 @@ static void fail_line(struct runner *R, const struct scn_cmd *cmd,
     verdict(R, cmd, false, buf);
 }
 
-static bool compare(uint64_t a, enum scn_cmp cmp, uint64_t b)
+bool r_compare(uint64_t a, enum scn_cmp cmp, uint64_t b)
 {
     switch (cmp) {
     case SCN_EQ:
@@ -344,7 +339,7 @@ static void check(struct runner *R, const struct scn_cmd *cmd)
     }
     case SCN_EX_LEADERS: {
         int k = rv_claimants(R);
-        ok = compare((uint64_t)k, ex->cmp, ex->value.lit);
+        ok = r_compare((uint64_t)k, ex->cmp, ex->value.lit);
         snprintf(actual, sizeof(actual), "%d node%s claim%s to lead", k,
                  k == 1 ? "" : "s", k == 1 ? "s" : "");
         break;
@@ -371,7 +366,7 @@ static void check(struct runner *R, const struct scn_cmd *cmd)
         uint64_t a = rv_quantity(R, ex->q, id), b;
         if (!value_of(R, cmd, &ex->value, &b))
             return;
-        ok = compare(a, ex->cmp, b);
+        ok = r_compare(a, ex->cmp, b);
         snprintf(actual, sizeof(actual), "%s of n%d is %llu (against %llu)",
                  quantity_name(ex->q), id, (unsigned long long)a,
                  (unsigned long long)b);
@@ -444,7 +439,7 @@ static void check(struct runner *R, const struct scn_cmd *cmd)
         uint64_t a = ex->lag_unit == SCN_LAG_ENTRIES ? e
                      : ex->lag_unit == SCN_LAG_BYTES ? b
                                                      : us;
-        ok = compare(a, ex->cmp, ex->value.lit);
+        ok = r_compare(a, ex->cmp, ex->value.lit);
         snprintf(actual, sizeof(actual),
                  "n%d lags %llu entries, %llu bytes, %.3f s", id,
                  (unsigned long long)e, (unsigned long long)b, (double)us / 1e6);

@@ -90,6 +90,9 @@ bool rv_lag(struct runner *R, int id, uint64_t *entries, uint64_t *bytes,
             uint64_t *us);
 int rv_last_write(struct runner *R, int client, const char *key);
 
+/* runner.c */
+bool r_compare(uint64_t a, enum scn_cmp cmp, uint64_t b);
+
 /* runner_mirror.c */
 int rm_start(struct runner *R, char *err, size_t cap);
 void rm_free(struct runner *R);

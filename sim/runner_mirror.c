@@ -746,16 +746,7 @@ bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
         if (ex->pg == SCN_PG_WRITABLE) {
             snprintf(actual, cap, "%d server%s accept%s writes", writers,
                      writers == 1 ? "" : "s", writers == 1 ? "s" : "");
-            uint64_t v = (uint64_t)writers, b = ex->value.lit;
-            switch (ex->cmp) {
-            case SCN_EQ: return v == b;
-            case SCN_NE: return v != b;
-            case SCN_LT: return v < b;
-            case SCN_LE: return v <= b;
-            case SCN_GT: return v > b;
-            case SCN_GE: return v >= b;
-            }
-            return false;
+            return r_compare((uint64_t)writers, ex->cmp, ex->value.lit);
         }
         snprintf(actual, cap, "the primary is %s",
                  writers == 1 ? M->s[w].name
@@ -791,18 +782,10 @@ bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
                      ex->server);
             return false;
         }
-        uint64_t us = (uint64_t)(obs[p].lag_s * 1e6), b = ex->value.lit;
         snprintf(actual, cap, "replay lag %.3f s, %llu bytes", obs[p].lag_s,
                  (unsigned long long)obs[p].lag_bytes);
-        switch (ex->cmp) {
-        case SCN_EQ: return us == b;
-        case SCN_NE: return us != b;
-        case SCN_LT: return us < b;
-        case SCN_LE: return us <= b;
-        case SCN_GT: return us > b;
-        case SCN_GE: return us >= b;
-        }
-        return false;
+        return r_compare((uint64_t)(obs[p].lag_s * 1e6), ex->cmp,
+                         ex->value.lit);
     }
     }
     return false;

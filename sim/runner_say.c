@@ -269,20 +269,14 @@ static void role_line(struct runner *R, const struct raft_event *ev)
 }
 
 /* `isolate leader on append|commit`: spring the trap (as explore does). */
+_Static_assert((int)SCN_TRAP_APPEND == (int)SIM_TRAP_APPEND &&
+                   (int)SCN_TRAP_COMMIT == (int)SIM_TRAP_COMMIT,
+               "scenario traps are the cluster's");
 static void trap(struct runner *R, struct sim_cluster *c,
                  const struct raft_event *ev)
 {
-    if (R->trap == SCN_TRAP_NONE ||
-        raft_role(sim_node(c, ev->node)) != RAFT_LEADER)
+    if (!sim_trap_springs(c, (enum sim_trap)R->trap, ev))
         return;
-    if (R->trap == SCN_TRAP_APPEND &&
-        !(ev->kind == RAFT_EV_APPEND && ev->entry_type == WAL_ENTRY_DATA))
-        return;
-    if (R->trap == SCN_TRAP_COMMIT && ev->kind != RAFT_EV_COMMIT)
-        return;
-    int group[RAFT_MAX_NODES + 1] = {0};
-    group[ev->node] = 1;
-    sim_partition(c, group);
     R->trap = SCN_TRAP_NONE;
     rm_net(R);
     rs_line(R, ev->node, C_MAGENTA, "is isolated by the trap, at its %s of lsn %llu",
