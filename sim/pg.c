@@ -303,6 +303,11 @@ int pg_insert_row(const struct pg_server *s, double timeout_s, bool sync,
     PGresult *rest;
     while ((rest = PQgetResult(c)))
         PQclear(rest);
+    /* the WAL position once the row's commit record is written */
+    PQclear(r);
+    r = PQexec(c, "SELECT pg_current_wal_lsn()::text");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        pg_parse_lsn(PQgetvalue(r, 0, 0), pg_lsn);
 out:
     PQclear(r);
     PQfinish(c);

@@ -68,8 +68,8 @@ int pg_exec(const struct pg_server *s, double timeout_s, const char *sql,
 /* The mirror's table: raftsim_kv(lsn, term, key, value, node, pg_lsn). */
 int pg_mirror_table(const struct pg_server *s, double timeout_s, char *err,
                     size_t cap);
-/* Insert one simulated entry; *pg_lsn is the server's WAL position after
- * it.  sync: synchronous_commit = on (else local); a standby that does not
+/* Insert one simulated entry; *pg_lsn is the server's WAL position once
+ * it is committed.  sync: synchronous_commit = on (else local); a standby that does not
  * confirm within timeout_s leaves the row committed locally only (*waited
  * says so).  0, or -1 with the server's message. */
 int pg_insert_row(const struct pg_server *s, double timeout_s, bool sync,
