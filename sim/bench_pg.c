@@ -13,7 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "sim/pg.h"
 #include "sim/util.h"
@@ -22,27 +21,10 @@ static int control(const char *tmpl, const char *action, const char *server,
                    double *ms)
 {
     char cmd[1024];
-    size_t len = 0;
-    for (const char *t = tmpl; *t && len + 64 < sizeof(cmd);) {
-        if (!strncmp(t, "{action}", 8)) {
-            len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s", action);
-            t += 8;
-        } else if (!strncmp(t, "{server}", 8)) {
-            len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s", server);
-            t += 8;
-        } else
-            cmd[len++] = *t++;
-    }
-    cmd[len] = 0;
-    char full[1200];
-    snprintf(full, sizeof(full), "timeout 90 sh -c '%s' >/dev/null 2>&1", cmd);
-    double t0 = util_wall_s();
-    fflush(NULL);
-    int rc = system(full);
-    *ms = (util_wall_s() - t0) * 1e3;
+    util_fill_template(tmpl, action, server, cmd, sizeof(cmd));
+    int rc = util_run_bounded(cmd, 90.0, NULL, ms);
     if (rc != 0)
-        fprintf(stderr, "bench pg-failover: `%s` failed (exit %d)\n", cmd,
-                WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
+        fprintf(stderr, "bench pg-failover: `%s` failed (exit %d)\n", cmd, rc);
     return rc == 0 ? 0 : -1;
 }
 

@@ -31,7 +31,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "sim/pg.h"
 #include "sim/util.h"
@@ -106,30 +105,15 @@ static int control(struct runner *R, const char *action, int s, double *ms)
 {
     struct rmirror *M = R->mir;
     char cmd[1024];
-    size_t len = 0;
-    for (const char *t = M->control; *t && len + 64 < sizeof(cmd);) {
-        if (!strncmp(t, "{action}", 8)) {
-            len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s", action);
-            t += 8;
-        } else if (!strncmp(t, "{server}", 8)) {
-            len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s",
-                                    M->s[s].name);
-            t += 8;
-        } else
-            cmd[len++] = *t++;
-    }
-    cmd[len] = 0;
-    char full[1200];
-    snprintf(full, sizeof(full), "timeout %d sh -c '%s' >>%s 2>&1",
-             CONTROL_TIMEOUT_S, cmd,
-             getenv("RAFTSIM_PG_LOG") ? getenv("RAFTSIM_PG_LOG") : "/dev/null");
-    double t0 = util_wall_s();
-    fflush(NULL);
-    int rc = system(full);
-    *ms = (util_wall_s() - t0) * 1e3;
+    util_fill_template(M->control, action, M->s[s].name, cmd, sizeof(cmd));
+    int rc = util_run_bounded(cmd, CONTROL_TIMEOUT_S, getenv("RAFTSIM_PG_LOG"),
+                              ms);
     if (rc != 0) {
-        fail(R, "`%s` exited with %d after %.0f ms", cmd,
-             WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, *ms);
+        fail(R, "`%s` %s after %.0f ms", cmd,
+             rc == 124  ? "timed out"
+             : rc == -1 ? "could not start"
+                        : "failed",
+             *ms);
         return -1;
     }
     return 0;

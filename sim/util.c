@@ -10,7 +10,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 int util_parse_duration_us(const char *s, uint64_t *out, const char **err)
 {
@@ -119,4 +123,70 @@ void util_unknown_option(const char *prog, const char *cmd, const char *arg,
     if (best)
         fprintf(stderr, "; did you mean '--%s'?", best);
     fprintf(stderr, "\n(see '%s %s --help')\n", prog, cmd);
+}
+
+int util_run_bounded(const char *cmd, double timeout_s, const char *log_path,
+                     double *ms)
+{
+    double t0 = util_wall_s();
+    *ms = 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log_path ? log_path : "/dev/null",
+                      O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        setpgid(0, 0); /* its own group: a timeout kills its children too */
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0) {
+            status = -1;
+            break;
+        }
+        if (util_wall_s() - t0 > timeout_s) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            *ms = (util_wall_s() - t0) * 1e3;
+            return 124;
+        }
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    *ms = (util_wall_s() - t0) * 1e3;
+    if (status == -1)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void util_fill_template(const char *tmpl, const char *action,
+                        const char *server, char *out, size_t cap)
+{
+    size_t len = 0;
+    for (const char *t = tmpl; *t && len + 1 < cap;) {
+        const char *val = !strncmp(t, "{action}", 8)   ? action
+                          : !strncmp(t, "{server}", 8) ? server
+                                                       : NULL;
+        if (val) {
+            int w = snprintf(out + len, cap - len, "%s", val);
+            len += w > 0 ? (size_t)w : 0;
+            if (len >= cap)
+                len = cap - 1;
+            t += 8;
+        } else
+            out[len++] = *t++;
+    }
+    out[len] = 0;
 }

@@ -19,6 +19,14 @@ double util_wall_s(void);
 /* Optimal-string-alignment distance (case-insensitive), for did-you-mean;
  * 99 for words over 63 bytes. */
 int util_edit_distance(const char *a, size_t la, const char *b, size_t lb);
+/* Run `sh -c cmd` with stdout and stderr appended to log_path (NULL:
+ * /dev/null), killed after timeout_s.  Returns its exit status, 124 on a
+ * timeout, -1 when it could not start; *ms is how long it took. */
+int util_run_bounded(const char *cmd, double timeout_s, const char *log_path,
+                     double *ms);
+/* A command template with {action} and {server} filled in. */
+void util_fill_template(const char *tmpl, const char *action,
+                        const char *server, char *out, size_t cap);
 struct option;
 /* "PROG CMD: unknown option 'ARG'; did you mean '--x'?" on stderr. */
 void util_unknown_option(const char *prog, const char *cmd, const char *arg,
