@@ -96,7 +96,11 @@ static void fail(struct runner *R, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    rs_line(R, 0, C_RED, "pg step failed: %s", text);
+    rs_flush(R);
+    /* like a failed expectation: shown even with --quiet */
+    fprintf(R->out, "%s%8.3f  !!   pg step failed: %s%s\n",
+            rs_c(R, C_BOLD C_RED), (double)sim_now(R->c) / 1e6, text,
+            rs_c(R, C_RESET));
     R->mirror_failures++;
 }
 

@@ -80,6 +80,14 @@ check "run: failed expectation" 1 "fail.scn:3: expectation failed: expect leader
     "$bin" run --seed 1 "$tmp/fail.scn"
 check "run: keep going" 1 "1/2 expectations held" \
     "$bin" run --seed 1 --keep-going "$tmp/fail.scn"
+printf 'nodes 3\nmirror n1=postgresql://x@127.0.0.1:1/x n2=b\nawait leader as L within 2s\n' >"$tmp/nopg.scn"
+check "run: mirror without a pair" 2 "the PostgreSQL mirror cannot start: server n1: cannot connect" \
+    "$bin" run "$tmp/nopg.scn"
+check "run: bad --mirror" 2 "bad --mirror.*no node n7" \
+    "$bin" run --mirror n7=a scenarios/split-brain.scn
+check "pg: bad server spec" 2 "expected NAME=CONNINFO" "$bin" pg status --server nonsense
+check "pg: unknown command" 2 "did you mean 'status'" "$bin" pg stauts
+check "pg: bad listen" 2 "bad --listen" "$bin" pg health --listen nowhere
 check "run: passes" 0 "passed — 13/13 expectations held" \
     "$bin" run --quiet scenarios/split-brain.scn
 

@@ -55,6 +55,21 @@ for f in $files; do
     fi
 done
 
+# a mirror step that fails is reported and fails the run (exit 1)
+up || { ko "pair for the failing step"; exit 1; }
+printf '%s\n' 'nodes 3' 'mirror n1=a n2=b' \
+    'mirror-control "echo cannot {action} {server} >&2; exit 7"' \
+    'start {n1, n3}' 'await leader as L within 3s' 'crash n1' \
+    >"$tmp/bad-control.scn"
+timeout 120 "$bin" run --quiet --color never "$tmp/bad-control.scn" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'pg step failed: `echo cannot crash a' "$tmp/out"; then
+    ok
+else
+    ko "failing control command: exit $rc"
+    cat "$tmp/out"
+fi
+
 # pg status and the health endpoint, on a fresh pair
 up || { ko "pair for health"; exit 1; }
 if timeout 30 "$bin" pg status >"$tmp/status" 2>&1 &&
