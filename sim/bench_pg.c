@@ -51,7 +51,9 @@ int bench_pg_failover(FILE *out, const struct bench_pg_opts *o)
     int n = pg_default_servers(s, 2);
     if (n != 2)
         return 1;
-    const char *tmpl = o->control ? o->control : "tools/pg-pair {action} {server}";
+    char def[4300];
+    util_default_control(def, sizeof(def));
+    const char *tmpl = o->control ? o->control : def;
     double *total = calloc((size_t)o->trials, sizeof(double));
     double *promote = calloc((size_t)o->trials, sizeof(double));
     double *rejoin = calloc((size_t)o->trials, sizeof(double));

@@ -66,6 +66,7 @@ struct rmirror {
     bool cut[8];               /* standby's replication cut */
     char conninfo[8][512];     /* standby's primary_conninfo, saved */
     const char *control;       /* template */
+    char default_control[4300];
     struct action q[MAX_ACTIONS];
     int nq;
     bool dropped;              /* the queue overflowed */
@@ -172,8 +173,8 @@ int rm_start(struct runner *R, char *err, size_t cap)
     for (int i = 1; i <= R->n; i++)
         if (M->of[i] >= 0)
             M->node_of[M->of[i]] = i;
-    M->control = p->mirror_control ? p->mirror_control
-                                   : "tools/pg-pair {action} {server}";
+    util_default_control(M->default_control, sizeof(M->default_control));
+    M->control = p->mirror_control ? p->mirror_control : M->default_control;
 
     /* the pair must be ready: every server up, exactly one primary */
     struct pg_obs obs[8];

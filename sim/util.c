@@ -190,3 +190,26 @@ void util_fill_template(const char *tmpl, const char *action,
     }
     out[len] = 0;
 }
+
+void util_default_control(char *out, size_t cap)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        /* .../build/raftsim (or .../build/asan/raftsim) → .../tools/pg-pair */
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash)
+                break;
+            *slash = 0;
+            char path[4200];
+            snprintf(path, sizeof(path), "%s/tools/pg-pair", exe);
+            if (access(path, X_OK) == 0) {
+                snprintf(out, cap, "'%s' {action} {server}", path);
+                return;
+            }
+        }
+    }
+    snprintf(out, cap, "tools/pg-pair {action} {server}");
+}

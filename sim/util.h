@@ -24,6 +24,10 @@ int util_edit_distance(const char *a, size_t la, const char *b, size_t lb);
  * timeout, -1 when it could not start; *ms is how long it took. */
 int util_run_bounded(const char *cmd, double timeout_s, const char *log_path,
                      double *ms);
+/* The default control template: tools/pg-pair next to this binary's
+ * build/ directory when it exists (so raftsim works from any directory),
+ * else tools/pg-pair relative to the current directory. */
+void util_default_control(char *out, size_t cap);
 /* A command template with {action} and {server} filled in. */
 void util_fill_template(const char *tmpl, const char *action,
                         const char *server, char *out, size_t cap);
