@@ -12,11 +12,20 @@ pair=tools/pg-pair
 pass=0 fail=0
 tmp=$(mktemp -d)
 export RAFTSIM_PG_LOG="$tmp/control.log"
+# The servers run as the postgres user when we are root, and it must be
+# able to reach their directory: a checkout under /root would not do.
+pgroot=
+if [ -z "${RAFTSIM_PG_DIR:-}" ]; then
+    pgroot=$(mktemp -d /tmp/raftsim-pg.XXXXXX)
+    chmod 755 "$pgroot"
+    export RAFTSIM_PG_DIR="$pgroot/pair"
+fi
 health_pid=
 cleanup() {
     [ -n "$health_pid" ] && kill "$health_pid" 2>/dev/null
     timeout 120 "$pair" down >/dev/null 2>&1
     rm -rf "$tmp"
+    [ -n "$pgroot" ] && rm -rf "$pgroot"
 }
 trap cleanup EXIT
 
