@@ -552,3 +552,36 @@ Test(election, a_nofailover_voter_never_campaigns)
         cr_assert_eq(e->ev.role, RAFT_FOLLOWER, "the witness never stands");
     fx_free(fx);
 }
+
+/* highest-lsn's gathering window: n3 (lsn 9) wins its pre-vote majority
+ * from n4 and n5 (lsn 8) before n2 (lsn 10) has answered.  It must not
+ * campaign at once: n2's refusal, arriving within the window, makes it
+ * defer, and the most up-to-date node is elected.  (Plain "campaign on a
+ * majority" would already be a candidate here and ignore n2's reply.) */
+Test(election, highest_lsn_waits_for_a_late_reply_from_a_better_peer)
+{
+    size_t mark[FX_MAX + 1];
+    struct fx *fx = uneven_logs(RAFT_ELECT_HIGHEST_LSN, mark);
+    fx_cut(fx, 3, 2); /* n2 never sees n3's request: its answer is ours */
+    fx_tick(fx, 3, raft_next_deadline(fx->node[3]));
+    cr_assert_eq(raft_role(fx->node[3]), RAFT_PRECANDIDATE);
+    fx_deliver_all(fx); /* n4 and n5 grant: a majority with n3 itself */
+    cr_assert_eq(raft_role(fx->node[3]), RAFT_PRECANDIDATE,
+                 "a majority of pre-votes, but the window is still open");
+    cr_assert_gt(raft_next_deadline(fx->node[3]), fx->now);
+    struct raft_msg late = {.type = RAFT_MSG_PREVOTE_RESP, .from = 2, .to = 3,
+                            .term = 1, .granted = false, .last_term = 1,
+                            .last_lsn = 10};
+    fx_step(fx, &late);
+    size_t pos = mark[3];
+    const struct fx_ev *d = fx_next(fx, 3, RAFT_EV_DEFER, &pos);
+    cr_assert_not_null(d, "n3 defers to n2 on the late reply");
+    cr_assert_eq(d->ev.peer, 2);
+    cr_assert_eq(d->ev.lsn, 10);
+    fx_heal(fx);
+    fx_run(fx, fx->now + MS(3000));
+    cr_assert_eq(fx_leader(fx), 2, "the most up-to-date node leads");
+    cr_assert_null(role_ev(fx, 3, mark[3], RAFT_CANDIDATE, -1),
+                   "n3 never ran a real election");
+    fx_free(fx);
+}
