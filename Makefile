@@ -32,6 +32,16 @@ $(BUILD)/obj/%.o: %.c | $(STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
+# The report page (sim/report_page.html) becomes a C string at build time.
+CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/gen/report_page.h: sim/report_page.html
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from sim/report_page.html by the Makefile */'; \
+	  echo 'static const char report_page_html[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
+	      -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/sim/report.o: $(BUILD)/gen/report_page.h
+
 $(BUILD)/libraftsim.a: $(CORE_OBJ)
 	ar rcs $@ $^
 
@@ -44,7 +54,8 @@ $(BUILD)/tests: $(TEST_OBJ) $(BUILD)/libraftsim.a
 # The suite: Criterion unit and simulation tests, the CLI checks, every
 # scenario under both clocks, the mirrored scenarios and the health
 # endpoint on a real PostgreSQL pair (tests/pg.sh brings it up and takes
-# it down), then a short pass of each fuzzer.
+# it down), the report page in headless Chromium (tests/report.sh), then a
+# short pass of each fuzzer.
 # (LSAN_OPTIONS: Criterion 2.4 leaks one allocation of its own.)
 FUZZ_SHORT ?= 5
 test: $(BUILD)/tests $(BUILD)/raftsim
@@ -52,6 +63,7 @@ test: $(BUILD)/tests $(BUILD)/raftsim
 	RAFTSIM=$(BUILD)/raftsim tests/cli.sh
 	RAFTSIM=$(BUILD)/raftsim tests/scenarios.sh
 	RAFTSIM=$(BUILD)/raftsim tests/pg.sh
+	RAFTSIM=$(BUILD)/raftsim tests/report.sh
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
 
 # The split-brain walkthrough over loopback TCP, slowed down for a class.

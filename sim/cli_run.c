@@ -35,6 +35,9 @@ static void usage_run(FILE *f, const char *prog)
             "  --step                pause at each `step` until Enter\n"
             "  --trace FILE          write the JSON Lines trace (one file "
             "only)\n"
+            "  --report OUT.html     write the run as one self-contained "
+            "HTML page\n"
+            "                        (see `report --help`; one file only)\n"
             "  --quiet               only narration (say), failures and the "
             "summary\n"
             "  --verbose             also votes granted, follower appends and "
@@ -63,6 +66,7 @@ enum {
     O_KEEP,
     O_COLOR,
     O_MIRROR,
+    O_REPORT,
     O_HELP,
 };
 
@@ -77,6 +81,7 @@ static const struct option run_long[] = {
     {"keep-going", no_argument, NULL, O_KEEP},
     {"color", required_argument, NULL, O_COLOR},
     {"mirror", required_argument, NULL, O_MIRROR},
+    {"report", required_argument, NULL, O_REPORT},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -94,6 +99,7 @@ int cli_run(const char *prog, int argc, char **argv)
     struct scn_run_opts o;
     scn_run_opts_default(&o);
     const char *trace_path = NULL, *color = "auto", *mirror = NULL;
+    const char *report_path = NULL;
     opterr = 0;
     optind = 1;
     int ch;
@@ -123,6 +129,9 @@ int cli_run(const char *prog, int argc, char **argv)
             break;
         case O_TRACE:
             trace_path = optarg;
+            break;
+        case O_REPORT:
+            report_path = optarg;
             break;
         case O_QUIET:
             o.quiet = true;
@@ -168,6 +177,10 @@ int cli_run(const char *prog, int argc, char **argv)
         fprintf(stderr, "%s run: --trace takes one scenario file\n", prog);
         return 2;
     }
+    if (report_path && n_files > 1) {
+        fprintf(stderr, "%s run: --report takes one scenario file\n", prog);
+        return 2;
+    }
     if (o.quiet && o.verbose) {
         fprintf(stderr, "%s run: --quiet and --verbose contradict\n", prog);
         return 2;
@@ -196,9 +209,18 @@ int cli_run(const char *prog, int argc, char **argv)
             }
         }
     if (rc == 0 && trace_path) {
-        o.trace = fopen(trace_path, "w");
+        /* w+: the report reads the trace back */
+        o.trace = fopen(trace_path, report_path ? "w+" : "w");
         if (!o.trace) {
             fprintf(stderr, "%s run: cannot write %s: ", prog, trace_path);
+            perror(NULL);
+            rc = 2;
+        }
+    } else if (rc == 0 && report_path) {
+        o.trace = tmpfile();
+        if (!o.trace) {
+            fprintf(stderr, "%s run: cannot make a temporary trace for "
+                    "--report: ", prog);
             perror(NULL);
             rc = 2;
         }
@@ -216,6 +238,14 @@ int cli_run(const char *prog, int argc, char **argv)
     }
     if (n_files > 1 && rc != 2)
         printf("\n%d of %d scenarios passed\n", passed, n_files);
+    /* The page shows a failed run too: that is when it is most needed. */
+    if (report_path && o.trace && rc != 2) {
+        fflush(o.trace);
+        rewind(o.trace);
+        if (cli_write_report(prog, o.trace, argv[optind], report_path,
+                             o.quiet) != 0)
+            rc = 2;
+    }
     if (o.trace)
         fclose(o.trace);
     for (int i = 0; i < n_files; i++)

@@ -254,9 +254,17 @@ void sim__sched_timer(struct sim_cluster *c, int id)
 void sim__net_send(struct sim_cluster *c, struct raft_msg *m)
 {
     c->st.messages_sent++;
+    uint64_t id = 0;
+    if (trace_on(&c->tr)) {
+        id = ++c->msg_seq;
+        trace_msg(&c->tr, c->now, "send", m, id, NULL);
+    }
     const struct sim_link *l = sim__link(c, m->from, m->to);
     if (l->cut || (l->drop > 0 && prng_double(&c->rng) < l->drop)) {
         c->st.messages_dropped++;
+        if (id)
+            trace_msg(&c->tr, c->now, "drop", m, id,
+                      l->cut ? "partition" : "loss");
         raft_msg_free(m);
         return;
     }
@@ -277,6 +285,7 @@ void sim__net_send(struct sim_cluster *c, struct raft_msg *m)
                                        c->wire ? EV_WIRE : EV_DELIVER,
                                        c->wire ? m->from : m->to, &i);
         e->epoch = c->nodes[m->from].epoch;
+        e->msg_id = id;
         e->msg = one;
         sim__ev_push(c, i);
     }
@@ -300,6 +309,8 @@ static void deliver(struct sim_cluster *c, uint32_t idx)
 {
     struct sim_ev *e = &c->pool[idx];
     c->st.messages_delivered++;
+    if (trace_on(&c->tr))
+        trace_msg(&c->tr, c->now, "recv", &e->msg, e->msg_id, NULL);
     raft_step(c->nodes[e->node].r, c->now, &e->msg);
     sim__pump(c, e->node);
 }
@@ -314,6 +325,7 @@ bool sim__handle(struct sim_cluster *c, uint32_t idx)
         const struct sim_link *l = sim__link(c, e->msg.from, e->msg.to);
         if (l->cut || !s->up) { /* partitioned in flight, or dead */
             c->st.messages_dropped++;
+            sim__trace_drop(c, e, l->cut ? "partition" : "crashed");
             return true;
         }
         if (s->paused) {
@@ -360,6 +372,8 @@ bool sim__handle(struct sim_cluster *c, uint32_t idx)
     case EV_WIRE:
         if (e->epoch == s->epoch && s->up)
             sim__wire_send(c, &e->msg);
+        else
+            sim__trace_drop(c, e, "crashed"); /* the sender died */
         return true;
     case EV_CTIMEOUT:
         if (c->writes[e->widx].pub.outcome == SIM_PENDING)
@@ -513,6 +527,14 @@ void sim__trace_simple(struct sim_cluster *c, int node, const char *kind)
         return;
     trace_begin(&c->tr, c->now, node, kind);
     trace_end(&c->tr);
+}
+
+/* A message that will never arrive; traced only when the send was. */
+void sim__trace_drop(struct sim_cluster *c, const struct sim_ev *e,
+                     const char *reason)
+{
+    if (trace_on(&c->tr))
+        trace_msg(&c->tr, c->now, "drop", &e->msg, e->msg_id, reason);
 }
 
 /* ------------------------------------------------------------------ */

@@ -28,8 +28,12 @@ void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed)
     s->io_busy_until = 0;
     s->applied_lsn = 0;
     s->n_pend = 0; /* clients will time out */
-    for (size_t k = 0; k < s->n_held; k++)
+    for (size_t k = 0; k < s->n_held; k++) {
+        /* Arrived while the node was frozen, never read: lost now. */
+        if (c->pool[s->held[k]].type == EV_DELIVER)
+            sim__trace_drop(c, &c->pool[s->held[k]], "paused");
         sim__ev_release(c, s->held[k]);
+    }
     s->n_held = 0;
     sim__pump(c, id); /* report the lost tail */
 }

@@ -35,6 +35,7 @@ struct sim_ev {
     int widx;     /* client events */
     int hint;     /* EV_CRESP redirect: leader hint */
     uint64_t epoch, gen;
+    uint64_t msg_id; /* EV_DELIVER/EV_WIRE: the send's trace id */
     struct raft_msg msg;
 };
 
@@ -88,6 +89,7 @@ struct sim_cluster {
     uint32_t heap_len;
     struct checker *chk;
     struct trace tr;
+    uint64_t msg_seq; /* trace ids of sends (only while tracing) */
     struct sim_stats st;
     bool stopped;
     sim_event_hook hook;
@@ -114,6 +116,8 @@ void sim__sched_timer(struct sim_cluster *c, int id);
 void sim__net_send(struct sim_cluster *c, struct raft_msg *m);
 void sim__drain_violations(struct sim_cluster *c);
 void sim__trace_simple(struct sim_cluster *c, int node, const char *kind);
+void sim__trace_drop(struct sim_cluster *c, const struct sim_ev *e,
+                     const char *reason);
 static inline struct sim_link *sim__link(const struct sim_cluster *c,
                                          int from, int to)
 {

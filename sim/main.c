@@ -36,6 +36,8 @@ static void usage_top(FILE *f)
             "  bench     benchmarks: simulator speed, failover, throughput, "
             "memory\n"
             "  pg        watch a real PostgreSQL pair: status, GET /health/db\n"
+            "  report    a trace as one self-contained HTML page (Lamport "
+            "diagram, WALs)\n"
             "  help      this text; '%s COMMAND --help' for a command\n"
             "  version   print the version\n",
             RAFTSIM_VERSION, prog, prog);
@@ -849,6 +851,8 @@ int main(int argc, char **argv)
         return cli_run(prog, argc - 1, argv + 1);
     if (!strcmp(cmd, "pg"))
         return cli_pg(prog, argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return cli_report(prog, argc - 1, argv + 1);
     if (!strcmp(cmd, "explore"))
         return cmd_explore(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
@@ -862,8 +866,8 @@ int main(int argc, char **argv)
         printf("raftsim %s\n", RAFTSIM_VERSION);
         return 0;
     }
-    static const char *cmds[] = {"run", "explore", "bench", "pg", "help",
-                                 "version"};
+    static const char *cmds[] = {"run", "explore", "bench", "pg", "report",
+                                 "help", "version"};
     const char *best = NULL;
     int best_d = 3;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

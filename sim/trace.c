@@ -212,3 +212,42 @@ void trace_raft_event(struct trace *tr, uint64_t t_us,
     }
     trace_end(tr);
 }
+
+void trace_msg(struct trace *tr, uint64_t t_us, const char *kind,
+               const struct raft_msg *m, uint64_t id, const char *reason)
+{
+    bool is_recv = !strcmp(kind, "recv");
+    trace_begin(tr, t_us, is_recv ? m->to : m->from, kind);
+    trace_node(tr, is_recv ? "from" : "to", is_recv ? m->from : m->to);
+    trace_str(tr, "type", raft_msg_type_name(m->type));
+    trace_u64(tr, "term", m->term);
+    if (id)
+        trace_u64(tr, "id", id);
+    if (reason || (is_recv && id)) { /* the send said the rest */
+        if (reason)
+            trace_str(tr, "reason", reason);
+        trace_end(tr);
+        return;
+    }
+    switch (m->type) {
+    case RAFT_MSG_PREVOTE:
+    case RAFT_MSG_VOTE:
+        trace_u64(tr, "last_lsn", m->last_lsn);
+        trace_u64(tr, "last_term", m->last_term);
+        break;
+    case RAFT_MSG_PREVOTE_RESP:
+    case RAFT_MSG_VOTE_RESP:
+        trace_bool(tr, "granted", m->granted);
+        break;
+    case RAFT_MSG_APPEND:
+        trace_u64(tr, "prev_lsn", m->prev_lsn);
+        trace_u64(tr, "entries", m->n_entries);
+        trace_u64(tr, "commit_lsn", m->commit_lsn);
+        break;
+    case RAFT_MSG_APPEND_RESP:
+        trace_bool(tr, "success", m->success);
+        trace_u64(tr, "match_lsn", m->match_lsn);
+        break;
+    }
+    trace_end(tr);
+}

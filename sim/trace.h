@@ -41,6 +41,16 @@ void trace_nodeset(struct trace *tr, const char *key, const raft_nodeset *s,
 void trace_raw(struct trace *tr, const char *key, const char *json);
 void trace_end(struct trace *tr);
 
+/* A message event as one line (README, "Trace format": send, recv,
+ * drop).  `send` and `drop` name the sender as the line's node and the
+ * recipient as `to`; `recv` names the recipient and `from`.  id is the
+ * simulator's sequence number of the send (0: unknown, e.g. a frame that
+ * came back over TCP, and then it is left out); reason is for `drop`
+ * only (partition, loss, crashed, paused).  The type's own fields follow
+ * on send, and on a recv without an id, so a reader can match it. */
+void trace_msg(struct trace *tr, uint64_t t_us, const char *kind,
+               const struct raft_msg *m, uint64_t id, const char *reason);
+
 /* A core event as one line. */
 void trace_raft_event(struct trace *tr, uint64_t t_us,
                       const struct raft_event *ev, int n_nodes);

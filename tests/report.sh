@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# tests/report.sh — the report page end to end (README, "Visual report"):
+# raftsim writes the split-brain report, then headless Chromium (Debian's,
+# driven by python3-selenium and chromium-driver) opens it offline, steps
+# to the heal, checks the old leader's struck-through entry, steps back
+# and saves build/report.png.  Also: bad input exits 2 with a message.
+set -euo pipefail
+bin=${RAFTSIM:-build/raftsim}
+cd "$(dirname "$0")/.."
+mkdir -p build
+fail=0
+check_bad() { # NAME WANT_TEXT ARGS...
+    local name=$1 want=$2; shift 2
+    local rc=0 err
+    err=$("$bin" "$@" 2>&1 >/dev/null) || rc=$?
+    if [ "$rc" -ne 2 ] || ! grep -q -- "$want" <<<"$err"; then
+        echo "FAIL: $name: exit $rc, stderr: $err"; fail=1
+    fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '{"t_us":0,"node":"n1","kind":"role"}\nnot json\n' >"$tmp/bad.jsonl"
+: >"$tmp/empty.jsonl"
+check_bad "missing trace" "cannot read" report "$tmp/nope.jsonl" -o "$tmp/x.html"
+check_bad "invalid line" "bad.jsonl:2:" report "$tmp/bad.jsonl" -o "$tmp/x.html"
+check_bad "empty trace" "no trace lines" report "$tmp/empty.jsonl" -o "$tmp/x.html"
+check_bad "no output" "no output given" report "$tmp/bad.jsonl"
+[ ! -e "$tmp/x.html" ] || { echo "FAIL: a bad trace left a page behind"; fail=1; }
+
+"$bin" run --quiet --trace build/split-brain.jsonl --report build/split-brain.html \
+    scenarios/split-brain.scn >/dev/null
+"$bin" report --quiet build/split-brain.jsonl -o "$tmp/again.html"
+diff -q <(grep -v "<title>" build/split-brain.html) <(grep -v "<title>" "$tmp/again.html") >/dev/null || { echo "FAIL: run --report and report differ"; fail=1; }
+if grep -Eq '(src|href)="https?:' build/split-brain.html; then
+    echo "FAIL: the page fetches from the network"; fail=1
+fi
+timeout 300 /usr/bin/python3 tests/report.py "$PWD/build/split-brain.html" \
+    build/split-brain.jsonl build/report.png ${REPORT_BIG:+--big "$REPORT_BIG"} || fail=1
+[ "$fail" -eq 0 ] && echo "report.sh: all passed" || { echo "report.sh: FAILED"; exit 1; }
