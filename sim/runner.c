@@ -410,8 +410,12 @@ static void check(struct runner *R, const struct scn_cmd *cmd)
             if (R->disc[i].node == id && !strcmp(R->disc[i].key, ex->key))
                 k++;
         ok = k > 0;
-        snprintf(actual, sizeof(actual), "n%d discarded no entry of %s", id,
-                 ex->key);
+        if (k)
+            snprintf(actual, sizeof(actual), "n%d discarded %d entr%s of %s",
+                     id, k, k == 1 ? "y" : "ies", ex->key);
+        else
+            snprintf(actual, sizeof(actual), "n%d discarded no entry of %s",
+                     id, ex->key);
         break;
     }
     case SCN_EX_LOG_HAS: {
