@@ -9,6 +9,8 @@
 
 /* `raftsim run FILE…`; argv[0] is "run".  Returns the exit status. */
 int cli_run(const char *prog, int argc, char **argv);
+/* `raftsim bench …`; argv[0] is "bench". */
+int cli_bench(const char *prog, int argc, char **argv);
 /* `raftsim pg status|health`; argv[0] is "pg". */
 int cli_pg(const char *prog, int argc, char **argv);
 

@@ -168,9 +168,7 @@ static const struct option pg_long[] = {
 static int bad(const char *prog, const char *what, const char *val,
                const char *why)
 {
-    fprintf(stderr, "%s pg: bad value '%s' for --%s: %s\n", prog, val, what,
-            why);
-    return 2;
+    return util_bad_value(prog, "pg", what, val, why);
 }
 
 int cli_pg(const char *prog, int argc, char **argv)

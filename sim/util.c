@@ -213,3 +213,11 @@ void util_default_control(char *out, size_t cap)
     }
     snprintf(out, cap, "tools/pg-pair {action} {server}");
 }
+
+int util_bad_value(const char *prog, const char *cmd, const char *opt,
+                   const char *val, const char *why)
+{
+    fprintf(stderr, "%s %s: bad value '%s' for --%s: %s\n", prog, cmd, val,
+            opt, why);
+    return 2;
+}

@@ -31,6 +31,9 @@ void util_default_control(char *out, size_t cap);
 /* A command template with {action} and {server} filled in. */
 void util_fill_template(const char *tmpl, const char *action,
                         const char *server, char *out, size_t cap);
+/* "PROG CMD: bad value 'VAL' for --OPT: WHY" on stderr; returns 2. */
+int util_bad_value(const char *prog, const char *cmd, const char *opt,
+                   const char *val, const char *why);
 struct option;
 /* "PROG CMD: unknown option 'ARG'; did you mean '--x'?" on stderr. */
 void util_unknown_option(const char *prog, const char *cmd, const char *arg,
