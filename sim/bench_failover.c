@@ -45,18 +45,6 @@ static void hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
     }
 }
 
-static int await_leader(struct sim_cluster *c, uint64_t within_us)
-{
-    int ids[RAFT_MAX_NODES];
-    uint64_t end = sim_now(c) + within_us;
-    while (sim_now(c) < end) {
-        if (!sim_run_until(c, sim_now(c) + 1000))
-            return 0;
-        if (sim_leaders(c, ids) == 1)
-            return ids[0];
-    }
-    return 0;
-}
 
 /* One trial; returns 0 and fills the two times in ms, or -1 (timeout or
  * set-up failure). */
@@ -85,7 +73,7 @@ static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
     struct prng rng;
     prng_seed(&rng, seed);
     int rc = -1;
-    int l = await_leader(c, 5000000);
+    int l = sim_await_leader(c, 5000000);
     /* let it settle: every follower has heard a heartbeat */
     if (!l || !sim_run_until(c, sim_now(c) + 2 * emax) ||
         raft_role(sim_node(c, l)) != RAFT_LEADER)

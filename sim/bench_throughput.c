@@ -42,7 +42,6 @@
 #define STEP_US 200             /* client refill granularity */
 #define FD_MARGIN 64            /* stdio, the loop's own descriptors, ... */
 
-static int await_leader(struct sim_cluster *c, uint64_t within_us);
 static int ensure_fds(FILE *out, const char *what, int n);
 static uint64_t rss_now_kib(void);
 static uint64_t rss_peak_kib(void);
@@ -153,7 +152,7 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
             (unsigned)cfg->max_inflight);
 
     double w0 = util_wall_s();
-    int leader = await_leader(c, LEADER_WAIT_US);
+    int leader = sim_await_leader(c, LEADER_WAIT_US);
     if (!leader) {
         fprintf(out, "bench throughput: no leader within %.0f s (%s)\n",
                 LEADER_WAIT_US / 1e6,
@@ -308,7 +307,7 @@ int bench_rss(FILE *out, const struct bench_rss_opts *o)
     sim_set_hook(c, rss_hook, &run);
 
     double w0 = util_wall_s();
-    int leader = await_leader(c, (uint64_t)(RSS_LEADER_WAIT_US / scale));
+    int leader = sim_await_leader(c, (uint64_t)(RSS_LEADER_WAIT_US / scale));
     if (!leader) {
         fprintf(out, "bench rss: no leader within %.0f s of wall time (%s)\n",
                 RSS_LEADER_WAIT_US / 1e6,
@@ -379,20 +378,6 @@ int bench_rss(FILE *out, const struct bench_rss_opts *o)
 /* ------------------------------------------------------------------ */
 /* Helpers */
 
-/* The one leader, once there is exactly one; 0 on timeout or violation.
- * within_us is on the cluster's clock. */
-static int await_leader(struct sim_cluster *c, uint64_t within_us)
-{
-    int ids[RAFT_MAX_NODES];
-    uint64_t end = sim_now(c) + within_us;
-    while (sim_now(c) < end) {
-        if (!sim_run_until(c, sim_now(c) + 1000))
-            return 0;
-        if (sim_leaders(c, ids) == 1)
-            return ids[0];
-    }
-    return 0;
-}
 
 /* Every one-way connection has both ends in this process, and every node
  * a listener.  Raise the soft limit as far as needed (the hard limit too,

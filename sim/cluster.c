@@ -618,3 +618,16 @@ void sim_finish(struct sim_cluster *c)
     c->st.acked_lost = chk_finish(c->chk, c->now);
     sim__drain_violations(c);
 }
+
+int sim_await_leader(struct sim_cluster *c, uint64_t within_us)
+{
+    int ids[RAFT_MAX_NODES];
+    uint64_t end = sim_now(c) + within_us;
+    while (sim_now(c) < end) {
+        if (!sim_run_until(c, sim_now(c) + 1000))
+            return 0;
+        if (sim_leaders(c, ids) == 1)
+            return ids[0];
+    }
+    return 0;
+}

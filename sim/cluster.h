@@ -176,6 +176,9 @@ struct raft_node *sim_node(const struct sim_cluster *c, int id);
 int sim_n_nodes(const struct sim_cluster *c);
 uint64_t sim_applied_lsn(const struct sim_cluster *c, int id);
 int sim_leaders(const struct sim_cluster *c, int *ids); /* up, role leader */
+/* Run until exactly one node leads and return it; 0 when within_us of the
+ * cluster's clock pass first or the run stops (a violation). */
+int sim_await_leader(struct sim_cluster *c, uint64_t within_us);
 const struct sim_stats *sim_stats(const struct sim_cluster *c);
 const struct sim_violation *sim_violation(const struct sim_cluster *c);
 uint64_t sim_violations(const struct sim_cluster *c);
