@@ -89,7 +89,8 @@ fuzz-scenario: | $(STAMP)
 	@mkdir -p build/fuzz/corpus-scenario
 	cp scenarios/*.scn build/fuzz/corpus-scenario/
 	clang $(WARN) -O1 -g -I. -fsanitize=fuzzer,address,undefined tests/fuzz_scenario.c \
-	  sim/scenario_parse.c sim/util.c raft/names.c raft/wal.c -o build/fuzz/fuzz-scenario
+	  sim/scenario_parse.c sim/scenario_lex.c sim/scenario_cmds.c sim/util.c \
+	  raft/names.c raft/wal.c -o build/fuzz/fuzz-scenario
 	cd build/fuzz && { ./fuzz-scenario -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	  -max_len=8192 -dict=../../tests/scenario.dict corpus-scenario >scenario.log 2>&1; \
 	  rc=$$?; tail -n 15 scenario.log; exit $$rc; }
