@@ -1,7 +1,8 @@
 /*
  * runner.c — run a scenario: set the cluster up from the file, execute
  * its commands in order against virtual or real time, wait for what it
- * awaits, check what it expects, and sum it up.
+ * awaits, and sum it up.  Expectations are in runner_expect.c, client
+ * writes and reads in runner_clients.c, faults in runner_faults.c.
  *
  * Time only moves in `wait`, `await`, `at` and writes that expect an
  * outcome; everything else happens at the current instant.  Awaits run
@@ -35,41 +36,41 @@ void scn_run_opts_default(struct scn_run_opts *o)
 /* ------------------------------------------------------------------ */
 /* Names, sets, time                                                   */
 
-static int node_of(struct runner *R, const struct scn_node *nr)
+int r_node_of(struct runner *R, const struct scn_node *nr)
 {
     if (nr->var >= 0)
         return nr->var < SCN_MAX_VARS ? R->vars[nr->var] : 0;
     return nr->id >= 1 && nr->id <= R->n ? nr->id : 0;
 }
 
-static const char *src(const struct scn_cmd *cmd)
+const char *r_src(const struct scn_cmd *cmd)
 {
     return cmd->src ? cmd->src : "(command)";
 }
 
-static void fail_line(struct runner *R, const struct scn_cmd *cmd,
+void r_fail_line(struct runner *R, const struct scn_cmd *cmd,
                       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Resolve a set; false (and a failure) when it names an unbound variable. */
-static bool resolve(struct runner *R, const struct scn_cmd *cmd,
+bool r_resolve(struct runner *R, const struct scn_cmd *cmd,
                     const struct scn_set *set, bool *in)
 {
     memset(in, 0, (size_t)(R->n + 1) * sizeof(*in));
     bool named[SCN_MAX_NODES + 1] = {false};
     for (int s = 0; s < cmd->n_sets; s++) {
         for (int k = 0; k < cmd->sets[s].n; k++) {
-            int id = node_of(R, &cmd->sets[s].items[k]);
+            int id = r_node_of(R, &cmd->sets[s].items[k]);
             if (id)
                 named[id] = true;
         }
         for (int k = 0; k < cmd->sets[s].n_except; k++) {
-            int id = node_of(R, &cmd->sets[s].except[k]);
+            int id = r_node_of(R, &cmd->sets[s].except[k]);
             if (id)
                 named[id] = true;
         }
     }
-    if (cmd->has_node && node_of(R, &cmd->node))
-        named[node_of(R, &cmd->node)] = true;
+    if (cmd->has_node && r_node_of(R, &cmd->node))
+        named[r_node_of(R, &cmd->node)] = true;
     for (int i = 1; i <= R->n; i++) {
         if (set->all)
             in[i] = true;
@@ -81,9 +82,9 @@ static bool resolve(struct runner *R, const struct scn_cmd *cmd,
         const struct scn_node *m = pass ? set->except : set->items;
         int count = pass ? set->n_except : set->n;
         for (int k = 0; k < count; k++) {
-            int id = node_of(R, &m[k]);
+            int id = r_node_of(R, &m[k]);
             if (!id) {
-                fail_line(R, cmd, "variable %s is not bound (the await that "
+                r_fail_line(R, cmd, "variable %s is not bound (the await that "
                                   "binds it failed)",
                           R->p->vars[m[k].var]);
                 return false;
@@ -94,20 +95,20 @@ static bool resolve(struct runner *R, const struct scn_cmd *cmd,
     return true;
 }
 
-static bool one_node(struct runner *R, const struct scn_cmd *cmd,
+bool r_one_node(struct runner *R, const struct scn_cmd *cmd,
                      const struct scn_node *nr, int *id)
 {
-    *id = node_of(R, nr);
+    *id = r_node_of(R, nr);
     if (*id)
         return true;
-    fail_line(R, cmd, "variable %s is not bound (the await that binds it "
+    r_fail_line(R, cmd, "variable %s is not bound (the await that binds it "
                       "failed)",
               nr->var >= 0 && nr->var < R->p->n_vars ? R->p->vars[nr->var]
                                                      : "?");
     return false;
 }
 
-static void note_halt(struct runner *R)
+void r_note_halt(struct runner *R)
 {
     if (sim_violations(R->c) > 0)
         R->halted = true;
@@ -115,16 +116,16 @@ static void note_halt(struct runner *R)
     rm_flush(R);
 }
 
-static void run_to(struct runner *R, uint64_t t)
+void r_run_to(struct runner *R, uint64_t t)
 {
     if (R->halted || t <= sim_now(R->c))
         return;
     sim_run_until(R->c, t);
-    note_halt(R);
+    r_note_halt(R);
 }
 
 /* One step towards deadline; false when time is up or the run halted. */
-static bool run_step(struct runner *R, uint64_t deadline)
+bool r_run_step(struct runner *R, uint64_t deadline)
 {
     uint64_t now = sim_now(R->c);
     if (R->halted || now >= deadline)
@@ -132,24 +133,24 @@ static bool run_step(struct runner *R, uint64_t deadline)
     if (R->o.transport == SIM_TRANSPORT_MEMORY) {
         uint64_t next = sim_next_event_time(R->c);
         if (next > deadline)
-            run_to(R, deadline);
+            r_run_to(R, deadline);
         else {
             sim_run_events(R->c, 1);
-            note_halt(R);
+            r_note_halt(R);
         }
     } else {
         uint64_t t = now + REAL_STEP_US;
-        run_to(R, t < deadline ? t : deadline);
+        r_run_to(R, t < deadline ? t : deadline);
     }
     return true;
 }
 
-static bool serves(struct runner *R, int id)
+bool r_serves(struct runner *R, int id)
 {
     return R->started[id] && sim_is_up(R->c, id) && !sim_is_paused(R->c, id);
 }
 
-static int pick(struct runner *R, const bool *cand)
+int r_pick(struct runner *R, const bool *cand)
 {
     int k = 0;
     for (int i = 1; i <= R->n; i++)
@@ -174,14 +175,14 @@ static void trace_expect(struct runner *R, const struct scn_cmd *cmd, bool ok,
         return;
     trace_begin(tr, sim_now(R->c), 0, "expect");
     trace_u64(tr, "line", (uint64_t)cmd->line);
-    trace_str(tr, "text", src(cmd));
+    trace_str(tr, "text", r_src(cmd));
     trace_bool(tr, "ok", ok);
     if (actual && *actual)
         trace_str(tr, "actual", actual);
     trace_end(tr);
 }
 
-static void verdict(struct runner *R, const struct scn_cmd *cmd, bool ok,
+void r_verdict(struct runner *R, const struct scn_cmd *cmd, bool ok,
                     const char *actual)
 {
     R->expectations++;
@@ -191,20 +192,20 @@ static void verdict(struct runner *R, const struct scn_cmd *cmd, bool ok,
         if (!R->o.quiet) {
             rs_flush(R);
             fprintf(R->out, "%s%8.3f   ok  %s%s\n", rs_c(R, C_GREEN),
-                    (double)sim_now(R->c) / 1e6, src(cmd), rs_c(R, C_RESET));
+                    (double)sim_now(R->c) / 1e6, r_src(cmd), rs_c(R, C_RESET));
         }
         return;
     }
     R->failed++;
     rs_flush(R);
     fprintf(R->out, "%s%s:%d: expectation failed: %s — %s%s\n",
-            rs_c(R, C_BOLD C_RED), R->p->file, cmd->line, src(cmd),
+            rs_c(R, C_BOLD C_RED), R->p->file, cmd->line, r_src(cmd),
             actual && *actual ? actual : "it did not hold", rs_c(R, C_RESET));
     if (!R->o.keep_going)
         R->stop = true;
 }
 
-static void fail_line(struct runner *R, const struct scn_cmd *cmd,
+void r_fail_line(struct runner *R, const struct scn_cmd *cmd,
                       const char *fmt, ...)
 {
     char buf[512];
@@ -212,59 +213,10 @@ static void fail_line(struct runner *R, const struct scn_cmd *cmd,
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    verdict(R, cmd, false, buf);
+    r_verdict(R, cmd, false, buf);
 }
 
-bool r_compare(uint64_t a, enum scn_cmp cmp, uint64_t b)
-{
-    switch (cmp) {
-    case SCN_EQ:
-        return a == b;
-    case SCN_NE:
-        return a != b;
-    case SCN_LT:
-        return a < b;
-    case SCN_LE:
-        return a <= b;
-    case SCN_GT:
-        return a > b;
-    case SCN_GE:
-        return a >= b;
-    }
-    return false;
-}
-
-static const char *quantity_name(enum scn_quantity q)
-{
-    switch (q) {
-    case SCN_Q_TERM:
-        return "term";
-    case SCN_Q_LSN:
-        return "lsn";
-    case SCN_Q_COMMIT:
-        return "commit";
-    case SCN_Q_APPLIED:
-        return "applied";
-    default:
-        return "value";
-    }
-}
-
-static bool value_of(struct runner *R, const struct scn_cmd *cmd,
-                     const struct scn_value *v, uint64_t *out)
-{
-    if (v->q == SCN_Q_NONE) {
-        *out = v->lit;
-        return true;
-    }
-    int id;
-    if (!one_node(R, cmd, &v->node, &id))
-        return false;
-    *out = rv_quantity(R, v->q, id);
-    return true;
-}
-
-static const char *outcome_of(struct runner *R, int widx)
+const char *r_outcome_of(struct runner *R, int widx)
 {
     const struct sim_write *w = sim_get_write(R->c, widx);
     switch (w->outcome) {
@@ -281,7 +233,7 @@ static const char *outcome_of(struct runner *R, int widx)
     }
 }
 
-static bool outcome_matches(struct runner *R, int widx, enum scn_outcome o)
+bool r_outcome_matches(struct runner *R, int widx, enum scn_outcome o)
 {
     const struct sim_write *w = sim_get_write(R->c, widx);
     switch (o) {
@@ -300,219 +252,6 @@ static bool outcome_matches(struct runner *R, int widx, enum scn_outcome o)
     }
 }
 
-static void check(struct runner *R, const struct scn_cmd *cmd)
-{
-    const struct scn_expect *ex = &cmd->ex;
-    char actual[512] = "";
-    bool ok = false;
-    int id = 0;
-    switch (ex->kind) {
-    case SCN_EX_LEADER_IS: {
-        int l = rv_leader(R);
-        if (ex->none) {
-            ok = l == 0;
-            snprintf(actual, sizeof(actual), "n%d leads (term %llu)", l,
-                     l ? (unsigned long long)raft_term(sim_node(R->c, l)) : 0ULL);
-        } else {
-            if (!one_node(R, cmd, &ex->node, &id))
-                return;
-            ok = l == id;
-            if (l)
-                snprintf(actual, sizeof(actual), "the leader is n%d (term %llu)",
-                         l, (unsigned long long)raft_term(sim_node(R->c, l)));
-            else
-                snprintf(actual, sizeof(actual), "there is no leader");
-        }
-        break;
-    }
-    case SCN_EX_LEADER_IN: {
-        bool in[SCN_MAX_NODES + 1];
-        if (!resolve(R, cmd, &ex->set, in))
-            return;
-        int l = rv_leader(R);
-        ok = l && in[l];
-        if (l)
-            snprintf(actual, sizeof(actual), "the leader is n%d", l);
-        else
-            snprintf(actual, sizeof(actual), "there is no leader");
-        break;
-    }
-    case SCN_EX_LEADERS: {
-        int k = rv_claimants(R);
-        ok = r_compare((uint64_t)k, ex->cmp, ex->value.lit);
-        snprintf(actual, sizeof(actual), "%d node%s claim%s to lead", k,
-                 k == 1 ? "" : "s", k == 1 ? "s" : "");
-        break;
-    }
-    case SCN_EX_ROLE: {
-        if (!one_node(R, cmd, &ex->node, &id))
-            return;
-        bool up = sim_is_up(R->c, id) && R->started[id];
-        enum raft_role role = raft_role(sim_node(R->c, id));
-        if (ex->paused)
-            ok = up && sim_is_paused(R->c, id);
-        else if (ex->role == RAFT_DOWN)
-            ok = !up;
-        else
-            ok = up && role == ex->role;
-        if (ex->negate)
-            ok = !ok;
-        snprintf(actual, sizeof(actual), "n%d is %s", id, rv_role_name(R, id));
-        break;
-    }
-    case SCN_EX_QUANTITY: {
-        if (!one_node(R, cmd, &ex->node, &id))
-            return;
-        uint64_t a = rv_quantity(R, ex->q, id), b;
-        if (!value_of(R, cmd, &ex->value, &b))
-            return;
-        ok = r_compare(a, ex->cmp, b);
-        snprintf(actual, sizeof(actual), "%s of n%d is %llu (against %llu)",
-                 quantity_name(ex->q), id, (unsigned long long)a,
-                 (unsigned long long)b);
-        break;
-    }
-    case SCN_EX_COMMITTED: {
-        if (ex->has_node && !one_node(R, cmd, &ex->node, &id))
-            return;
-        ok = rv_key_committed(R, ex->key, id);
-        int t = id ? id : rv_truth(R);
-        uint64_t at = rv_find_key(R, t, ex->key, UINT64_MAX, NULL);
-        snprintf(actual, sizeof(actual),
-                 "n%d has %s at lsn %llu, commit LSN %llu", t, ex->key,
-                 (unsigned long long)at,
-                 (unsigned long long)raft_commit_lsn(sim_node(R->c, t)));
-        if (!at)
-            snprintf(actual, sizeof(actual), "n%d's log has no %s", t,
-                     ex->key);
-        break;
-    }
-    case SCN_EX_LOST: {
-        int acked = 0, lost = 0;
-        for (int i = 0; i < sim_n_writes(R->c); i++) {
-            const struct sim_write *w = sim_get_write(R->c, i);
-            if (strcmp(w->key, ex->key) || w->outcome != SIM_ACKED)
-                continue;
-            acked++;
-            lost += rv_lost(R, w->lsn, w->term);
-        }
-        ok = lost > 0;
-        snprintf(actual, sizeof(actual),
-                 "%d acknowledged write%s of %s, %d lost", acked,
-                 acked == 1 ? "" : "s", ex->key, lost);
-        break;
-    }
-    case SCN_EX_DISCARDED: {
-        if (!one_node(R, cmd, &ex->node, &id))
-            return;
-        int k = 0;
-        for (size_t i = 0; i < R->n_disc; i++)
-            if (R->disc[i].node == id && !strcmp(R->disc[i].key, ex->key))
-                k++;
-        ok = k > 0;
-        if (k)
-            snprintf(actual, sizeof(actual), "n%d discarded %d entr%s of %s",
-                     id, k, k == 1 ? "y" : "ies", ex->key);
-        else
-            snprintf(actual, sizeof(actual), "n%d discarded no entry of %s",
-                     id, ex->key);
-        break;
-    }
-    case SCN_EX_LOG_HAS: {
-        if (!one_node(R, cmd, &ex->node, &id))
-            return;
-        const char *v = NULL;
-        uint64_t at = rv_find_key(R, id, ex->key, UINT64_MAX, &v);
-        ok = ex->negate ? at == 0 : at != 0;
-        if (at)
-            snprintf(actual, sizeof(actual), "n%d's log has %s=%s at lsn %llu",
-                     id, ex->key, v, (unsigned long long)at);
-        else
-            snprintf(actual, sizeof(actual), "n%d's log has no %s", id,
-                     ex->key);
-        break;
-    }
-    case SCN_EX_LAG: {
-        if (!one_node(R, cmd, &ex->node, &id))
-            return;
-        uint64_t e, b, us;
-        if (!rv_lag(R, id, &e, &b, &us)) {
-            snprintf(actual, sizeof(actual), "no leader to measure lag from");
-            break;
-        }
-        uint64_t a = ex->lag_unit == SCN_LAG_ENTRIES ? e
-                     : ex->lag_unit == SCN_LAG_BYTES ? b
-                                                     : us;
-        ok = r_compare(a, ex->cmp, ex->value.lit);
-        snprintf(actual, sizeof(actual),
-                 "n%d lags %llu entries, %llu bytes, %.3f s", id,
-                 (unsigned long long)e, (unsigned long long)b, (double)us / 1e6);
-        break;
-    }
-    case SCN_EX_READS: {
-        const struct rclient *cl = &R->cl[ex->client];
-        bool has = false;
-        switch (ex->prop) {
-        case SCN_READS_FRESH:
-            has = cl->reads > 0 && cl->stale == 0;
-            break;
-        case SCN_READS_STALE:
-            has = cl->stale > 0;
-            break;
-        case SCN_READS_MONOTONIC:
-            has = cl->reads > 0 && cl->backwards == 0;
-            break;
-        case SCN_READS_OWN_WRITES:
-            has = cl->reads > 0 && cl->missed_own == 0;
-            break;
-        }
-        ok = ex->negate ? !has : has;
-        snprintf(actual, sizeof(actual),
-                 "%s made %llu reads: %llu stale, %llu went back in time, "
-                 "%llu missed its own write",
-                 R->p->clients[ex->client], (unsigned long long)cl->reads,
-                 (unsigned long long)cl->stale,
-                 (unsigned long long)cl->backwards,
-                 (unsigned long long)cl->missed_own);
-        break;
-    }
-    case SCN_EX_WRITE: {
-        int widx = rv_last_write(R, ex->client, ex->key);
-        if (widx < 0) {
-            snprintf(actual, sizeof(actual), "%s never wrote %s",
-                     R->p->clients[ex->client], ex->key);
-            break;
-        }
-        ok = outcome_matches(R, widx, ex->outcome);
-        snprintf(actual, sizeof(actual), "the write is %s",
-                 outcome_of(R, widx));
-        break;
-    }
-    case SCN_EX_NO_VIOLATIONS: {
-        uint64_t v = sim_violations(R->c);
-        ok = v == 0;
-        const struct sim_violation *sv = sim_violation(R->c);
-        snprintf(actual, sizeof(actual), "%llu violation%s, first %s",
-                 (unsigned long long)v, v == 1 ? "" : "s",
-                 sv ? sv->invariant : "-");
-        break;
-    }
-    case SCN_EX_VIOLATION: {
-        const struct sim_violation *sv = sim_violation(R->c);
-        ok = sv && (!ex->violation[0] || !strcmp(sv->invariant, ex->violation));
-        snprintf(actual, sizeof(actual), "%s",
-                 sv ? sv->invariant : "no invariant was violated");
-        break;
-    }
-    case SCN_EX_PG:
-        rm_flush(R);
-        ok = rm_check(R, ex, actual, sizeof(actual));
-        break;
-    }
-    verdict(R, cmd, ok, actual);
-}
-
-/* ------------------------------------------------------------------ */
 /* Awaits                                                              */
 
 static bool await_holds(struct runner *R, const struct scn_cmd *cmd,
@@ -523,11 +262,11 @@ static bool await_holds(struct runner *R, const struct scn_cmd *cmd,
         *found = rv_leader_in(R, cmd->has_set ? in : NULL);
         return *found != 0;
     case SCN_AW_FOLLOWER: {
-        if (!serves(R, id))
+        if (!r_serves(R, id))
             return false;
         struct raft_node *r = sim_node(R->c, id);
         int l = raft_leader(r);
-        return raft_role(r) == RAFT_FOLLOWER && l && l != id && serves(R, l) &&
+        return raft_role(r) == RAFT_FOLLOWER && l && l != id && r_serves(R, l) &&
                raft_role(sim_node(R->c, l)) == RAFT_LEADER &&
                raft_term(sim_node(R->c, l)) == raft_term(r);
     }
@@ -535,7 +274,7 @@ static bool await_holds(struct runner *R, const struct scn_cmd *cmd,
         return rv_key_committed(R, cmd->key, id);
     case SCN_AW_CAUGHT_UP: {
         int l = rv_leader(R);
-        if (!l || !serves(R, id))
+        if (!l || !r_serves(R, id))
             return false;
         struct raft_node *lr = sim_node(R->c, l);
         uint64_t commit = raft_commit_lsn(lr);
@@ -554,18 +293,18 @@ static void do_await(struct runner *R, const struct scn_cmd *cmd)
 {
     bool in[SCN_MAX_NODES + 1];
     int id = 0, found = 0;
-    if (cmd->has_set && !resolve(R, cmd, &cmd->sets[0], in))
+    if (cmd->has_set && !r_resolve(R, cmd, &cmd->sets[0], in))
         return;
-    if (cmd->has_node && !one_node(R, cmd, &cmd->node, &id))
+    if (cmd->has_node && !r_one_node(R, cmd, &cmd->node, &id))
         return;
     uint64_t start = sim_now(R->c);
     uint64_t deadline =
         start + (cmd->within_us ? cmd->within_us : DEFAULT_WITHIN_US);
     bool ok = await_holds(R, cmd, in, id, &found);
-    while (!ok && run_step(R, deadline))
+    while (!ok && r_run_step(R, deadline))
         ok = await_holds(R, cmd, in, id, &found);
     if (!ok) {
-        fail_line(R, cmd, "still not true after %.3f s%s",
+        r_fail_line(R, cmd, "still not true after %.3f s%s",
                   (double)(sim_now(R->c) - start) / 1e6,
                   R->halted ? " (the run halted on an invariant violation)"
                             : "");
@@ -576,449 +315,6 @@ static void do_await(struct runner *R, const struct scn_cmd *cmd)
         R->vars[cmd->bind_var] = found;
         if (!R->o.quiet)
             rs_line(R, 0, C_DIM, "%s = n%d", R->p->vars[cmd->bind_var], found);
-    }
-}
-
-/* ------------------------------------------------------------------ */
-/* Clients                                                             */
-
-static void do_write(struct runner *R, const struct scn_cmd *cmd)
-{
-    int via = 0;
-    if ((cmd->via.id || cmd->via.var >= 0) && !one_node(R, cmd, &cmd->via, &via))
-        return;
-    int widx = sim_client_write(R->c, cmd->client + 1, via, cmd->key,
-                                cmd->value);
-    if (cmd->outcome == SCN_OUT_NONE)
-        return;
-    if (cmd->outcome == SCN_OUT_LOST) {
-        if (R->n_lost < (int)(sizeof(R->lost) / sizeof(R->lost[0]))) {
-            R->lost[R->n_lost].line = cmd->line;
-            R->lost[R->n_lost].widx = widx;
-            R->n_lost++;
-        }
-        /* it must at least be acknowledged; the loss is judged at the end */
-        uint64_t deadline = sim_now(R->c) + 10000000;
-        while (sim_get_write(R->c, widx)->outcome == SIM_PENDING &&
-               run_step(R, deadline))
-            ;
-        return;
-    }
-    uint64_t start = sim_now(R->c);
-    uint64_t within = cmd->within_us;
-    if (!within)
-        within = R->p->client_timeout_us + 1000000;
-    uint64_t deadline = start + within;
-    while (sim_get_write(R->c, widx)->outcome == SIM_PENDING &&
-           run_step(R, deadline))
-        ;
-    if (cmd->outcome == SCN_OUT_COMMITTED) {
-        const struct sim_write *w = sim_get_write(R->c, widx);
-        while (w->outcome == SIM_ACKED && !rv_committed(R, w->lsn, w->term) &&
-               run_step(R, deadline))
-            w = sim_get_write(R->c, widx);
-    }
-    bool ok = outcome_matches(R, widx, cmd->outcome);
-    char actual[128];
-    snprintf(actual, sizeof(actual), "the write is %s after %.3f s",
-             outcome_of(R, widx), (double)(sim_now(R->c) - start) / 1e6);
-    verdict(R, cmd, ok, actual);
-}
-
-static void trace_read(struct runner *R, const struct scn_cmd *cmd, int node,
-                       const char *value, uint64_t version, bool stale)
-{
-    struct trace *tr = sim_tracer(R->c);
-    if (!trace_on(tr))
-        return;
-    trace_begin(tr, sim_now(R->c), node, "client");
-    trace_str(tr, "client", R->p->clients[cmd->client]);
-    trace_str(tr, "op", "read");
-    trace_str(tr, "key", cmd->key);
-    trace_str(tr, "route", scn_route_name(cmd->route));
-    if (value)
-        trace_str(tr, "value", value);
-    trace_u64(tr, "lsn", version);
-    trace_bool(tr, "stale", stale);
-    trace_end(tr);
-}
-
-static void do_read(struct runner *R, const struct scn_cmd *cmd)
-{
-    struct rclient *cl = &R->cl[cmd->client];
-    const char *who = R->p->clients[cmd->client];
-    bool cand[SCN_MAX_NODES + 1] = {false};
-    const char *note = "";
-    int node = 0;
-    switch (cmd->route) {
-    case SCN_ROUTE_LEADER: {
-        int b = sim_client_leader(R->c, cmd->client + 1);
-        if (b && serves(R, b) && raft_role(sim_node(R->c, b)) == RAFT_LEADER)
-            node = b; /* whom it believes: maybe a deposed leader */
-        else
-            node = rv_leader(R);
-        if (!node) {
-            for (int i = 1; i <= R->n; i++)
-                cand[i] = serves(R, i);
-            node = pick(R, cand);
-            note = " — no leader: read-only mode, a replica answers and may "
-                   "be stale";
-        }
-        break;
-    }
-    case SCN_ROUTE_ANY:
-        for (int i = 1; i <= R->n; i++)
-            cand[i] = serves(R, i);
-        node = pick(R, cand);
-        break;
-    case SCN_ROUTE_FOLLOWER:
-        for (int i = 1; i <= R->n; i++)
-            cand[i] = serves(R, i) &&
-                      raft_role(sim_node(R->c, i)) != RAFT_LEADER;
-        node = pick(R, cand);
-        if (!node)
-            node = rv_leader(R);
-        break;
-    case SCN_ROUTE_NODE:
-        if (!one_node(R, cmd, &cmd->from, &node))
-            return;
-        if (!serves(R, node)) {
-            rs_line(R, node, C_YELLOW, "%s reads %s from n%d: no answer (%s)",
-                    who, cmd->key, node, rv_role_name(R, node));
-            if (cmd->read_expect != SCN_READ_NONE)
-                fail_line(R, cmd, "n%d is %s and cannot serve reads", node,
-                          rv_role_name(R, node));
-            return;
-        }
-        break;
-    case SCN_ROUTE_MONOTONIC:
-        if (cl->sticky && serves(R, cl->sticky) &&
-            sim_applied_lsn(R->c, cl->sticky) >= cl->floor)
-            node = cl->sticky;
-        else {
-            for (int i = 1; i <= R->n; i++)
-                cand[i] = serves(R, i) && sim_applied_lsn(R->c, i) >= cl->floor;
-            node = pick(R, cand);
-            if (!node)
-                node = rv_leader(R);
-        }
-        cl->sticky = node;
-        break;
-    case SCN_ROUTE_RYW:
-        for (int i = 1; i <= R->n; i++)
-            cand[i] = serves(R, i) &&
-                      raft_role(sim_node(R->c, i)) != RAFT_LEADER &&
-                      sim_applied_lsn(R->c, i) >= cl->token;
-        node = pick(R, cand);
-        if (!node) {
-            node = rv_leader(R);
-            if (node && cl->token)
-                note = " — no replica has the client's token yet: the "
-                       "leader answers";
-        }
-        break;
-    }
-    if (!node) {
-        rs_line(R, 0, C_YELLOW, "%s reads %s (%s): no node can answer", who,
-                cmd->key, scn_route_name(cmd->route));
-        if (cmd->read_expect != SCN_READ_NONE)
-            fail_line(R, cmd, "no node could serve the read");
-        return;
-    }
-    uint64_t applied = sim_applied_lsn(R->c, node);
-    const char *value = NULL, *tvalue = NULL;
-    uint64_t version = rv_find_key(R, node, cmd->key, applied, &value);
-    int t = rv_truth(R);
-    uint64_t tver = rv_find_key(R, t, cmd->key,
-                                raft_commit_lsn(sim_node(R->c, t)), &tvalue);
-    bool stale = tver > version;
-    cl->reads++;
-    R->reads++;
-    if (stale) {
-        cl->stale++;
-        R->stale_reads++;
-    }
-    if (applied > cl->floor)
-        cl->floor = applied;
-    int s;
-    for (s = 0; s < cl->n_seen; s++)
-        if (!strcmp(cl->seen[s].key, cmd->key))
-            break;
-    bool backwards = false;
-    if (s < cl->n_seen) {
-        backwards = version < cl->seen[s].version;
-        if (!backwards)
-            cl->seen[s].version = version;
-    } else if (s < R_MAX_SEEN) {
-        snprintf(cl->seen[s].key, sizeof(cl->seen[s].key), "%s", cmd->key);
-        cl->seen[s].version = version;
-        cl->n_seen++;
-    }
-    if (backwards)
-        cl->backwards++;
-    bool missed_own = false;
-    for (int i = sim_n_writes(R->c) - 1; i >= 0; i--) {
-        const struct sim_write *w = sim_get_write(R->c, i);
-        if (w->client == cmd->client + 1 && w->outcome == SIM_ACKED &&
-            !strcmp(w->key, cmd->key)) {
-            missed_own = version < w->lsn;
-            break;
-        }
-    }
-    if (missed_own)
-        cl->missed_own++;
-
-    char got[96], why[160];
-    if (value)
-        snprintf(got, sizeof(got), "%s (lsn %llu)", value,
-                 (unsigned long long)version);
-    else
-        snprintf(got, sizeof(got), "nothing");
-    if (stale)
-        snprintf(why, sizeof(why), "stale: the committed value is %s (lsn %llu)",
-                 tvalue, (unsigned long long)tver);
-    else
-        snprintf(why, sizeof(why), "fresh");
-    rs_line(R, node, stale ? C_YELLOW : C_BLUE,
-            "%s reads %s from n%d (%s, applied lsn %llu): %s — %s%s%s%s", who,
-            cmd->key, node, scn_route_name(cmd->route),
-            (unsigned long long)applied, got, why,
-            backwards ? "; older than what it read before" : "",
-            missed_own ? "; misses its own write" : "", note);
-    trace_read(R, cmd, node, value, version, stale);
-
-    bool ok = true;
-    char actual[320];
-    snprintf(actual, sizeof(actual), "n%d returned %s, %s", node, got, why);
-    switch (cmd->read_expect) {
-    case SCN_READ_NONE:
-        return;
-    case SCN_READ_VALUE:
-        ok = value && !strcmp(value, cmd->value);
-        break;
-    case SCN_READ_MISSING:
-        ok = value == NULL;
-        break;
-    case SCN_READ_FRESH:
-        ok = !stale;
-        break;
-    case SCN_READ_STALE:
-        ok = stale;
-        break;
-    }
-    verdict(R, cmd, ok, actual);
-}
-
-/* ------------------------------------------------------------------ */
-/* Faults and links                                                    */
-
-static void set_text(struct runner *R, char *buf, size_t cap, const bool *in)
-{
-    int k = 0;
-    for (int i = 1; i <= R->n; i++)
-        k += in[i];
-    if (k == 1) {
-        rs_nodeset(buf, cap, in, R->n);
-        return;
-    }
-    char inner[SCN_MAX_NODES * 5];
-    rs_nodeset(inner, sizeof(inner), in, R->n);
-    snprintf(buf, cap, "{%s}", inner);
-}
-
-static void do_link(struct runner *R, const struct scn_cmd *cmd)
-{
-    bool a[SCN_MAX_NODES + 1], b[SCN_MAX_NODES + 1];
-    if (!resolve(R, cmd, &cmd->sets[0], a) || !resolve(R, cmd, &cmd->sets[1], b))
-        return;
-    for (int i = 1; i <= R->n; i++)
-        for (int j = 1; j <= R->n; j++) {
-            if (i == j)
-                continue;
-            bool fwd = a[i] && b[j], back = cmd->both_ways && b[i] && a[j];
-            if (!fwd && !back)
-                continue;
-            struct sim_link l = *sim_get_link(R->c, i, j);
-            bool cut = l.cut;
-            if (cmd->reset) {
-                l = *sim_default_link(R->c);
-                l.cut = cut;
-            }
-            if (cmd->has_latency)
-                l.latency_us = cmd->latency_us;
-            if (cmd->has_jitter)
-                l.jitter_us = cmd->jitter_us;
-            if (cmd->has_drop)
-                l.drop = cmd->drop;
-            if (cmd->has_dup)
-                l.dup = cmd->dup;
-            sim_set_link(R->c, i, j, &l);
-        }
-    char sa[SCN_MAX_NODES * 5 + 4], sb[SCN_MAX_NODES * 5 + 4], what[160] = "";
-    set_text(R, sa, sizeof(sa), a);
-    set_text(R, sb, sizeof(sb), b);
-    size_t len = 0;
-    if (cmd->reset)
-        len += (size_t)snprintf(what + len, sizeof(what) - len, " back to the "
-                                                                "default");
-    if (cmd->has_latency)
-        len += (size_t)snprintf(what + len, sizeof(what) - len,
-                                " latency %.1fms", (double)cmd->latency_us / 1e3);
-    if (cmd->has_jitter && len < sizeof(what))
-        len += (size_t)snprintf(what + len, sizeof(what) - len,
-                                " jitter %.1fms", (double)cmd->jitter_us / 1e3);
-    if (cmd->has_drop && len < sizeof(what))
-        len += (size_t)snprintf(what + len, sizeof(what) - len, " drop %.0f%%",
-                                cmd->drop * 100);
-    if (cmd->has_dup && len < sizeof(what))
-        snprintf(what + len, sizeof(what) - len, " duplicate %.0f%%",
-                 cmd->dup * 100);
-    rs_line(R, 0, C_MAGENTA, "link %s %s %s:%s", sa,
-            cmd->both_ways ? "<->" : "->", sb, what);
-}
-
-static void do_partition(struct runner *R, const struct scn_cmd *cmd,
-                         bool isolate)
-{
-    int group[RAFT_MAX_NODES + 1] = {0};
-    bool in[SCN_MAX_NODES + 1];
-    char text[SCN_MAX_NODES * 8 + 64] = "";
-    size_t len = 0;
-    for (int s = 0; s < cmd->n_sets; s++) {
-        if (!resolve(R, cmd, &cmd->sets[s], in))
-            return;
-        for (int i = 1; i <= R->n; i++)
-            if (in[i])
-                group[i] = s + 1;
-    }
-    /* print the groups, including the implicit one of unnamed nodes */
-    for (int g = isolate ? 1 : 0; g <= cmd->n_sets; g++) {
-        bool m[SCN_MAX_NODES + 1] = {false};
-        int k = 0;
-        for (int i = 1; i <= R->n; i++)
-            if (group[i] == g) {
-                m[i] = true;
-                k++;
-            }
-        if (!k)
-            continue;
-        char one[SCN_MAX_NODES * 5 + 4];
-        set_text(R, one, sizeof(one), m);
-        if (len < sizeof(text))
-            len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s",
-                                    len ? " | " : "", one);
-    }
-    if (isolate) {
-        bool m[SCN_MAX_NODES + 1] = {false};
-        for (int i = 1; i <= R->n; i++)
-            m[i] = group[i] == 0;
-        char one[SCN_MAX_NODES * 5 + 4];
-        set_text(R, one, sizeof(one), m);
-        if (len < sizeof(text))
-            snprintf(text + len, sizeof(text) - len, " | %s", one);
-    }
-    sim_partition(R->c, group);
-    rs_line(R, 0, C_MAGENTA, "%s %s: no message crosses between the groups",
-            isolate ? "isolate" : "partition", text);
-    rm_net(R);
-}
-
-static void do_cut(struct runner *R, const struct scn_cmd *cmd)
-{
-    bool a[SCN_MAX_NODES + 1], b[SCN_MAX_NODES + 1];
-    if (!resolve(R, cmd, &cmd->sets[0], a) || !resolve(R, cmd, &cmd->sets[1], b))
-        return;
-    for (int i = 1; i <= R->n; i++)
-        for (int j = 1; j <= R->n; j++) {
-            if (i == j)
-                continue;
-            if (a[i] && b[j])
-                sim_cut(R->c, i, j);
-            if (cmd->both_ways && b[i] && a[j])
-                sim_cut(R->c, i, j);
-        }
-    char sa[SCN_MAX_NODES * 5 + 4], sb[SCN_MAX_NODES * 5 + 4];
-    set_text(R, sa, sizeof(sa), a);
-    set_text(R, sb, sizeof(sb), b);
-    rm_net(R);
-    if (cmd->both_ways)
-        rs_line(R, 0, C_MAGENTA, "cut %s <-> %s: no message passes either way",
-                sa, sb);
-    else
-        rs_line(R, 0, C_MAGENTA,
-                "cut %s -> %s (one way: %s no longer hears %s, the reverse "
-                "still works)",
-                sa, sb, sb, sa);
-}
-
-static void do_life(struct runner *R, const struct scn_cmd *cmd)
-{
-    bool in[SCN_MAX_NODES + 1];
-    if (cmd->n_sets > 0) {
-        if (!resolve(R, cmd, &cmd->sets[0], in))
-            return;
-    } else {
-        for (int i = 0; i <= R->n; i++)
-            in[i] = i > 0;
-    }
-    for (int i = 1; i <= R->n; i++) {
-        if (!in[i])
-            continue;
-        bool up = sim_is_up(R->c, i);
-        switch (cmd->kind) {
-        case SCN_START:
-        case SCN_RESTART:
-            if (up) {
-                if (R->o.verbose)
-                    rs_line(R, i, C_DIM, "already running");
-                break;
-            }
-            rs_line(R, i, C_MAGENTA, "%s",
-                    R->started[i] ? "restarts" : "starts");
-            R->started[i] = true;
-            sim_restart(R->c, i);
-            rm_restart(R, i);
-            break;
-        case SCN_CRASH: {
-            if (!up) {
-                rs_line(R, i, C_DIM, "is already down");
-                break;
-            }
-            const struct wal *w = raft_wal(sim_node(R->c, i));
-            if (cmd->lose_unflushed)
-                rs_line(R, i, C_MAGENTA,
-                        "crashes and loses its unflushed WAL tail (flushed up "
-                        "to lsn %llu of %llu)",
-                        (unsigned long long)w->flushed_lsn,
-                        (unsigned long long)wal_last_lsn(w));
-            else
-                rs_line(R, i, C_MAGENTA,
-                        "crashes (memory gone; term, vote and WAL survive)");
-            R->role[i] = RAFT_DOWN;
-            sim_crash(R->c, i, cmd->lose_unflushed);
-            rm_crash(R, i);
-            break;
-        }
-        case SCN_PAUSE:
-            if (!up || sim_is_paused(R->c, i))
-                break;
-            rs_line(R, i, C_MAGENTA,
-                    "pauses (stop-the-world: no timers, reads nothing%s)",
-                    raft_role(sim_node(R->c, i)) == RAFT_LEADER
-                        ? "; it still believes it leads"
-                        : "");
-            sim_pause(R->c, i);
-            break;
-        case SCN_RESUME:
-            if (!up || !sim_is_paused(R->c, i))
-                break;
-            rs_line(R, i, C_MAGENTA,
-                    "resumes, with stale beliefs and a backlog of messages");
-            sim_resume(R->c, i);
-            break;
-        default:
-            break;
-        }
     }
 }
 
@@ -1035,7 +331,7 @@ static void do_say(struct runner *R, const struct scn_cmd *cmd)
         int id = 0;
         if (sg->kind == SCN_SEG_NODE || sg->kind == SCN_SEG_QUANT ||
             sg->kind == SCN_SEG_ROLE)
-            id = node_of(R, &sg->node);
+            id = r_node_of(R, &sg->node);
         int w = 0;
         switch (sg->kind) {
         case SCN_SEG_TEXT:
@@ -1100,7 +396,7 @@ static void do_step(struct runner *R)
 static void do_let(struct runner *R, const struct scn_cmd *cmd)
 {
     bool in[SCN_MAX_NODES + 1];
-    if (!resolve(R, cmd, &cmd->sets[0], in))
+    if (!r_resolve(R, cmd, &cmd->sets[0], in))
         return;
     int k = 0;
     for (int i = 1; i <= R->n && k < cmd->n_let; i++)
@@ -1109,7 +405,7 @@ static void do_let(struct runner *R, const struct scn_cmd *cmd)
     if (k < cmd->n_let) {
         for (int j = k; j < cmd->n_let; j++)
             R->vars[cmd->let_vars[j]] = 0;
-        fail_line(R, cmd, "the set has %d member%s for %d variable%s", k,
+        r_fail_line(R, cmd, "the set has %d member%s for %d variable%s", k,
                   k == 1 ? "" : "s", cmd->n_let, cmd->n_let == 1 ? "" : "s");
     }
 }
@@ -1121,20 +417,20 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
 {
     R->line = cmd->line;
     if (cmd->at)
-        run_to(R, cmd->at_us);
+        r_run_to(R, cmd->at_us);
     switch (cmd->kind) {
     case SCN_LINK:
-        do_link(R, cmd);
+        r_do_link(R, cmd);
         break;
     case SCN_START:
     case SCN_CRASH:
     case SCN_RESTART:
     case SCN_PAUSE:
     case SCN_RESUME:
-        do_life(R, cmd);
+        r_do_life(R, cmd);
         break;
     case SCN_PARTITION:
-        do_partition(R, cmd, false);
+        r_do_partition(R, cmd, false);
         break;
     case SCN_ISOLATE:
         if (cmd->trap != SCN_TRAP_NONE) {
@@ -1143,13 +439,13 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
                     "trap set: the leader will be isolated at its next %s",
                     cmd->trap == SCN_TRAP_APPEND ? "client write" : "commit");
         } else
-            do_partition(R, cmd, true);
+            r_do_partition(R, cmd, true);
         break;
     case SCN_LET:
         do_let(R, cmd);
         break;
     case SCN_CUT:
-        do_cut(R, cmd);
+        r_do_cut(R, cmd);
         break;
     case SCN_HEAL:
         sim_heal(R->c);
@@ -1157,19 +453,19 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
         rm_net(R);
         break;
     case SCN_WRITE:
-        do_write(R, cmd);
+        r_do_write(R, cmd);
         break;
     case SCN_READ:
-        do_read(R, cmd);
+        r_do_read(R, cmd);
         break;
     case SCN_WAIT:
-        run_to(R, sim_now(R->c) + cmd->u);
+        r_run_to(R, sim_now(R->c) + cmd->u);
         break;
     case SCN_AWAIT:
         do_await(R, cmd);
         break;
     case SCN_EXPECT:
-        check(R, cmd);
+        r_check(R, cmd);
         break;
     case SCN_SAY:
         do_say(R, cmd);
@@ -1218,7 +514,7 @@ static void finish(struct runner *R, struct scn_run_result *res)
     rs_flush(R);
     if (!R->halted)
         sim_finish(R->c);
-    note_halt(R);
+    r_note_halt(R);
     for (int k = 0; k < R->n_lost; k++) {
         struct scn_cmd tmp;
         memset(&tmp, 0, sizeof(tmp));
@@ -1228,11 +524,11 @@ static void finish(struct runner *R, struct scn_run_result *res)
                 orig = &R->p->cmds[i];
         tmp.line = R->lost[k].line;
         tmp.src = orig ? orig->src : NULL;
-        bool ok = outcome_matches(R, R->lost[k].widx, SCN_OUT_LOST);
+        bool ok = r_outcome_matches(R, R->lost[k].widx, SCN_OUT_LOST);
         char actual[96];
         snprintf(actual, sizeof(actual), "at the end of the run the write is %s",
-                 outcome_of(R, R->lost[k].widx));
-        verdict(R, &tmp, ok, actual);
+                 r_outcome_of(R, R->lost[k].widx));
+        r_verdict(R, &tmp, ok, actual);
     }
     const struct sim_stats *st = sim_stats(R->c);
     uint64_t v = sim_violations(R->c);
@@ -1373,7 +669,7 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
     if (first < p->n_cmds && p->cmds[first].kind == SCN_START &&
         p->cmds[first].n_sets > 0 && !p->cmds[first].at) {
         bool in[SCN_MAX_NODES + 1];
-        if (resolve(R, &p->cmds[first], &p->cmds[first].sets[0], in))
+        if (r_resolve(R, &p->cmds[first], &p->cmds[first].sets[0], in))
             for (int i = 1; i <= R->n; i++)
                 if (!in[i]) {
                     sim_crash(R->c, i, false);

@@ -1,6 +1,7 @@
 /*
  * runner_int.h — the scenario runner's private state, shared by
- * runner.c (commands, waits, expectations), runner_view.c (what the
+ * runner.c (names, time, awaits, the run), runner_expect.c, runner_clients.c
+ * (writes and reads), runner_faults.c, runner_view.c (what the
  * cluster looks like: leaders, lag, keys in logs, reads) and
  * runner_say.c (narration of events, the status table, colour).
  */
@@ -90,7 +91,31 @@ bool rv_lag(struct runner *R, int id, uint64_t *entries, uint64_t *bytes,
             uint64_t *us);
 int rv_last_write(struct runner *R, int client, const char *key);
 
-/* runner.c */
+/* runner.c: names, sets, time, verdicts, the run */
+int r_node_of(struct runner *R, const struct scn_node *nr);
+const char *r_src(const struct scn_cmd *cmd);
+void r_fail_line(struct runner *R, const struct scn_cmd *cmd, const char *fmt,
+                 ...) __attribute__((format(printf, 3, 4)));
+void r_verdict(struct runner *R, const struct scn_cmd *cmd, bool ok, const char *actual);
+bool r_resolve(struct runner *R, const struct scn_cmd *cmd, const struct scn_set *set, bool *in);
+bool r_one_node(struct runner *R, const struct scn_cmd *cmd, const struct scn_node *nr, int *id);
+void r_note_halt(struct runner *R);
+void r_run_to(struct runner *R, uint64_t t);
+bool r_run_step(struct runner *R, uint64_t deadline);
+bool r_serves(struct runner *R, int id);
+int r_pick(struct runner *R, const bool *cand);
+const char *r_outcome_of(struct runner *R, int widx);
+bool r_outcome_matches(struct runner *R, int widx, enum scn_outcome o);
+void r_set_text(struct runner *R, char *buf, size_t cap, const bool *in);
+void r_check(struct runner *R, const struct scn_cmd *cmd);
+void r_do_write(struct runner *R, const struct scn_cmd *cmd);
+void r_do_read(struct runner *R, const struct scn_cmd *cmd);
+void r_do_link(struct runner *R, const struct scn_cmd *cmd);
+void r_do_partition(struct runner *R, const struct scn_cmd *cmd, bool isolate);
+void r_do_cut(struct runner *R, const struct scn_cmd *cmd);
+void r_do_life(struct runner *R, const struct scn_cmd *cmd);
+
+/* runner_expect.c, runner_clients.c, runner_faults.c */
 bool r_compare(uint64_t a, enum scn_cmp cmp, uint64_t b);
 
 /* runner_mirror.c */
