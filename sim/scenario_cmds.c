@@ -220,6 +220,18 @@ bool scn__c_read(struct parser *P, struct scn_cmd *cmd)
     return scn__end_of_line(P);
 }
 
+/* KEY [on NODE], in `await committed` and `expect committed`. */
+static bool key_on_node(struct parser *P, char *key, struct scn_node *node,
+                        bool *has_node)
+{
+    if (!scn__key(P, key))
+        return false;
+    if (!scn__accept(P, "on"))
+        return true;
+    *has_node = true;
+    return scn__node_ref(P, node);
+}
+
 bool scn__c_await(struct parser *P, struct scn_cmd *cmd)
 {
     static const char *const what[] = {"leader", "follower", "committed",
@@ -247,13 +259,8 @@ bool scn__c_await(struct parser *P, struct scn_cmd *cmd)
         cmd->has_node = true;
         break;
     case SCN_AW_COMMITTED:
-        if (!scn__key(P, cmd->key))
+        if (!key_on_node(P, cmd->key, &cmd->node, &cmd->has_node))
             return false;
-        if (scn__accept(P, "on")) {
-            if (!scn__node_ref(P, &cmd->node))
-                return false;
-            cmd->has_node = true;
-        }
         break;
     }
     if (!scn__within(P, cmd) || !scn__end_of_line(P))
@@ -379,13 +386,8 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
         break;
     case 7: /* committed KEY [on NODE] */
         ex->kind = SCN_EX_COMMITTED;
-        if (!scn__key(P, ex->key))
+        if (!key_on_node(P, ex->key, &ex->node, &ex->has_node))
             return false;
-        if (scn__accept(P, "on")) {
-            if (!scn__node_ref(P, &ex->node))
-                return false;
-            ex->has_node = true;
-        }
         break;
     case 8:
         ex->kind = SCN_EX_LOST;
