@@ -49,7 +49,7 @@ check "unsafe run fails" 1 "reproduce with: .*--start-seed [0-9]+ --seeds 1 .*--
 cmd=$(grep -o 'reproduce with: .*' "$tmp/out" | sed 's/^reproduce with: [^ ]* //; s/--trace [^ ]*//')
 seed=$(grep -o 'first violation: seed [0-9]*' "$tmp/out" | grep -o '[0-9]*$')
 # shellcheck disable=SC2086
-check "reproduce seed $seed" 1 "violations=[1-9]" "$bin" $cmd --trace "$tmp/repro.jsonl"
+check "reproduce seed $seed" 1 "violations=[1-9]" "$bin" $cmd --trace "$tmp/repro.jsonl" --no-save
 grep -q '"kind":"violation"' "$tmp/repro.jsonl" \
     && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: reproduced trace has no violation line"; }
 # every trace line has t_us, node and kind first
