@@ -7,13 +7,16 @@ CPPFLAGS += -I. -MMD -MP
 BUILD    ?= build
 STAMP     = $(BUILD)/.deps-installed
 
+# One folder per concept under sim/ (README, "Layout"); the binary's main
+# is sim/cli/main.c, everything else goes into one library.
+SIM_DIRS = util scenario cluster pg report runner bench cli
 CORE_SRC = $(wildcard raft/*.c) $(wildcard net/*.c) \
-           $(filter-out sim/main.c,$(wildcard sim/*.c))
+           $(filter-out sim/cli/main.c,$(foreach d,$(SIM_DIRS),$(wildcard sim/$(d)/*.c)))
 TEST_SRC = $(filter-out tests/fuzz_%.c,$(wildcard tests/*.c))
 
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ = $(BUILD)/obj/sim/main.o
+MAIN_OBJ = $(BUILD)/obj/sim/cli/main.o
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
@@ -32,15 +35,16 @@ $(BUILD)/obj/%.o: %.c | $(STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-# The report page (sim/report_page.html) becomes a C string at build time.
+# The report page (sim/report/report_page.html) becomes a C string at
+# build time.
 CPPFLAGS += -I$(BUILD)/gen
-$(BUILD)/gen/report_page.h: sim/report_page.html
+$(BUILD)/gen/report_page.h: sim/report/report_page.html
 	@mkdir -p $(dir $@)
-	{ echo '/* generated from sim/report_page.html by the Makefile */'; \
+	{ echo '/* generated from sim/report/report_page.html by the Makefile */'; \
 	  echo 'static const char report_page_html[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
 	      -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@.tmp && mv $@.tmp $@
-$(BUILD)/obj/sim/report.o: $(BUILD)/gen/report_page.h
+$(BUILD)/obj/sim/report/report.o: $(BUILD)/gen/report_page.h
 
 $(BUILD)/libraftsim.a: $(CORE_OBJ)
 	ar rcs $@ $^
@@ -89,7 +93,7 @@ fuzz-scenario: | $(STAMP)
 	@mkdir -p build/fuzz/corpus-scenario
 	cp scenarios/*.scn build/fuzz/corpus-scenario/
 	clang $(WARN) -O1 -g -I. -fsanitize=fuzzer,address,undefined tests/fuzz_scenario.c \
-	  sim/scenario_parse.c sim/scenario_lex.c sim/scenario_cmds.c sim/util.c \
+	  $(wildcard sim/scenario/*.c) sim/util/util.c \
 	  raft/names.c raft/wal.c -o build/fuzz/fuzz-scenario
 	cd build/fuzz && { ./fuzz-scenario -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	  -max_len=8192 -dict=../../tests/scenario.dict corpus-scenario >scenario.log 2>&1; \

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "sim/bench.h"
-#include "sim/util.h"
+#include "sim/bench/bench.h"
+#include "sim/util/util.h"
 
 static FILE *sink(void)
 {

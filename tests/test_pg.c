@@ -13,8 +13,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "sim/pg.h"
-#include "sim/pg_http.h"
+#include "sim/pg/pg.h"
+#include "sim/pg/pg_http.h"
 
 Test(pg, lsn_text_round_trips)
 {

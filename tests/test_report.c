@@ -1,5 +1,5 @@
 /*
- * test_report.c — the trace → page writer (sim/report.h): which lines it
+ * test_report.c — the trace → page writer (sim/report/report.h): which lines it
  * accepts, what it says about the ones it refuses, and that the page it
  * writes carries the whole trace, safely, inside one self-contained file.
  */
@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "raft/raft.h"
-#include "sim/report.h"
-#include "sim/runner.h"
-#include "sim/scenario.h"
+#include "sim/report/report.h"
+#include "sim/runner/runner.h"
+#include "sim/scenario/scenario.h"
 
 /* Write the page for `trace`; returns report_write's code, page in *page. */
 static int page_for(const char *trace, char **page, struct report_summary *s,

@@ -1,5 +1,5 @@
 /*
- * test_scenario_parse.c — the scenario parser (sim/scenario_parse.c):
+ * test_scenario_parse.c — the scenario parser (sim/scenario/scenario_parse.c):
  * defaults and set-up, every action and its fields, say interpolation,
  * source text and line numbers, and the error messages (file:line:col,
  * the source line, a caret, did-you-mean), plus every shipped scenario.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/scenario.h"
+#include "sim/scenario/scenario.h"
 
 #define NAME "test.scn"
 

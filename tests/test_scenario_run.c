@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/explore.h"
-#include "sim/runner.h"
-#include "sim/scenario.h"
+#include "sim/cluster/explore.h"
+#include "sim/runner/runner.h"
+#include "sim/scenario/scenario.h"
 
 static struct scn_program *parse(const char *text)
 {

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/checker.h"
-#include "sim/cluster.h"
-#include "sim/explore.h"
+#include "sim/cluster/checker.h"
+#include "sim/cluster/cluster.h"
+#include "sim/cluster/explore.h"
 
 static struct sim_cluster *make(int n, uint64_t seed, FILE *trace)
 {

@@ -1,5 +1,5 @@
 /*
- * test_util.c — the command runner and template filling used by the
+ * test_util.c — (pg_control) the command runner and template filling used by the
  * PostgreSQL mirror and bench pg-failover.
  */
 #include <criterion/criterion.h>
@@ -8,19 +8,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/util.h"
+#include "sim/pg/pg_control.h"
 
 Test(util, templates_fill_action_and_server)
 {
     char out[128];
-    util_fill_template("tools/pg-pair {action} {server}", "rejoin", "a", out,
+    pgc_fill_template("tools/pg-pair {action} {server}", "rejoin", "a", out,
                        sizeof(out));
     cr_assert_str_eq(out, "tools/pg-pair rejoin a");
-    util_fill_template("docker compose {action} pg-{server} --x '{server}'",
+    pgc_fill_template("docker compose {action} pg-{server} --x '{server}'",
                        "start", "b", out, sizeof(out));
     cr_assert_str_eq(out, "docker compose start pg-b --x 'b'");
     char tiny[8];
-    util_fill_template("{action}{action}", "crash", "a", tiny, sizeof(tiny));
+    pgc_fill_template("{action}{action}", "crash", "a", tiny, sizeof(tiny));
     cr_assert_eq(strlen(tiny), 7, "cut to fit: '%s'", tiny);
 }
 
@@ -31,9 +31,9 @@ Test(util, commands_report_exit_status_and_output, .timeout = 30)
     cr_assert_geq(fd, 0);
     close(fd);
     double ms;
-    cr_assert_eq(util_run_bounded("echo \"it's quoted\"; exit 0", 10, path, &ms),
+    cr_assert_eq(pgc_run_bounded("echo \"it's quoted\"; exit 0", 10, path, &ms),
                  0);
-    cr_assert_eq(util_run_bounded("echo oops >&2; exit 3", 10, path, &ms), 3);
+    cr_assert_eq(pgc_run_bounded("echo oops >&2; exit 3", 10, path, &ms), 3);
     FILE *f = fopen(path, "r");
     char buf[128] = "";
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -46,8 +46,8 @@ Test(util, commands_report_exit_status_and_output, .timeout = 30)
 Test(util, a_command_that_hangs_is_killed_at_its_timeout, .timeout = 30)
 {
     double ms;
-    cr_assert_eq(util_run_bounded("sleep 20", 0.3, NULL, &ms), 124);
+    cr_assert_eq(pgc_run_bounded("sleep 20", 0.3, NULL, &ms), 124);
     cr_assert_lt(ms, 10000, "killed long before the sleep ends (%.0f ms)", ms);
     /* its children too: the whole process group goes */
-    cr_assert_eq(util_run_bounded("sleep 20 & wait", 0.3, NULL, &ms), 124);
+    cr_assert_eq(pgc_run_bounded("sleep 20 & wait", 0.3, NULL, &ms), 124);
 }

@@ -7,8 +7,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "sim/cluster.h"
-#include "sim/explore.h"
+#include "sim/cluster/cluster.h"
+#include "sim/cluster/explore.h"
 
 static struct sim_cluster *tcp_cluster(int n, uint64_t seed)
 {

@@ -1,0 +1,229 @@
+/*
+ * bench_failover.c — failover time over real TCP, measured the way the
+ * Raft paper's Figure 16 did (Ongaro & Ousterhout 2014, §9.3).
+ *
+ * One trial: five nodes on loopback TCP, heartbeat = half the minimum
+ * election timeout.  Once a leader is stable, two followers are cut off
+ * from it for one heartbeat interval while it commits three writes, so
+ * their logs are shorter and they cannot win (the paper's "logs of
+ * different lengths").  Right after a heartbeat broadcast the leader is
+ * crashed at a uniformly random point of its heartbeat interval.  We time
+ * (a) crash -> some node becomes leader, and (b) crash -> a client write
+ * proposed to that new leader the moment it appears is acknowledged
+ * (quorum ack: committed).  Both are wall-clock milliseconds.
+ *
+ * Known differences from the paper's set-up: our timers have libuv's
+ * 1 ms resolution; the two lagging followers last heard the leader one
+ * heartbeat earlier than the others, so their timers run slightly ahead
+ * (they still cannot win); and "a write committed" includes one client
+ * round trip inside the process (no network).
+ */
+#include "sim/bench/bench.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/prng.h"
+#include "sim/cluster/cluster.h"
+#include "sim/util/util.h"
+
+struct trial {
+    uint64_t t_crash, t_leader;
+    int new_leader;
+    int crashed;
+};
+
+static void hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
+{
+    struct trial *tr = ctx;
+    (void)c;
+    if (tr->t_crash && !tr->t_leader && ev->kind == RAFT_EV_ROLE &&
+        ev->role == RAFT_LEADER && ev->node != tr->crashed) {
+        tr->t_leader = sim_now(c);
+        tr->new_leader = ev->node;
+    }
+}
+
+
+/* One trial; returns 0 and fills the two times in ms, or -1 (timeout or
+ * set-up failure). */
+static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
+                     uint64_t emax, uint64_t seed, double *leader_ms,
+                     double *commit_ms)
+{
+    struct sim_options so;
+    sim_options_default(&so, 5);
+    so.transport = SIM_TRANSPORT_TCP;
+    so.seed = seed;
+    so.election_min_us = emin;
+    so.election_max_us = emax;
+    so.heartbeat_us = emin / 2;
+    so.prevote = o->prevote;
+    so.policy = o->policy;
+    so.link.latency_us = o->latency_us;
+    so.link.jitter_us = 0;
+    so.client_latency_us = 0;
+    so.n_clients = 1;
+    struct sim_cluster *c;
+    if (sim_cluster_new(&so, &c) != 0)
+        return -1;
+    struct trial tr = {0};
+    sim_set_hook(c, hook, &tr);
+    struct prng rng;
+    prng_seed(&rng, seed);
+    int rc = -1;
+    int l = sim_await_leader(c, 5000000);
+    /* let it settle: every follower has heard a heartbeat */
+    if (!l || !sim_run_until(c, sim_now(c) + 2 * emax) ||
+        raft_role(sim_node(c, l)) != RAFT_LEADER)
+        goto out;
+    /* Shorter logs for two followers. */
+    int lag[2], k = 0;
+    for (int i = 1; i <= 5 && k < 2; i++)
+        if (i != l)
+            lag[k++] = i;
+    sim_run_until(c, raft_next_deadline(sim_node(c, l))); /* heartbeat */
+    sim_cut(c, l, lag[0]);
+    sim_cut(c, l, lag[1]);
+    for (int i = 0; i < 3; i++)
+        sim_client_write(c, 1, l, "k", "v");
+    /* crash just after the next heartbeat, at a random point of it */
+    uint64_t hb_at = raft_next_deadline(sim_node(c, l));
+    if (!sim_run_until(c, hb_at))
+        goto out;
+    uint64_t crash_at = hb_at + prng_range(&rng, 0, so.heartbeat_us);
+    if (!sim_run_until(c, crash_at))
+        goto out;
+    tr.crashed = l;
+    tr.t_crash = sim_now(c);
+    sim_crash(c, l, false);
+    sim_heal(c);
+    int w = -1;
+    uint64_t deadline = tr.t_crash + 10000000; /* 10 s: "no leader" */
+    while (sim_now(c) < deadline) {
+        if (!sim_run_until(c, sim_now(c) + 500))
+            goto out;
+        if (tr.t_leader && w < 0)
+            w = sim_client_write(c, 1, tr.new_leader, "after", "failover");
+        if (w >= 0 && sim_get_write(c, w)->outcome != SIM_PENDING)
+            break;
+    }
+    if (w >= 0 && sim_get_write(c, w)->outcome == SIM_ACKED) {
+        *leader_ms = (double)(tr.t_leader - tr.t_crash) / 1000.0;
+        *commit_ms = (double)(sim_get_write(c, w)->done_us - tr.t_crash) /
+                     1000.0;
+        rc = 0;
+    }
+out:
+    sim_cluster_free(c);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(const double *v, int n, double p)
+{
+    if (n == 0)
+        return NAN;
+    int i = (int)ceil(p * n) - 1;
+    return v[i < 0 ? 0 : (i >= n ? n - 1 : i)];
+}
+
+/* The paper's figures for this range, where it gives any. */
+static const char *paper(uint64_t lo, uint64_t hi)
+{
+    if (lo == 150000 && hi == 150000)
+        return "paper: no randomness, > 10 s (split votes)";
+    if (lo == 150000 && hi == 155000)
+        return "paper: median 287 ms";
+    if (lo == 150000 && hi == 200000)
+        return "paper: worst of 1000 = 513 ms";
+    if (lo == 12000 && hi == 24000)
+        return "paper: mean 35 ms, worst 152 ms";
+    return "";
+}
+
+int bench_failover(FILE *out, const struct bench_failover_opts *o)
+{
+    FILE *csv = NULL;
+    if (o->csv_path) {
+        csv = fopen(o->csv_path, "w");
+        if (!csv) {
+            fprintf(stderr, "bench failover: cannot write %s\n", o->csv_path);
+            return 2;
+        }
+        fprintf(csv, "range_min_ms,range_max_ms,prevote,election,"
+                     "latency_us,trial,leader_ms,commit_ms\n");
+    }
+    fprintf(out,
+            "bench failover: 5 nodes over loopback TCP, heartbeat = min/2, "
+            "prevote %s, election %s, one-way latency %llu us, %d trials\n",
+            o->prevote ? "on" : "off", raft_policy_name(o->policy),
+            (unsigned long long)o->latency_us, o->trials);
+    fprintf(out, "%-11s %5s %-7s %7s %7s %7s %7s %7s\n", "range ms", "ok",
+            "time", "min", "p50", "p90", "p99", "max");
+    double *lead = calloc((size_t)o->trials, sizeof(double));
+    double *comm = calloc((size_t)o->trials, sizeof(double));
+    if (!lead || !comm) {
+        free(lead);
+        free(comm);
+        if (csv)
+            fclose(csv);
+        return 1;
+    }
+    for (int r = 0; r < o->n_ranges; r++) {
+        uint64_t lo = o->ranges[r][0], hi = o->ranges[r][1];
+        int n = 0, trials = o->trials;
+        if (lo == hi && trials > 100)
+            trials = 100; /* as the paper: no randomness is slow */
+        for (int t = 0; t < trials; t++) {
+            double a, b;
+            uint64_t seed = o->seed + (uint64_t)r * 100000 + (uint64_t)t;
+            if (run_trial(o, lo, hi, seed, &a, &b) != 0) {
+                if (csv)
+                    fprintf(csv, "%llu,%llu,%d,%s,%llu,%d,,\n",
+                            (unsigned long long)(lo / 1000),
+                            (unsigned long long)(hi / 1000), o->prevote,
+                            raft_policy_name(o->policy),
+                            (unsigned long long)o->latency_us, t);
+                continue;
+            }
+            lead[n] = a;
+            comm[n] = b;
+            n++;
+            if (csv)
+                fprintf(csv, "%llu,%llu,%d,%s,%llu,%d,%.3f,%.3f\n",
+                        (unsigned long long)(lo / 1000),
+                        (unsigned long long)(hi / 1000), o->prevote,
+                        raft_policy_name(o->policy),
+                        (unsigned long long)o->latency_us, t, a, b);
+        }
+        qsort(lead, (size_t)n, sizeof(double), cmp_double);
+        qsort(comm, (size_t)n, sizeof(double), cmp_double);
+        char label[48];
+        snprintf(label, sizeof(label), "%llu-%llu",
+                 (unsigned long long)(lo / 1000),
+                 (unsigned long long)(hi / 1000));
+        for (int which = 0; which < 2; which++) {
+            const double *v = which ? comm : lead;
+            fprintf(out, "%-11s %2d/%-3d %-7s %7.1f %7.1f %7.1f %7.1f %7.1f",
+                    which ? "" : label, n, trials,
+                    which ? "commit" : "leader", pct(v, n, 0), pct(v, n, 0.5),
+                    pct(v, n, 0.9), pct(v, n, 0.99), pct(v, n, 1.0));
+            fprintf(out, "  %s\n", which ? "" : paper(lo, hi));
+        }
+        fflush(out);
+    }
+    free(lead);
+    free(comm);
+    if (csv && fclose(csv) != 0) {
+        fprintf(stderr, "bench failover: error writing %s\n", o->csv_path);
+        return 2;
+    }
+    return 0;
+}

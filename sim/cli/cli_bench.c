@@ -1,0 +1,410 @@
+/*
+ * cli_bench.c — `raftsim bench sim|failover|throughput|rss|pg-failover`:
+ * the command line of the benchmarks (bench*.c do the measuring).
+ * Exit status: what the benchmark returns, 2 on bad usage.
+ */
+#include "sim/cli/cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/raft.h"
+#include "sim/bench/bench.h"
+#include "sim/util/util.h"
+
+static const char *prog = "raftsim";
+
+static void usage_bench(FILE *f);
+
+static int bad_value(const char *cmd, const char *opt, const char *val,
+                     const char *why)
+{
+    return cli_bad_value(prog, cmd, opt, val, why);
+}
+
+/* getopt_long's errors (ch ':' or '?') and, with ch 0, a stray
+ * argument: the message, and exit status 2. */
+static int option_error(const char *cmd, int ch, int argc, char **argv,
+                        const struct option *opts)
+{
+    if (ch == 0)
+        fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog, cmd,
+                optind < argc ? argv[optind] : "");
+    else if (ch == ':')
+        fprintf(stderr, "%s %s: option '%s' needs a value\n", prog, cmd,
+                argv[optind - 1]);
+    else
+        cli_unknown_option(prog, cmd, argv[optind - 1], opts);
+    return 2;
+}
+
+static void usage_bench(FILE *f)
+{
+    fprintf(f,
+            "usage: %s bench sim\n"
+            "       %s bench failover [OPTIONS]\n"
+            "       %s bench throughput [--nodes N] [--duration D] "
+            "[--inflight K]\n"
+            "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n"
+            "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n\n"
+            "sim         virtual seconds and messages per wall second, "
+            "explore seeds per second\n"
+            "failover    the Raft paper's Figure 16 over loopback TCP: crash "
+            "the leader,\n"
+            "            time a new leader and its first committed write\n"
+            "throughput  committed writes/s over loopback TCP (quorum ack, "
+            "batching and\n"
+            "            pipelining), commit latency p50/p99, messages, "
+            "checker\n"
+            "rss         memory of a TCP cluster holding a stable leader: "
+            "peak and\n"
+            "            current RSS, RSS per node, elections during the "
+            "hold\n\n"
+            "failover options:\n"
+            "  --trials N        trials per range (default 50; 150-150 is "
+            "capped at 100)\n"
+            "  --ranges LIST     election timeouts, e.g. "
+            "150ms-150ms,150ms-300ms (default:\n"
+            "                    the paper's 150-150, 150-151, 150-155, "
+            "150-175, 150-200,\n"
+            "                    150-300 and 12-24 ms)\n"
+            "  --latency D       one-way latency added to every link "
+            "(default 0; the\n"
+            "                    paper's ~15 ms broadcast time is about "
+            "7500us)\n"
+            "  --no-prevote      disable PreVote\n"
+            "  --election P      highest-lsn | raft (default highest-lsn)\n"
+            "  --seed S          first seed (default 1)\n"
+            "  --csv FILE        one row per trial\n\n"
+            "throughput options:\n"
+            "  --nodes N         cluster size, 1 to %d (default 3)\n"
+            "  --duration D      how long to write, e.g. 5s (default 5s, "
+            "at most 10m)\n"
+            "  --inflight K      client writes outstanding at once, 1 to "
+            "100000 (default 256)\n\n"
+            "rss options:\n"
+            "  --nodes N         cluster size, 1 to %d (default 101; needs "
+            "about 2*N*(N-1)\n"
+            "                    file descriptors)\n"
+            "  --hold D          wall time to hold the leader (default 10s, "
+            "at most 10m)\n"
+            "  --time-scale X    stretch heartbeat and election timers by X "
+            "(default 1)\n\n"
+            "pg-failover options (a real pair, tools/pg-pair up):\n"
+            "  --trials N        crash the primary, promote the standby, time "
+            "the first\n"
+            "                    write; then rejoin the old primary (default "
+            "10)\n"
+            "  --control T       command template (default \"tools/pg-pair "
+            "{action} {server}\")\n",
+            prog, prog, prog, prog, prog, RAFT_MAX_NODES, RAFT_MAX_NODES);
+}
+
+static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
+                       const char **err)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", arg);
+    char *dash = strchr(buf, '-');
+    if (!dash) {
+        *err = "expected MIN-MAX, e.g. 150ms-300ms";
+        return -1;
+    }
+    *dash = '\0';
+    if (util_parse_duration_us(buf, lo, err) ||
+        util_parse_duration_us(dash + 1, hi, err))
+        return -1;
+    if (*lo < 2000 || *hi < *lo) {
+        *err = "need 2ms <= MIN <= MAX";
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_bench_failover(int argc, char **argv)
+{
+    static const char *cmd = "bench failover";
+    static const uint64_t paper_ms[][2] = {{150, 150}, {150, 151},
+                                           {150, 155}, {150, 175},
+                                           {150, 200}, {150, 300},
+                                           {12, 24}};
+    struct bench_failover_opts o;
+    memset(&o, 0, sizeof(o));
+    o.trials = 50;
+    o.prevote = true;
+    o.policy = RAFT_ELECT_HIGHEST_LSN;
+    o.seed = 1;
+    for (size_t i = 0; i < sizeof(paper_ms) / sizeof(paper_ms[0]); i++) {
+        o.ranges[i][0] = paper_ms[i][0] * 1000;
+        o.ranges[i][1] = paper_ms[i][1] * 1000;
+        o.n_ranges++;
+    }
+    static const struct option opts[] = {
+        {"trials", required_argument, 0, 't'},
+        {"ranges", required_argument, 0, 'r'},
+        {"latency", required_argument, 0, 'l'},
+        {"no-prevote", no_argument, 0, 'P'},
+        {"election", required_argument, 0, 'e'},
+        {"seed", required_argument, 0, 's'},
+        {"csv", required_argument, 0, 'c'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    uint64_t u;
+    const char *err;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 100000)
+                return bad_value(cmd, "trials", optarg,
+                                 "expected 1 to 100000");
+            o.trials = (int)u;
+            break;
+        case 'r': {
+            o.n_ranges = 0;
+            char buf[512];
+            snprintf(buf, sizeof(buf), "%s", optarg);
+            char *save = NULL;
+            for (char *tok = strtok_r(buf, ",", &save); tok;
+                 tok = strtok_r(NULL, ",", &save)) {
+                if (o.n_ranges == BENCH_MAX_RANGES)
+                    return bad_value(cmd, "ranges", optarg,
+                                     "at most 16 ranges");
+                if (parse_range(tok, &o.ranges[o.n_ranges][0],
+                                &o.ranges[o.n_ranges][1], &err))
+                    return bad_value(cmd, "ranges", tok, err);
+                o.n_ranges++;
+            }
+            if (!o.n_ranges)
+                return bad_value(cmd, "ranges", optarg,
+                                 "no range given");
+            break;
+        }
+        case 'l':
+            if (util_parse_duration_us(optarg, &u, &err))
+                return bad_value(cmd, "latency", optarg, err);
+            if (u > 1000000)
+                return bad_value(cmd, "latency", optarg,
+                                 "at most 1s");
+            o.latency_us = u;
+            break;
+        case 'P':
+            o.prevote = false;
+            break;
+        case 'e':
+            if (raft_policy_parse(optarg, &o.policy))
+                return bad_value(cmd, "election", optarg,
+                                 "expected highest-lsn or raft");
+            break;
+        case 's':
+            if (util_parse_u64(optarg, &u))
+                return bad_value(cmd, "seed", optarg,
+                                 "expected a non-negative integer");
+            o.seed = u;
+            break;
+        case 'c':
+            o.csv_path = optarg;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        default:
+            return option_error(cmd, ch, argc, argv, opts);
+        }
+    }
+    if (optind < argc)
+        return option_error(cmd, 0, argc, argv, opts);
+    return bench_failover(stdout, &o);
+}
+
+/* Shared by bench throughput and bench rss: a duration with a unit,
+ * more than zero and at most ten minutes. */
+static int bench_duration(const char *cmd, const char *opt, const char *arg,
+                          uint64_t *out)
+{
+    const char *err;
+    if (util_parse_duration_us(arg, out, &err))
+        return bad_value(cmd, opt, arg, err);
+    if (*out < 1000 || *out > 600000000)
+        return bad_value(cmd, opt, arg, "expected 1ms to 10m");
+    return 0;
+}
+
+static int bench_nodes(const char *cmd, const char *arg, int *out)
+{
+    uint64_t u;
+    if (util_parse_u64(arg, &u) || u < 1 || u > RAFT_MAX_NODES) {
+        char why[48];
+        snprintf(why, sizeof(why), "expected 1 to %d", RAFT_MAX_NODES);
+        return bad_value(cmd, "nodes", arg, why);
+    }
+    *out = (int)u;
+    return 0;
+}
+
+static int cmd_bench_throughput(int argc, char **argv)
+{
+    static const char *cmd = "bench throughput";
+    struct bench_throughput_opts o;
+    memset(&o, 0, sizeof(o));
+    o.nodes = 3;
+    o.duration_us = 5000000;
+    o.inflight = 256;
+    static const struct option opts[] = {
+        {"nodes", required_argument, 0, 'n'},
+        {"duration", required_argument, 0, 'd'},
+        {"inflight", required_argument, 0, 'k'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    uint64_t u;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'n':
+            if (bench_nodes(cmd, optarg, &o.nodes))
+                return 2;
+            break;
+        case 'd':
+            if (bench_duration(cmd, "duration", optarg, &o.duration_us))
+                return 2;
+            break;
+        case 'k':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 100000)
+                return bad_value(cmd, "inflight", optarg,
+                                 "expected 1 to 100000");
+            o.inflight = (int)u;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        default:
+            return option_error(cmd, ch, argc, argv, opts);
+        }
+    }
+    if (optind < argc)
+        return option_error(cmd, 0, argc, argv, opts);
+    return bench_throughput(stdout, &o);
+}
+
+static int cmd_bench_rss(int argc, char **argv)
+{
+    static const char *cmd = "bench rss";
+    struct bench_rss_opts o;
+    memset(&o, 0, sizeof(o));
+    o.nodes = 101;
+    o.hold_us = 10000000;
+    o.time_scale = 1.0;
+    static const struct option opts[] = {
+        {"nodes", required_argument, 0, 'n'},
+        {"hold", required_argument, 0, 'H'},
+        {"time-scale", required_argument, 0, 'x'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    double f;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'n':
+            if (bench_nodes(cmd, optarg, &o.nodes))
+                return 2;
+            break;
+        case 'H':
+            if (bench_duration(cmd, "hold", optarg, &o.hold_us))
+                return 2;
+            break;
+        case 'x':
+            if (util_parse_double(optarg, &f) || f < 1 || f > 100)
+                return bad_value(cmd, "time-scale", optarg,
+                                 "expected a number from 1 to 100");
+            o.time_scale = f;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        default:
+            return option_error(cmd, ch, argc, argv, opts);
+        }
+    }
+    if (optind < argc)
+        return option_error(cmd, 0, argc, argv, opts);
+    return bench_rss(stdout, &o);
+}
+
+static int cmd_bench_pg(int argc, char **argv)
+{
+    static const char *cmd = "bench pg-failover";
+    struct bench_pg_opts o = {.trials = 10};
+    static const struct option opts[] = {
+        {"trials", required_argument, 0, 't'},
+        {"control", required_argument, 0, 'c'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    uint64_t u;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 1000)
+                return bad_value(cmd, "trials", optarg,
+                                 "expected a number from 1 to 1000");
+            o.trials = (int)u;
+            break;
+        case 'c':
+            if (!strstr(optarg, "{action}") || !strstr(optarg, "{server}"))
+                return bad_value(cmd, "control", optarg,
+                                 "the template needs {action} and {server}");
+            o.control = optarg;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        default:
+            return option_error(cmd, ch, argc, argv, opts);
+        }
+    }
+    if (optind < argc)
+        return option_error(cmd, 0, argc, argv, opts);
+    return bench_pg_failover(stdout, &o);
+}
+
+int cli_bench(const char *prog_, int argc, char **argv)
+{
+    prog = prog_;
+    if (argc < 2 || !strcmp(argv[1], "sim")) {
+        if (argc > 2) {
+            fprintf(stderr, "%s bench sim: takes no options\n", prog);
+            return 2;
+        }
+        return bench_sim(stdout, 600.0, 200);
+    }
+    if (!strcmp(argv[1], "failover"))
+        return cmd_bench_failover(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "throughput"))
+        return cmd_bench_throughput(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "rss"))
+        return cmd_bench_rss(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "pg-failover"))
+        return cmd_bench_pg(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage_bench(stdout);
+        return 0;
+    }
+    fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
+            "throughput, rss, pg-failover)\n",
+            prog, argv[1]);
+    return 2;
+}
+

@@ -1,0 +1,162 @@
+/*
+ * cli_report.c — `raftsim report TRACE.jsonl -o OUT.html`, and the
+ * `--report` of `raftsim run`: a trace becomes one self-contained HTML
+ * page (report.h).  The page is written to OUT.tmp and renamed, so a
+ * failure never leaves half a page where the last good one was.
+ * Exit: 0 written, 2 bad usage, an unreadable or invalid trace, or an
+ * unwritable output.
+ */
+#include "sim/cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/report/report.h"
+#include "sim/util/util.h"
+
+static void usage_report(FILE *f, const char *prog)
+{
+    fprintf(f,
+            "usage: %s report TRACE.jsonl -o OUT.html [--quiet]\n\n"
+            "Write one self-contained HTML page (no network needed) that "
+            "shows the run\nin TRACE (from --trace of run or explore): a "
+            "Lamport diagram of the\nmessages, role bands, each node's WAL "
+            "at any moment, the narration and\nthe expectations.  Open it "
+            "in any browser.\n"
+            "`%s run FILE --report OUT.html` does the same for one "
+            "scenario.\n\n"
+            "exit status: 0 written, 2 bad usage or an invalid trace\n",
+            prog, prog);
+}
+
+int cli_write_report(const char *prog, FILE *trace, const char *name,
+                     const char *out_path, bool quiet)
+{
+    size_t n = strlen(out_path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return 2;
+    snprintf(tmp, n, "%s.tmp", out_path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", prog, out_path,
+                strerror(errno));
+        free(tmp);
+        return 2;
+    }
+    struct report_summary sum;
+    char err[512];
+    double t0 = util_wall_s();
+    int rc = report_write(trace, name, out, &sum, err, sizeof(err));
+    if (fclose(out) != 0 && rc == 0) {
+        snprintf(err, sizeof(err), "cannot write %s: %s", out_path,
+                 strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && rename(tmp, out_path) != 0) {
+        snprintf(err, sizeof(err), "cannot write %s: %s", out_path,
+                 strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+        fprintf(stderr, "%s: %s\n", prog, err);
+        free(tmp);
+        return 2;
+    }
+    free(tmp);
+    if (!quiet) {
+        fprintf(stderr,
+                "%s: report %s: %llu trace lines (%llu messages, %d nodes, "
+                "%.3f s of cluster time) in %.2f s",
+                prog, out_path, (unsigned long long)sum.lines,
+                (unsigned long long)sum.messages, sum.nodes,
+                (double)sum.end_us / 1e6, util_wall_s() - t0);
+        if (sum.skipped)
+            fprintf(stderr, "; %llu truncated lines left out",
+                    (unsigned long long)sum.skipped);
+        fputc('\n', stderr);
+    }
+    return 0;
+}
+
+enum { O_OUT = 'o', O_QUIET = 'q', O_HELP = 256 };
+
+static const struct option report_long[] = {
+    {"output", required_argument, NULL, O_OUT},
+    {"quiet", no_argument, NULL, O_QUIET},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+int cli_report(const char *prog, int argc, char **argv)
+{
+    const char *out_path = NULL;
+    bool quiet = false;
+    opterr = 0;
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "+o:qh", report_long, NULL)) != -1) {
+        switch (ch) {
+        case O_OUT:
+            out_path = optarg;
+            break;
+        case O_QUIET:
+            quiet = true;
+            break;
+        case 'h':
+        case O_HELP:
+            usage_report(stdout, prog);
+            return 0;
+        default:
+            if (optopt) {
+                fprintf(stderr, "%s report: option '%s' needs a value\n",
+                        prog, argv[optind - 1]);
+                return 2;
+            }
+            cli_unknown_option(prog, "report", argv[optind - 1],
+                                report_long);
+            return 2;
+        }
+    }
+    /* Allow the options after the file too: report T.jsonl -o x.html */
+    const char *trace_path = NULL;
+    for (int i = optind; i < argc; i++) {
+        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
+            i + 1 < argc) {
+            out_path = argv[++i];
+        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+            quiet = true;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "%s report: unknown or incomplete option '%s' "
+                    "(see '%s report --help')\n", prog, argv[i], prog);
+            return 2;
+        } else if (trace_path) {
+            fprintf(stderr, "%s report: one trace file only ('%s' and "
+                    "'%s')\n", prog, trace_path, argv[i]);
+            return 2;
+        } else {
+            trace_path = argv[i];
+        }
+    }
+    if (!trace_path || !out_path) {
+        fprintf(stderr, "%s report: %s\n", prog,
+                !trace_path ? "no trace file given"
+                            : "no output given (-o OUT.html)");
+        usage_report(stderr, prog);
+        return 2;
+    }
+    FILE *in = !strcmp(trace_path, "-") ? stdin : fopen(trace_path, "r");
+    if (!in) {
+        fprintf(stderr, "%s report: cannot read %s: %s\n", prog, trace_path,
+                strerror(errno));
+        return 2;
+    }
+    int rc = cli_write_report(prog, in, trace_path, out_path, quiet);
+    if (in != stdin)
+        fclose(in);
+    return rc;
+}

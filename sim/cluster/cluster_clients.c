@@ -1,0 +1,213 @@
+/*
+ * cluster_clients.c — clients that write to whoever they believe leads.
+ *
+ * A write travels to a node (client latency), is proposed there if that
+ * node leads, and waits for the leader's ACK event; otherwise the client
+ * follows the redirect hint, or tries the next node after a heartbeat, up
+ * to MAX_ATTEMPTS (then "refused": the cluster is read-only without a
+ * leader).  A leader that steps down answers "unknown" for what it had
+ * pending, and a client that hears nothing for client_timeout gives up
+ * with "unknown" too: such a write may or may not commit.
+ */
+#include "sim/cluster/cluster_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ATTEMPTS 5
+
+static void trace_client(struct sim_cluster *c, const struct write_state *w,
+                         const char *outcome)
+{
+    if (!trace_on(&c->tr))
+        return;
+    trace_begin(&c->tr, c->now, w->pub.node, "client");
+    char name[16];
+    snprintf(name, sizeof(name), "c%d", w->pub.client);
+    trace_str(&c->tr, "client", name);
+    trace_str(&c->tr, "op", "write");
+    trace_str(&c->tr, "key", w->pub.key);
+    trace_str(&c->tr, "value", w->pub.value);
+    trace_u64(&c->tr, "lsn", w->pub.lsn);
+    trace_str(&c->tr, "outcome", outcome);
+    trace_end(&c->tr);
+}
+
+static void respond(struct sim_cluster *c, int widx, int node, int resp,
+                    int hint)
+{
+    struct sim_ev *e =
+        sim__sched(c, c->now + c->o.client_latency_us, EV_CRESP, node);
+    e->widx = widx;
+    e->resp = (uint8_t)resp;
+    e->hint = hint;
+}
+
+void sim__fail_pending(struct sim_cluster *c, struct node_state *s, int id,
+                         int resp)
+{
+    for (size_t i = 0; i < s->n_pend; i++)
+        if (c->writes[s->pend[i]].pub.outcome == SIM_PENDING)
+            respond(c, s->pend[i], id, resp, RAFT_NONE);
+    s->n_pend = 0;
+}
+
+void sim__ack_pending(struct sim_cluster *c, struct node_state *s, int id,
+                        uint64_t lsn)
+{
+    const struct wal *wal = raft_wal(s->r);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_pend; i++) {
+        struct write_state *w = &c->writes[s->pend[i]];
+        if (w->pub.outcome != SIM_PENDING)
+            continue; /* timed out: forget it */
+        if (w->pub.lsn <= lsn) {
+            if (wal_term_at(wal, w->pub.lsn) == w->pub.term)
+                respond(c, s->pend[i], id, CR_ACKED, id);
+            continue;
+        }
+        s->pend[k++] = s->pend[i];
+    }
+    s->n_pend = k;
+}
+
+static int pick_node(struct sim_cluster *c)
+{
+    return (int)prng_range(&c->rng, 1, (uint64_t)c->n);
+}
+
+static void client_send(struct sim_cluster *c, int widx, int target,
+                        uint64_t delay)
+{
+    struct write_state *w = &c->writes[widx];
+    w->target = target;
+    w->attempts++;
+    struct sim_ev *e = sim__sched(c, c->now + delay, EV_CREQ, target);
+    e->widx = widx;
+}
+
+int sim_client_write(struct sim_cluster *c, int client, int via,
+                     const char *key, const char *value)
+{
+    if (client < 1 || client > c->o.n_clients)
+        client = 1;
+    if (c->n_writes == c->cap_writes) {
+        c->cap_writes = c->cap_writes ? c->cap_writes * 2 : 256;
+        c->writes =
+            sim__xrealloc(c->writes, (size_t)c->cap_writes * sizeof(*c->writes));
+    }
+    int widx = c->n_writes++;
+    struct write_state *w = &c->writes[widx];
+    memset(w, 0, sizeof(*w));
+    w->pub.client = client;
+    w->pub.submit_us = c->now;
+    snprintf(w->pub.key, sizeof(w->pub.key), "%s", key);
+    snprintf(w->pub.value, sizeof(w->pub.value), "%s", value);
+    c->st.writes++;
+    int target = via;
+    if (target < 1 || target > c->n)
+        target = c->clients[client].believed_leader;
+    if (target < 1 || target > c->n)
+        target = pick_node(c);
+    w->pub.node = target;
+    trace_client(c, w, "sent");
+    if (c->write_hook)
+        c->write_hook(c->write_hook_ctx, c, widx);
+    client_send(c, widx, target, c->o.client_latency_us);
+    struct sim_ev *e =
+        sim__sched(c, c->now + c->o.client_timeout_us, EV_CTIMEOUT, 0);
+    e->widx = widx;
+    return widx;
+}
+
+void sim__finish_write(struct sim_cluster *c, int widx,
+                         enum sim_outcome o)
+{
+    struct write_state *w = &c->writes[widx];
+    w->pub.outcome = o;
+    w->pub.done_us = c->now;
+    switch (o) {
+    case SIM_ACKED:
+        c->st.acked++;
+        chk_acked(c->chk, c->now, w->pub.lsn, w->pub.term);
+        sim__drain_violations(c);
+        break;
+    case SIM_REFUSED:
+        c->st.refused++;
+        break;
+    case SIM_UNKNOWN:
+        c->st.unknown++;
+        break;
+    default:
+        break;
+    }
+    trace_client(c, w, sim_outcome_name(o));
+    if (c->write_hook)
+        c->write_hook(c->write_hook_ctx, c, widx);
+}
+
+void sim__client_request(struct sim_cluster *c, struct sim_ev *e)
+{
+    struct write_state *w = &c->writes[e->widx];
+    struct node_state *s = &c->nodes[e->node];
+    if (w->pub.outcome != SIM_PENDING)
+        return;
+    if (!s->up) {
+        respond(c, e->widx, e->node, CR_DOWN, RAFT_NONE);
+        return;
+    }
+    uint64_t lsn;
+    int rc = raft_propose(s->r, c->now, w->pub.key, strlen(w->pub.key),
+                          w->pub.value, strlen(w->pub.value), &lsn);
+    if (rc == RAFT_ENOTLEADER || rc == RAFT_EDOWN) {
+        respond(c, e->widx, e->node, CR_REDIRECT, raft_leader(s->r));
+        return;
+    }
+    if (rc != RAFT_OK) {
+        respond(c, e->widx, e->node, CR_DOWN, RAFT_NONE);
+        return;
+    }
+    w->pub.lsn = lsn;
+    w->pub.term = raft_term(s->r);
+    w->pub.node = e->node;
+    if (s->n_pend == s->cap_pend) {
+        s->cap_pend = s->cap_pend ? s->cap_pend * 2 : 64;
+        s->pend = sim__xrealloc(s->pend, s->cap_pend * sizeof(*s->pend));
+    }
+    s->pend[s->n_pend++] = e->widx;
+    sim__pump(c, e->node);
+}
+
+void sim__client_response(struct sim_cluster *c, struct sim_ev *e)
+{
+    struct write_state *w = &c->writes[e->widx];
+    struct client_state *cl = &c->clients[w->pub.client];
+    if (w->pub.outcome != SIM_PENDING)
+        return;
+    w->pub.node = e->node;
+    switch (e->resp) {
+    case CR_ACKED:
+        cl->believed_leader = e->node;
+        sim__finish_write(c, e->widx, SIM_ACKED);
+        return;
+    case CR_UNKNOWN:
+        sim__finish_write(c, e->widx, SIM_UNKNOWN);
+        return;
+    default:
+        break;
+    }
+    /* Redirect or node down: follow the hint, else try someone else. */
+    if (w->attempts >= MAX_ATTEMPTS) {
+        sim__finish_write(c, e->widx, SIM_REFUSED); /* read-only: no leader */
+        return;
+    }
+    int target = e->hint;
+    uint64_t delay = c->o.client_latency_us;
+    if (target < 1 || target == e->node) {
+        target = e->node % c->n + 1;
+        delay += c->o.heartbeat_us; /* give an election a moment */
+    }
+    cl->believed_leader = target;
+    client_send(c, e->widx, target, delay);
+}
+

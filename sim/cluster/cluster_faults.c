@@ -1,0 +1,197 @@
+/*
+ * cluster_faults.c — what can go wrong, on command: crash (optionally
+ * losing the unflushed tail), restart, pause/resume (a GC pause: frozen,
+ * then awake with stale beliefs), partitions, one-way cuts and link
+ * degradation.  Each fault is traced as it happens.
+ */
+#include "sim/cluster/cluster_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed)
+{
+    struct node_state *s = &c->nodes[id];
+    if (!s->up)
+        return;
+    if (trace_on(&c->tr)) {
+        trace_begin(&c->tr, c->now, id, "crash");
+        trace_bool(&c->tr, "lose_unflushed", lose_unflushed);
+        trace_end(&c->tr);
+    }
+    if (c->wire)
+        sim__wire_crash(c, id);
+    raft_crash(s->r, lose_unflushed);
+    s->up = false;
+    s->paused = false;
+    s->epoch++;
+    s->io_busy_until = 0;
+    s->applied_lsn = 0;
+    s->n_pend = 0; /* clients will time out */
+    for (size_t k = 0; k < s->n_held; k++) {
+        /* Arrived while the node was frozen, never read: lost now. */
+        if (c->pool[s->held[k]].type == EV_DELIVER)
+            sim__trace_drop(c, &c->pool[s->held[k]], "paused");
+        sim__ev_release(c, s->held[k]);
+    }
+    s->n_held = 0;
+    sim__pump(c, id); /* report the lost tail */
+}
+
+void sim_restart(struct sim_cluster *c, int id)
+{
+    struct node_state *s = &c->nodes[id];
+    if (s->up)
+        return;
+    sim__trace_simple(c, id, "restart");
+    if (c->wire && sim__wire_restart(c, id) != 0)
+        return; /* could not listen again: stays down (traced) */
+    s->up = true;
+    s->timer_live = false;
+    raft_restart(s->r, c->now);
+    sim__pump(c, id);
+}
+
+void sim_pause(struct sim_cluster *c, int id)
+{
+    struct node_state *s = &c->nodes[id];
+    if (!s->up || s->paused)
+        return;
+    sim__trace_simple(c, id, "pause");
+    s->paused = true;
+    if (c->wire)
+        sim__wire_pause(c, id, true);
+}
+
+void sim_resume(struct sim_cluster *c, int id)
+{
+    struct node_state *s = &c->nodes[id];
+    if (!s->up || !s->paused)
+        return;
+    sim__trace_simple(c, id, "resume");
+    s->paused = false;
+    if (c->wire)
+        sim__wire_pause(c, id, false);
+    /* Wake up with stale beliefs: the backlog first, in arrival order,
+     * then the timers that should have fired long ago. */
+    uint32_t *held = s->held;
+    size_t n_held = s->n_held;
+    s->held = NULL;
+    s->n_held = s->cap_held = 0;
+    for (size_t k = 0; k < n_held; k++) {
+        if (sim__handle(c, held[k]))
+            sim__ev_release(c, held[k]);
+    }
+    free(held);
+    s->timer_live = false;
+    raft_tick(s->r, c->now);
+    sim__pump(c, id);
+}
+
+bool sim_is_up(const struct sim_cluster *c, int id) { return c->nodes[id].up; }
+bool sim_is_paused(const struct sim_cluster *c, int id)
+{
+    return c->nodes[id].paused;
+}
+
+void sim_partition(struct sim_cluster *c, const int *group)
+{
+    for (int a = 1; a <= c->n; a++)
+        for (int b = 1; b <= c->n; b++)
+            sim__link(c, a, b)->cut = a != b && group[a] != group[b];
+    if (!trace_on(&c->tr))
+        return;
+    char buf[1024];
+    size_t len = 0;
+    buf[len++] = '[';
+    bool first_group = true;
+    for (int g = 0; g <= c->n + 1; g++) {
+        bool any = false;
+        for (int i = 1; i <= c->n && len < sizeof(buf) - 16; i++) {
+            if (group[i] != g)
+                continue;
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s\"n%d\"",
+                                    any ? "" : (first_group ? "[" : ",["),
+                                    any ? "," : "", i);
+            any = true;
+            first_group = false;
+        }
+        if (any)
+            buf[len++] = ']';
+    }
+    buf[len++] = ']';
+    buf[len] = '\0';
+    trace_begin(&c->tr, c->now, 0, "partition");
+    trace_raw(&c->tr, "groups", buf);
+    trace_end(&c->tr);
+}
+
+void sim_cut(struct sim_cluster *c, int from, int to)
+{
+    sim__link(c, from, to)->cut = true;
+    if (!trace_on(&c->tr))
+        return;
+    trace_begin(&c->tr, c->now, from, "cut");
+    trace_node(&c->tr, "to", to);
+    trace_end(&c->tr);
+}
+
+void sim_heal(struct sim_cluster *c)
+{
+    for (int a = 1; a <= c->n; a++)
+        for (int b = 1; b <= c->n; b++)
+            sim__link(c, a, b)->cut = false;
+    sim__trace_simple(c, 0, "heal");
+}
+
+void sim_set_link(struct sim_cluster *c, int from, int to,
+                  const struct sim_link *l)
+{
+    *sim__link(c, from, to) = *l;
+    if (!trace_on(&c->tr))
+        return;
+    trace_begin(&c->tr, c->now, from, "link");
+    trace_node(&c->tr, "to", to);
+    trace_u64(&c->tr, "latency_us", l->latency_us);
+    trace_u64(&c->tr, "jitter_us", l->jitter_us);
+    trace_f64(&c->tr, "drop", l->drop);
+    trace_f64(&c->tr, "dup", l->dup);
+    trace_bool(&c->tr, "cut", l->cut);
+    trace_end(&c->tr);
+}
+
+const struct sim_link *sim_get_link(const struct sim_cluster *c, int from,
+                                    int to)
+{
+    return sim__link(c, from, to);
+}
+
+const struct sim_link *sim_default_link(const struct sim_cluster *c)
+{
+    return &c->o.link;
+}
+
+void sim_reset_links(struct sim_cluster *c)
+{
+    for (int a = 0; a <= c->n; a++)
+        for (int b = 0; b <= c->n; b++)
+            *sim__link(c, a, b) = c->o.link;
+}
+
+
+bool sim_trap_springs(struct sim_cluster *c, enum sim_trap trap,
+                      const struct raft_event *ev)
+{
+    if (trap == SIM_TRAP_NONE ||
+        raft_role(sim_node(c, ev->node)) != RAFT_LEADER)
+        return false;
+    if (trap == SIM_TRAP_APPEND &&
+        !(ev->kind == RAFT_EV_APPEND && ev->entry_type == WAL_ENTRY_DATA))
+        return false;
+    if (trap == SIM_TRAP_COMMIT && ev->kind != RAFT_EV_COMMIT)
+        return false;
+    int group[RAFT_MAX_NODES + 1] = {0};
+    group[ev->node] = 1;
+    sim_partition(c, group);
+    return true;
+}

@@ -1,0 +1,146 @@
+/*
+ * cluster_int.h — the simulator's private state, shared by its files:
+ * cluster.c (event queue, dispatch, node outputs, life cycle, views),
+ * cluster_faults.c (crash, pause, partitions, links), cluster_clients.c
+ * (client writes and their outcomes) and cluster_wire.c (real-time mode:
+ * the same scheduler on a libuv loop with nodes talking over TCP).
+ * Nothing outside sim/cluster*.c includes this.
+ */
+#ifndef RAFTSIM_SIM_CLUSTER_INT_H
+#define RAFTSIM_SIM_CLUSTER_INT_H
+
+#include "raft/prng.h"
+#include "sim/cluster/checker.h"
+#include "sim/cluster/cluster.h"
+#include "sim/cluster/trace.h"
+
+enum ev_type {
+    EV_DELIVER = 1, /* message arrives at node */
+    EV_TIMER,       /* node's deadline */
+    EV_FLUSH,       /* node's WAL flush completes up to gen */
+    EV_SEND,        /* message leaves node after its flush */
+    EV_CREQ,        /* client write arrives at node */
+    EV_CRESP,       /* node's answer arrives at client */
+    EV_CTIMEOUT,    /* client gives up */
+    EV_WIRE,        /* TCP: a delayed frame goes onto the socket */
+};
+
+enum cresp { CR_ACKED = 1, CR_REDIRECT, CR_DOWN, CR_UNKNOWN };
+
+struct sim_ev {
+    uint64_t t, seq;
+    uint8_t type;
+    uint8_t resp; /* EV_CRESP */
+    int node;
+    int widx;     /* client events */
+    int hint;     /* EV_CRESP redirect: leader hint */
+    uint64_t epoch, gen;
+    uint64_t msg_id; /* EV_DELIVER/EV_WIRE: the send's trace id */
+    struct raft_msg msg;
+};
+
+struct node_state {
+    struct raft_node *r;
+    bool up, paused;
+    uint64_t epoch;
+    uint64_t timer_at, timer_gen;
+    bool timer_live;
+    uint64_t io_busy_until;
+    uint64_t applied_lsn;
+    uint32_t *held; /* event indices held while paused */
+    size_t n_held, cap_held;
+    int *pend; /* writes proposed here, awaiting ack */
+    size_t n_pend, cap_pend;
+};
+
+struct write_state {
+    struct sim_write pub;
+    int target;
+    int attempts;
+};
+
+struct client_state {
+    int believed_leader;
+};
+
+/* Heap entries carry their keys so that sifting never touches the pool. */
+struct heap_item {
+    uint64_t t, seq;
+    uint32_t idx;
+};
+
+
+
+struct sim_cluster {
+    struct sim_options o;
+    int n;
+    uint64_t now, seq;
+    struct prng rng;
+    struct node_state *nodes; /* [n + 1] */
+    struct sim_link *links;   /* [(n + 1) * (n + 1)] */
+    struct client_state *clients;
+    struct write_state *writes;
+    int n_writes, cap_writes;
+    /* event pool + heap */
+    struct sim_ev *pool;
+    uint32_t pool_cap, free_head;
+    uint32_t *next_free;
+    struct heap_item *heap;
+    uint32_t heap_len;
+    struct checker *chk;
+    struct trace tr;
+    uint64_t msg_seq; /* trace ids of sends (only while tracing) */
+    struct sim_stats st;
+    bool stopped;
+    sim_event_hook hook;
+    void *hook_ctx;
+    sim_write_hook write_hook;
+    void *write_hook_ctx;
+    struct sim_wire *wire; /* TCP mode, else NULL */
+};
+
+
+/* cluster.c */
+void *sim__xrealloc(void *p, size_t n);
+struct sim_ev *sim__ev_new(struct sim_cluster *c, uint64_t t, int type,
+                           int node, uint32_t *idx_out);
+void sim__ev_push(struct sim_cluster *c, uint32_t i);
+uint32_t sim__ev_pop(struct sim_cluster *c);
+void sim__ev_release(struct sim_cluster *c, uint32_t i);
+struct sim_ev *sim__sched(struct sim_cluster *c, uint64_t t, int type,
+                          int node);
+bool sim__handle(struct sim_cluster *c, uint32_t idx);
+void sim__hold(struct node_state *s, uint32_t idx);
+void sim__pump(struct sim_cluster *c, int id);
+void sim__sched_timer(struct sim_cluster *c, int id);
+void sim__net_send(struct sim_cluster *c, struct raft_msg *m);
+void sim__drain_violations(struct sim_cluster *c);
+void sim__trace_simple(struct sim_cluster *c, int node, const char *kind);
+void sim__trace_drop(struct sim_cluster *c, const struct sim_ev *e,
+                     const char *reason);
+static inline struct sim_link *sim__link(const struct sim_cluster *c,
+                                         int from, int to)
+{
+    return &c->links[(size_t)from * (size_t)(c->n + 1) + (size_t)to];
+}
+
+/* cluster_wire.c: TCP mode */
+int sim__wire_start(struct sim_cluster *c);
+void sim__wire_free(struct sim_cluster *c);
+void sim__wire_send(struct sim_cluster *c, struct raft_msg *m);
+bool sim__wire_run_until(struct sim_cluster *c, uint64_t t);
+void sim__wire_crash(struct sim_cluster *c, int id);
+int sim__wire_restart(struct sim_cluster *c, int id);
+void sim__wire_pause(struct sim_cluster *c, int id, bool paused);
+void sim__wire_hold(struct sim_cluster *c, bool hold);
+
+/* cluster_clients.c */
+void sim__fail_pending(struct sim_cluster *c, struct node_state *s, int id,
+                       int resp);
+void sim__ack_pending(struct sim_cluster *c, struct node_state *s, int id,
+                      uint64_t lsn);
+void sim__client_request(struct sim_cluster *c, struct sim_ev *e);
+void sim__finish_write(struct sim_cluster *c, int widx, enum sim_outcome o);
+void sim__client_response(struct sim_cluster *c, struct sim_ev *e);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * cluster_wire.c — real-time mode: the simulator's own scheduler, run on
+ * a libuv loop against the wall clock, with every node a TCP endpoint on
+ * 127.0.0.1 (net/tcp.h) exchanging msgpack frames.
+ *
+ * What changes from virtual time is only where time and messages come
+ * from.  The clock is the wall clock divided by the time scale, so a
+ * 50 ms heartbeat is 50 ms of core time and 500 ms of a class's time at
+ * scale 10.  A frame that arrives becomes an ordinary delivery event at
+ * "now", so cuts on the receiving side, paused and crashed nodes, the
+ * checker and the trace behave exactly as in memory.  Link latency,
+ * jitter, drop and duplication are decided on the sending side
+ * (cluster.c): a delayed frame waits in the event queue as EV_WIRE and
+ * goes onto the socket when it is released — the kernel here has no
+ * netem, so latency lives in the transport.
+ *
+ * A crash closes the node's listener and sockets; a restart listens on
+ * the same port again and peers reconnect with back-off.  A pause stops
+ * reading the node's sockets: the kernel keeps the backlog, which the
+ * node reads on resume.
+ */
+#include "sim/cluster/cluster_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "net/tcp.h"
+
+struct wire_node {
+    struct sim_wire *w;
+    int id;
+    struct net_node *net;
+    int port;
+};
+
+struct sim_wire {
+    struct sim_cluster *c;
+    uv_loop_t loop;
+    uv_timer_t wake;
+    uint64_t t0_ns;
+    uint64_t held_at_ns; /* sim_hold_clock: 0 when running */
+    double scale;
+    char cluster_id[NET_CLUSTER_ID_MAX + 1];
+    struct wire_node *nodes; /* [n + 1] */
+};
+
+static uint64_t wire_now(const struct sim_wire *w)
+{
+    uint64_t t = w->held_at_ns ? w->held_at_ns : uv_hrtime();
+    double us = (double)(t - w->t0_ns) / 1000.0 / w->scale;
+    return (uint64_t)us;
+}
+
+static void on_msg(void *ctx, struct raft_msg *m)
+{
+    struct wire_node *wn = ctx;
+    struct sim_cluster *c = wn->w->c;
+    if (m->to != wn->id) { /* the transport checked; never trust twice */
+        raft_msg_free(m);
+        return;
+    }
+    uint64_t now = wire_now(wn->w);
+    if (now > c->now)
+        c->now = now;
+    uint32_t i;
+    struct sim_ev *e = sim__ev_new(c, c->now, EV_DELIVER, wn->id, &i);
+    e->msg = *m; /* moved */
+    m->entries = NULL;
+    m->n_entries = 0;
+    sim__ev_push(c, i);
+}
+
+static void on_log(void *ctx, int level, const char *line)
+{
+    struct wire_node *wn = ctx;
+    struct sim_cluster *c = wn->w->c;
+    if (!trace_on(&c->tr))
+        return;
+    trace_begin(&c->tr, c->now, wn->id, "net");
+    trace_u64(&c->tr, "level", (uint64_t)(level < 0 ? 0 : level));
+    trace_str(&c->tr, "message", line);
+    trace_end(&c->tr);
+}
+
+static int start_node(struct sim_wire *w, int id, int port)
+{
+    struct wire_node *wn = &w->nodes[id];
+    struct net_node_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.cluster_id = w->cluster_id;
+    cfg.id = id;
+    cfg.n_nodes = w->c->n;
+    cfg.port = port;
+    cfg.on_msg = on_msg;
+    cfg.on_log = on_log;
+    cfg.ctx = wn;
+    int rc = net_node_start(&w->loop, &cfg, &wn->net);
+    if (rc != 0) {
+        wn->net = NULL;
+        return rc;
+    }
+    wn->port = net_node_port(wn->net);
+    for (int j = 1; j <= w->c->n; j++)
+        if (j != id)
+            net_node_set_peer(wn->net, j, "127.0.0.1", w->nodes[j].port);
+    return 0;
+}
+
+int sim__wire_start(struct sim_cluster *c)
+{
+    struct sim_wire *w = calloc(1, sizeof(*w));
+    if (!w)
+        return RAFT_ENOMEM;
+    w->c = c;
+    w->scale = c->o.time_scale > 0 ? c->o.time_scale : 1.0;
+    snprintf(w->cluster_id, sizeof(w->cluster_id), "%s",
+             c->o.cluster_id ? c->o.cluster_id : "raftsim");
+    w->nodes = calloc((size_t)c->n + 1, sizeof(*w->nodes));
+    if (!w->nodes || uv_loop_init(&w->loop) != 0) {
+        free(w->nodes);
+        free(w);
+        return RAFT_ENOMEM;
+    }
+    uv_timer_init(&w->loop, &w->wake);
+    c->wire = w;
+    for (int i = 1; i <= c->n; i++) {
+        w->nodes[i].w = w;
+        w->nodes[i].id = i;
+    }
+    /* Listen first (ephemeral ports), then tell everyone where to dial. */
+    for (int i = 1; i <= c->n; i++) {
+        int rc = start_node(w, i, 0);
+        if (rc != 0)
+            return rc; /* sim_cluster_free tears down what exists */
+    }
+    for (int i = 1; i <= c->n; i++)
+        for (int j = 1; j <= c->n; j++)
+            if (j != i)
+                net_node_set_peer(w->nodes[i].net, j, "127.0.0.1",
+                                  w->nodes[j].port);
+    w->t0_ns = uv_hrtime();
+    return 0;
+}
+
+static void closed(void *ctx)
+{
+    net_node_free(ctx);
+}
+
+void sim__wire_free(struct sim_cluster *c)
+{
+    struct sim_wire *w = c->wire;
+    if (!w)
+        return;
+    for (int i = 1; i <= c->n; i++)
+        if (w->nodes[i].net)
+            net_node_close(w->nodes[i].net, closed, w->nodes[i].net);
+    uv_close((uv_handle_t *)&w->wake, NULL);
+    /* Closing handles finish within a few loop turns; bound it anyway. */
+    for (int k = 0; k < 1000 && uv_loop_alive(&w->loop); k++)
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+    if (uv_loop_close(&w->loop) != 0)
+        fprintf(stderr, "raftsim: warning: TCP loop did not close cleanly\n");
+    free(w->nodes);
+    free(w);
+    c->wire = NULL;
+}
+
+void sim__wire_send(struct sim_cluster *c, struct raft_msg *m)
+{
+    struct wire_node *wn = &c->wire->nodes[m->from];
+    if (wn->net)
+        net_node_send(wn->net, m); /* encodes a copy; losses are counted */
+    raft_msg_free(m);
+}
+
+static void wake_cb(uv_timer_t *t)
+{
+    (void)t; /* only there to end uv_run(UV_RUN_ONCE) */
+}
+
+bool sim__wire_run_until(struct sim_cluster *c, uint64_t t)
+{
+    struct sim_wire *w = c->wire;
+    while (!c->stopped) {
+        uint64_t now = wire_now(w);
+        if (now > c->now)
+            c->now = now;
+        if (c->heap_len && c->heap[0].t <= c->now && c->heap[0].t <= t) {
+            uint32_t idx = sim__ev_pop(c);
+            if (sim__handle(c, idx))
+                sim__ev_release(c, idx);
+            continue;
+        }
+        if (c->now >= t)
+            break;
+        uint64_t next = t;
+        if (c->heap_len && c->heap[0].t < next)
+            next = c->heap[0].t;
+        double real_ms = (double)(next - c->now) * w->scale / 1000.0;
+        uint64_t ms = (uint64_t)ceil(real_ms);
+        if (ms == 0)
+            ms = 1;
+        /* The timer repeats: if it fires before the poll phase of this
+         * uv_run (loop time is only refreshed there), a one-shot timer
+         * would leave the poll with no deadline at all and block until
+         * some socket happened to speak. */
+        uv_update_time(&w->loop);
+        uv_timer_start(&w->wake, wake_cb, ms, ms);
+        uv_run(&w->loop, UV_RUN_ONCE);
+    }
+    return !c->stopped;
+}
+
+void sim__wire_crash(struct sim_cluster *c, int id)
+{
+    struct wire_node *wn = &c->wire->nodes[id];
+    if (wn->net)
+        net_node_close(wn->net, closed, wn->net);
+    wn->net = NULL;
+}
+
+int sim__wire_restart(struct sim_cluster *c, int id)
+{
+    struct wire_node *wn = &c->wire->nodes[id];
+    if (wn->net)
+        return 0;
+    int rc = start_node(c->wire, id, wn->port);
+    if (rc != 0 && trace_on(&c->tr)) {
+        trace_begin(&c->tr, c->now, id, "net");
+        trace_u64(&c->tr, "level", 0);
+        trace_str(&c->tr, "message", uv_strerror(rc));
+        trace_end(&c->tr);
+    }
+    return rc;
+}
+
+void sim__wire_pause(struct sim_cluster *c, int id, bool paused)
+{
+    struct wire_node *wn = &c->wire->nodes[id];
+    if (!wn->net)
+        return;
+    if (paused)
+        net_node_pause(wn->net);
+    else
+        net_node_resume(wn->net);
+}
+
+void sim__wire_hold(struct sim_cluster *c, bool hold)
+{
+    struct sim_wire *w = c->wire;
+    if (hold && !w->held_at_ns) {
+        w->held_at_ns = uv_hrtime();
+    } else if (!hold && w->held_at_ns) {
+        w->t0_ns += uv_hrtime() - w->held_at_ns; /* the pause never was */
+        w->held_at_ns = 0;
+    }
+}

@@ -1,0 +1,103 @@
+/*
+ * pg_control.c — see pg_control.h.
+ */
+#include "sim/pg/pg_control.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/util/util.h"
+
+int pgc_run_bounded(const char *cmd, double timeout_s, const char *log_path,
+                     double *ms)
+{
+    double t0 = util_wall_s();
+    *ms = 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log_path ? log_path : "/dev/null",
+                      O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        setpgid(0, 0); /* its own group: a timeout kills its children too */
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0) {
+            status = -1;
+            break;
+        }
+        if (util_wall_s() - t0 > timeout_s) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            *ms = (util_wall_s() - t0) * 1e3;
+            return 124;
+        }
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    *ms = (util_wall_s() - t0) * 1e3;
+    if (status == -1)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void pgc_fill_template(const char *tmpl, const char *action,
+                        const char *server, char *out, size_t cap)
+{
+    size_t len = 0;
+    for (const char *t = tmpl; *t && len + 1 < cap;) {
+        const char *val = !strncmp(t, "{action}", 8)   ? action
+                          : !strncmp(t, "{server}", 8) ? server
+                                                       : NULL;
+        if (val) {
+            int w = snprintf(out + len, cap - len, "%s", val);
+            len += w > 0 ? (size_t)w : 0;
+            if (len >= cap)
+                len = cap - 1;
+            t += 8;
+        } else
+            out[len++] = *t++;
+    }
+    out[len] = 0;
+}
+
+void pgc_default_control(char *out, size_t cap)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        /* .../build/raftsim (or .../build/asan/raftsim) → .../tools/pg-pair */
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash)
+                break;
+            *slash = 0;
+            char path[4200];
+            snprintf(path, sizeof(path), "%s/tools/pg-pair", exe);
+            if (access(path, X_OK) == 0) {
+                snprintf(out, cap, "'%s' {action} {server}", path);
+                return;
+            }
+        }
+    }
+    snprintf(out, cap, "tools/pg-pair {action} {server}");
+}

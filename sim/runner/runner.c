@@ -1,0 +1,693 @@
+/*
+ * runner.c — run a scenario: set the cluster up from the file, execute
+ * its commands in order against virtual or real time, wait for what it
+ * awaits, and sum it up.  Expectations are in runner_expect.c, client
+ * writes and reads in runner_clients.c, faults in runner_faults.c.
+ *
+ * Time only moves in `wait`, `await`, `at` and writes that expect an
+ * outcome; everything else happens at the current instant.  Awaits run
+ * the cluster one event at a time in virtual time (so `as L` binds the
+ * leader at the very event that made it one) and in steps of 2 ms in real
+ * time.  Every wait is bounded: `within`, else 10 s of cluster time.
+ *
+ * Reads are served instantly by the chosen node from what it has applied
+ * (a client next to every replica; the staleness comes from replication,
+ * not from the client's link).  Freshness is judged against the highest
+ * commit LSN any node knows: the cluster's committed truth.
+ */
+#include "sim/runner/runner_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cluster/trace.h"
+
+#define DEFAULT_WITHIN_US 10000000
+#define REAL_STEP_US 2000
+
+void scn_run_opts_default(struct scn_run_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->transport = SIM_TRANSPORT_MEMORY;
+    o->time_scale = 1.0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names, sets, time                                                   */
+
+int r_node_of(struct runner *R, const struct scn_node *nr)
+{
+    if (nr->var >= 0)
+        return nr->var < SCN_MAX_VARS ? R->vars[nr->var] : 0;
+    return nr->id >= 1 && nr->id <= R->n ? nr->id : 0;
+}
+
+const char *r_src(const struct scn_cmd *cmd)
+{
+    return cmd->src ? cmd->src : "(command)";
+}
+
+void r_fail_line(struct runner *R, const struct scn_cmd *cmd,
+                      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Resolve a set; false (and a failure) when it names an unbound variable. */
+bool r_resolve(struct runner *R, const struct scn_cmd *cmd,
+                    const struct scn_set *set, bool *in)
+{
+    memset(in, 0, (size_t)(R->n + 1) * sizeof(*in));
+    bool named[SCN_MAX_NODES + 1] = {false};
+    for (int s = 0; s < cmd->n_sets; s++) {
+        for (int k = 0; k < cmd->sets[s].n; k++) {
+            int id = r_node_of(R, &cmd->sets[s].items[k]);
+            if (id)
+                named[id] = true;
+        }
+        for (int k = 0; k < cmd->sets[s].n_except; k++) {
+            int id = r_node_of(R, &cmd->sets[s].except[k]);
+            if (id)
+                named[id] = true;
+        }
+    }
+    if (cmd->has_node && r_node_of(R, &cmd->node))
+        named[r_node_of(R, &cmd->node)] = true;
+    for (int i = 1; i <= R->n; i++) {
+        if (set->all)
+            in[i] = true;
+        if (set->rest && !named[i])
+            in[i] = true;
+    }
+    /* the members, then `except` takes its members out again */
+    for (int pass = 0; pass < 2; pass++) {
+        const struct scn_node *m = pass ? set->except : set->items;
+        int count = pass ? set->n_except : set->n;
+        for (int k = 0; k < count; k++) {
+            int id = r_node_of(R, &m[k]);
+            if (!id) {
+                r_fail_line(R, cmd, "variable %s is not bound (the await that "
+                                  "binds it failed)",
+                          R->p->vars[m[k].var]);
+                return false;
+            }
+            in[id] = pass == 0;
+        }
+    }
+    return true;
+}
+
+bool r_one_node(struct runner *R, const struct scn_cmd *cmd,
+                     const struct scn_node *nr, int *id)
+{
+    *id = r_node_of(R, nr);
+    if (*id)
+        return true;
+    r_fail_line(R, cmd, "variable %s is not bound (the await that binds it "
+                      "failed)",
+              nr->var >= 0 && nr->var < R->p->n_vars ? R->p->vars[nr->var]
+                                                     : "?");
+    return false;
+}
+
+void r_note_halt(struct runner *R)
+{
+    if (sim_violations(R->c) > 0)
+        R->halted = true;
+    rs_violations(R);
+    rm_flush(R);
+}
+
+void r_run_to(struct runner *R, uint64_t t)
+{
+    if (R->halted || t <= sim_now(R->c))
+        return;
+    sim_run_until(R->c, t);
+    r_note_halt(R);
+}
+
+/* One step towards deadline; false when time is up or the run halted. */
+bool r_run_step(struct runner *R, uint64_t deadline)
+{
+    uint64_t now = sim_now(R->c);
+    if (R->halted || now >= deadline)
+        return false;
+    if (R->o.transport == SIM_TRANSPORT_MEMORY) {
+        uint64_t next = sim_next_event_time(R->c);
+        if (next > deadline)
+            r_run_to(R, deadline);
+        else {
+            sim_run_events(R->c, 1);
+            r_note_halt(R);
+        }
+    } else {
+        uint64_t t = now + REAL_STEP_US;
+        r_run_to(R, t < deadline ? t : deadline);
+    }
+    return true;
+}
+
+bool r_serves(struct runner *R, int id)
+{
+    return R->started[id] && sim_is_up(R->c, id) && !sim_is_paused(R->c, id);
+}
+
+int r_pick(struct runner *R, const bool *cand)
+{
+    int k = 0;
+    for (int i = 1; i <= R->n; i++)
+        k += cand[i];
+    if (!k)
+        return 0;
+    uint64_t j = prng_range(&R->rng, 1, (uint64_t)k);
+    for (int i = 1; i <= R->n; i++)
+        if (cand[i] && --j == 0)
+            return i;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Expectations                                                        */
+
+static void trace_expect(struct runner *R, const struct scn_cmd *cmd, bool ok,
+                         const char *actual)
+{
+    struct trace *tr = sim_tracer(R->c);
+    if (!trace_on(tr))
+        return;
+    trace_begin(tr, sim_now(R->c), 0, "expect");
+    trace_u64(tr, "line", (uint64_t)cmd->line);
+    trace_str(tr, "text", r_src(cmd));
+    trace_bool(tr, "ok", ok);
+    if (actual && *actual)
+        trace_str(tr, "actual", actual);
+    trace_end(tr);
+}
+
+void r_verdict(struct runner *R, const struct scn_cmd *cmd, bool ok,
+                    const char *actual)
+{
+    R->expectations++;
+    trace_expect(R, cmd, ok, actual);
+    if (ok) {
+        R->passed++;
+        if (!R->o.quiet) {
+            rs_flush(R);
+            fprintf(R->out, "%s%8.3f   ok  %s%s\n", rs_c(R, C_GREEN),
+                    (double)sim_now(R->c) / 1e6, r_src(cmd), rs_c(R, C_RESET));
+        }
+        return;
+    }
+    R->failed++;
+    rs_flush(R);
+    fprintf(R->out, "%s%s:%d: expectation failed: %s — %s%s\n",
+            rs_c(R, C_BOLD C_RED), R->p->file, cmd->line, r_src(cmd),
+            actual && *actual ? actual : "it did not hold", rs_c(R, C_RESET));
+    if (!R->o.keep_going)
+        R->stop = true;
+}
+
+void r_fail_line(struct runner *R, const struct scn_cmd *cmd,
+                      const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    r_verdict(R, cmd, false, buf);
+}
+
+const char *r_outcome_of(struct runner *R, int widx)
+{
+    const struct sim_write *w = sim_get_write(R->c, widx);
+    switch (w->outcome) {
+    case SIM_ACKED:
+        if (rv_lost(R, w->lsn, w->term))
+            return "lost";
+        return rv_committed(R, w->lsn, w->term) ? "committed" : "acked";
+    case SIM_REFUSED:
+        return "refused";
+    case SIM_UNKNOWN:
+        return "timeout";
+    default:
+        return "pending";
+    }
+}
+
+bool r_outcome_matches(struct runner *R, int widx, enum scn_outcome o)
+{
+    const struct sim_write *w = sim_get_write(R->c, widx);
+    switch (o) {
+    case SCN_OUT_ACKED:
+        return w->outcome == SIM_ACKED;
+    case SCN_OUT_COMMITTED:
+        return w->outcome == SIM_ACKED && rv_committed(R, w->lsn, w->term);
+    case SCN_OUT_REFUSED:
+        return w->outcome == SIM_REFUSED;
+    case SCN_OUT_TIMEOUT:
+        return w->outcome == SIM_UNKNOWN;
+    case SCN_OUT_LOST:
+        return w->outcome == SIM_ACKED && rv_lost(R, w->lsn, w->term);
+    default:
+        return true;
+    }
+}
+
+/* Awaits                                                              */
+
+static bool await_holds(struct runner *R, const struct scn_cmd *cmd,
+                        const bool *in, int id, int *found)
+{
+    switch (cmd->await) {
+    case SCN_AW_LEADER:
+        *found = rv_leader_in(R, cmd->has_set ? in : NULL);
+        return *found != 0;
+    case SCN_AW_FOLLOWER: {
+        if (!r_serves(R, id))
+            return false;
+        struct raft_node *r = sim_node(R->c, id);
+        int l = raft_leader(r);
+        return raft_role(r) == RAFT_FOLLOWER && l && l != id && r_serves(R, l) &&
+               raft_role(sim_node(R->c, l)) == RAFT_LEADER &&
+               raft_term(sim_node(R->c, l)) == raft_term(r);
+    }
+    case SCN_AW_COMMITTED:
+        return rv_key_committed(R, cmd->key, id);
+    case SCN_AW_CAUGHT_UP: {
+        int l = rv_leader(R);
+        if (!l || !r_serves(R, id))
+            return false;
+        struct raft_node *lr = sim_node(R->c, l);
+        uint64_t commit = raft_commit_lsn(lr);
+        const struct wal *w = raft_wal(sim_node(R->c, id));
+        /* the leader's term must have begun: its no-op committed */
+        if (wal_term_at(raft_wal(lr), commit) != raft_term(lr))
+            return false;
+        return sim_applied_lsn(R->c, id) >= commit &&
+               wal_term_at(w, commit) == wal_term_at(raft_wal(lr), commit);
+    }
+    }
+    return false;
+}
+
+static void do_await(struct runner *R, const struct scn_cmd *cmd)
+{
+    bool in[SCN_MAX_NODES + 1];
+    int id = 0, found = 0;
+    if (cmd->has_set && !r_resolve(R, cmd, &cmd->sets[0], in))
+        return;
+    if (cmd->has_node && !r_one_node(R, cmd, &cmd->node, &id))
+        return;
+    uint64_t start = sim_now(R->c);
+    uint64_t deadline =
+        start + (cmd->within_us ? cmd->within_us : DEFAULT_WITHIN_US);
+    bool ok = await_holds(R, cmd, in, id, &found);
+    while (!ok && r_run_step(R, deadline))
+        ok = await_holds(R, cmd, in, id, &found);
+    if (!ok) {
+        r_fail_line(R, cmd, "still not true after %.3f s%s",
+                  (double)(sim_now(R->c) - start) / 1e6,
+                  R->halted ? " (the run halted on an invariant violation)"
+                            : "");
+        return;
+    }
+    if (cmd->await == SCN_AW_LEADER && cmd->bind_var >= 0 &&
+        cmd->bind_var < SCN_MAX_VARS) {
+        R->vars[cmd->bind_var] = found;
+        if (!R->o.quiet)
+            rs_line(R, 0, C_DIM, "%s = n%d", R->p->vars[cmd->bind_var], found);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Narration                                                           */
+
+static void do_say(struct runner *R, const struct scn_cmd *cmd)
+{
+    char text[2048];
+    size_t len = 0;
+    for (int k = 0; k < cmd->n_segs && len < sizeof(text) - 1; k++) {
+        const struct scn_seg *sg = &cmd->segs[k];
+        size_t room = sizeof(text) - len;
+        int id = 0;
+        if (sg->kind == SCN_SEG_NODE || sg->kind == SCN_SEG_QUANT ||
+            sg->kind == SCN_SEG_ROLE)
+            id = r_node_of(R, &sg->node);
+        int w = 0;
+        switch (sg->kind) {
+        case SCN_SEG_TEXT:
+            w = snprintf(text + len, room, "%s", sg->text ? sg->text : "");
+            break;
+        case SCN_SEG_NODE:
+            w = id ? snprintf(text + len, room, "n%d", id)
+                   : snprintf(text + len, room, "(unbound)");
+            break;
+        case SCN_SEG_QUANT:
+            w = id ? snprintf(text + len, room, "%llu",
+                              (unsigned long long)rv_quantity(R, sg->q, id))
+                   : snprintf(text + len, room, "?");
+            break;
+        case SCN_SEG_ROLE:
+            w = snprintf(text + len, room, "%s", id ? rv_role_name(R, id) : "?");
+            break;
+        case SCN_SEG_LEADER: {
+            int l = rv_leader(R);
+            w = l ? snprintf(text + len, room, "n%d", l)
+                  : snprintf(text + len, room, "none");
+            break;
+        }
+        case SCN_SEG_TIME:
+            w = snprintf(text + len, room, "%.3f",
+                         (double)sim_now(R->c) / 1e6);
+            break;
+        }
+        if (w > 0)
+            len += (size_t)w < room ? (size_t)w : room - 1;
+    }
+    text[len] = '\0';
+    rs_say(R, text);
+    struct trace *tr = sim_tracer(R->c);
+    if (trace_on(tr)) {
+        trace_begin(tr, sim_now(R->c), 0, "say");
+        trace_u64(tr, "line", (uint64_t)cmd->line);
+        trace_str(tr, "text", text);
+        trace_end(tr);
+    }
+}
+
+static void do_step(struct runner *R)
+{
+    if (!R->o.step)
+        return;
+    rs_flush(R);
+    fprintf(R->out, "%s          [step] press Enter to go on%s", rs_c(R, C_DIM),
+            rs_c(R, C_RESET));
+    fflush(R->out);
+    sim_hold_clock(R->c, true);
+    FILE *in = R->o.step_in ? R->o.step_in : stdin;
+    int ch;
+    while ((ch = fgetc(in)) != EOF && ch != '\n')
+        ;
+    sim_hold_clock(R->c, false);
+    if (ch == EOF)
+        R->o.step = false; /* no more input: run to the end */
+}
+
+/* let A B … = SET: bind the members in id order. */
+static void do_let(struct runner *R, const struct scn_cmd *cmd)
+{
+    bool in[SCN_MAX_NODES + 1];
+    if (!r_resolve(R, cmd, &cmd->sets[0], in))
+        return;
+    int k = 0;
+    for (int i = 1; i <= R->n && k < cmd->n_let; i++)
+        if (in[i])
+            R->vars[cmd->let_vars[k++]] = i;
+    if (k < cmd->n_let) {
+        for (int j = k; j < cmd->n_let; j++)
+            R->vars[cmd->let_vars[j]] = 0;
+        r_fail_line(R, cmd, "the set has %d member%s for %d variable%s", k,
+                  k == 1 ? "" : "s", cmd->n_let, cmd->n_let == 1 ? "" : "s");
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The run                                                             */
+
+static void exec(struct runner *R, const struct scn_cmd *cmd)
+{
+    R->line = cmd->line;
+    if (cmd->at)
+        r_run_to(R, cmd->at_us);
+    switch (cmd->kind) {
+    case SCN_LINK:
+        r_do_link(R, cmd);
+        break;
+    case SCN_START:
+    case SCN_CRASH:
+    case SCN_RESTART:
+    case SCN_PAUSE:
+    case SCN_RESUME:
+        r_do_life(R, cmd);
+        break;
+    case SCN_PARTITION:
+        r_do_partition(R, cmd, false);
+        break;
+    case SCN_ISOLATE:
+        if (cmd->trap != SCN_TRAP_NONE) {
+            R->trap = cmd->trap;
+            rs_line(R, 0, C_MAGENTA,
+                    "trap set: the leader will be isolated at its next %s",
+                    cmd->trap == SCN_TRAP_APPEND ? "client write" : "commit");
+        } else
+            r_do_partition(R, cmd, true);
+        break;
+    case SCN_LET:
+        do_let(R, cmd);
+        break;
+    case SCN_CUT:
+        r_do_cut(R, cmd);
+        break;
+    case SCN_HEAL:
+        sim_heal(R->c);
+        rs_line(R, 0, C_MAGENTA, "heal: every cut link works again");
+        rm_net(R);
+        break;
+    case SCN_WRITE:
+        r_do_write(R, cmd);
+        break;
+    case SCN_READ:
+        r_do_read(R, cmd);
+        break;
+    case SCN_WAIT:
+        r_run_to(R, sim_now(R->c) + cmd->u);
+        break;
+    case SCN_AWAIT:
+        do_await(R, cmd);
+        break;
+    case SCN_EXPECT:
+        r_check(R, cmd);
+        break;
+    case SCN_SAY:
+        do_say(R, cmd);
+        break;
+    case SCN_STEP:
+        do_step(R);
+        break;
+    case SCN_SHOW_STATUS:
+        rs_status(R);
+        break;
+    default:
+        break; /* set-up commands are folded into the program */
+    }
+    rs_flush(R);
+    rm_flush(R);
+}
+
+static void header(struct runner *R, const struct sim_options *so)
+{
+    if (R->o.quiet)
+        return;
+    char unsafe[96] = "";
+    size_t len = 0;
+    for (unsigned b = 1; b && b <= R->p->unsafe; b <<= 1)
+        if ((R->p->unsafe & b) && len < sizeof(unsafe))
+            len += (size_t)snprintf(unsafe + len, sizeof(unsafe) - len,
+                                    "%s%s", len ? "," : ", unsafe ",
+                                    raft_unsafe_name(b));
+    fprintf(R->out,
+            "%s%s%s: %d nodes, heartbeat %.0fms, election %.0f-%.0fms, ack %s, "
+            "policy %s, prevote %s, checkquorum %s%s, seed %llu, %s clock%s\n",
+            rs_c(R, C_BOLD), R->p->file, rs_c(R, C_RESET), so->n_nodes,
+            (double)so->heartbeat_us / 1e3, (double)so->election_min_us / 1e3,
+            (double)so->election_max_us / 1e3, raft_ack_mode_name(so->ack_mode),
+            raft_policy_name(so->policy), so->prevote ? "on" : "off",
+            so->checkquorum ? "on" : "off", unsafe,
+            (unsigned long long)so->seed,
+            so->transport == SIM_TRANSPORT_TCP ? "real (TCP)" : "virtual",
+            so->transport == SIM_TRANSPORT_TCP && so->time_scale != 1.0
+                ? " (slowed down)"
+                : "");
+}
+
+static void finish(struct runner *R, struct scn_run_result *res)
+{
+    rs_flush(R);
+    if (!R->halted)
+        sim_finish(R->c);
+    r_note_halt(R);
+    for (int k = 0; k < R->n_lost; k++) {
+        struct scn_cmd tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        const struct scn_cmd *orig = NULL;
+        for (int i = 0; i < R->p->n_cmds; i++)
+            if (R->p->cmds[i].line == R->lost[k].line)
+                orig = &R->p->cmds[i];
+        tmp.line = R->lost[k].line;
+        tmp.src = orig ? orig->src : NULL;
+        bool ok = r_outcome_matches(R, R->lost[k].widx, SCN_OUT_LOST);
+        char actual[96];
+        snprintf(actual, sizeof(actual), "at the end of the run the write is %s",
+                 r_outcome_of(R, R->lost[k].widx));
+        r_verdict(R, &tmp, ok, actual);
+    }
+    const struct sim_stats *st = sim_stats(R->c);
+    uint64_t v = sim_violations(R->c);
+    const struct sim_violation *sv = sim_violation(R->c);
+    bool bad_violation = v > 0 && !R->expected_violation;
+    if (R->mirror_failures) {
+        R->failed++; /* a failed mirror step fails the run */
+        fprintf(R->out, "%s%s: %d mirror step%s failed or broke the "
+                        "one-writer rule%s\n",
+                rs_c(R, C_RED), R->p->file, R->mirror_failures,
+                R->mirror_failures == 1 ? "" : "s", rs_c(R, C_RESET));
+    }
+    memset(res, 0, sizeof(*res));
+    res->expectations = R->expectations;
+    res->passed = R->passed;
+    res->failed = R->failed;
+    res->elections = st->elections;
+    res->discarded = st->discarded;
+    res->writes = st->writes;
+    res->acked = st->acked;
+    res->acked_lost = st->acked_lost;
+    res->reads = R->reads;
+    res->stale_reads = R->stale_reads;
+    res->violations = v;
+    res->first_violation = sv ? sv->invariant : NULL;
+    res->end_us = sim_now(R->c);
+    bool ok = R->failed == 0 && !bad_violation;
+    fprintf(R->out,
+            "%s%s: %s — %d/%d expectations held · %llu election%s · %llu "
+            "entr%s discarded · %llu of %llu acknowledged writes lost · "
+            "%llu of %llu reads stale · invariants %s%s\n",
+            rs_c(R, ok ? C_BOLD C_GREEN : C_BOLD C_RED), R->p->file,
+            ok ? "passed" : "FAILED", R->passed, R->expectations,
+            (unsigned long long)st->elections, st->elections == 1 ? "" : "s",
+            (unsigned long long)st->discarded,
+            st->discarded == 1 ? "y" : "ies",
+            (unsigned long long)st->acked_lost, (unsigned long long)st->acked,
+            (unsigned long long)R->stale_reads, (unsigned long long)R->reads,
+            v == 0 ? "held"
+                   : (R->expected_violation ? "violated (as expected)"
+                                            : "VIOLATED"),
+            rs_c(R, C_RESET));
+    if (bad_violation)
+        fprintf(R->out, "%s%s: invariant %s violated at %.3f s: %s%s\n",
+                rs_c(R, C_RED), R->p->file, sv->invariant,
+                (double)sv->t_us / 1e6, sv->detail, rs_c(R, C_RESET));
+}
+
+int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
+            struct scn_run_result *res)
+{
+    struct runner *R = calloc(1, sizeof(*R));
+    if (!R) {
+        memset(res, 0, sizeof(*res));
+        res->setup_error = true;
+        return 2;
+    }
+    R->p = p;
+    R->o = *o;
+    R->out = o->out ? o->out : stdout;
+    if (p->virtual_only && o->transport != SIM_TRANSPORT_MEMORY) {
+        fprintf(R->out, "%s: skipped: `clock virtual` (an exact replay needs "
+                        "the virtual clock)\n",
+                p->file);
+        memset(res, 0, sizeof(*res));
+        res->skipped = true;
+        free(R);
+        return 0;
+    }
+    R->n = p->nodes;
+    for (int i = 0; i < p->n_cmds; i++)
+        if (p->cmds[i].kind == SCN_EXPECT &&
+            p->cmds[i].ex.kind == SCN_EX_VIOLATION)
+            R->expected_violation = true;
+
+    struct sim_options so;
+    sim_options_default(&so, p->nodes);
+    so.transport = o->transport;
+    so.time_scale = o->time_scale > 0 ? o->time_scale : 1.0;
+    so.seed = o->seed_given ? o->seed : p->seed;
+    so.heartbeat_us = p->heartbeat_us;
+    so.election_min_us = p->election_min_us;
+    so.election_max_us = p->election_max_us;
+    so.ack_mode = p->ack;
+    so.policy = p->policy;
+    so.prevote = p->prevote;
+    so.checkquorum = p->checkquorum;
+    so.unsafe = p->unsafe;
+    so.disk_latency_us = p->disk_us;
+    so.client_timeout_us = p->client_timeout_us;
+    so.client_latency_us = p->client_latency_us;
+    so.n_clients = p->n_clients > 0 ? p->n_clients : 1;
+    /* mirroring: a node with no database is a witness and never stands */
+    for (int i = 1; p->n_mirror > 0 && i <= p->nodes; i++)
+        if (!p->mirror_of[i])
+            raft_nodeset_add(&so.nofailover, i);
+    so.trace = o->trace;
+    if (o->transport == SIM_TRANSPORT_TCP)
+        so.link.latency_us = so.link.jitter_us = 0; /* loopback is real */
+    prng_seed(&R->rng, so.seed ^ UINT64_C(0x7265616473)); /* "reads" */
+
+    header(R, &so);
+    int rc = sim_cluster_new(&so, &R->c);
+    if (rc != 0) {
+        fprintf(stderr, "%s: cannot start the cluster: %s\n", p->file,
+                rc < 0 && o->transport == SIM_TRANSPORT_TCP && rc != RAFT_EINVAL &&
+                        rc != RAFT_ENOMEM
+                    ? "a listener could not be set up on 127.0.0.1"
+                    : "bad configuration or out of memory");
+        memset(res, 0, sizeof(*res));
+        res->setup_error = true;
+        free(R);
+        return 2;
+    }
+    sim_set_hook(R->c, rs_hook, R);
+    sim_set_write_hook(R->c, rs_write_hook, R);
+    if (p->n_mirror > 0) {
+        char err[512];
+        if (rm_start(R, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: the PostgreSQL mirror cannot start: %s\n",
+                    p->file, err);
+            rm_free(R);
+            sim_cluster_free(R->c);
+            memset(res, 0, sizeof(*res));
+            res->setup_error = true;
+            free(R);
+            return 2;
+        }
+    }
+    for (int i = 1; i <= R->n; i++)
+        R->started[i] = true;
+    /* `start SET` as the first command (links aside): the others begin
+     * switched off */
+    int first = 0;
+    while (first < p->n_cmds && p->cmds[first].kind == SCN_LINK &&
+           !p->cmds[first].at)
+        first++;
+    if (first < p->n_cmds && p->cmds[first].kind == SCN_START &&
+        p->cmds[first].n_sets > 0 && !p->cmds[first].at) {
+        bool in[SCN_MAX_NODES + 1];
+        if (r_resolve(R, &p->cmds[first], &p->cmds[first].sets[0], in))
+            for (int i = 1; i <= R->n; i++)
+                if (!in[i]) {
+                    sim_crash(R->c, i, false);
+                    R->started[i] = false;
+                    R->role[i] = RAFT_DOWN;
+                }
+    }
+    for (int i = 0; i < p->n_cmds && !R->stop; i++)
+        exec(R, &p->cmds[i]);
+    finish(R, res);
+    int ret = res->failed > 0 || (res->violations > 0 && !R->expected_violation)
+                  ? 1
+                  : 0;
+    rm_free(R);
+    sim_cluster_free(R->c);
+    free(R->app_t);
+    free(R->app_term);
+    free(R->disc);
+    free(R);
+    return ret;
+}

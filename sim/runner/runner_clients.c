@@ -1,0 +1,245 @@
+/*
+ * runner_clients.c — a scenario's clients: `write` (through whoever the
+ * client believes leads, waiting for the outcome it expects) and `read`
+ * with its routes (leader, any, follower, a node, monotonic, ryw), served
+ * at once by the chosen node from what it has applied.
+ */
+#include "sim/runner/runner_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cluster/trace.h"
+
+
+/* Clients                                                             */
+
+void r_do_write(struct runner *R, const struct scn_cmd *cmd)
+{
+    int via = 0;
+    if ((cmd->via.id || cmd->via.var >= 0) && !r_one_node(R, cmd, &cmd->via, &via))
+        return;
+    int widx = sim_client_write(R->c, cmd->client + 1, via, cmd->key,
+                                cmd->value);
+    if (cmd->outcome == SCN_OUT_NONE)
+        return;
+    if (cmd->outcome == SCN_OUT_LOST) {
+        if (R->n_lost < (int)(sizeof(R->lost) / sizeof(R->lost[0]))) {
+            R->lost[R->n_lost].line = cmd->line;
+            R->lost[R->n_lost].widx = widx;
+            R->n_lost++;
+        }
+        /* it must at least be acknowledged; the loss is judged at the end */
+        uint64_t deadline = sim_now(R->c) + 10000000;
+        while (sim_get_write(R->c, widx)->outcome == SIM_PENDING &&
+               r_run_step(R, deadline))
+            ;
+        return;
+    }
+    uint64_t start = sim_now(R->c);
+    uint64_t within = cmd->within_us;
+    if (!within)
+        within = R->p->client_timeout_us + 1000000;
+    uint64_t deadline = start + within;
+    while (sim_get_write(R->c, widx)->outcome == SIM_PENDING &&
+           r_run_step(R, deadline))
+        ;
+    if (cmd->outcome == SCN_OUT_COMMITTED) {
+        const struct sim_write *w = sim_get_write(R->c, widx);
+        while (w->outcome == SIM_ACKED && !rv_committed(R, w->lsn, w->term) &&
+               r_run_step(R, deadline))
+            w = sim_get_write(R->c, widx);
+    }
+    bool ok = r_outcome_matches(R, widx, cmd->outcome);
+    char actual[128];
+    snprintf(actual, sizeof(actual), "the write is %s after %.3f s",
+             r_outcome_of(R, widx), (double)(sim_now(R->c) - start) / 1e6);
+    r_verdict(R, cmd, ok, actual);
+}
+
+static void trace_read(struct runner *R, const struct scn_cmd *cmd, int node,
+                       const char *value, uint64_t version, bool stale)
+{
+    struct trace *tr = sim_tracer(R->c);
+    if (!trace_on(tr))
+        return;
+    trace_begin(tr, sim_now(R->c), node, "client");
+    trace_str(tr, "client", R->p->clients[cmd->client]);
+    trace_str(tr, "op", "read");
+    trace_str(tr, "key", cmd->key);
+    trace_str(tr, "route", scn_route_name(cmd->route));
+    if (value)
+        trace_str(tr, "value", value);
+    trace_u64(tr, "lsn", version);
+    trace_bool(tr, "stale", stale);
+    trace_end(tr);
+}
+
+void r_do_read(struct runner *R, const struct scn_cmd *cmd)
+{
+    struct rclient *cl = &R->cl[cmd->client];
+    const char *who = R->p->clients[cmd->client];
+    bool cand[SCN_MAX_NODES + 1] = {false};
+    const char *note = "";
+    int node = 0;
+    switch (cmd->route) {
+    case SCN_ROUTE_LEADER: {
+        int b = sim_client_leader(R->c, cmd->client + 1);
+        if (b && r_serves(R, b) && raft_role(sim_node(R->c, b)) == RAFT_LEADER)
+            node = b; /* whom it believes: maybe a deposed leader */
+        else
+            node = rv_leader(R);
+        if (!node) {
+            for (int i = 1; i <= R->n; i++)
+                cand[i] = r_serves(R, i);
+            node = r_pick(R, cand);
+            note = " — no leader: read-only mode, a replica answers and may "
+                   "be stale";
+        }
+        break;
+    }
+    case SCN_ROUTE_ANY:
+        for (int i = 1; i <= R->n; i++)
+            cand[i] = r_serves(R, i);
+        node = r_pick(R, cand);
+        break;
+    case SCN_ROUTE_FOLLOWER:
+        for (int i = 1; i <= R->n; i++)
+            cand[i] = r_serves(R, i) &&
+                      raft_role(sim_node(R->c, i)) != RAFT_LEADER;
+        node = r_pick(R, cand);
+        if (!node)
+            node = rv_leader(R);
+        break;
+    case SCN_ROUTE_NODE:
+        if (!r_one_node(R, cmd, &cmd->from, &node))
+            return;
+        if (!r_serves(R, node)) {
+            rs_line(R, node, C_YELLOW, "%s reads %s from n%d: no answer (%s)",
+                    who, cmd->key, node, rv_role_name(R, node));
+            if (cmd->read_expect != SCN_READ_NONE)
+                r_fail_line(R, cmd, "n%d is %s and cannot serve reads", node,
+                          rv_role_name(R, node));
+            return;
+        }
+        break;
+    case SCN_ROUTE_MONOTONIC:
+        if (cl->sticky && r_serves(R, cl->sticky) &&
+            sim_applied_lsn(R->c, cl->sticky) >= cl->floor)
+            node = cl->sticky;
+        else {
+            for (int i = 1; i <= R->n; i++)
+                cand[i] = r_serves(R, i) && sim_applied_lsn(R->c, i) >= cl->floor;
+            node = r_pick(R, cand);
+            if (!node)
+                node = rv_leader(R);
+        }
+        cl->sticky = node;
+        break;
+    case SCN_ROUTE_RYW:
+        for (int i = 1; i <= R->n; i++)
+            cand[i] = r_serves(R, i) &&
+                      raft_role(sim_node(R->c, i)) != RAFT_LEADER &&
+                      sim_applied_lsn(R->c, i) >= cl->token;
+        node = r_pick(R, cand);
+        if (!node) {
+            node = rv_leader(R);
+            if (node && cl->token)
+                note = " — no replica has the client's token yet: the "
+                       "leader answers";
+        }
+        break;
+    }
+    if (!node) {
+        rs_line(R, 0, C_YELLOW, "%s reads %s (%s): no node can answer", who,
+                cmd->key, scn_route_name(cmd->route));
+        if (cmd->read_expect != SCN_READ_NONE)
+            r_fail_line(R, cmd, "no node could serve the read");
+        return;
+    }
+    uint64_t applied = sim_applied_lsn(R->c, node);
+    const char *value = NULL, *tvalue = NULL;
+    uint64_t version = rv_find_key(R, node, cmd->key, applied, &value);
+    int t = rv_truth(R);
+    uint64_t tver = rv_find_key(R, t, cmd->key,
+                                raft_commit_lsn(sim_node(R->c, t)), &tvalue);
+    bool stale = tver > version;
+    cl->reads++;
+    R->reads++;
+    if (stale) {
+        cl->stale++;
+        R->stale_reads++;
+    }
+    if (applied > cl->floor)
+        cl->floor = applied;
+    int s;
+    for (s = 0; s < cl->n_seen; s++)
+        if (!strcmp(cl->seen[s].key, cmd->key))
+            break;
+    bool backwards = false;
+    if (s < cl->n_seen) {
+        backwards = version < cl->seen[s].version;
+        if (!backwards)
+            cl->seen[s].version = version;
+    } else if (s < R_MAX_SEEN) {
+        snprintf(cl->seen[s].key, sizeof(cl->seen[s].key), "%s", cmd->key);
+        cl->seen[s].version = version;
+        cl->n_seen++;
+    }
+    if (backwards)
+        cl->backwards++;
+    bool missed_own = false;
+    for (int i = sim_n_writes(R->c) - 1; i >= 0; i--) {
+        const struct sim_write *w = sim_get_write(R->c, i);
+        if (w->client == cmd->client + 1 && w->outcome == SIM_ACKED &&
+            !strcmp(w->key, cmd->key)) {
+            missed_own = version < w->lsn;
+            break;
+        }
+    }
+    if (missed_own)
+        cl->missed_own++;
+
+    char got[96], why[160];
+    if (value)
+        snprintf(got, sizeof(got), "%s (lsn %llu)", value,
+                 (unsigned long long)version);
+    else
+        snprintf(got, sizeof(got), "nothing");
+    if (stale)
+        snprintf(why, sizeof(why), "stale: the committed value is %s (lsn %llu)",
+                 tvalue, (unsigned long long)tver);
+    else
+        snprintf(why, sizeof(why), "fresh");
+    rs_line(R, node, stale ? C_YELLOW : C_BLUE,
+            "%s reads %s from n%d (%s, applied lsn %llu): %s — %s%s%s%s", who,
+            cmd->key, node, scn_route_name(cmd->route),
+            (unsigned long long)applied, got, why,
+            backwards ? "; older than what it read before" : "",
+            missed_own ? "; misses its own write" : "", note);
+    trace_read(R, cmd, node, value, version, stale);
+
+    bool ok = true;
+    char actual[320];
+    snprintf(actual, sizeof(actual), "n%d returned %s, %s", node, got, why);
+    switch (cmd->read_expect) {
+    case SCN_READ_NONE:
+        return;
+    case SCN_READ_VALUE:
+        ok = value && !strcmp(value, cmd->value);
+        break;
+    case SCN_READ_MISSING:
+        ok = value == NULL;
+        break;
+    case SCN_READ_FRESH:
+        ok = !stale;
+        break;
+    case SCN_READ_STALE:
+        ok = stale;
+        break;
+    }
+    r_verdict(R, cmd, ok, actual);
+}
+
+/* ------------------------------------------------------------------ */

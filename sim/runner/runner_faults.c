@@ -1,0 +1,227 @@
+/*
+ * runner_faults.c — a scenario's faults: links (latency, jitter, drop,
+ * duplication), partitions, isolation, one-way cuts, and the life of
+ * nodes (start, crash, restart, pause, resume), each narrated and passed
+ * on to the PostgreSQL mirror when there is one.
+ */
+#include "sim/runner/runner_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cluster/trace.h"
+
+/* Faults and links                                                    */
+
+void r_set_text(struct runner *R, char *buf, size_t cap, const bool *in)
+{
+    int k = 0;
+    for (int i = 1; i <= R->n; i++)
+        k += in[i];
+    if (k == 1) {
+        rs_nodeset(buf, cap, in, R->n);
+        return;
+    }
+    char inner[SCN_MAX_NODES * 5];
+    rs_nodeset(inner, sizeof(inner), in, R->n);
+    snprintf(buf, cap, "{%s}", inner);
+}
+
+void r_do_link(struct runner *R, const struct scn_cmd *cmd)
+{
+    bool a[SCN_MAX_NODES + 1], b[SCN_MAX_NODES + 1];
+    if (!r_resolve(R, cmd, &cmd->sets[0], a) || !r_resolve(R, cmd, &cmd->sets[1], b))
+        return;
+    for (int i = 1; i <= R->n; i++)
+        for (int j = 1; j <= R->n; j++) {
+            if (i == j)
+                continue;
+            bool fwd = a[i] && b[j], back = cmd->both_ways && b[i] && a[j];
+            if (!fwd && !back)
+                continue;
+            struct sim_link l = *sim_get_link(R->c, i, j);
+            bool cut = l.cut;
+            if (cmd->reset) {
+                l = *sim_default_link(R->c);
+                l.cut = cut;
+            }
+            if (cmd->has_latency)
+                l.latency_us = cmd->latency_us;
+            if (cmd->has_jitter)
+                l.jitter_us = cmd->jitter_us;
+            if (cmd->has_drop)
+                l.drop = cmd->drop;
+            if (cmd->has_dup)
+                l.dup = cmd->dup;
+            sim_set_link(R->c, i, j, &l);
+        }
+    char sa[SCN_MAX_NODES * 5 + 4], sb[SCN_MAX_NODES * 5 + 4], what[160] = "";
+    r_set_text(R, sa, sizeof(sa), a);
+    r_set_text(R, sb, sizeof(sb), b);
+    size_t len = 0;
+    if (cmd->reset)
+        len += (size_t)snprintf(what + len, sizeof(what) - len, " back to the "
+                                                                "default");
+    if (cmd->has_latency)
+        len += (size_t)snprintf(what + len, sizeof(what) - len,
+                                " latency %.1fms", (double)cmd->latency_us / 1e3);
+    if (cmd->has_jitter && len < sizeof(what))
+        len += (size_t)snprintf(what + len, sizeof(what) - len,
+                                " jitter %.1fms", (double)cmd->jitter_us / 1e3);
+    if (cmd->has_drop && len < sizeof(what))
+        len += (size_t)snprintf(what + len, sizeof(what) - len, " drop %.0f%%",
+                                cmd->drop * 100);
+    if (cmd->has_dup && len < sizeof(what))
+        snprintf(what + len, sizeof(what) - len, " duplicate %.0f%%",
+                 cmd->dup * 100);
+    rs_line(R, 0, C_MAGENTA, "link %s %s %s:%s", sa,
+            cmd->both_ways ? "<->" : "->", sb, what);
+}
+
+void r_do_partition(struct runner *R, const struct scn_cmd *cmd,
+                         bool isolate)
+{
+    int group[RAFT_MAX_NODES + 1] = {0};
+    bool in[SCN_MAX_NODES + 1];
+    char text[SCN_MAX_NODES * 8 + 64] = "";
+    size_t len = 0;
+    for (int s = 0; s < cmd->n_sets; s++) {
+        if (!r_resolve(R, cmd, &cmd->sets[s], in))
+            return;
+        for (int i = 1; i <= R->n; i++)
+            if (in[i])
+                group[i] = s + 1;
+    }
+    /* print the groups, including the implicit one of unnamed nodes */
+    for (int g = isolate ? 1 : 0; g <= cmd->n_sets; g++) {
+        bool m[SCN_MAX_NODES + 1] = {false};
+        int k = 0;
+        for (int i = 1; i <= R->n; i++)
+            if (group[i] == g) {
+                m[i] = true;
+                k++;
+            }
+        if (!k)
+            continue;
+        char one[SCN_MAX_NODES * 5 + 4];
+        r_set_text(R, one, sizeof(one), m);
+        if (len < sizeof(text))
+            len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s",
+                                    len ? " | " : "", one);
+    }
+    if (isolate) {
+        bool m[SCN_MAX_NODES + 1] = {false};
+        for (int i = 1; i <= R->n; i++)
+            m[i] = group[i] == 0;
+        char one[SCN_MAX_NODES * 5 + 4];
+        r_set_text(R, one, sizeof(one), m);
+        if (len < sizeof(text))
+            snprintf(text + len, sizeof(text) - len, " | %s", one);
+    }
+    sim_partition(R->c, group);
+    rs_line(R, 0, C_MAGENTA, "%s %s: no message crosses between the groups",
+            isolate ? "isolate" : "partition", text);
+    rm_net(R);
+}
+
+void r_do_cut(struct runner *R, const struct scn_cmd *cmd)
+{
+    bool a[SCN_MAX_NODES + 1], b[SCN_MAX_NODES + 1];
+    if (!r_resolve(R, cmd, &cmd->sets[0], a) || !r_resolve(R, cmd, &cmd->sets[1], b))
+        return;
+    for (int i = 1; i <= R->n; i++)
+        for (int j = 1; j <= R->n; j++) {
+            if (i == j)
+                continue;
+            if (a[i] && b[j])
+                sim_cut(R->c, i, j);
+            if (cmd->both_ways && b[i] && a[j])
+                sim_cut(R->c, i, j);
+        }
+    char sa[SCN_MAX_NODES * 5 + 4], sb[SCN_MAX_NODES * 5 + 4];
+    r_set_text(R, sa, sizeof(sa), a);
+    r_set_text(R, sb, sizeof(sb), b);
+    rm_net(R);
+    if (cmd->both_ways)
+        rs_line(R, 0, C_MAGENTA, "cut %s <-> %s: no message passes either way",
+                sa, sb);
+    else
+        rs_line(R, 0, C_MAGENTA,
+                "cut %s -> %s (one way: %s no longer hears %s, the reverse "
+                "still works)",
+                sa, sb, sb, sa);
+}
+
+void r_do_life(struct runner *R, const struct scn_cmd *cmd)
+{
+    bool in[SCN_MAX_NODES + 1];
+    if (cmd->n_sets > 0) {
+        if (!r_resolve(R, cmd, &cmd->sets[0], in))
+            return;
+    } else {
+        for (int i = 0; i <= R->n; i++)
+            in[i] = i > 0;
+    }
+    for (int i = 1; i <= R->n; i++) {
+        if (!in[i])
+            continue;
+        bool up = sim_is_up(R->c, i);
+        switch (cmd->kind) {
+        case SCN_START:
+        case SCN_RESTART:
+            if (up) {
+                if (R->o.verbose)
+                    rs_line(R, i, C_DIM, "already running");
+                break;
+            }
+            rs_line(R, i, C_MAGENTA, "%s",
+                    R->started[i] ? "restarts" : "starts");
+            R->started[i] = true;
+            sim_restart(R->c, i);
+            rm_restart(R, i);
+            break;
+        case SCN_CRASH: {
+            if (!up) {
+                rs_line(R, i, C_DIM, "is already down");
+                break;
+            }
+            const struct wal *w = raft_wal(sim_node(R->c, i));
+            if (cmd->lose_unflushed)
+                rs_line(R, i, C_MAGENTA,
+                        "crashes and loses its unflushed WAL tail (flushed up "
+                        "to lsn %llu of %llu)",
+                        (unsigned long long)w->flushed_lsn,
+                        (unsigned long long)wal_last_lsn(w));
+            else
+                rs_line(R, i, C_MAGENTA,
+                        "crashes (memory gone; term, vote and WAL survive)");
+            R->role[i] = RAFT_DOWN;
+            sim_crash(R->c, i, cmd->lose_unflushed);
+            rm_crash(R, i);
+            break;
+        }
+        case SCN_PAUSE:
+            if (!up || sim_is_paused(R->c, i))
+                break;
+            rs_line(R, i, C_MAGENTA,
+                    "pauses (stop-the-world: no timers, reads nothing%s)",
+                    raft_role(sim_node(R->c, i)) == RAFT_LEADER
+                        ? "; it still believes it leads"
+                        : "");
+            sim_pause(R->c, i);
+            break;
+        case SCN_RESUME:
+            if (!up || !sim_is_paused(R->c, i))
+                break;
+            rs_line(R, i, C_MAGENTA,
+                    "resumes, with stale beliefs and a backlog of messages");
+            sim_resume(R->c, i);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */

@@ -1,0 +1,156 @@
+/*
+ * runner_int.h — the scenario runner's private state, shared by
+ * runner.c (names, time, awaits, the run), runner_expect.c, runner_clients.c
+ * (writes and reads), runner_faults.c, runner_view.c (what the
+ * cluster looks like: leaders, lag, keys in logs, reads) and
+ * runner_say.c (narration of events, the status table, colour).
+ */
+#ifndef RAFTSIM_SIM_RUNNER_INT_H
+#define RAFTSIM_SIM_RUNNER_INT_H
+
+#include "raft/prng.h"
+#include "sim/runner/runner.h"
+
+#define R_MAX_SEEN 64 /* keys whose highest version a client remembers */
+
+struct rclient {
+    int sticky;        /* monotonic route: the replica it sticks to */
+    uint64_t floor;    /* monotonic route: highest applied LSN read from */
+    uint64_t token;    /* ryw route: LSN of its last acknowledged write */
+    uint64_t reads, stale, backwards, missed_own;
+    struct {
+        char key[SCN_KEY_MAX + 1];
+        uint64_t version; /* highest LSN of the key it has read */
+    } seen[R_MAX_SEEN];
+    int n_seen;
+};
+
+struct rdiscard {
+    int node;
+    uint64_t lsn, term;
+    char key[SCN_KEY_MAX + 1];
+};
+
+struct runner {
+    const struct scn_program *p;
+    struct scn_run_opts o;
+    FILE *out;
+    struct sim_cluster *c;
+    struct prng rng;
+    int n;
+    int vars[SCN_MAX_VARS];          /* bound node ids (0: unbound) */
+    bool started[SCN_MAX_NODES + 1]; /* `start SET` leaves some out */
+    uint8_t role[SCN_MAX_NODES + 1];  /* last role narrated */
+    struct rclient cl[SCN_MAX_CLIENTS];
+    /* when the leader of each LSN appended it: lag in seconds */
+    uint64_t *app_t, *app_term;
+    uint64_t app_cap;
+    struct rdiscard *disc;
+    size_t n_disc, cap_disc;
+    /* consecutive discards of one node are narrated as one line */
+    struct {
+        bool on;
+        int node, reason;
+        uint64_t t, lo, hi, term_lo, term_hi;
+        char keys[160];
+    } dpend;
+    /* `write … expect lost`: checked at the end */
+    struct {
+        int line, widx;
+    } lost[256];
+    int n_lost;
+    int line;                  /* command being run, for messages */
+    int expectations, passed, failed;
+    uint64_t reads, stale_reads;
+    uint64_t violations_told;  /* violations already narrated */
+    bool expected_violation;   /* the file has `expect violation` */
+    bool halted;               /* the checker stopped the cluster */
+    enum scn_trap trap;        /* `isolate leader on …`, armed */
+    struct rmirror *mir;       /* `mirror …`: PostgreSQL follows */
+    int mirror_failures;       /* mirror steps that failed, pg violations */
+    bool stop;                 /* a failure without --keep-going */
+};
+
+/* runner_view.c */
+int rv_leader(struct runner *R);                 /* live leader, max term */
+int rv_leader_in(struct runner *R, const bool *in);
+int rv_claimants(struct runner *R);              /* up nodes in role leader */
+uint64_t rv_last_lsn(struct runner *R, int id);
+uint64_t rv_quantity(struct runner *R, enum scn_quantity q, int id);
+const char *rv_role_name(struct runner *R, int id); /* incl. down/paused */
+/* Newest entry with key at lsn <= bound in id's log: its LSN (0: none). */
+uint64_t rv_find_key(struct runner *R, int id, const char *key,
+                     uint64_t bound, const char **value);
+/* The node with the highest commit LSN: the cluster's committed truth. */
+int rv_truth(struct runner *R);
+bool rv_committed(struct runner *R, uint64_t lsn, uint64_t term);
+bool rv_lost(struct runner *R, uint64_t lsn, uint64_t term);
+bool rv_key_committed(struct runner *R, const char *key, int on);
+/* Lag of id behind the leader; false without a leader. */
+bool rv_lag(struct runner *R, int id, uint64_t *entries, uint64_t *bytes,
+            uint64_t *us);
+int rv_last_write(struct runner *R, int client, const char *key);
+
+/* runner.c: names, sets, time, verdicts, the run */
+int r_node_of(struct runner *R, const struct scn_node *nr);
+const char *r_src(const struct scn_cmd *cmd);
+void r_fail_line(struct runner *R, const struct scn_cmd *cmd, const char *fmt,
+                 ...) __attribute__((format(printf, 3, 4)));
+void r_verdict(struct runner *R, const struct scn_cmd *cmd, bool ok, const char *actual);
+bool r_resolve(struct runner *R, const struct scn_cmd *cmd, const struct scn_set *set, bool *in);
+bool r_one_node(struct runner *R, const struct scn_cmd *cmd, const struct scn_node *nr, int *id);
+void r_note_halt(struct runner *R);
+void r_run_to(struct runner *R, uint64_t t);
+bool r_run_step(struct runner *R, uint64_t deadline);
+bool r_serves(struct runner *R, int id);
+int r_pick(struct runner *R, const bool *cand);
+const char *r_outcome_of(struct runner *R, int widx);
+bool r_outcome_matches(struct runner *R, int widx, enum scn_outcome o);
+void r_set_text(struct runner *R, char *buf, size_t cap, const bool *in);
+void r_check(struct runner *R, const struct scn_cmd *cmd);
+void r_do_write(struct runner *R, const struct scn_cmd *cmd);
+void r_do_read(struct runner *R, const struct scn_cmd *cmd);
+void r_do_link(struct runner *R, const struct scn_cmd *cmd);
+void r_do_partition(struct runner *R, const struct scn_cmd *cmd, bool isolate);
+void r_do_cut(struct runner *R, const struct scn_cmd *cmd);
+void r_do_life(struct runner *R, const struct scn_cmd *cmd);
+
+/* runner_expect.c, runner_clients.c, runner_faults.c */
+bool r_compare(uint64_t a, enum scn_cmp cmp, uint64_t b);
+
+/* runner_mirror.c */
+int rm_start(struct runner *R, char *err, size_t cap);
+void rm_free(struct runner *R);
+void rm_event(struct runner *R, const struct raft_event *ev);
+void rm_crash(struct runner *R, int node);
+void rm_restart(struct runner *R, int node);
+void rm_net(struct runner *R);  /* links changed */
+void rm_flush(struct runner *R); /* carry out what was queued */
+void rm_status(struct runner *R);
+bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
+              size_t cap);
+int rm_violations(struct runner *R);
+
+/* runner_say.c */
+void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev);
+void rs_write_hook(void *ctx, struct sim_cluster *c, int widx);
+void rs_flush(struct runner *R); /* pending coalesced discard line */
+void rs_line(struct runner *R, int node, const char *color, const char *fmt,
+             ...) __attribute__((format(printf, 4, 5)));
+void rs_say(struct runner *R, const char *text);
+void rs_status(struct runner *R);
+void rs_violations(struct runner *R);
+const char *rs_c(struct runner *R, const char *code); /* "" without colour */
+void rs_nodeset(char *buf, size_t cap, const bool *in, int n);
+
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_DIM "\033[2m"
+#define C_RED "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_BLUE "\033[34m"
+#define C_MAGENTA "\033[35m"
+#define C_CYAN "\033[36m"
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * util.c — see util.h.
+ */
+#include "sim/util/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int util_parse_duration_us(const char *s, uint64_t *out, const char **err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !isfinite(v) || v < 0) {
+        *err = "expected a duration such as 150ms or 2s";
+        return -1;
+    }
+    double mult;
+    if (!strcmp(end, "us"))
+        mult = 1;
+    else if (!strcmp(end, "ms"))
+        mult = 1e3;
+    else if (!strcmp(end, "s"))
+        mult = 1e6;
+    else if (!strcmp(end, "m") || !strcmp(end, "min"))
+        mult = 60e6;
+    else {
+        *err = *end ? "unknown unit (use us, ms, s or m)"
+                    : "missing unit (write e.g. 150ms or 2s)";
+        return -1;
+    }
+    double us = v * mult;
+    if (us > 1e15) {
+        *err = "duration too large";
+        return -1;
+    }
+    *out = (uint64_t)llround(us);
+    return 0;
+}
+
+int util_parse_u64(const char *s, uint64_t *out)
+{
+    if (!*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int util_parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+double util_wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int util_edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la > 63 || lb > 63)
+        return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]);
+            int cb = tolower((unsigned char)b[j - 1]);
+            int sub = d[i - 1][j - 1] + (ca != cb);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins)
+                                : (del < ins ? del : ins);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < d[i][j])
+                d[i][j] = d[i - 2][j - 2] + 1; /* a transposition */
+        }
+    return d[la][lb];
+}
+

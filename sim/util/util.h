@@ -1,0 +1,24 @@
+/*
+ * util.h — the bottom of sim/: parsing of numbers and durations, the
+ * wall clock, and edit distance for did-you-mean.  Every folder of sim/
+ * may include it; it includes nothing of sim/.  Durations are written
+ * with units ("150ms", "2s", "1.5s", "300us"); a bare number is refused
+ * so that no one guesses.
+ */
+#ifndef RAFTSIM_SIM_UTIL_H
+#define RAFTSIM_SIM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 0 on success; -1 with *err set to a short reason. */
+int util_parse_duration_us(const char *s, uint64_t *out, const char **err);
+int util_parse_u64(const char *s, uint64_t *out);
+int util_parse_double(const char *s, double *out);
+/* Monotonic wall clock in seconds (drivers only; raft/ never calls it). */
+double util_wall_s(void);
+/* Optimal-string-alignment distance (case-insensitive), for did-you-mean;
+ * 99 for words over 63 bytes. */
+int util_edit_distance(const char *a, size_t la, const char *b, size_t lb);
+
+#endif
