@@ -63,6 +63,7 @@ $(BUILD)/tests: $(TEST_OBJ) $(BUILD)/libraftsim.a
 # (LSAN_OPTIONS: Criterion 2.4 leaks one allocation of its own.)
 FUZZ_SHORT ?= 5
 test: $(BUILD)/tests $(BUILD)/raftsim
+	tests/layout.sh
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(BUILD)/tests --jobs=2
 	RAFTSIM=$(BUILD)/raftsim tests/cli.sh
 	RAFTSIM=$(BUILD)/raftsim tests/scenarios.sh

@@ -1,6 +1,9 @@
 /*
  * bench.h — the simulator's benchmarks (`raftsim bench sim`, `make bench`).
  * Figures are printed, never asserted: targets live in the README.
+ *
+ * The folder sim/bench/ drives sim/cluster (and sim/pg for a real pair's
+ * failover); only the command line (sim/cli) includes it.
  */
 #ifndef RAFTSIM_SIM_BENCH_H
 #define RAFTSIM_SIM_BENCH_H

@@ -18,7 +18,11 @@
  * sides (cluster_wire.c).  Everything else — clients, faults, checker,
  * trace — is the same code.
  *
- * Not here: random fault schedules (explore.c), scenario files (later).
+ * The folder sim/cluster/ holds the drivers (this API, cluster_*.c), the
+ * invariant checker, the JSON Lines trace and explore (random fault
+ * schedules over many seeds).  It includes raft/, net/ and sim/util only:
+ * not here are scenario files (sim/scenario), running them (sim/runner)
+ * or anything about PostgreSQL (sim/pg).
  */
 #ifndef RAFTSIM_SIM_CLUSTER_H
 #define RAFTSIM_SIM_CLUSTER_H

@@ -146,26 +146,26 @@ void sim__finish_write(struct sim_cluster *c, int widx,
         c->write_hook(c->write_hook_ctx, c, widx);
 }
 
-void sim__client_request(struct sim_cluster *c, struct sim_ev *e)
+bool sim__client_request(struct sim_cluster *c, struct sim_ev *e)
 {
     struct write_state *w = &c->writes[e->widx];
     struct node_state *s = &c->nodes[e->node];
     if (w->pub.outcome != SIM_PENDING)
-        return;
+        return false;
     if (!s->up) {
         respond(c, e->widx, e->node, CR_DOWN, RAFT_NONE);
-        return;
+        return false;
     }
     uint64_t lsn;
     int rc = raft_propose(s->r, c->now, w->pub.key, strlen(w->pub.key),
                           w->pub.value, strlen(w->pub.value), &lsn);
     if (rc == RAFT_ENOTLEADER || rc == RAFT_EDOWN) {
         respond(c, e->widx, e->node, CR_REDIRECT, raft_leader(s->r));
-        return;
+        return false;
     }
     if (rc != RAFT_OK) {
         respond(c, e->widx, e->node, CR_DOWN, RAFT_NONE);
-        return;
+        return false;
     }
     w->pub.lsn = lsn;
     w->pub.term = raft_term(s->r);
@@ -175,7 +175,7 @@ void sim__client_request(struct sim_cluster *c, struct sim_ev *e)
         s->pend = sim__xrealloc(s->pend, s->cap_pend * sizeof(*s->pend));
     }
     s->pend[s->n_pend++] = e->widx;
-    sim__pump(c, e->node);
+    return true;
 }
 
 void sim__client_response(struct sim_cluster *c, struct sim_ev *e)

@@ -97,10 +97,13 @@ struct sim_cluster {
     sim_write_hook write_hook;
     void *write_hook_ctx;
     struct sim_wire *wire; /* TCP mode, else NULL */
+    /* TCP mode: put a frame on the socket (cluster_wire.c sets it, so
+     * that cluster_step.c never calls up into the transport) */
+    void (*wire_send)(struct sim_cluster *c, struct raft_msg *m);
 };
 
 
-/* cluster.c */
+/* cluster_events.c */
 void *sim__xrealloc(void *p, size_t n);
 struct sim_ev *sim__ev_new(struct sim_cluster *c, uint64_t t, int type,
                            int node, uint32_t *idx_out);
@@ -109,15 +112,17 @@ uint32_t sim__ev_pop(struct sim_cluster *c);
 void sim__ev_release(struct sim_cluster *c, uint32_t i);
 struct sim_ev *sim__sched(struct sim_cluster *c, uint64_t t, int type,
                           int node);
+void sim__drain_violations(struct sim_cluster *c);
+void sim__trace_simple(struct sim_cluster *c, int node, const char *kind);
+void sim__trace_drop(struct sim_cluster *c, const struct sim_ev *e,
+                     const char *reason);
+
+/* cluster_step.c */
 bool sim__handle(struct sim_cluster *c, uint32_t idx);
 void sim__hold(struct node_state *s, uint32_t idx);
 void sim__pump(struct sim_cluster *c, int id);
 void sim__sched_timer(struct sim_cluster *c, int id);
 void sim__net_send(struct sim_cluster *c, struct raft_msg *m);
-void sim__drain_violations(struct sim_cluster *c);
-void sim__trace_simple(struct sim_cluster *c, int node, const char *kind);
-void sim__trace_drop(struct sim_cluster *c, const struct sim_ev *e,
-                     const char *reason);
 static inline struct sim_link *sim__link(const struct sim_cluster *c,
                                          int from, int to)
 {
@@ -139,7 +144,8 @@ void sim__fail_pending(struct sim_cluster *c, struct node_state *s, int id,
                        int resp);
 void sim__ack_pending(struct sim_cluster *c, struct node_state *s, int id,
                       uint64_t lsn);
-void sim__client_request(struct sim_cluster *c, struct sim_ev *e);
+/* Proposes the write at its node; true when the node must be pumped. */
+bool sim__client_request(struct sim_cluster *c, struct sim_ev *e);
 void sim__finish_write(struct sim_cluster *c, int widx, enum sim_outcome o);
 void sim__client_response(struct sim_cluster *c, struct sim_ev *e);
 

@@ -125,6 +125,7 @@ int sim__wire_start(struct sim_cluster *c)
     }
     uv_timer_init(&w->loop, &w->wake);
     c->wire = w;
+    c->wire_send = sim__wire_send;
     for (int i = 1; i <= c->n; i++) {
         w->nodes[i].w = w;
         w->nodes[i].id = i;

@@ -7,6 +7,11 @@
  * Every call is bounded: connections use connect_timeout and every
  * statement a statement_timeout, so a server that is down or hung costs
  * at most a few seconds and is reported by name, never a crash or a hang.
+ *
+ * The folder sim/pg/ is PostgreSQL alone: observing (this file), the
+ * health endpoint (pg_http.h) and the control command template
+ * (pg_control.h).  It knows nothing of raft or scenarios; the mirror that
+ * maps a scenario's decisions onto servers is sim/runner/runner_mirror.c.
  */
 #ifndef RAFTSIM_SIM_PG_H
 #define RAFTSIM_SIM_PG_H

@@ -7,7 +7,8 @@
  * here with its line number instead of as a blank page in a browser.
  *
  * Not here: reading the trace back into a cluster model (the page does
- * that in its script), or running anything.
+ * that in its script), or running anything.  The folder sim/report/
+ * includes nothing else of sim/.
  */
 #ifndef RAFTSIM_SIM_REPORT_H
 #define RAFTSIM_SIM_REPORT_H

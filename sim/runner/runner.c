@@ -24,7 +24,6 @@
 #include "sim/cluster/trace.h"
 
 #define DEFAULT_WITHIN_US 10000000
-#define REAL_STEP_US 2000
 
 void scn_run_opts_default(struct scn_run_opts *o)
 {
@@ -36,221 +35,22 @@ void scn_run_opts_default(struct scn_run_opts *o)
 /* ------------------------------------------------------------------ */
 /* Names, sets, time                                                   */
 
-int r_node_of(struct runner *R, const struct scn_node *nr)
-{
-    if (nr->var >= 0)
-        return nr->var < SCN_MAX_VARS ? R->vars[nr->var] : 0;
-    return nr->id >= 1 && nr->id <= R->n ? nr->id : 0;
-}
 
-const char *r_src(const struct scn_cmd *cmd)
-{
-    return cmd->src ? cmd->src : "(command)";
-}
 
-void r_fail_line(struct runner *R, const struct scn_cmd *cmd,
-                      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Resolve a set; false (and a failure) when it names an unbound variable. */
-bool r_resolve(struct runner *R, const struct scn_cmd *cmd,
-                    const struct scn_set *set, bool *in)
-{
-    memset(in, 0, (size_t)(R->n + 1) * sizeof(*in));
-    bool named[SCN_MAX_NODES + 1] = {false};
-    for (int s = 0; s < cmd->n_sets; s++) {
-        for (int k = 0; k < cmd->sets[s].n; k++) {
-            int id = r_node_of(R, &cmd->sets[s].items[k]);
-            if (id)
-                named[id] = true;
-        }
-        for (int k = 0; k < cmd->sets[s].n_except; k++) {
-            int id = r_node_of(R, &cmd->sets[s].except[k]);
-            if (id)
-                named[id] = true;
-        }
-    }
-    if (cmd->has_node && r_node_of(R, &cmd->node))
-        named[r_node_of(R, &cmd->node)] = true;
-    for (int i = 1; i <= R->n; i++) {
-        if (set->all)
-            in[i] = true;
-        if (set->rest && !named[i])
-            in[i] = true;
-    }
-    /* the members, then `except` takes its members out again */
-    for (int pass = 0; pass < 2; pass++) {
-        const struct scn_node *m = pass ? set->except : set->items;
-        int count = pass ? set->n_except : set->n;
-        for (int k = 0; k < count; k++) {
-            int id = r_node_of(R, &m[k]);
-            if (!id) {
-                r_fail_line(R, cmd, "variable %s is not bound (the await that "
-                                  "binds it failed)",
-                          R->p->vars[m[k].var]);
-                return false;
-            }
-            in[id] = pass == 0;
-        }
-    }
-    return true;
-}
 
-bool r_one_node(struct runner *R, const struct scn_cmd *cmd,
-                     const struct scn_node *nr, int *id)
-{
-    *id = r_node_of(R, nr);
-    if (*id)
-        return true;
-    r_fail_line(R, cmd, "variable %s is not bound (the await that binds it "
-                      "failed)",
-              nr->var >= 0 && nr->var < R->p->n_vars ? R->p->vars[nr->var]
-                                                     : "?");
-    return false;
-}
 
-void r_note_halt(struct runner *R)
-{
-    if (sim_violations(R->c) > 0)
-        R->halted = true;
-    rs_violations(R);
-    rm_flush(R);
-}
 
-void r_run_to(struct runner *R, uint64_t t)
-{
-    if (R->halted || t <= sim_now(R->c))
-        return;
-    sim_run_until(R->c, t);
-    r_note_halt(R);
-}
 
-/* One step towards deadline; false when time is up or the run halted. */
-bool r_run_step(struct runner *R, uint64_t deadline)
-{
-    uint64_t now = sim_now(R->c);
-    if (R->halted || now >= deadline)
-        return false;
-    if (R->o.transport == SIM_TRANSPORT_MEMORY) {
-        uint64_t next = sim_next_event_time(R->c);
-        if (next > deadline)
-            r_run_to(R, deadline);
-        else {
-            sim_run_events(R->c, 1);
-            r_note_halt(R);
-        }
-    } else {
-        uint64_t t = now + REAL_STEP_US;
-        r_run_to(R, t < deadline ? t : deadline);
-    }
-    return true;
-}
 
-bool r_serves(struct runner *R, int id)
-{
-    return R->started[id] && sim_is_up(R->c, id) && !sim_is_paused(R->c, id);
-}
-
-int r_pick(struct runner *R, const bool *cand)
-{
-    int k = 0;
-    for (int i = 1; i <= R->n; i++)
-        k += cand[i];
-    if (!k)
-        return 0;
-    uint64_t j = prng_range(&R->rng, 1, (uint64_t)k);
-    for (int i = 1; i <= R->n; i++)
-        if (cand[i] && --j == 0)
-            return i;
-    return 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* Expectations                                                        */
 
-static void trace_expect(struct runner *R, const struct scn_cmd *cmd, bool ok,
-                         const char *actual)
-{
-    struct trace *tr = sim_tracer(R->c);
-    if (!trace_on(tr))
-        return;
-    trace_begin(tr, sim_now(R->c), 0, "expect");
-    trace_u64(tr, "line", (uint64_t)cmd->line);
-    trace_str(tr, "text", r_src(cmd));
-    trace_bool(tr, "ok", ok);
-    if (actual && *actual)
-        trace_str(tr, "actual", actual);
-    trace_end(tr);
-}
 
-void r_verdict(struct runner *R, const struct scn_cmd *cmd, bool ok,
-                    const char *actual)
-{
-    R->expectations++;
-    trace_expect(R, cmd, ok, actual);
-    if (ok) {
-        R->passed++;
-        if (!R->o.quiet) {
-            rs_flush(R);
-            fprintf(R->out, "%s%8.3f   ok  %s%s\n", rs_c(R, C_GREEN),
-                    (double)sim_now(R->c) / 1e6, r_src(cmd), rs_c(R, C_RESET));
-        }
-        return;
-    }
-    R->failed++;
-    rs_flush(R);
-    fprintf(R->out, "%s%s:%d: expectation failed: %s — %s%s\n",
-            rs_c(R, C_BOLD C_RED), R->p->file, cmd->line, r_src(cmd),
-            actual && *actual ? actual : "it did not hold", rs_c(R, C_RESET));
-    if (!R->o.keep_going)
-        R->stop = true;
-}
 
-void r_fail_line(struct runner *R, const struct scn_cmd *cmd,
-                      const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    r_verdict(R, cmd, false, buf);
-}
 
-const char *r_outcome_of(struct runner *R, int widx)
-{
-    const struct sim_write *w = sim_get_write(R->c, widx);
-    switch (w->outcome) {
-    case SIM_ACKED:
-        if (rv_lost(R, w->lsn, w->term))
-            return "lost";
-        return rv_committed(R, w->lsn, w->term) ? "committed" : "acked";
-    case SIM_REFUSED:
-        return "refused";
-    case SIM_UNKNOWN:
-        return "timeout";
-    default:
-        return "pending";
-    }
-}
 
-bool r_outcome_matches(struct runner *R, int widx, enum scn_outcome o)
-{
-    const struct sim_write *w = sim_get_write(R->c, widx);
-    switch (o) {
-    case SCN_OUT_ACKED:
-        return w->outcome == SIM_ACKED;
-    case SCN_OUT_COMMITTED:
-        return w->outcome == SIM_ACKED && rv_committed(R, w->lsn, w->term);
-    case SCN_OUT_REFUSED:
-        return w->outcome == SIM_REFUSED;
-    case SCN_OUT_TIMEOUT:
-        return w->outcome == SIM_UNKNOWN;
-    case SCN_OUT_LOST:
-        return w->outcome == SIM_ACKED && rv_lost(R, w->lsn, w->term);
-    default:
-        return true;
-    }
-}
 
 /* Awaits                                                              */
 
@@ -474,7 +274,7 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
         do_step(R);
         break;
     case SCN_SHOW_STATUS:
-        rs_status(R);
+        r_status(R);
         break;
     default:
         break; /* set-up commands are folded into the program */
@@ -643,7 +443,7 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
         free(R);
         return 2;
     }
-    sim_set_hook(R->c, rs_hook, R);
+    sim_set_hook(R->c, r_hook, R);
     sim_set_write_hook(R->c, rs_write_hook, R);
     if (p->n_mirror > 0) {
         char err[512];

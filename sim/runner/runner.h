@@ -2,6 +2,10 @@
  * runner.h — run a parsed scenario (scenario.h) against a cluster, in
  * virtual time (deterministic, instant) or real time over loopback TCP,
  * narrating what happens and checking the file's expectations.
+ *
+ * The folder sim/runner/ sits on top of sim/scenario (the program),
+ * sim/cluster (the cluster it drives) and sim/pg (the mirror); its files
+ * call one way (runner_int.h).  Not here: the command line (sim/cli).
  */
 #ifndef RAFTSIM_SIM_RUNNER_H
 #define RAFTSIM_SIM_RUNNER_H

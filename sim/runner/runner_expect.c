@@ -11,24 +11,6 @@
 
 #include "sim/cluster/trace.h"
 
-bool r_compare(uint64_t a, enum scn_cmp cmp, uint64_t b)
-{
-    switch (cmp) {
-    case SCN_EQ:
-        return a == b;
-    case SCN_NE:
-        return a != b;
-    case SCN_LT:
-        return a < b;
-    case SCN_LE:
-        return a <= b;
-    case SCN_GT:
-        return a > b;
-    case SCN_GE:
-        return a >= b;
-    }
-    return false;
-}
 
 static const char *quantity_name(enum scn_quantity q)
 {
@@ -99,7 +81,7 @@ void r_check(struct runner *R, const struct scn_cmd *cmd)
     }
     case SCN_EX_LEADERS: {
         int k = rv_claimants(R);
-        ok = r_compare((uint64_t)k, ex->cmp, ex->value.lit);
+        ok = rv_compare((uint64_t)k, ex->cmp, ex->value.lit);
         snprintf(actual, sizeof(actual), "%d node%s claim%s to lead", k,
                  k == 1 ? "" : "s", k == 1 ? "s" : "");
         break;
@@ -126,7 +108,7 @@ void r_check(struct runner *R, const struct scn_cmd *cmd)
         uint64_t a = rv_quantity(R, ex->q, id), b;
         if (!value_of(R, cmd, &ex->value, &b))
             return;
-        ok = r_compare(a, ex->cmp, b);
+        ok = rv_compare(a, ex->cmp, b);
         snprintf(actual, sizeof(actual), "%s of n%d is %llu (against %llu)",
                  quantity_name(ex->q), id, (unsigned long long)a,
                  (unsigned long long)b);
@@ -203,7 +185,7 @@ void r_check(struct runner *R, const struct scn_cmd *cmd)
         uint64_t a = ex->lag_unit == SCN_LAG_ENTRIES ? e
                      : ex->lag_unit == SCN_LAG_BYTES ? b
                                                      : us;
-        ok = r_compare(a, ex->cmp, ex->value.lit);
+        ok = rv_compare(a, ex->cmp, ex->value.lit);
         snprintf(actual, sizeof(actual),
                  "n%d lags %llu entries, %llu bytes, %.3f s", id,
                  (unsigned long long)e, (unsigned long long)b, (double)us / 1e6);

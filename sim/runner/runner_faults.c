@@ -14,19 +14,6 @@
 
 /* Faults and links                                                    */
 
-void r_set_text(struct runner *R, char *buf, size_t cap, const bool *in)
-{
-    int k = 0;
-    for (int i = 1; i <= R->n; i++)
-        k += in[i];
-    if (k == 1) {
-        rs_nodeset(buf, cap, in, R->n);
-        return;
-    }
-    char inner[SCN_MAX_NODES * 5];
-    rs_nodeset(inner, sizeof(inner), in, R->n);
-    snprintf(buf, cap, "{%s}", inner);
-}
 
 void r_do_link(struct runner *R, const struct scn_cmd *cmd)
 {

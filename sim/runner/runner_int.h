@@ -1,9 +1,16 @@
 /*
- * runner_int.h — the scenario runner's private state, shared by
- * runner.c (names, time, awaits, the run), runner_expect.c, runner_clients.c
- * (writes and reads), runner_faults.c, runner_view.c (what the
- * cluster looks like: leaders, lag, keys in logs, reads) and
- * runner_say.c (narration of events, the status table, colour).
+ * runner_int.h — the scenario runner's private state, shared by its
+ * files, which call one way, from the top:
+ *   runner.c          the run: set-up, the loop over commands, awaits, say
+ *   runner_clients.c  writes and reads      \
+ *   runner_expect.c   `expect …`             } one command each
+ *   runner_faults.c   links, cuts, life     /
+ *   runner_base.c     names, sets, time, verdicts, the event hook
+ *   runner_mirror.c   PostgreSQL follows the cluster
+ *   runner_say.c      narration of events, the status table, colour
+ *   runner_view.c     what the cluster looks like: leaders, lag, keys
+ * The runner drives cluster/ and reads scenario/; nothing below includes
+ * it.
  */
 #ifndef RAFTSIM_SIM_RUNNER_INT_H
 #define RAFTSIM_SIM_RUNNER_INT_H
@@ -90,8 +97,9 @@ bool rv_key_committed(struct runner *R, const char *key, int on);
 bool rv_lag(struct runner *R, int id, uint64_t *entries, uint64_t *bytes,
             uint64_t *us);
 int rv_last_write(struct runner *R, int client, const char *key);
+bool rv_compare(uint64_t a, enum scn_cmp cmp, uint64_t b);
 
-/* runner.c: names, sets, time, verdicts, the run */
+/* runner_base.c: names, sets, time, verdicts, events, status */
 int r_node_of(struct runner *R, const struct scn_node *nr);
 const char *r_src(const struct scn_cmd *cmd);
 void r_fail_line(struct runner *R, const struct scn_cmd *cmd, const char *fmt,
@@ -107,6 +115,10 @@ int r_pick(struct runner *R, const bool *cand);
 const char *r_outcome_of(struct runner *R, int widx);
 bool r_outcome_matches(struct runner *R, int widx, enum scn_outcome o);
 void r_set_text(struct runner *R, char *buf, size_t cap, const bool *in);
+void r_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev);
+void r_status(struct runner *R); /* the table, then the mirror's */
+
+/* runner_expect.c, runner_clients.c, runner_faults.c: one command each */
 void r_check(struct runner *R, const struct scn_cmd *cmd);
 void r_do_write(struct runner *R, const struct scn_cmd *cmd);
 void r_do_read(struct runner *R, const struct scn_cmd *cmd);
@@ -115,8 +127,6 @@ void r_do_partition(struct runner *R, const struct scn_cmd *cmd, bool isolate);
 void r_do_cut(struct runner *R, const struct scn_cmd *cmd);
 void r_do_life(struct runner *R, const struct scn_cmd *cmd);
 
-/* runner_expect.c, runner_clients.c, runner_faults.c */
-bool r_compare(uint64_t a, enum scn_cmp cmp, uint64_t b);
 
 /* runner_mirror.c */
 int rm_start(struct runner *R, char *err, size_t cap);
@@ -138,7 +148,7 @@ void rs_flush(struct runner *R); /* pending coalesced discard line */
 void rs_line(struct runner *R, int node, const char *color, const char *fmt,
              ...) __attribute__((format(printf, 4, 5)));
 void rs_say(struct runner *R, const char *text);
-void rs_status(struct runner *R);
+void rs_status(struct runner *R); /* the cluster's table only */
 void rs_violations(struct runner *R);
 const char *rs_c(struct runner *R, const char *code); /* "" without colour */
 void rs_nodeset(char *buf, size_t cap, const bool *in, int n);

@@ -736,7 +736,7 @@ bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
         if (ex->pg == SCN_PG_WRITABLE) {
             snprintf(actual, cap, "%d server%s accept%s writes", writers,
                      writers == 1 ? "" : "s", writers == 1 ? "s" : "");
-            return r_compare((uint64_t)writers, ex->cmp, ex->value.lit);
+            return rv_compare((uint64_t)writers, ex->cmp, ex->value.lit);
         }
         snprintf(actual, cap, "the primary is %s",
                  writers == 1 ? M->s[w].name
@@ -774,7 +774,7 @@ bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
         }
         snprintf(actual, cap, "replay lag %.3f s, %llu bytes", obs[p].lag_s,
                  (unsigned long long)obs[p].lag_bytes);
-        return r_compare((uint64_t)(obs[p].lag_s * 1e6), ex->cmp,
+        return rv_compare((uint64_t)(obs[p].lag_s * 1e6), ex->cmp,
                          ex->value.lit);
     }
     }

@@ -268,29 +268,13 @@ static void role_line(struct runner *R, const struct raft_event *ev)
     }
 }
 
-/* `isolate leader on append|commit`: spring the trap (as explore does). */
-_Static_assert((int)SCN_TRAP_APPEND == (int)SIM_TRAP_APPEND &&
-                   (int)SCN_TRAP_COMMIT == (int)SIM_TRAP_COMMIT,
-               "scenario traps are the cluster's");
-static void trap(struct runner *R, struct sim_cluster *c,
-                 const struct raft_event *ev)
-{
-    if (!sim_trap_springs(c, (enum sim_trap)R->trap, ev))
-        return;
-    R->trap = SCN_TRAP_NONE;
-    rm_net(R);
-    rs_line(R, ev->node, C_MAGENTA, "is isolated by the trap, at its %s of lsn %llu",
-            ev->kind == RAFT_EV_COMMIT ? "commit" : "append",
-            (unsigned long long)ev->lsn);
-}
 
 void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
 {
     struct runner *R = ctx;
     if (ev->node < 1 || ev->node > R->n)
         return;
-    trap(R, c, ev);
-    rm_event(R, ev);
+    (void)c;
     if (ev->kind == RAFT_EV_DISCARD) {
         note_discard(R, ev);
         return;
@@ -451,5 +435,4 @@ void rs_status(struct runner *R)
                 (unsigned long long)raft_commit_lsn(r),
                 (unsigned long long)sim_applied_lsn(R->c, i), lag, follows);
     }
-    rm_status(R);
 }

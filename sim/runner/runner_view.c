@@ -186,3 +186,22 @@ int rv_last_write(struct runner *R, int client, const char *key)
     }
     return -1;
 }
+
+bool rv_compare(uint64_t a, enum scn_cmp cmp, uint64_t b)
+{
+    switch (cmp) {
+    case SCN_EQ:
+        return a == b;
+    case SCN_NE:
+        return a != b;
+    case SCN_LT:
+        return a < b;
+    case SCN_LE:
+        return a <= b;
+    case SCN_GT:
+        return a > b;
+    case SCN_GE:
+        return a >= b;
+    }
+    return false;
+}

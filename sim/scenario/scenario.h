@@ -40,6 +40,10 @@
  * rest (every node not named elsewhere on the line), optionally followed
  * by `except SET`.  CLIENT is any other
  * lower-case identifier; clients need no declaration.
+ *
+ * The folder sim/scenario/ is the language alone: it reads text and
+ * builds a program, and includes only raft/ (names) and sim/util.  Not
+ * here: running a program (sim/runner) or any cluster (sim/cluster).
  */
 #ifndef RAFTSIM_SIM_SCENARIO_H
 #define RAFTSIM_SIM_SCENARIO_H
