@@ -17,6 +17,7 @@
  */
 #include "sim/runner/runner_int.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,27 +378,19 @@ static void finish(struct runner *R, struct scn_run_result *res)
                 (double)sv->t_us / 1e6, sv->detail, rs_c(R, C_RESET));
 }
 
-int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
-            struct scn_run_result *res)
+/* ------------------------------------------------------------------ */
+/* One command at a time (the live session drives these)               */
+
+int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
+                   struct scn_runner **out)
 {
+    *out = NULL;
     struct runner *R = calloc(1, sizeof(*R));
-    if (!R) {
-        memset(res, 0, sizeof(*res));
-        res->setup_error = true;
+    if (!R)
         return 2;
-    }
     R->p = p;
     R->o = *o;
     R->out = o->out ? o->out : stdout;
-    if (p->virtual_only && o->transport != SIM_TRANSPORT_MEMORY) {
-        fprintf(R->out, "%s: skipped: `clock virtual` (an exact replay needs "
-                        "the virtual clock)\n",
-                p->file);
-        memset(res, 0, sizeof(*res));
-        res->skipped = true;
-        free(R);
-        return 0;
-    }
     R->n = p->nodes;
     for (int i = 0; i < p->n_cmds; i++)
         if (p->cmds[i].kind == SCN_EXPECT &&
@@ -438,8 +431,6 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
                         rc != RAFT_ENOMEM
                     ? "a listener could not be set up on 127.0.0.1"
                     : "bad configuration or out of memory");
-        memset(res, 0, sizeof(*res));
-        res->setup_error = true;
         free(R);
         return 2;
     }
@@ -452,8 +443,6 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
                     p->file, err);
             rm_free(R);
             sim_cluster_free(R->c);
-            memset(res, 0, sizeof(*res));
-            res->setup_error = true;
             free(R);
             return 2;
         }
@@ -477,17 +466,122 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
                     R->role[i] = RAFT_DOWN;
                 }
     }
-    for (int i = 0; i < p->n_cmds && !R->stop; i++)
-        exec(R, &p->cmds[i]);
+    *out = (struct scn_runner *)R;
+    return 0;
+}
+
+static struct runner *runner_of(struct scn_runner *r)
+{
+    return (struct runner *)r;
+}
+
+void scn_runner_exec(struct scn_runner *r, const struct scn_cmd *cmd)
+{
+    struct runner *R = runner_of(r);
+    R->cut_short = false;
+    exec(R, cmd);
+}
+
+void scn_runner_set_program(struct scn_runner *r, const struct scn_program *p)
+{
+    struct runner *R = runner_of(r);
+    assert(p->nodes == R->n);
+    R->p = p;
+    for (int i = 0; i < p->n_cmds; i++)
+        if (p->cmds[i].kind == SCN_EXPECT &&
+            p->cmds[i].ex.kind == SCN_EX_VIOLATION)
+            R->expected_violation = true;
+}
+
+void scn_runner_run_to(struct scn_runner *r, uint64_t t_us)
+{
+    struct runner *R = runner_of(r);
+    R->cut_short = false;
+    r_run_to(R, t_us);
+    rs_flush(R);
+    rm_flush(R);
+}
+
+void scn_runner_set_horizon(struct scn_runner *r, uint64_t t_us)
+{
+    runner_of(r)->horizon_us = t_us;
+}
+
+bool scn_runner_cut_short(struct scn_runner *r)
+{
+    return runner_of(r)->cut_short;
+}
+
+bool scn_runner_stopped(struct scn_runner *r)
+{
+    struct runner *R = runner_of(r);
+    return R->stop || R->halted;
+}
+
+uint64_t scn_runner_now(struct scn_runner *r)
+{
+    return sim_now(runner_of(r)->c);
+}
+
+struct sim_cluster *scn_runner_cluster(struct scn_runner *r)
+{
+    return runner_of(r)->c;
+}
+
+int scn_runner_var(struct scn_runner *r, int var)
+{
+    struct runner *R = runner_of(r);
+    return var >= 0 && var < SCN_MAX_VARS ? R->vars[var] : 0;
+}
+
+const char *scn_runner_role_name(struct scn_runner *r, int id)
+{
+    return rv_role_name(runner_of(r), id);
+}
+
+int scn_runner_finish(struct scn_runner *r, struct scn_run_result *res)
+{
+    struct runner *R = runner_of(r);
     finish(R, res);
-    int ret = res->failed > 0 || (res->violations > 0 && !R->expected_violation)
-                  ? 1
-                  : 0;
+    return res->failed > 0 || (res->violations > 0 && !R->expected_violation)
+               ? 1
+               : 0;
+}
+
+void scn_runner_free(struct scn_runner *r)
+{
+    struct runner *R = runner_of(r);
+    if (!R)
+        return;
     rm_free(R);
     sim_cluster_free(R->c);
     free(R->app_t);
     free(R->app_term);
     free(R->disc);
     free(R);
+}
+
+int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
+            struct scn_run_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (p->virtual_only && o->transport != SIM_TRANSPORT_MEMORY) {
+        fprintf(o->out ? o->out : stdout,
+                "%s: skipped: `clock virtual` (an exact replay needs "
+                "the virtual clock)\n",
+                p->file);
+        res->skipped = true;
+        return 0;
+    }
+    struct scn_runner *r;
+    if (scn_runner_new(p, o, &r) != 0) {
+        res->setup_error = true;
+        return 2;
+    }
+    struct runner *R = runner_of(r);
+    for (int i = 0; i < p->n_cmds && !R->stop; i++)
+        exec(R, &p->cmds[i]);
+    int ret = scn_runner_finish(r, res);
+    scn_runner_free(r);
     return ret;
 }

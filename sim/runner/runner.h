@@ -50,4 +50,40 @@ struct scn_run_result {
 int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
             struct scn_run_result *res);
 
+/*
+ * The same run one command at a time, for a driver that decides when each
+ * command happens (the live session, sim/live).  scn_run is exactly:
+ * new, exec of every command in order (until a failure stops the run),
+ * finish, free.  Executing `at T CMD` after run_to(T) is the same as
+ * executing it at T in a file, which is what makes a live session's
+ * export replay to the same trace.
+ */
+struct scn_runner;
+/* Set up the cluster for p (its set-up fields; a first `start SET` is
+ * honoured); 0, or 2 with a message on stderr.  p must outlive the runner
+ * or be replaced with scn_runner_set_program. */
+int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
+                   struct scn_runner **out);
+/* Run one command of the runner's program (or of one parsed from the same
+ * set-up and the same earlier commands) at the current time. */
+void scn_runner_exec(struct scn_runner *r, const struct scn_cmd *cmd);
+/* Swap in a program whose set-up and first commands are those of the
+ * current one, with more commands after them (a re-parse). */
+void scn_runner_set_program(struct scn_runner *r, const struct scn_program *p);
+void scn_runner_run_to(struct scn_runner *r, uint64_t t_us);
+/* Time never passes beyond t_us (0: no horizon): a command that would go
+ * further stops there without a verdict, and scn_runner_cut_short says
+ * so.  This is how a session shows the exact state at an earlier time. */
+void scn_runner_set_horizon(struct scn_runner *r, uint64_t t_us);
+bool scn_runner_cut_short(struct scn_runner *r);
+/* A failed expectation (without keep_going) or a violation stopped it. */
+bool scn_runner_stopped(struct scn_runner *r);
+uint64_t scn_runner_now(struct scn_runner *r);
+struct sim_cluster *scn_runner_cluster(struct scn_runner *r);
+int scn_runner_var(struct scn_runner *r, int var); /* node bound, 0: none */
+const char *scn_runner_role_name(struct scn_runner *r, int id);
+/* The summary line; returns what scn_run returns. */
+int scn_runner_finish(struct scn_runner *r, struct scn_run_result *res);
+void scn_runner_free(struct scn_runner *r);
+
 #endif

@@ -76,6 +76,8 @@ struct runner {
     struct rmirror *mir;       /* `mirror …`: PostgreSQL follows */
     int mirror_failures;       /* mirror steps that failed, pg violations */
     bool stop;                 /* a failure without --keep-going */
+    uint64_t horizon_us;       /* time does not pass beyond it (0: none) */
+    bool cut_short;            /* the command met the horizon: no verdict */
 };
 
 /* runner_view.c */
