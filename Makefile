@@ -2,7 +2,7 @@
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN      = -std=gnu11 -Wall -Wextra -Werror
-DEPS_PKGS = libuv msgpack libpq libmicrohttpd
+DEPS_PKGS = libuv msgpack libpq libmicrohttpd libedit
 CPPFLAGS += -I. -MMD -MP
 BUILD    ?= build
 STAMP     = $(BUILD)/.deps-installed
@@ -45,6 +45,19 @@ $(BUILD)/gen/report_page.h: sim/report/report_page.html
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
 	      -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/sim/report/report.o: $(BUILD)/gen/report_page.h
+
+# The live page and its assets (sim/live/) become C strings the same way.
+LIVE_ASSETS = sim/live/live_page.html sim/live/live.js sim/live/live.css
+$(BUILD)/gen/live_assets.h: $(LIVE_ASSETS)
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from sim/live/ by the Makefile */'; \
+	  for f in $(LIVE_ASSETS); do \
+	    n=$$(basename $$f | sed 's/[.-]/_/g'); \
+	    echo "static const char $$n[] ="; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
+	        -e 's/^/"/' -e 's/$$/\\n"/' $$f; echo ';'; \
+	  done; } > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/sim/live/live_http.o: $(BUILD)/gen/live_assets.h
 
 $(BUILD)/libraftsim.a: $(CORE_OBJ)
 	ar rcs $@ $^

@@ -37,6 +37,9 @@ static void usage_top(FILE *f)
             "  pg        watch a real PostgreSQL pair: status, GET /health/db\n"
             "  report    a trace as one self-contained HTML page (Lamport "
             "diagram, WALs)\n"
+            "  serve     a live classroom: the cluster on a web page, acted "
+            "on while it runs\n"
+            "  shell     the same live session at a terminal prompt\n"
             "  help      this text; '%s COMMAND --help' for a command\n"
             "  version   print the version\n",
             RAFTSIM_VERSION, prog, prog);
@@ -455,6 +458,10 @@ int main(int argc, char **argv)
         return cmd_explore(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cli_bench(prog, argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return cli_serve(prog, argc - 1, argv + 1);
+    if (!strcmp(cmd, "shell"))
+        return cli_shell(prog, argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
         !strcmp(cmd, "-h")) {
         usage_top(stdout);
@@ -464,8 +471,9 @@ int main(int argc, char **argv)
         printf("raftsim %s\n", RAFTSIM_VERSION);
         return 0;
     }
-    static const char *cmds[] = {"run", "explore", "bench", "pg", "report",
-                                 "help", "version"};
+    static const char *cmds[] = {"run",   "explore", "bench", "pg",
+                                 "report", "serve", "shell", "help",
+                                 "version"};
     const char *best = NULL;
     int best_d = 3;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

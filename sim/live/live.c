@@ -275,19 +275,39 @@ static struct scn_program *parse_with(struct live_session *s,
     if (ef)
         fclose(ef);
     if (rc != 0) {
-        /* "live:K:" of the last line → "act:1:" */
-        char from[48];
+        /* the messages about the last line, as if it were "act" line 1
+         * without its `at T`: "live:K:COL" → "act:1:COL-n", and the quoted
+         * line and its caret n columns to the left */
+        char from[48], pre[48];
         snprintf(from, sizeof(from), "live:%d:", count_lines(text));
-        size_t o = 0;
-        for (const char *m = msg ? msg : ""; *m && o + 1 < cap;) {
-            size_t fl = strlen(from);
-            if (!strncmp(m, from, fl)) {
-                o += (size_t)snprintf(err + o, cap - o, "act:1:");
-                m += fl;
+        int n = t ? snprintf(pre, sizeof(pre), "at %lluus ",
+                             (unsigned long long)t)
+                  : (pre[0] = 0, 0);
+        size_t o = 0, fl = strlen(from);
+        for (char *l = msg ? msg : "", *nl; *l && o + 1 < cap; l = nl) {
+            nl = strchr(l, '\n');
+            nl = nl ? nl + 1 : l + strlen(l);
+            char line[1024];
+            snprintf(line, sizeof(line), "%.*s", (int)(nl - l), l);
+            char *q = line;
+            char fixed[1100];
+            if (!strncmp(q, from, fl)) {
+                long col = strtol(q + fl, &q, 10) - n;
+                snprintf(fixed, sizeof(fixed), "act:1:%ld%s", col < 1 ? 1 : col, q);
+            } else if (n && !strncmp(line, "  ", 2) &&
+                       !strncmp(line + 2, pre, (size_t)n)) {
+                snprintf(fixed, sizeof(fixed), "  %s", line + 2 + n);
+            } else if (n && strspn(line, " ") >= (size_t)n + 2 &&
+                       line[strspn(line, " ")] == '^') {
+                snprintf(fixed, sizeof(fixed), "%s", line + n);
             } else
-                err[o++] = *m++;
+                snprintf(fixed, sizeof(fixed), "%s", line);
+            o += (size_t)snprintf(err + o, cap - o, "%s", fixed);
+            if (o >= cap)
+                o = cap - 1;
         }
-        err[o < cap ? o : cap - 1] = 0;
+        while (o && err[o - 1] == '\n')
+            err[--o] = 0;
         if (!o)
             snprintf(err, cap, "the line does not parse");
         p = NULL;
@@ -331,6 +351,7 @@ static int new_run(struct live_session *s, struct scn_program *p, char *err,
     struct scn_run_opts ro;
     scn_run_opts_default(&ro);
     ro.keep_going = true; /* a failed expectation is told, the class goes on */
+    ro.min_clients = SCN_MAX_CLIENTS; /* clients named later need no rebuild */
     ro.seed_given = s->o.seed_given;
     ro.seed = s->o.seed;
     ro.out = s->out_f;
@@ -459,13 +480,6 @@ static int exec_line(struct live_session *s, const char *line, int file_idx,
         scn_free(p);
         snprintf(err, cap, "out of memory");
         return -1;
-    }
-    if (p->n_clients != s->prog->n_clients) {
-        /* a new client: the cluster is made with every client the
-         * timeline names, so rebuild it with the new record (exactly what
-         * a replay of the export makes) */
-        scn_free(p);
-        return materialize(s, 0, err, cap);
     }
     scn_runner_set_program(s->run, p);
     scn_free(s->prog);

@@ -414,6 +414,8 @@ int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
     so.client_timeout_us = p->client_timeout_us;
     so.client_latency_us = p->client_latency_us;
     so.n_clients = p->n_clients > 0 ? p->n_clients : 1;
+    if (so.n_clients < o->min_clients)
+        so.n_clients = o->min_clients; /* room for clients named later */
     /* mirroring: a node with no database is a witness and never stands */
     for (int i = 1; p->n_mirror > 0 && i <= p->nodes; i++)
         if (!p->mirror_of[i])

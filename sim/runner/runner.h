@@ -30,6 +30,8 @@ struct scn_run_opts {
     bool color;
     FILE *out;        /* narration (NULL: stdout) */
     FILE *trace;      /* JSON Lines trace, or NULL */
+    int min_clients;  /* the cluster has at least this many clients (a
+                         live session names new ones as it goes) */
 };
 
 void scn_run_opts_default(struct scn_run_opts *o);

@@ -1,0 +1,1 @@
+/* the live page: see live_page.html */
