@@ -134,6 +134,7 @@ bench: $(BUILD)/raftsim
 	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
 	$(BUILD)/raftsim bench throughput --nodes 3 --duration 5s
 	$(BUILD)/raftsim bench rss --nodes 100 --hold 10s
+	$(BUILD)/raftsim bench live
 	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials 10; \
 	  rc=$$?; tools/pg-pair down >/dev/null; exit $$rc
 

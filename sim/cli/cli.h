@@ -26,6 +26,8 @@ int cli_write_report(const char *prog, FILE *trace, const char *name,
 /* `raftsim serve [FILE]` and `raftsim shell [FILE]` (cli_live.c). */
 int cli_serve(const char *prog, int argc, char **argv);
 int cli_shell(const char *prog, int argc, char **argv);
+/* `raftsim bench live`; argv[0] is "live". */
+int cli_bench_live(const char *prog, int argc, char **argv);
 
 /* "PROG CMD: bad value 'VAL' for --OPT: WHY" on stderr; returns 2. */
 int cli_bad_value(const char *prog, const char *cmd, const char *opt,

@@ -398,12 +398,14 @@ int cli_bench(const char *prog_, int argc, char **argv)
         return cmd_bench_rss(argc - 1, argv + 1);
     if (!strcmp(argv[1], "pg-failover"))
         return cmd_bench_pg(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "live"))
+        return cli_bench_live(prog, argc - 1, argv + 1);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage_bench(stdout);
         return 0;
     }
     fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
-            "throughput, rss, pg-failover)\n",
+            "throughput, rss, pg-failover, live)\n",
             prog, argv[1]);
     return 2;
 }
