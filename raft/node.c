@@ -282,6 +282,18 @@ void raft__become_leader(struct raft_node *n)
 /* ------------------------------------------------------------------ */
 /* Driver entry points */
 
+int raft_campaign_now(struct raft_node *n, raft_time_t now_us)
+{
+    if (n->role == RAFT_DOWN)
+        return RAFT_EDOWN;
+    if (n->role == RAFT_LEADER || n->cfg.nofailover)
+        return RAFT_EINVAL;
+    if (now_us > n->now)
+        n->now = now_us;
+    raft__campaign(n, RAFT_R_CAMPAIGN);
+    return RAFT_OK;
+}
+
 void raft_tick(struct raft_node *n, raft_time_t now_us)
 {
     if (n->role == RAFT_DOWN)

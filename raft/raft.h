@@ -190,6 +190,7 @@ enum raft_reason {
     RAFT_R_ELECTION_TIMEOUT, /* no leader heard within the election timeout */
     RAFT_R_PREVOTE_WON,      /* majority granted the pre-vote */
     RAFT_R_DEFER_EXPIRED,    /* deferred once already; campaigns anyway */
+    RAFT_R_CAMPAIGN,         /* told to campaign now (raft_campaign_now) */
     /* role: leader */
     RAFT_R_WON_ELECTION,    /* majority granted the vote */
     /* vote granted */
@@ -266,6 +267,11 @@ void raft_advance(struct raft_node *n);
 /* The driver made the WAL durable up to lsn. */
 void raft_persisted(struct raft_node *n, raft_time_t now_us, uint64_t lsn);
 
+/* Campaign now, as if the election timeout had just expired (etcd's
+ * MsgHup, RaftScope's "time out"): PreVote first when it is on, so a
+ * healthy leader's followers still refuse.  RAFT_EDOWN for a down node,
+ * RAFT_EINVAL for a leader or a node that never stands (nofailover). */
+int raft_campaign_now(struct raft_node *n, raft_time_t now_us);
 /* Crash: volatile state is gone; term, vote and the WAL survive up to
  * flushed_lsn, or entirely if !lose_unflushed (the OS kept the page
  * cache).  Lost entries are reported as DISCARD events (reason crash).

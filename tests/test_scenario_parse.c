@@ -1255,3 +1255,33 @@ Test(scenario_parse, an_unknown_single_word_interpolation_lists_the_known_ones)
 {
     assert_line_error("say \"{foo}\"", 7, "unknown {foo}: write {L}, {n2}");
 }
+
+Test(parse, leader_is_a_node_and_campaign_a_command)
+{
+    struct scn_program *p = parse_ok("nodes 3\n"
+                                     "isolate leader\n"
+                                     "isolate leader on commit\n"
+                                     "cut leader -> {n1, n2}\n"
+                                     "campaign n2\n"
+                                     "campaign all except leader\n"
+                                     "write alice x=1 via leader\n");
+    cr_assert_eq(p->n_cmds, 6);
+    const struct scn_cmd *c = p->cmds;
+    cr_assert_eq(c[0].kind, SCN_ISOLATE);
+    cr_assert_eq(c[0].trap, SCN_TRAP_NONE);
+    cr_assert_eq(c[0].sets[0].n, 1);
+    cr_assert_eq(c[0].sets[0].items[0].var, SCN_VAR_LEADER);
+    cr_assert_eq(c[1].trap, SCN_TRAP_COMMIT);
+    cr_assert_eq(c[2].sets[0].items[0].var, SCN_VAR_LEADER);
+    cr_assert_eq(c[3].kind, SCN_CAMPAIGN);
+    cr_assert_eq(c[3].sets[0].items[0].id, 2);
+    cr_assert_eq(c[4].sets[0].except[0].var, SCN_VAR_LEADER);
+    cr_assert_eq(c[5].via.var, -1, "via leader stays the route");
+    scn_free(p);
+    char *err = parse_bad("nodes 3\ncampaign n4\n");
+    cr_assert(strstr(err, "no node n4"), "%s", err);
+    free(err);
+    err = parse_bad("nodes 3\ncampain n1\n");
+    cr_assert(strstr(err, "did you mean 'campaign'"), "%s", err);
+    free(err);
+}

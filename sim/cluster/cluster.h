@@ -123,6 +123,9 @@ void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed);
 void sim_restart(struct sim_cluster *c, int id);
 void sim_pause(struct sim_cluster *c, int id);
 void sim_resume(struct sim_cluster *c, int id);
+/* Node id campaigns now (raft_campaign_now): RAFT_OK, RAFT_EDOWN (down
+ * or paused), RAFT_EINVAL (a leader, or a node that never stands). */
+int sim_campaign(struct sim_cluster *c, int id);
 bool sim_is_up(const struct sim_cluster *c, int id);     /* not crashed */
 bool sim_is_paused(const struct sim_cluster *c, int id);
 /* group[id] for id in 1..n: nodes in different groups cannot talk. */

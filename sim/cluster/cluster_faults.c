@@ -88,6 +88,17 @@ void sim_resume(struct sim_cluster *c, int id)
     sim__pump(c, id);
 }
 
+int sim_campaign(struct sim_cluster *c, int id)
+{
+    struct node_state *s = &c->nodes[id];
+    if (!s->up || s->paused)
+        return RAFT_EDOWN;
+    sim__trace_simple(c, id, "campaign");
+    int rc = raft_campaign_now(s->r, c->now);
+    sim__pump(c, id);
+    return rc;
+}
+
 bool sim_is_up(const struct sim_cluster *c, int id) { return c->nodes[id].up; }
 bool sim_is_paused(const struct sim_cluster *c, int id)
 {

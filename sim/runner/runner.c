@@ -228,6 +228,7 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
     case SCN_RESTART:
     case SCN_PAUSE:
     case SCN_RESUME:
+    case SCN_CAMPAIGN:
         r_do_life(R, cmd);
         break;
     case SCN_PARTITION:

@@ -21,6 +21,8 @@
 /* Names, sets, time                                                   */
 int r_node_of(struct runner *R, const struct scn_node *nr)
 {
+    if (nr->var == SCN_VAR_LEADER)
+        return rv_leader(R);
     if (nr->var >= 0)
         return nr->var < SCN_MAX_VARS ? R->vars[nr->var] : 0;
     return nr->id >= 1 && nr->id <= R->n ? nr->id : 0;
@@ -29,7 +31,21 @@ const char *r_src(const struct scn_cmd *cmd)
 {
     return cmd->src ? cmd->src : "(command)";
 }
-/* Resolve a set; false (and a failure) when it names an unbound variable. */
+/* A node reference that names no node now: a failure that says why. */
+static void unbound(struct runner *R, const struct scn_cmd *cmd,
+                    const struct scn_node *nr)
+{
+    if (nr->var == SCN_VAR_LEADER)
+        r_fail_line(R, cmd, "there is no leader now: no live node leads");
+    else
+        r_fail_line(R, cmd, "variable %s is not bound (the await that binds "
+                            "it failed)",
+                    nr->var >= 0 && nr->var < R->p->n_vars ? R->p->vars[nr->var]
+                                                           : "?");
+}
+
+/* Resolve a set; false (and a failure) when it names an unbound variable
+ * or `leader` when there is none. */
 bool r_resolve(struct runner *R, const struct scn_cmd *cmd,
                     const struct scn_set *set, bool *in)
 {
@@ -62,9 +78,7 @@ bool r_resolve(struct runner *R, const struct scn_cmd *cmd,
         for (int k = 0; k < count; k++) {
             int id = r_node_of(R, &m[k]);
             if (!id) {
-                r_fail_line(R, cmd, "variable %s is not bound (the await that "
-                                  "binds it failed)",
-                          R->p->vars[m[k].var]);
+                unbound(R, cmd, &m[k]);
                 return false;
             }
             in[id] = pass == 0;
@@ -78,10 +92,7 @@ bool r_one_node(struct runner *R, const struct scn_cmd *cmd,
     *id = r_node_of(R, nr);
     if (*id)
         return true;
-    r_fail_line(R, cmd, "variable %s is not bound (the await that binds it "
-                      "failed)",
-              nr->var >= 0 && nr->var < R->p->n_vars ? R->p->vars[nr->var]
-                                                     : "?");
+    unbound(R, cmd, nr);
     return false;
 }
 void r_note_halt(struct runner *R)

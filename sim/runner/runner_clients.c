@@ -18,7 +18,7 @@
 void r_do_write(struct runner *R, const struct scn_cmd *cmd)
 {
     int via = 0;
-    if ((cmd->via.id || cmd->via.var >= 0) && !r_one_node(R, cmd, &cmd->via, &via))
+    if ((cmd->via.id || cmd->via.var != -1) && !r_one_node(R, cmd, &cmd->via, &via))
         return;
     int widx = sim_client_write(R->c, cmd->client + 1, via, cmd->key,
                                 cmd->value);

@@ -205,6 +205,20 @@ void r_do_life(struct runner *R, const struct scn_cmd *cmd)
                     "resumes, with stale beliefs and a backlog of messages");
             sim_resume(R->c, i);
             break;
+        case SCN_CAMPAIGN: {
+            struct raft_node *r = sim_node(R->c, i);
+            if (!up || sim_is_paused(R->c, i))
+                rs_line(R, i, C_DIM, "cannot campaign: it is %s",
+                        up ? "paused" : "down");
+            else if (raft_role(r) == RAFT_LEADER)
+                rs_line(R, i, C_DIM, "already leads term %llu: nothing to "
+                                     "campaign for",
+                        (unsigned long long)raft_term(r));
+            else if (sim_campaign(R->c, i) != RAFT_OK)
+                rs_line(R, i, C_DIM, "never stands (a witness without a "
+                                     "database)");
+            break;
+        }
         default:
             break;
         }

@@ -240,6 +240,10 @@ static void role_line(struct runner *R, const struct raft_event *ev)
                     "pre-candidate for term %llu (waited for a more "
                     "up-to-date peer long enough: campaigns anyway)",
                     term + 1);
+        else if (ev->reason == RAFT_R_CAMPAIGN)
+            rs_line(R, ev->node, NULL,
+                    "pre-candidate for term %llu (told to campaign now)",
+                    term + 1);
         else
             rs_line(R, ev->node, NULL,
                     "pre-candidate for term %llu (election timeout: no "
@@ -251,6 +255,9 @@ static void role_line(struct runner *R, const struct raft_event *ev)
             votes_text(votes, sizeof(votes), &ev->votes, R->n);
             rs_line(R, ev->node, NULL, "candidate term %llu (pre-vote won: %s)",
                     term, votes);
+        } else if (ev->reason == RAFT_R_CAMPAIGN) {
+            rs_line(R, ev->node, NULL, "candidate term %llu (told to "
+                                       "campaign now)", term);
         } else {
             rs_line(R, ev->node, NULL,
                     "candidate term %llu (election timeout: no leader heard "

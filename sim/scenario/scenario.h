@@ -20,7 +20,7 @@
  *   links     link SET ->|<-> SET [latency D] [jitter D] [drop P] [dup P]
  *             | link SET ->|<-> SET reset
  *   life      start [SET] | crash SET [lose-unflushed] | restart SET
- *             | pause SET | resume SET
+ *             | pause SET | resume SET | campaign SET
  *   network   partition SET SET... | isolate SET | cut SET ->|<-> SET | heal
  *             | isolate leader on append|commit
  *   names     let VAR... = SET
@@ -36,7 +36,8 @@
  *   class     say "text {VAR} {term NODE}" | step | show status
  *
  * NODE is n1..nN or a variable (an identifier starting with an upper-case
- * letter, bound by `as` or `let`).  SET is NODE, {NODE,NODE,...}, all, or
+ * letter, bound by `as` or `let`), or `leader`: the leader when the line
+ * runs.  SET is NODE, {NODE,NODE,...}, all, or
  * rest (every node not named elsewhere on the line), optionally followed
  * by `except SET`.  CLIENT is any other
  * lower-case identifier; clients need no declaration.
@@ -63,8 +64,11 @@
 /* A node reference: a literal id, or a variable bound at run time. */
 struct scn_node {
     int id;  /* 1..n, or 0 when var is used */
-    int var; /* index into scn_program.vars, or -1 */
+    int var; /* index into scn_program.vars, -1, or SCN_VAR_LEADER */
 };
+/* `leader` where a node goes: the leader at the moment the line runs
+ * (the live node in role leader with the highest term). */
+#define SCN_VAR_LEADER (-2)
 
 /* A set of nodes.  Resolved at run time (variables, `rest`). */
 struct scn_set {
@@ -232,6 +236,7 @@ enum scn_cmd_kind {
     SCN_STEP,
     SCN_SHOW_STATUS,
     SCN_LET,
+    SCN_CAMPAIGN,
 };
 
 /* `isolate leader on append|commit`: a trap set for the next leader. */

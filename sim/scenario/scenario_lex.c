@@ -488,6 +488,11 @@ bool scn__node_ref(struct parser *P, struct scn_node *out)
     char b[64];
     out->id = 0;
     out->var = -1;
+    if (scn__is_word(t, "leader")) {
+        out->var = SCN_VAR_LEADER; /* resolved when the line runs */
+        P->i++;
+        return true;
+    }
     if (t->k == T_WORD && t->len >= 2 && t->s[0] == 'n' &&
         isdigit((unsigned char)t->s[1])) {
         uint64_t id;
@@ -523,7 +528,8 @@ bool scn__node_ref(struct parser *P, struct scn_node *out)
         P->i++;
         return true;
     }
-    scn__error_tok(P, t, "expected a node (n1..n%d or a bound variable), got %s",
+    scn__error_tok(P, t, "expected a node (n1..n%d, leader or a bound "
+                         "variable), got %s",
               P->p->nodes, scn__shown(t, b, sizeof(b)));
     return false;
 }
@@ -576,6 +582,7 @@ bool scn__set_ref(struct parser *P, struct scn_set *out)
     else {
         struct tok *t = scn__cur(P);
         if (t->k == T_WORD && !scn__is_var_ident(t->s, t->len) &&
+            !scn__is_word(t, "leader") &&
             !(t->len >= 2 && t->s[0] == 'n' && isdigit((unsigned char)t->s[1]))) {
             static const char *const kw[] = {"all", "rest"};
             char b[64];

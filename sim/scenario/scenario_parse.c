@@ -350,13 +350,13 @@ static bool setup(struct parser *P, int k)
 static const char *const action_words[] = {
     "link", "start", "crash", "restart", "pause", "resume", "partition",
     "isolate", "cut", "heal", "write", "read", "wait", "await", "expect",
-    "say", "step", "show", "let", "at"};
+    "say", "step", "show", "let", "campaign", "at"};
 #define N_ACTIONS ((int)(sizeof(action_words) / sizeof(*action_words)))
 static const enum scn_cmd_kind action_kinds[] = {
     SCN_LINK, SCN_START, SCN_CRASH, SCN_RESTART, SCN_PAUSE, SCN_RESUME,
     SCN_PARTITION, SCN_ISOLATE, SCN_CUT, SCN_HEAL, SCN_WRITE, SCN_READ,
     SCN_WAIT, SCN_AWAIT, SCN_EXPECT, SCN_SAY, SCN_STEP, SCN_SHOW_STATUS,
-    SCN_LET, 0};
+    SCN_LET, SCN_CAMPAIGN, 0};
 
 static void unknown_command(struct parser *P)
 {
@@ -427,9 +427,12 @@ static bool action(struct parser *P, struct scn_cmd *cmd, bool nested)
     case SCN_RESTART:
     case SCN_PAUSE:
     case SCN_RESUME:
+    case SCN_CAMPAIGN:
         return scn__one_set(P, cmd) && scn__end_of_line(P);
     case SCN_ISOLATE:
-        if (scn__accept(P, "leader")) {
+        if (scn__is_word(scn__cur(P), "leader") &&
+            scn__is_word(&P->t[P->i + 1], "on")) {
+            P->i++;
             if (!scn__need(P, "on"))
                 return false;
             static const char *const w[] = {"append", "commit"};
