@@ -82,6 +82,7 @@ test: $(BUILD)/tests $(BUILD)/raftsim
 	RAFTSIM=$(BUILD)/raftsim tests/scenarios.sh
 	RAFTSIM=$(BUILD)/raftsim tests/pg.sh
 	RAFTSIM=$(BUILD)/raftsim tests/report.sh
+	RAFTSIM=$(BUILD)/raftsim tests/shell.sh
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
 
 # The split-brain walkthrough over loopback TCP, slowed down for a class.
