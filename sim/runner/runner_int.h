@@ -3,7 +3,8 @@
  * runner.c (names, time, awaits, the run), runner_expect.c, runner_clients.c
  * (writes and reads), runner_faults.c, runner_view.c (what the
  * cluster looks like: leaders, lag, keys in logs, reads) and
- * runner_say.c (narration of events, the status table, colour).
+ * runner_say.c (narration of events, the status table, colour) and
+ * runner_progress.c (the updating line during long real-clock waits).
  */
 #ifndef RAFTSIM_SIM_RUNNER_INT_H
 #define RAFTSIM_SIM_RUNNER_INT_H
@@ -69,6 +70,11 @@ struct runner {
     struct rmirror *mir;       /* `mirror …`: PostgreSQL follows */
     int mirror_failures;       /* mirror steps that failed, pg violations */
     bool stop;                 /* a failure without --keep-going */
+    struct {                   /* runner_progress.c */
+        bool on, shown;
+        double wall0_s, drawn_s;
+        char label[96];
+    } prog;
 };
 
 /* runner_view.c */
@@ -130,6 +136,15 @@ void rm_status(struct runner *R);
 bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
               size_t cap);
 int rm_violations(struct runner *R);
+
+/* runner_progress.c: on a terminal, under the real clock, a wait over a
+ * second of wall time shows "waiting for a leader… 1.4 s" */
+void rp_begin(struct runner *R, const struct scn_cmd *cmd);
+void rp_tick(struct runner *R);
+void rp_clear(struct runner *R); /* before any other line is printed */
+void rp_end(struct runner *R);
+/* `wait D`: run the cluster to t, with the line when it takes long. */
+void rp_wait(struct runner *R, const struct scn_cmd *cmd, uint64_t t);
 
 /* runner_say.c */
 void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev);
