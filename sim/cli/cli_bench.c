@@ -23,26 +23,10 @@ static int bad_value(const char *cmd, const char *opt, const char *val,
     return cli_bad_value(prog, cmd, opt, val, why);
 }
 
-/* getopt_long's errors (ch ':' or '?') and, with ch 0, a stray
- * argument: the message, and exit status 2. */
-static int option_error(const char *cmd, int ch, int argc, char **argv,
-                        const struct option *opts)
-{
-    if (ch == 0)
-        fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog, cmd,
-                optind < argc ? argv[optind] : "");
-    else if (ch == ':')
-        fprintf(stderr, "%s %s: option '%s' needs a value\n", prog, cmd,
-                argv[optind - 1]);
-    else
-        cli_unknown_option(prog, cmd, argv[optind - 1], opts);
-    return 2;
-}
-
 static void usage_bench(FILE *f)
 {
     fprintf(f,
-            "usage: %s bench sim\n"
+            "usage: %s bench [sim]\n"
             "       %s bench failover [OPTIONS]\n"
             "       %s bench throughput [--nodes N] [--duration D] "
             "[--inflight K]\n"
@@ -97,8 +81,16 @@ static void usage_bench(FILE *f)
             "                    write; then rejoin the old primary (default "
             "10)\n"
             "  --control T       command template (default \"tools/pg-pair "
-            "{action} {server}\")\n",
-            prog, prog, prog, prog, prog, RAFT_MAX_NODES, RAFT_MAX_NODES);
+            "{action} {server}\")\n\n"
+            "Every benchmark takes -h/--help.  Ctrl-C stops it and prints what "
+            "it measured\n(exit 130).\n\n"
+            "examples:\n"
+            "  %s bench sim\n"
+            "  %s bench failover --trials 2 --ranges 150ms-300ms\n"
+            "  %s bench throughput --nodes 3 --duration 1s\n"
+            "  %s bench rss --nodes 10 --hold 1s\n",
+            prog, prog, prog, prog, prog, RAFT_MAX_NODES, RAFT_MAX_NODES,
+            prog, prog, prog, prog);
 }
 
 static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
@@ -151,12 +143,11 @@ static int cmd_bench_failover(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    optind = 1;
-    opterr = 0;
+    cli_getopt_begin();
     int ch;
     uint64_t u;
     const char *err;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't':
             if (util_parse_u64(optarg, &u) || u < 1 || u > 100000)
@@ -212,12 +203,12 @@ static int cmd_bench_failover(int argc, char **argv)
         case 'h':
             usage_bench(stdout);
             return 0;
-        default:
-            return option_error(cmd, ch, argc, argv, opts);
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
         }
     }
     if (optind < argc)
-        return option_error(cmd, 0, argc, argv, opts);
+        return cli_unexpected(prog, cmd, argv[optind]);
     return bench_failover(stdout, &o);
 }
 
@@ -261,11 +252,10 @@ static int cmd_bench_throughput(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    optind = 1;
-    opterr = 0;
+    cli_getopt_begin();
     int ch;
     uint64_t u;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 'n':
             if (bench_nodes(cmd, optarg, &o.nodes))
@@ -284,12 +274,12 @@ static int cmd_bench_throughput(int argc, char **argv)
         case 'h':
             usage_bench(stdout);
             return 0;
-        default:
-            return option_error(cmd, ch, argc, argv, opts);
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
         }
     }
     if (optind < argc)
-        return option_error(cmd, 0, argc, argv, opts);
+        return cli_unexpected(prog, cmd, argv[optind]);
     return bench_throughput(stdout, &o);
 }
 
@@ -308,11 +298,10 @@ static int cmd_bench_rss(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    optind = 1;
-    opterr = 0;
+    cli_getopt_begin();
     int ch;
     double f;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 'n':
             if (bench_nodes(cmd, optarg, &o.nodes))
@@ -331,12 +320,12 @@ static int cmd_bench_rss(int argc, char **argv)
         case 'h':
             usage_bench(stdout);
             return 0;
-        default:
-            return option_error(cmd, ch, argc, argv, opts);
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
         }
     }
     if (optind < argc)
-        return option_error(cmd, 0, argc, argv, opts);
+        return cli_unexpected(prog, cmd, argv[optind]);
     return bench_rss(stdout, &o);
 }
 
@@ -350,11 +339,10 @@ static int cmd_bench_pg(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    optind = 1;
-    opterr = 0;
+    cli_getopt_begin();
     int ch;
     uint64_t u;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't':
             if (util_parse_u64(optarg, &u) || u < 1 || u > 1000)
@@ -371,40 +359,76 @@ static int cmd_bench_pg(int argc, char **argv)
         case 'h':
             usage_bench(stdout);
             return 0;
-        default:
-            return option_error(cmd, ch, argc, argv, opts);
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
         }
     }
     if (optind < argc)
-        return option_error(cmd, 0, argc, argv, opts);
+        return cli_unexpected(prog, cmd, argv[optind]);
     return bench_pg_failover(stdout, &o);
 }
 
-int cli_bench(const char *prog_, int argc, char **argv)
+static int cmd_bench_sim(int argc, char **argv)
 {
-    prog = prog_;
-    if (argc < 2 || !strcmp(argv[1], "sim")) {
-        if (argc > 2) {
-            fprintf(stderr, "%s bench sim: takes no options\n", prog);
+    static const char *cmd = "bench sim";
+    static const struct option opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    cli_getopt_begin();
+    int ch;
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
+        if (ch != 'h')
             return 2;
-        }
-        return bench_sim(stdout, 600.0, 200);
-    }
-    if (!strcmp(argv[1], "failover"))
-        return cmd_bench_failover(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "throughput"))
-        return cmd_bench_throughput(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "rss"))
-        return cmd_bench_rss(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "pg-failover"))
-        return cmd_bench_pg(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage_bench(stdout);
         return 0;
     }
+    if (optind < argc)
+        return cli_unexpected(prog, cmd, argv[optind]);
+    return bench_sim(stdout, 600.0, 200);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} benches[] = {
+    {"sim", cmd_bench_sim},
+    {"failover", cmd_bench_failover},
+    {"throughput", cmd_bench_throughput},
+    {"rss", cmd_bench_rss},
+    {"pg-failover", cmd_bench_pg},
+};
+
+/* `bench` alone is `bench sim`.  Ctrl-C: the benchmark stops at its next
+ * step (pg-failover: once the pair is put back), prints what it
+ * measured, and the exit status is 130 (143 for SIGTERM). */
+int cli_bench(const char *prog_, int argc, char **argv)
+{
+    prog = prog_;
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage_bench(stdout);
+        return 0;
+    }
+    const char *which = argc < 2 ? "sim" : argv[1];
+    for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
+        if (strcmp(which, benches[i].name))
+            continue;
+        char *none[] = {"sim", NULL};
+        util_stop_on_signals();
+        double t0 = util_wall_s();
+        int rc = argc < 2 ? benches[i].fn(1, none)
+                          : benches[i].fn(argc - 1, argv + 1);
+        if (util_stop_signal && rc != 2) {
+            fflush(stdout);
+            printf("bench %s: interrupted at t=%.3f s (real)\n", which,
+                   util_wall_s() - t0);
+            return cli_interrupted_status();
+        }
+        return rc;
+    }
     fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
-            "throughput, rss, pg-failover)\n",
-            prog, argv[1]);
+            "throughput, rss, pg-failover; see '%s bench --help')\n",
+            prog, which, prog);
     return 2;
 }
 

@@ -582,7 +582,8 @@ static void finish(struct runner *R, struct scn_run_result *res)
             "entr%s discarded · %llu of %llu acknowledged writes lost · "
             "%llu of %llu reads stale · invariants %s%s\n",
             rs_c(R, ok ? C_BOLD C_GREEN : C_BOLD C_RED), R->p->file,
-            ok ? "passed" : "FAILED", R->passed, R->expectations,
+            R->interrupted ? "interrupted" : ok ? "passed" : "FAILED",
+            R->passed, R->expectations,
             (unsigned long long)st->elections, st->elections == 1 ? "" : "s",
             (unsigned long long)st->discarded,
             st->discarded == 1 ? "y" : "ies",
@@ -701,6 +702,7 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
     for (int i = 0; i < p->n_cmds && !R->stop && !util_stop_signal; i++)
         exec(R, &p->cmds[i]);
     bool interrupted = util_stop_signal != 0;
+    R->interrupted = interrupted;
     if (interrupted) {
         rs_flush(R);
         fprintf(R->out, "%s: interrupted at t=%.3f s (%s)\n", p->file,

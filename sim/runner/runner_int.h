@@ -70,6 +70,7 @@ struct runner {
     struct rmirror *mir;       /* `mirror …`: PostgreSQL follows */
     int mirror_failures;       /* mirror steps that failed, pg violations */
     bool stop;                 /* a failure without --keep-going */
+    bool interrupted;          /* a stop signal ended the run early */
     struct {                   /* runner_progress.c */
         bool on, shown;
         double wall0_s, drawn_s;
