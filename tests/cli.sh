@@ -161,7 +161,7 @@ kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 # (timeout -k: a run that ignored the signal would be killed and fail here)
 stopped() { # name signal want-exit pattern command...
     local name=$1 sig=$2 want=$3 pat=$4; shift 4
-    timeout --preserve-status -s "$sig" -k 5 1.5 "$@" >"$tmp/out" 2>&1
+    timeout --preserve-status -s "$sig" -k 5 0.8 "$@" >"$tmp/out" 2>&1
     local rc=$?
     if [ "$rc" -eq "$want" ] && grep -Eq -- "$pat" "$tmp/out"; then pass=$((pass + 1)); else
         fail=$((fail + 1)); echo "FAIL: $name (exit $rc, wanted $want; pattern '$pat')"
