@@ -136,8 +136,7 @@ pass=0 fail=0 skipped=0
 declare -A seen
 run_one() { # source command
     local src=$1 c=$2 shown why
-    c=${c#\$ }
-    c=$(sed -E 's/[[:space:]]+#[[:space:]].*$//; s/[[:space:]]+$//' <<<"$c")
+    c=$(sed -E 's/^[[:space:]]*(\$ )?//; s/[[:space:]]+#[[:space:]].*$//; s/[[:space:]]+$//' <<<"$c")
     [ -n "${seen[$c]:-}" ] && return
     seen[$c]=1
     why=$(why_skip "$c")
