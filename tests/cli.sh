@@ -161,8 +161,13 @@ kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 # (timeout -k: a run that ignored the signal would be killed and fail here)
 stopped() { # name signal want-exit pattern command...
     local name=$1 sig=$2 want=$3 pat=$4; shift 4
+    local t0 t1
+    t0=$(date +%s%N)
     timeout --preserve-status -s "$sig" -k 5 0.8 "$@" >"$tmp/out" 2>&1
     local rc=$?
+    t1=$(date +%s%N)
+    # a figure, not an assertion: the issue asks for under 100 ms
+    echo "cli: $name: exited $(((t1 - t0) / 1000000 - 800)) ms after the signal"
     if [ "$rc" -eq "$want" ] && grep -Eq -- "$pat" "$tmp/out"; then pass=$((pass + 1)); else
         fail=$((fail + 1)); echo "FAIL: $name (exit $rc, wanted $want; pattern '$pat')"
         sed 's/^/    /' "$tmp/out" | head -20
