@@ -126,17 +126,19 @@ fuzz-codec: | $(STAMP)
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/),
 # throughput, and the memory of a large cluster; then a real PostgreSQL
 # pair's failover (tools/pg-pair).
-# BENCH_DURATION, BENCH_HOLD and BENCH_PG_TRIALS shorten a run (tests/docs.sh).
+# BENCH_DURATION, BENCH_HOLD, BENCH_RSS_NODES and BENCH_PG_TRIALS shorten
+# a run (tests/docs.sh).
 BENCH_TRIALS ?= 20
 BENCH_DURATION ?= 5s
 BENCH_HOLD ?= 10s
+BENCH_RSS_NODES ?= 100
 BENCH_PG_TRIALS ?= 10
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
 	$(BUILD)/raftsim bench sim
 	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
 	$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)
-	$(BUILD)/raftsim bench rss --nodes 100 --hold $(BENCH_HOLD)
+	$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)
 	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS); \
 	  rc=$$?; tools/pg-pair down >/dev/null; exit $$rc
 

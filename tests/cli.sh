@@ -102,6 +102,9 @@ check "run: a flag given a value" 2 "--quiet takes no value" "$bin" run --quiet=
 check "report: missing value named" 2 "report: -o: missing value" "$bin" report "$tmp/x.jsonl" -o
 check "bench: missing value named" 2 "bench throughput: --duration: missing value" "$bin" bench throughput --duration
 check "pg: missing value named" 2 "pg status: --timeout: missing value" "$bin" pg status --timeout
+check "run: ambiguous abbreviation" 2 "'--c' is ambiguous; it could be --clock --color --checkquorum" \
+    "$bin" run --c x scenarios/split-brain.scn
+check "run: unambiguous abbreviation" 0 "passed" "$bin" run --qui scenarios/split-brain.scn
 check "bench: stray argument" 2 "unexpected argument 'x'" "$bin" bench failover x
 # -h and --help on every command and subcommand: the help on stdout, exit 0
 for args in "run" "explore" "bench" "bench sim" "bench failover" "bench throughput" \

@@ -28,6 +28,27 @@ static const struct option *by_val(const struct option *opts, int val)
     return NULL;
 }
 
+/* "--c" in run could be --clock, --color or --checkquorum: glibc refuses
+ * an abbreviation that fits several; say which. */
+static bool ambiguous(const char *prog, const char *cmd, const char *arg,
+                      const struct option *opts)
+{
+    const char *name = arg + 2;
+    size_t len = strcspn(name, "=");
+    int n = 0;
+    for (const struct option *o = opts; o->name; o++)
+        n += len > 0 && !strncmp(o->name, name, len);
+    if (n < 2)
+        return false;
+    fprintf(stderr, "%s %s: option '--%.*s' is ambiguous; it could be", prog,
+            cmd, (int)len, name);
+    for (const struct option *o = opts; o->name; o++)
+        if (!strncmp(o->name, name, len))
+            fprintf(stderr, " --%s", o->name);
+    fprintf(stderr, "\n(see '%s %s --help')\n", prog, cmd);
+    return true;
+}
+
 /* No '+' at the front of the short options: glibc permutes, so options
  * and operands mix in any order, as in every GNU tool; `--` ends the
  * options.  The leading ':' separates a missing value from an unknown
@@ -56,6 +77,8 @@ int cli_getopt(const char *prog, const char *cmd, int argc, char **argv,
     } else if (!is_long && optopt) {
         char shown[3] = {'-', (char)optopt, 0};
         cli_unknown_option(prog, cmd, shown, opts);
+    } else if (is_long && ambiguous(prog, cmd, arg, opts)) {
+        /* said which options it could be */
     } else {
         cli_unknown_option(prog, cmd, arg, opts);
     }
