@@ -127,7 +127,8 @@ override() {
     *"explore --transport tcp"*) c=${c/--seeds 20/--seeds 1}; c=${c/--duration 3s/--duration 1s} ;;
     *"bench failover"*) c=${c/--trials 100/--trials 1} ;;  # 7 ranges x 1 trial
     *"bench throughput"*) c=${c/--duration 5s/--duration 1s} ;;
-    *"bench rss"*) [[ $c == *--hold* ]] || c="$c --hold 1s" ;;  # default 10 s
+    *"bench rss"*) c=${c/--nodes 100/--nodes 20}           # 9900 connections
+        [[ $c == *--hold* ]] || c="$c --hold 1s" ;;           # default 10 s
     *"bench pg-failover"*) c=${c/--trials 10/--trials 1} ;;
     esac
     printf '%s' "$c"
