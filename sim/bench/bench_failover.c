@@ -181,10 +181,15 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
         int n = 0, trials = o->trials;
         if (lo == hi && trials > 100)
             trials = 100; /* as the paper: no randomness is slow */
-        for (int t = 0; t < trials; t++) {
+        int done = 0;
+        for (int t = 0; t < trials && !util_stop_signal; t++) {
             double a, b;
             uint64_t seed = o->seed + (uint64_t)r * 100000 + (uint64_t)t;
-            if (run_trial(o, lo, hi, seed, &a, &b) != 0) {
+            int trc = run_trial(o, lo, hi, seed, &a, &b);
+            if (util_stop_signal)
+                break; /* cut short by Ctrl-C: neither a failure nor a time */
+            done++;
+            if (trc != 0) {
                 if (csv)
                     fprintf(csv, "%llu,%llu,%d,%s,%llu,%d,,\n",
                             (unsigned long long)(lo / 1000),
@@ -212,12 +217,14 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
         for (int which = 0; which < 2; which++) {
             const double *v = which ? comm : lead;
             fprintf(out, "%-11s %2d/%-3d %-7s %7.1f %7.1f %7.1f %7.1f %7.1f",
-                    which ? "" : label, n, trials,
+                    which ? "" : label, n, done,
                     which ? "commit" : "leader", pct(v, n, 0), pct(v, n, 0.5),
                     pct(v, n, 0.9), pct(v, n, 0.99), pct(v, n, 1.0));
             fprintf(out, "  %s\n", which ? "" : paper(lo, hi));
         }
         fflush(out);
+        if (util_stop_signal)
+            break;
     }
     free(lead);
     free(comm);

@@ -20,7 +20,7 @@
 static void usage_report(FILE *f, const char *prog)
 {
     fprintf(f,
-            "usage: %s report TRACE.jsonl -o OUT.html [--quiet]\n\n"
+            "usage: %s report [--quiet] TRACE.jsonl -o OUT.html\n\n"
             "Write one self-contained HTML page (no network needed) that "
             "shows the run\nin TRACE (from --trace of run or explore): a "
             "Lamport diagram of the\nmessages, role bands, each node's WAL "
@@ -28,8 +28,19 @@ static void usage_report(FILE *f, const char *prog)
             "in any browser.\n"
             "`%s run FILE --report OUT.html` does the same for one "
             "scenario.\n\n"
-            "exit status: 0 written, 2 bad usage or an invalid trace\n",
-            prog, prog);
+            "options:\n"
+            "  -o, --output OUT.html  where the page goes (written to "
+            "OUT.html.tmp, then\n"
+            "                         renamed)\n"
+            "  -q, --quiet            no line about what was written\n"
+            "  -h, --help             this text\n\n"
+            "TRACE.jsonl may be - for standard input.\n"
+            "exit status: 0 written, 2 bad usage or an invalid trace\n\n"
+            "examples:\n"
+            "  %s run scenarios/split-brain.scn --trace build/sb.jsonl "
+            "--quiet\n"
+            "  %s report build/sb.jsonl -o build/sb.html\n",
+            prog, prog, prog, prog);
 }
 
 int cli_write_report(const char *prog, FILE *trace, const char *name,
@@ -83,23 +94,23 @@ int cli_write_report(const char *prog, FILE *trace, const char *name,
     return 0;
 }
 
-enum { O_OUT = 'o', O_QUIET = 'q', O_HELP = 256 };
+enum { O_OUT = 'o', O_QUIET = 'q' };
 
 static const struct option report_long[] = {
     {"output", required_argument, NULL, O_OUT},
     {"quiet", no_argument, NULL, O_QUIET},
-    {"help", no_argument, NULL, O_HELP},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 int cli_report(const char *prog, int argc, char **argv)
 {
-    const char *out_path = NULL;
+    const char *out_path = NULL, *trace_path = NULL;
     bool quiet = false;
-    opterr = 0;
-    optind = 1;
+    cli_getopt_begin();
     int ch;
-    while ((ch = getopt_long(argc, argv, "+o:qh", report_long, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, "report", argc, argv, "o:qh",
+                            report_long)) != -1) {
         switch (ch) {
         case O_OUT:
             out_path = optarg;
@@ -108,39 +119,18 @@ int cli_report(const char *prog, int argc, char **argv)
             quiet = true;
             break;
         case 'h':
-        case O_HELP:
             usage_report(stdout, prog);
             return 0;
-        default:
-            if (optopt) {
-                fprintf(stderr, "%s report: option '%s' needs a value\n",
-                        prog, argv[optind - 1]);
-                return 2;
-            }
-            cli_unknown_option(prog, "report", argv[optind - 1],
-                                report_long);
+        default: /* CLI_OPT_BAD: already said */
             return 2;
         }
     }
-    /* Allow the options after the file too: report T.jsonl -o x.html */
-    const char *trace_path = NULL;
-    for (int i = optind; i < argc; i++) {
-        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
-            i + 1 < argc) {
-            out_path = argv[++i];
-        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
-            quiet = true;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "%s report: unknown or incomplete option '%s' "
-                    "(see '%s report --help')\n", prog, argv[i], prog);
-            return 2;
-        } else if (trace_path) {
-            fprintf(stderr, "%s report: one trace file only ('%s' and "
-                    "'%s')\n", prog, trace_path, argv[i]);
-            return 2;
-        } else {
-            trace_path = argv[i];
-        }
+    if (optind < argc)
+        trace_path = argv[optind];
+    if (optind + 1 < argc) {
+        fprintf(stderr, "%s report: one trace file only ('%s' and '%s')\n",
+                prog, trace_path, argv[optind + 1]);
+        return 2;
     }
     if (!trace_path || !out_path) {
         fprintf(stderr, "%s report: %s\n", prog,

@@ -506,6 +506,8 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
     res->writes += st->writes;
     res->acked += st->acked;
     res->simulated_s += (double)sim_now(s.c) / 1e6;
+    res->last_seed = seed;
+    res->last_end_us = sim_now(s.c);
     if (v && !res->have_first) {
         res->have_first = true;
         res->first_seed = seed;
@@ -540,6 +542,10 @@ void explore_run(const struct explore_opts *o, struct explore_result *res)
     double t0 = util_wall_s(), last = t0;
     for (uint64_t k = 0; k < o->seeds; k++) {
         explore_seed(o, o->start_seed + k, res);
+        if (util_stop_signal) {
+            res->interrupted = true;
+            break;
+        }
         if (o->progress) {
             double now = util_wall_s();
             if (now - last > 0.1 || k + 1 == o->seeds) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sim/cluster/trace.h"
+#include "sim/util/util.h"
 
 #define REAL_STEP_US 2000
 
@@ -121,7 +122,7 @@ bool r_run_step(struct runner *R, uint64_t deadline)
         R->cut_short = true;
         return false;
     }
-    if (R->halted || now >= deadline)
+    if (R->halted || now >= deadline || util_stop_signal)
         return false;
     if (R->o.transport == SIM_TRANSPORT_MEMORY) {
         uint64_t next = sim_next_event_time(R->c);

@@ -52,6 +52,7 @@ static void emit(struct runner *R, uint64_t t, int node, const char *color,
     char who[16] = "";
     if (node > 0)
         snprintf(who, sizeof(who), "n%d", node);
+    rp_clear(R);
     fprintf(R->out, "%s%8.3f%s  %-4s %s%s%s\n", rs_c(R, C_DIM),
             (double)t / 1e6, rs_c(R, C_RESET), who, color ? rs_c(R, color) : "",
             text, color ? rs_c(R, C_RESET) : "");
@@ -100,6 +101,7 @@ void rs_line(struct runner *R, int node, const char *color, const char *fmt,
 void rs_say(struct runner *R, const char *text)
 {
     rs_flush(R);
+    rp_clear(R);
     fprintf(R->out, "%s%8.3f  ──   %s%s\n", rs_c(R, C_BOLD C_CYAN),
             (double)sim_now(R->c) / 1e6, text, rs_c(R, C_RESET));
 }

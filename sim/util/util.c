@@ -11,6 +11,26 @@
 #include <string.h>
 #include <time.h>
 
+volatile sig_atomic_t util_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    util_stop_signal = sig;
+}
+
+void util_stop_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART: a read waiting for Enter at a `step` returns EINTR;
+     * SA_RESETHAND: the second signal is the default one, and kills */
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 int util_parse_duration_us(const char *s, uint64_t *out, const char **err)
 {
     char *end;
