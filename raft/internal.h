@@ -1,8 +1,9 @@
 /*
  * internal.h — the node's private state, shared by the core's files:
  * node.c (lifecycle, timers, role changes, Ready), election.c (PreVote,
- * RequestVote, the highest-lsn deferral) and replication.c
- * (AppendEntries, commit and acknowledgement).  Nothing outside raft/
+ * RequestVote, the highest-lsn deferral), replication.c (AppendEntries,
+ * commit and acknowledgement) and validate.c (what a message must satisfy
+ * before it may change state).  Nothing outside raft/
  * includes this.
  */
 #ifndef RAFTSIM_RAFT_INTERNAL_H
@@ -85,6 +86,13 @@ void raft__campaign(struct raft_node *n, int reason);
 void raft__recv_vote_request(struct raft_node *n, const struct raft_msg *m);
 void raft__recv_vote_response(struct raft_node *n, const struct raft_msg *m);
 void raft__gather_expired(struct raft_node *n);
+
+/* validate.c: RAFT_R_NONE or the reason to reject m (at: the lsn at
+ * fault, or 0) */
+int raft__check_msg(const struct raft_node *n, const struct raft_msg *m,
+                    uint64_t *at);
+void raft__reject(struct raft_node *n, const struct raft_msg *m, int reason,
+                  uint64_t at);
 
 /* replication.c */
 void raft__send_append(struct raft_node *n, int peer);

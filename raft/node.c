@@ -356,6 +356,12 @@ void raft_step(struct raft_node *n, raft_time_t now_us,
         return; /* not for us: a driver bug or a forged frame */
     if (now_us > n->now)
         n->now = now_us;
+    uint64_t at;
+    int bad = raft__check_msg(n, m, &at);
+    if (bad != RAFT_R_NONE) {
+        raft__reject(n, m, bad, at);
+        return;
+    }
     if (n->role == RAFT_LEADER)
         n->prog[m->from].recent_active = true;
 

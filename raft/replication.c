@@ -132,8 +132,7 @@ void raft__recv_append(struct raft_node *n, const struct raft_msg *m)
     bool keep = n->cfg.unsafe & RAFT_UNSAFE_KEEP_CONFLICTS;
     for (uint32_t i = 0; i < m->n_entries; i++) {
         const struct wal_entry *e = &m->entries[i];
-        if (e->lsn != m->prev_lsn + 1 + i)
-            return; /* malformed: no reply beyond the rejection above */
+        assert(e->lsn == m->prev_lsn + 1 + i); /* validate.c */
         if (e->lsn <= wal_last_lsn(&n->wal)) {
             if (wal_term_at(&n->wal, e->lsn) == e->term || keep)
                 continue;
@@ -217,8 +216,7 @@ void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
     struct raft_progress *p = &n->prog[m->from];
     uint64_t last = wal_last_lsn(&n->wal);
     if (m->success) {
-        if (m->match_lsn > last)
-            return; /* claims entries we never sent: ignore */
+        assert(m->match_lsn <= last); /* validate.c */
         if (m->match_lsn > p->match_lsn)
             p->match_lsn = m->match_lsn;
         if (p->next_lsn <= p->match_lsn)

@@ -196,6 +196,9 @@ void sim__pump(struct sim_cluster *c, int id)
                 if (ev->reason == RAFT_R_CONFLICT)
                     c->st.discarded++;
                 break;
+            case RAFT_EV_REJECT:
+                c->st.rejected++;
+                break;
             }
             if (c->hook)
                 c->hook(c->hook_ctx, c, ev);

@@ -91,6 +91,7 @@ struct sim_stats {
     uint64_t acked_lost;   /* acked writes absent from the final log */
     uint64_t discarded;    /* entries removed by conflict */
     uint64_t events;       /* core events seen */
+    uint64_t rejected;     /* messages the core refused (reject events) */
 };
 
 struct sim_violation {

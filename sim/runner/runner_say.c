@@ -363,6 +363,13 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
             rs_line(R, ev->node, C_DIM, "may acknowledge writes up to lsn %llu",
                     (unsigned long long)ev->lsn);
         break;
+    case RAFT_EV_REJECT:
+        rs_line(R, ev->node, C_RED,
+                "drops a malformed %s from n%d (term %llu): %s",
+                raft_msg_type_name(ev->msg_type), ev->peer,
+                (unsigned long long)ev->msg_term,
+                raft_reason_name(ev->reason));
+        break;
     }
 }
 
