@@ -172,6 +172,11 @@ int sim_client_leader(const struct sim_cluster *c, int client);
  * that add their own lines: narration, expectations, reads. */
 struct trace *sim_tracer(struct sim_cluster *c);
 
+/* Deliver a copy of m to node m->to now, as if it came over the
+ * network from m->from (a fake or buggy peer: tests, the step fuzzer).
+ * Memory transport only; RAFT_EINVAL for ids outside 1..n. */
+int sim_inject(struct sim_cluster *c, const struct raft_msg *m);
+
 /* Views. */
 struct raft_node *sim_node(const struct sim_cluster *c, int id);
 int sim_n_nodes(const struct sim_cluster *c);

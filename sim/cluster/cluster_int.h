@@ -2,8 +2,9 @@
  * cluster_int.h — the simulator's private state, shared by its files:
  * cluster.c (event queue, dispatch, node outputs, life cycle, views),
  * cluster_faults.c (crash, pause, partitions, links), cluster_clients.c
- * (client writes and their outcomes) and cluster_wire.c (real-time mode:
- * the same scheduler on a libuv loop with nodes talking over TCP).
+ * (client writes and their outcomes), cluster_inject.c (a message from
+ * outside the network) and cluster_wire.c (real-time mode: the same
+ * scheduler on a libuv loop with nodes talking over TCP).
  * Nothing outside sim/cluster*.c includes this.
  */
 #ifndef RAFTSIM_SIM_CLUSTER_INT_H
