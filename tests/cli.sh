@@ -85,6 +85,20 @@ check "run: mirror without a pair" 2 "the PostgreSQL mirror cannot start: server
     "$bin" run "$tmp/nopg.scn"
 check "run: bad --mirror" 2 "bad --mirror.*no node n7" \
     "$bin" run --mirror n7=a scenarios/split-brain.scn
+# a file's mirror-control runs nothing unless the command line says so
+printf '%s\n' 'nodes 3' 'mirror n1=postgresql://x@127.0.0.1:1/x n2=b' \
+    "mirror-control \"touch $tmp/ran; true {action} {server}\"" \
+    'await leader as L within 2s' >"$tmp/ctl.scn"
+check "run: mirror-control refused" 2 "ctl.scn:3: mirror-control .* would run shell commands.*" \
+    "$bin" run --quiet "$tmp/ctl.scn"
+grep -q -- "--allow-control" "$tmp/out" && [ ! -e "$tmp/ran" ] \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: refusal names --allow-control / a command ran"; }
+check "run: --allow-control lets it through" 2 "mirror cannot start: server n1: cannot connect" \
+    "$bin" run --quiet --allow-control "$tmp/ctl.scn"
+check "run: --mirror-control lets it through" 2 "mirror cannot start: server n1: cannot connect" \
+    "$bin" run --quiet --mirror-control 'true {action} {server}' "$tmp/ctl.scn"
+check "run: bad --mirror-control" 2 "must contain \{action\} and \{server\}" \
+    "$bin" run --mirror-control 'true' "$tmp/ctl.scn"
 check "pg: bad server spec" 2 "expected NAME=CONNINFO" "$bin" pg status --server nonsense
 check "pg: unknown command" 2 "did you mean 'status'" "$bin" pg stauts
 check "pg: bad listen" 2 "bad --listen" "$bin" pg health --listen nowhere

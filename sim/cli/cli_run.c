@@ -50,6 +50,13 @@ static void usage_run(FILE *f, const char *prog)
             "`mirror` line;\n"
             "                        SERVER: a or b of tools/pg-pair, or a "
             "connection string)\n"
+            "  --allow-control       let a file's `mirror-control` template "
+            "run its shell\n"
+            "                        commands (refused without this flag)\n"
+            "  --mirror-control T    the command that crashes, starts and "
+            "rejoins a server,\n"
+            "                        with {action} and {server} (replaces "
+            "a file's)\n"
             "\nexit status: 0 passed, 1 an expectation failed, 2 bad usage "
             "or an invalid file\n",
             prog);
@@ -67,6 +74,8 @@ enum {
     O_COLOR,
     O_MIRROR,
     O_REPORT,
+    O_ALLOW_CONTROL,
+    O_CONTROL,
     O_HELP,
 };
 
@@ -82,6 +91,8 @@ static const struct option run_long[] = {
     {"color", required_argument, NULL, O_COLOR},
     {"mirror", required_argument, NULL, O_MIRROR},
     {"report", required_argument, NULL, O_REPORT},
+    {"allow-control", no_argument, NULL, O_ALLOW_CONTROL},
+    {"mirror-control", required_argument, NULL, O_CONTROL},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -92,6 +103,27 @@ static int bad(const char *prog, const char *opt, const char *val,
     fprintf(stderr, "%s run: bad value '%s' for --%s: %s\n", prog, val, opt,
             why);
     return 2;
+}
+
+/* A scenario someone downloaded must not run commands just by being run:
+ * a file's mirror-control template needs --allow-control (or the user's
+ * own template).  Says why and what to do; true when refused. */
+static bool refuse_control(const char *prog, const char *path,
+                           const struct scn_program *p,
+                           const struct scn_run_opts *o)
+{
+    if (!p->mirror_control || o->allow_control || o->control)
+        return false;
+    char shown[256];
+    util_escape_ctrl(p->mirror_control, shown, sizeof(shown));
+    fprintf(stderr,
+            "%s run: %s:%d: mirror-control \"%s\" would run shell commands; "
+            "a scenario file cannot run commands on its own.\n"
+            "  Read the template; if you trust it, run again with "
+            "--allow-control, or give\n"
+            "  your own with --mirror-control TEMPLATE.\n",
+            prog, path, p->mirror_control_line, shown);
+    return true;
 }
 
 int cli_run(const char *prog, int argc, char **argv)
@@ -132,6 +164,15 @@ int cli_run(const char *prog, int argc, char **argv)
             break;
         case O_REPORT:
             report_path = optarg;
+            break;
+        case O_ALLOW_CONTROL:
+            o.allow_control = true;
+            break;
+        case O_CONTROL:
+            if (!strstr(optarg, "{action}") || !strstr(optarg, "{server}"))
+                return bad(prog, "mirror-control", optarg,
+                           "the template must contain {action} and {server}");
+            o.control = optarg;
             break;
         case O_QUIET:
             o.quiet = true;
@@ -199,6 +240,8 @@ int cli_run(const char *prog, int argc, char **argv)
     int rc = 0;
     for (int i = 0; i < n_files; i++)
         if (scn_parse_file(argv[optind + i], &progs[i], stderr) != 0)
+            rc = 2;
+        else if (refuse_control(prog, argv[optind + i], progs[i], &o))
             rc = 2;
         else if (mirror) {
             char err[256];

@@ -26,6 +26,11 @@ struct scn_run_opts {
     bool color;
     FILE *out;        /* narration (NULL: stdout) */
     FILE *trace;      /* JSON Lines trace, or NULL */
+    /* Shell commands for the PostgreSQL mirror: a file's mirror-control
+     * template runs only with allow_control; control (--mirror-control)
+     * replaces any template.  Neither: the built-in tools/pg-pair. */
+    bool allow_control;
+    const char *control;
 };
 
 void scn_run_opts_default(struct scn_run_opts *o);

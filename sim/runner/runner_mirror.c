@@ -134,6 +134,13 @@ static void observe_all(struct rmirror *M, struct pg_obs *obs)
 int rm_start(struct runner *R, char *err, size_t cap)
 {
     const struct scn_program *p = R->p;
+    /* A downloaded scenario must not run commands on its own: its
+     * template needs the user's word (cli_run.c checks it up front). */
+    if (p->mirror_control && !R->o.control && !R->o.allow_control) {
+        snprintf(err, cap, "the file's mirror-control runs shell commands; "
+                           "refused without run --allow-control");
+        return -1;
+    }
     struct rmirror *M = calloc(1, sizeof(*M));
     if (!M) {
         snprintf(err, cap, "out of memory");
@@ -175,7 +182,9 @@ int rm_start(struct runner *R, char *err, size_t cap)
         if (M->of[i] >= 0)
             M->node_of[M->of[i]] = i;
     pgc_default_control(M->default_control, sizeof(M->default_control));
-    M->control = p->mirror_control ? p->mirror_control : M->default_control;
+    M->control = R->o.control            ? R->o.control
+                 : p->mirror_control     ? p->mirror_control
+                                         : M->default_control;
 
     /* the pair must be ready: every server up, exactly one primary */
     struct pg_obs obs[8];
