@@ -104,7 +104,7 @@ fuzz-scenario: | $(STAMP)
 # The step fuzzer runs a whole simulated cluster per input: -timeout
 # bounds one input's wall time, the input itself bounds its records and
 # virtual time (tests/fuzz_step.c).
-STEP_SRC = $(wildcard raft/*.c) $(wildcard net/*.c) sim/util/util.c \
+STEP_SRC = $(wildcard raft/*.c) $(wildcard net/*.c) $(wildcard sim/util/*.c) \
            $(wildcard sim/cluster/*.c)
 fuzz-step: | $(STAMP)
 	@mkdir -p build/fuzz/corpus-step

@@ -105,5 +105,47 @@ check "pg: bad listen" 2 "bad --listen" "$bin" pg health --listen nowhere
 check "run: passes" 0 "passed — 13/13 expectations held" \
     "$bin" run --quiet scenarios/split-brain.scn
 
+# output files: only regular files are written, write errors fail the run
+check "run: --trace to a device" 2 "/dev/full is a character device; only a regular file is written" \
+    "$bin" run --quiet --trace /dev/full scenarios/split-brain.scn
+check "explore: --trace into /proc" 2 "/proc/self/mem is a kernel file" \
+    "$bin" explore --seeds 1 --quiet --trace /proc/self/mem
+check "run: --report onto a device" 2 "/dev/null is a character device" \
+    "$bin" run --quiet --report /dev/null scenarios/split-brain.scn
+[ -c /dev/null ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: /dev/null replaced"; }
+"$bin" run --quiet --trace "$tmp/t.jsonl" scenarios/split-brain.scn >/dev/null 2>&1
+check "report: -o onto a device" 2 "/dev/full is a character device" \
+    "$bin" report "$tmp/t.jsonl" -o /dev/full
+check "explore: --save onto a device" 2 "cannot save the schedule: /dev/null is a character device" \
+    "$bin" explore --seeds 1 --quiet --save /dev/null
+mkdir "$tmp/fifo-dir" && mkfifo "$tmp/fifo-dir/f"
+check "run: --trace to a FIFO" 2 "f is a FIFO" \
+    "$bin" run --quiet --trace "$tmp/fifo-dir/f" scenarios/split-brain.scn
+check "run: --trace to a directory" 2 "is a directory" \
+    "$bin" run --quiet --trace "$tmp" scenarios/split-brain.scn
+# a write error (here: the file size limit) exits 2 with the path and the
+# error, and leaves neither a partial trace nor a temporary file behind
+mkdir "$tmp/lim"
+( trap '' XFSZ; ulimit -f 64; exec "$bin" explore --seeds 5 --quiet --trace "$tmp/lim/big.jsonl" ) \
+    >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "trace lost: cannot write $tmp/lim/big.jsonl: File too large" "$tmp/out" &&
+    [ -z "$(ls -A "$tmp/lim")" ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1)); echo "FAIL: trace write error (exit $rc)"; cat "$tmp/out"; ls -la "$tmp/lim"
+fi
+# stdout that cannot be written is an error too
+"$bin" run --quiet scenarios/split-brain.scn >/dev/full 2>"$tmp/out"
+rc=$?
+[ $rc -eq 2 ] && grep -q "cannot write standard output: No space left on device" "$tmp/out" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: stdout to /dev/full (exit $rc)"; }
+# a regular file is replaced atomically; through a symlink, its target
+echo old >"$tmp/page.html" && ln -s page.html "$tmp/link.html"
+check "run: --report through a symlink" 0 "passed" \
+    "$bin" run --quiet --report "$tmp/link.html" scenarios/split-brain.scn
+[ -L "$tmp/link.html" ] && grep -q "<html" "$tmp/page.html" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: symlink target not replaced"; }
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

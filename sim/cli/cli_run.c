@@ -8,6 +8,7 @@
 #include "sim/cli/cli.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -251,14 +252,20 @@ int cli_run(const char *prog, int argc, char **argv)
                 rc = 2;
             }
         }
+    struct util_out trace = {0};
+    char err[PATH_MAX + 128];
+    if (rc == 0 && report_path &&
+        util_out_check(report_path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s run: %s\n", prog, err);
+        rc = 2;
+    }
     if (rc == 0 && trace_path) {
-        /* w+: the report reads the trace back */
-        o.trace = fopen(trace_path, report_path ? "w+" : "w");
-        if (!o.trace) {
-            fprintf(stderr, "%s run: cannot write %s: ", prog, trace_path);
-            perror(NULL);
+        /* "w+": the report reads the trace back */
+        if (util_out_open(&trace, trace_path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s run: %s\n", prog, err);
             rc = 2;
         }
+        o.trace = trace.f;
     } else if (rc == 0 && report_path) {
         o.trace = tmpfile();
         if (!o.trace) {
@@ -289,8 +296,14 @@ int cli_run(const char *prog, int argc, char **argv)
                              o.quiet) != 0)
             rc = 2;
     }
-    if (o.trace)
+    if (trace.f) {
+        if (util_out_commit(&trace, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s run: trace lost: %s\n", prog, err);
+            rc = 2;
+        }
+    } else if (o.trace) {
         fclose(o.trace);
+    }
     for (int i = 0; i < n_files; i++)
         scn_free(progs[i]);
     free(progs);

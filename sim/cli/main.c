@@ -3,7 +3,9 @@
  * Exit codes: 0 success, 1 a run found a violation, 2 bad usage.
  * Everything a command does lives in its own module (explore.c, bench.c).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,26 +396,34 @@ static int cmd_explore(int argc, char **argv)
                 (unsigned long long)o.election_min_us);
         return 2;
     }
-    FILE *trace = NULL;
+    struct util_out trace = {0};
+    char why[PATH_MAX + 128];
+    /* A --save target that can never be written is refused now, not
+     * after the seeds have run. */
+    if (o.scenario_out && !strstr(o.scenario_out, "%llu") &&
+        util_out_check(o.scenario_out, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s explore: cannot save the schedule: %s\n", prog,
+                why);
+        return 2;
+    }
     if (trace_path) {
-        trace = fopen(trace_path, "w");
-        if (!trace) {
-            fprintf(stderr, "%s explore: cannot write trace '%s': ", prog,
-                    trace_path);
-            perror(NULL);
+        if (util_out_open(&trace, trace_path, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s explore: cannot write trace: %s\n", prog,
+                    why);
             return 2;
         }
-        o.trace = trace;
+        o.trace = trace.f;
     }
     if (!quiet && isatty(STDERR_FILENO))
         o.progress = stderr;
     struct explore_result r;
     explore_run(&o, &r);
-    if (trace && fclose(trace) != 0) {
-        fprintf(stderr, "%s explore: error writing trace '%s'\n", prog,
-                trace_path);
+    if (trace.f && util_out_commit(&trace, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s explore: trace lost: %s\n", prog, why);
         return 2;
     }
+    if (r.save_failed)
+        return 2;
     if (r.setup_failures) {
         fprintf(stderr, "%s explore: %llu seed(s) could not set up their "
                         "TCP listeners\n",
@@ -437,9 +447,8 @@ static int cmd_explore(int argc, char **argv)
     return r.violations ? 1 : 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-    prog = argv[0];
     if (argc < 2) {
         usage_top(stderr);
         return 2;
@@ -480,4 +489,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "; did you mean '%s'?", best);
     fprintf(stderr, "\n(see '%s help')\n", prog);
     return 2;
+}
+
+/* Output lost on the way to stdout (a full disk, a closed pipe) is an
+ * error like any other write error: say so and fail. */
+int main(int argc, char **argv)
+{
+    prog = argv[0];
+    int rc = dispatch(argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write standard output: %s\n", prog,
+                strerror(errno ? errno : EIO));
+        if (rc == 0)
+            rc = 2;
+    }
+    return rc;
 }

@@ -56,6 +56,7 @@ struct explore_result {
     uint64_t first_seed;
     struct sim_violation first;
     char scenario[512]; /* the replay file written, or "" */
+    bool save_failed;   /* it could not be written (said on stderr) */
 };
 
 void explore_opts_default(struct explore_opts *o);
