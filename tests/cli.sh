@@ -147,5 +147,24 @@ check "run: --report through a symlink" 0 "passed" \
 [ -L "$tmp/link.html" ] && grep -q "<html" "$tmp/page.html" \
     && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: symlink target not replaced"; }
 
+# control characters from files and servers reach the terminal escaped
+esc=$(printf '\033')
+printf 'nodes 3\nsay "a%s[2J%s]0;title\a b"\nawait leader as L within 2s\nbogus "x%s[2J"\n' \
+    "$esc" "$esc" "$esc" >"$tmp/esc.scn"
+check "run: control characters in an error's context" 2 'bogus "x\\x1b\[2J"' \
+    "$bin" run --color never "$tmp/esc.scn"
+sed -i '$d' "$tmp/esc.scn"
+check "run: control characters in say" 0 'a\\x1b\[2J\\x1b\]0;title\\x07 b' \
+    "$bin" run --color never "$tmp/esc.scn"
+check "pg: a server's message" 2 'invalid URI query parameter: "\\x1b\[2J"' \
+    "$bin" pg status --server "a=postgresql://127.0.0.1:1/x?${esc}[2J=1"
+for f in "$tmp/esc.scn"; do
+    if "$bin" run --color never "$f" 2>&1 | grep -q "$esc"; then
+        fail=$((fail + 1)); echo "FAIL: a raw ESC reached the terminal"
+    else
+        pass=$((pass + 1))
+    fi
+done
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -100,9 +100,10 @@ static void fail(struct runner *R, const char *fmt, ...)
     va_end(ap);
     rs_flush(R);
     /* like a failed expectation: shown even with --quiet */
+    char safe[2048];
     fprintf(R->out, "%s%8.3f  !!   pg step failed: %s%s\n",
-            rs_c(R, C_BOLD C_RED), (double)sim_now(R->c) / 1e6, text,
-            rs_c(R, C_RESET));
+            rs_c(R, C_BOLD C_RED), (double)sim_now(R->c) / 1e6,
+            util_escape_ctrl(text, safe, sizeof(safe)), rs_c(R, C_RESET));
     R->mirror_failures++;
 }
 

@@ -8,6 +8,7 @@
  * moment become one line.  Colour only when asked (a TTY, no NO_COLOR).
  */
 #include "sim/runner/runner_int.h"
+#include "sim/util/util.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -49,12 +50,14 @@ static void emit(struct runner *R, uint64_t t, int node, const char *color,
 {
     if (R->o.quiet)
         return;
-    char who[16] = "";
+    char who[16] = "", safe[1024];
     if (node > 0)
         snprintf(who, sizeof(who), "n%d", node);
+    /* keys, values and `say` text come from the file: escaped */
     fprintf(R->out, "%s%8.3f%s  %-4s %s%s%s\n", rs_c(R, C_DIM),
             (double)t / 1e6, rs_c(R, C_RESET), who, color ? rs_c(R, color) : "",
-            text, color ? rs_c(R, C_RESET) : "");
+            util_escape_ctrl(text, safe, sizeof(safe)),
+            color ? rs_c(R, C_RESET) : "");
 }
 
 void rs_flush(struct runner *R)
@@ -100,8 +103,10 @@ void rs_line(struct runner *R, int node, const char *color, const char *fmt,
 void rs_say(struct runner *R, const char *text)
 {
     rs_flush(R);
+    char safe[1024];
     fprintf(R->out, "%s%8.3f  ──   %s%s\n", rs_c(R, C_BOLD C_CYAN),
-            (double)sim_now(R->c) / 1e6, text, rs_c(R, C_RESET));
+            (double)sim_now(R->c) / 1e6,
+            util_escape_ctrl(text, safe, sizeof(safe)), rs_c(R, C_RESET));
 }
 
 static void note_discard(struct runner *R, const struct raft_event *ev)

@@ -110,16 +110,13 @@ char *util_escape_ctrl(const char *s, char *out, size_t cap)
         char esc[8];
         size_t n = 0;
         bool c1 = p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
-        if (*p < 0x20 || *p == 0x7f || c1) {
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f || c1) {
             unsigned v = c1 ? p[1] : *p;
             esc[n++] = '\\';
             esc[n++] = 'x';
             esc[n++] = hex[v >> 4];
             esc[n++] = hex[v & 15];
             p += c1;
-        } else if (*p == '\\') {
-            esc[n++] = '\\';
-            esc[n++] = '\\';
         } else {
             esc[n++] = (char)*p;
         }

@@ -23,9 +23,9 @@ double util_wall_s(void);
  * 99 for words over 63 bytes. */
 int util_edit_distance(const char *a, size_t la, const char *b, size_t lb);
 /* s made safe for a terminal, into out (always NUL-terminated, cut short
- * with "..." when it does not fit): control bytes (below 0x20, 0x7f) and
- * UTF-8 encoded C1 controls (U+0080..U+009F) become \xNN, a backslash
- * becomes \\, anything else is kept.  Text from files, peers and
+ * with "..." when it does not fit): control bytes (below 0x20 but tab,
+ * and 0x7f) and UTF-8 encoded C1 controls (U+0080..U+009F) become \xNN;
+ * anything else is kept.  Text from files, peers and
  * servers goes through this before it is printed.  Returns out. */
 char *util_escape_ctrl(const char *s, char *out, size_t cap);
 
