@@ -61,9 +61,10 @@ static int check_append(const struct raft_node *n, const struct raft_msg *m,
         last_term = e->term;
     }
     /* Would the entries replace a committed one?  Only if they are
-     * applied at all, i.e. prev matches.  The unsafe rules make exactly
-     * this happen on purpose, for the checker to catch. */
-    if (n->cfg.unsafe || m->prev_lsn > wal_last_lsn(&n->wal) ||
+     * applied at all: not stale, and prev matches.  The unsafe rules make
+     * exactly this happen on purpose, for the checker to catch. */
+    if (n->cfg.unsafe || m->term < n->term ||
+        m->prev_lsn > wal_last_lsn(&n->wal) ||
         wal_term_at(&n->wal, m->prev_lsn) != m->prev_term)
         return RAFT_R_NONE;
     uint64_t last = wal_last_lsn(&n->wal);

@@ -257,6 +257,7 @@ void sim__sched_timer(struct sim_cluster *c, int id)
 void sim__net_send(struct sim_cluster *c, struct raft_msg *m)
 {
     c->st.messages_sent++;
+    sim__count_send(c, m);
     uint64_t id = 0;
     if (trace_on(&c->tr)) {
         id = ++c->msg_seq;
