@@ -93,3 +93,97 @@ Test(flow, a_restarted_follower_is_sent_at_most_twice_what_it_needs,
     cr_assert_eq(sim_violations(c), 0);
     sim_cluster_free(c);
 }
+
+/* ------------------------------------------------------------------ */
+/* The follower side, step by step (tests/fixture.h) */
+
+#include "tests/fixture.h"
+
+/* Take every queued message to `to` out of the fixture's queue. */
+static size_t take_to(struct fx *fx, int to, struct raft_msg *out,
+                      size_t cap)
+{
+    size_t k = 0, n = fx->q_len;
+    for (size_t i = 0; i < n; i++) {
+        struct raft_msg m = fx->q[fx->q_head];
+        fx->q_head = (fx->q_head + 1) % fx->q_cap;
+        fx->q_len--;
+        if (m.to == to && k < cap) {
+            out[k++] = m;
+        } else {
+            fx->q[(fx->q_head + fx->q_len) % fx->q_cap] = m; /* requeue */
+            fx->q_len++;
+        }
+    }
+    return k;
+}
+
+static int count_rejections(struct fx *fx, int from)
+{
+    int k = 0;
+    for (size_t i = 0; i < fx->q_len; i++) {
+        const struct raft_msg *m = &fx->q[(fx->q_head + i) % fx->q_cap];
+        k += m->from == from && m->type == RAFT_MSG_APPEND_RESP &&
+             !m->success;
+    }
+    return k;
+}
+
+Test(flow, a_follower_keeps_appends_that_overtake_others)
+{
+    struct raft_config base;
+    raft_config_default(&base, 1, 3);
+    base.max_batch = 1;
+    struct fx *fx = fx_new(3, &base);
+    cr_assert(fx_elect(fx, 1));
+    fx_deliver_all(fx); /* the no-op everywhere: n2 and n3 replicate */
+    cr_assert_eq(fx_propose(fx, 1, "a", "1"), 2);
+    cr_assert_eq(fx_propose(fx, 1, "b", "2"), 3);
+    cr_assert_eq(fx_propose(fx, 1, "c", "3"), 4);
+    struct raft_msg m[8];
+    cr_assert_eq(take_to(fx, 2, m, 8), 3, "three pipelined appends");
+    /* they arrive last first */
+    for (int i = 2; i >= 0; i--) {
+        fx_step(fx, &m[i]);
+        raft_msg_free(&m[i]);
+    }
+    cr_assert_eq(wal_last_lsn(raft_wal(fx->node[2])), 4);
+    cr_assert_eq(count_rejections(fx, 2), 0, "nothing refused");
+    fx_deliver_all(fx);
+    cr_assert_eq(raft_match_lsn(fx->node[1], 2), 4);
+    cr_assert(fx_logs_equal(fx, 1, 2));
+    fx_free(fx);
+}
+
+/* A probe is answered at once, never kept: a follower keeps early
+ * appends only while its last answer to the leader was a success. */
+Test(flow, a_probe_ahead_of_the_log_is_refused_at_once)
+{
+    struct raft_config base;
+    raft_config_default(&base, 1, 3);
+    base.max_batch = 1;
+    struct fx *fx = fx_new(3, &base);
+    cr_assert(fx_elect(fx, 1));
+    fx_deliver_all(fx);
+    fx_cut(fx, 1, 3);
+    for (int i = 0; i < 5; i++) {
+        char k[4] = {(char)('a' + i), 0};
+        fx_propose(fx, 1, k, "v");
+    }
+    fx_deliver_all(fx);
+    fx_heal(fx);
+    /* n3 (log: lsn 1) restarts: it has answered nothing since, so an
+     * append ahead of its log is a probe to refuse with a hint. */
+    fx_crash(fx, 3, false);
+    fx_restart(fx, 3);
+    struct raft_msg hb = {.type = RAFT_MSG_APPEND, .from = 1, .to = 3,
+                          .term = raft_term(fx->node[1]), .prev_lsn = 4,
+                          .prev_term = raft_term(fx->node[1]),
+                          .commit_lsn = 1};
+    struct wal_entry e = {.lsn = 5, .term = hb.term};
+    hb.entries = &e;
+    hb.n_entries = 1;
+    fx_step(fx, &hb);
+    cr_assert_eq(count_rejections(fx, 3), 1, "refused, with a hint");
+    fx_free(fx);
+}
