@@ -22,7 +22,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all check test asan bench clean deps fuzz fuzz-codec fuzz-scenario demo
+.PHONY: all check test asan bench clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
 all: $(BUILD)/raftsim
 
 deps: $(STAMP)
@@ -111,13 +111,15 @@ asan: | $(STAMP)
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  STAMP=$(STAMP) test
 
-# libFuzzer on the wire decoder (seeded with valid frames) and on the
-# scenario parser (seeded with scenarios/), each for a bounded time
-# (FUZZ_SECONDS, default 60).  Crashes land in build/fuzz/.
+# libFuzzer on the wire decoder (seeded with valid frames), on the
+# scenario parser (seeded with scenarios/) and on the core behind a fake
+# peer whose frames are the input (seeded with a third node's traffic and
+# the issue-15 probe's frames), each for a bounded time (FUZZ_SECONDS,
+# default 60).  Crashes land in build/fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC = raft/wal.c raft/names.c net/codec.c
 FUZZ_FLAGS = -rss_limit_mb=512 -malloc_limit_mb=64 -timeout=10 -print_final_stats=1
-fuzz: fuzz-codec fuzz-scenario
+fuzz: fuzz-codec fuzz-scenario fuzz-step
 
 fuzz-scenario: | $(STAMP)
 	@mkdir -p build/fuzz/corpus-scenario
@@ -128,6 +130,23 @@ fuzz-scenario: | $(STAMP)
 	cd build/fuzz && { ./fuzz-scenario -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	  -max_len=8192 -dict=../../tests/scenario.dict corpus-scenario >scenario.log 2>&1; \
 	  rc=$$?; tail -n 15 scenario.log; exit $$rc; }
+
+# The step fuzzer runs a whole simulated cluster per input: -timeout
+# bounds one input's wall time, the input itself bounds its records and
+# virtual time (tests/fuzz_step.c).
+STEP_SRC = $(wildcard raft/*.c) $(wildcard net/*.c) $(wildcard sim/util/*.c) \
+           $(wildcard sim/cluster/*.c)
+fuzz-step: | $(STAMP)
+	@mkdir -p build/fuzz/corpus-step
+	clang $(WARN) -O1 -g -I. -DFUZZ_GEN_CORPUS tests/fuzz_step.c $(FUZZ_SRC) \
+	  -o build/fuzz/gen-step-corpus $$(pkg-config --cflags --libs msgpack)
+	build/fuzz/gen-step-corpus build/fuzz/corpus-step
+	clang $(WARN) -O1 -g -I. -fsanitize=fuzzer,address,undefined tests/fuzz_step.c \
+	  $(STEP_SRC) -o build/fuzz/fuzz-step \
+	  $$(pkg-config --cflags --libs msgpack libuv) -lm
+	cd build/fuzz && { ./fuzz-step -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	  -max_len=8192 corpus-step >step.log 2>&1; rc=$$?; tail -n 15 step.log; \
+	  exit $$rc; }
 
 fuzz-codec: | $(STAMP)
 	@mkdir -p build/fuzz/corpus-codec

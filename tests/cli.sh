@@ -85,6 +85,20 @@ check "run: mirror without a pair" 2 "the PostgreSQL mirror cannot start: server
     "$bin" run "$tmp/nopg.scn"
 check "run: bad --mirror" 2 "bad --mirror.*no node n7" \
     "$bin" run --mirror n7=a scenarios/split-brain.scn
+# a file's mirror-control runs nothing unless the command line says so
+printf '%s\n' 'nodes 3' 'mirror n1=postgresql://x@127.0.0.1:1/x n2=b' \
+    "mirror-control \"touch $tmp/ran; true {action} {server}\"" \
+    'await leader as L within 2s' >"$tmp/ctl.scn"
+check "run: mirror-control refused" 2 "ctl.scn:3: mirror-control .* would run shell commands.*" \
+    "$bin" run --quiet "$tmp/ctl.scn"
+grep -q -- "--allow-control" "$tmp/out" && [ ! -e "$tmp/ran" ] \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: refusal names --allow-control / a command ran"; }
+check "run: --allow-control lets it through" 2 "mirror cannot start: server n1: cannot connect" \
+    "$bin" run --quiet --allow-control "$tmp/ctl.scn"
+check "run: --mirror-control lets it through" 2 "mirror cannot start: server n1: cannot connect" \
+    "$bin" run --quiet --mirror-control 'true {action} {server}' "$tmp/ctl.scn"
+check "run: bad --mirror-control" 2 "must contain \{action\} and \{server\}" \
+    "$bin" run --mirror-control 'true' "$tmp/ctl.scn"
 check "pg: bad server spec" 2 "expected NAME=CONNINFO" "$bin" pg status --server nonsense
 check "pg: unknown command" 2 "did you mean 'status'" "$bin" pg stauts
 check "pg: bad listen" 2 "bad --listen" "$bin" pg health --listen nowhere
@@ -215,6 +229,67 @@ timeout 60 script -qec "$bin run --clock real $tmp/wait.scn" /dev/null >"$tmp/tt
 grep -q "waiting (wait 1500ms)… 1\.[0-9] s" "$tmp/tty" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no progress line on a terminal"; sed 's/^/    /' "$tmp/tty" | head; }
 timeout 60 "$bin" run --clock real "$tmp/wait.scn" >"$tmp/piped" 2>&1
 grep -q "waiting" "$tmp/piped" && { fail=$((fail + 1)); echo "FAIL: progress line in a pipe"; } || pass=$((pass + 1))
+
+# output files: only regular files are written, write errors fail the run
+check "run: --trace to a device" 2 "/dev/full is a character device; only a regular file is written" \
+    "$bin" run --quiet --trace /dev/full scenarios/split-brain.scn
+check "explore: --trace into /proc" 2 "/proc/self/mem is a kernel file" \
+    "$bin" explore --seeds 1 --quiet --trace /proc/self/mem
+check "run: --report onto a device" 2 "/dev/null is a character device" \
+    "$bin" run --quiet --report /dev/null scenarios/split-brain.scn
+[ -c /dev/null ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: /dev/null replaced"; }
+"$bin" run --quiet --trace "$tmp/t.jsonl" scenarios/split-brain.scn >/dev/null 2>&1
+check "report: -o onto a device" 2 "/dev/full is a character device" \
+    "$bin" report "$tmp/t.jsonl" -o /dev/full
+check "explore: --save onto a device" 2 "cannot save the schedule: /dev/null is a character device" \
+    "$bin" explore --seeds 1 --quiet --save /dev/null
+mkdir "$tmp/fifo-dir" && mkfifo "$tmp/fifo-dir/f"
+check "run: --trace to a FIFO" 2 "f is a FIFO" \
+    "$bin" run --quiet --trace "$tmp/fifo-dir/f" scenarios/split-brain.scn
+check "run: --trace to a directory" 2 "is a directory" \
+    "$bin" run --quiet --trace "$tmp" scenarios/split-brain.scn
+# a write error (here: the file size limit) exits 2 with the path and the
+# error, and leaves neither a partial trace nor a temporary file behind
+mkdir "$tmp/lim"
+( trap '' XFSZ; ulimit -f 64; exec "$bin" explore --seeds 5 --quiet --trace "$tmp/lim/big.jsonl" ) \
+    >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "trace lost: cannot write $tmp/lim/big.jsonl: File too large" "$tmp/out" &&
+    [ -z "$(ls -A "$tmp/lim")" ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1)); echo "FAIL: trace write error (exit $rc)"; cat "$tmp/out"; ls -la "$tmp/lim"
+fi
+# stdout that cannot be written is an error too
+"$bin" run --quiet scenarios/split-brain.scn >/dev/full 2>"$tmp/out"
+rc=$?
+[ $rc -eq 2 ] && grep -q "cannot write standard output: No space left on device" "$tmp/out" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: stdout to /dev/full (exit $rc)"; }
+# a regular file is replaced atomically; through a symlink, its target
+echo old >"$tmp/page.html" && ln -s page.html "$tmp/link.html"
+check "run: --report through a symlink" 0 "passed" \
+    "$bin" run --quiet --report "$tmp/link.html" scenarios/split-brain.scn
+[ -L "$tmp/link.html" ] && grep -q "<html" "$tmp/page.html" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: symlink target not replaced"; }
+
+# control characters from files and servers reach the terminal escaped
+esc=$(printf '\033')
+printf 'nodes 3\nsay "a%s[2J%s]0;title\a b"\nawait leader as L within 2s\nbogus "x%s[2J"\n' \
+    "$esc" "$esc" "$esc" >"$tmp/esc.scn"
+check "run: control characters in an error's context" 2 'bogus "x\\x1b\[2J"' \
+    "$bin" run --color never "$tmp/esc.scn"
+sed -i '$d' "$tmp/esc.scn"
+check "run: control characters in say" 0 'a\\x1b\[2J\\x1b\]0;title\\x07 b' \
+    "$bin" run --color never "$tmp/esc.scn"
+check "pg: a server's message" 2 'invalid URI query parameter: "\\x1b\[2J"' \
+    "$bin" pg status --server "a=postgresql://127.0.0.1:1/x?${esc}[2J=1"
+for f in "$tmp/esc.scn"; do
+    if "$bin" run --color never "$f" 2>&1 | grep -q "$esc"; then
+        fail=$((fail + 1)); echo "FAIL: a raw ESC reached the terminal"
+    else
+        pass=$((pass + 1))
+    fi
+done
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -20,6 +20,7 @@
  */
 #include "sim/bench/bench.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,12 +152,14 @@ static const char *paper(uint64_t lo, uint64_t hi)
 int bench_failover(FILE *out, const struct bench_failover_opts *o)
 {
     FILE *csv = NULL;
+    struct util_out csv_out = {0};
+    char err[PATH_MAX + 128];
     if (o->csv_path) {
-        csv = fopen(o->csv_path, "w");
-        if (!csv) {
-            fprintf(stderr, "bench failover: cannot write %s\n", o->csv_path);
+        if (util_out_open(&csv_out, o->csv_path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "bench failover: %s\n", err);
             return 2;
         }
+        csv = csv_out.f;
         fprintf(csv, "range_min_ms,range_max_ms,prevote,election,"
                      "latency_us,trial,leader_ms,commit_ms\n");
     }
@@ -172,8 +175,7 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
     if (!lead || !comm) {
         free(lead);
         free(comm);
-        if (csv)
-            fclose(csv);
+        util_out_discard(&csv_out);
         return 1;
     }
     for (int r = 0; r < o->n_ranges; r++) {
@@ -228,8 +230,8 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
     }
     free(lead);
     free(comm);
-    if (csv && fclose(csv) != 0) {
-        fprintf(stderr, "bench failover: error writing %s\n", o->csv_path);
+    if (csv && util_out_commit(&csv_out, err, sizeof(err)) != 0) {
+        fprintf(stderr, "bench failover: %s\n", err);
         return 2;
     }
     return 0;

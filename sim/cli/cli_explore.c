@@ -8,6 +8,7 @@
 #include "sim/cli/cli.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,27 +361,35 @@ int cli_explore(const char *prog_, int argc, char **argv)
                 (unsigned long long)o.election_min_us);
         return 2;
     }
-    FILE *trace = NULL;
+    struct util_out trace = {0};
+    char why[PATH_MAX + 128];
+    /* A --save target that can never be written is refused now, not
+     * after the seeds have run. */
+    if (o.scenario_out && !strstr(o.scenario_out, "%llu") &&
+        util_out_check(o.scenario_out, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s explore: cannot save the schedule: %s\n", prog,
+                why);
+        return 2;
+    }
     if (trace_path) {
-        trace = fopen(trace_path, "w");
-        if (!trace) {
-            fprintf(stderr, "%s explore: cannot write trace '%s': ", prog,
-                    trace_path);
-            perror(NULL);
+        if (util_out_open(&trace, trace_path, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s explore: cannot write trace: %s\n", prog,
+                    why);
             return 2;
         }
-        o.trace = trace;
+        o.trace = trace.f;
     }
     if (!quiet && isatty(STDERR_FILENO))
         o.progress = stderr;
     util_stop_on_signals();
     struct explore_result r;
     explore_run(&o, &r);
-    if (trace && fclose(trace) != 0) {
-        fprintf(stderr, "%s explore: error writing trace '%s'\n", prog,
-                trace_path);
+    if (trace.f && util_out_commit(&trace, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s explore: trace lost: %s\n", prog, why);
         return 2;
     }
+    if (r.save_failed)
+        return 2;
     if (r.setup_failures) {
         fprintf(stderr, "%s explore: %llu seed(s) could not set up their "
                         "TCP listeners\n",

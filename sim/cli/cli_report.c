@@ -1,8 +1,9 @@
 /*
  * cli_report.c — `raftsim report TRACE.jsonl -o OUT.html`, and the
  * `--report` of `raftsim run`: a trace becomes one self-contained HTML
- * page (report.h).  The page is written to OUT.tmp and renamed, so a
- * failure never leaves half a page where the last good one was.
+ * page (report.h).  The page is written beside OUT and renamed over it
+ * (util_out), so a failure never leaves half a page where the last good
+ * one was, and only a regular file is ever replaced.
  * Exit: 0 written, 2 bad usage, an unreadable or invalid trace, or an
  * unwritable output.
  */
@@ -10,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,39 +48,23 @@ static void usage_report(FILE *f, const char *prog)
 int cli_write_report(const char *prog, FILE *trace, const char *name,
                      const char *out_path, bool quiet)
 {
-    size_t n = strlen(out_path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return 2;
-    snprintf(tmp, n, "%s.tmp", out_path);
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", prog, out_path,
-                strerror(errno));
-        free(tmp);
+    struct util_out out;
+    char err[PATH_MAX + 512];
+    if (util_out_open(&out, out_path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
         return 2;
     }
     struct report_summary sum;
-    char err[512];
     double t0 = util_wall_s();
-    int rc = report_write(trace, name, out, &sum, err, sizeof(err));
-    if (fclose(out) != 0 && rc == 0) {
-        snprintf(err, sizeof(err), "cannot write %s: %s", out_path,
-                 strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, out_path) != 0) {
-        snprintf(err, sizeof(err), "cannot write %s: %s", out_path,
-                 strerror(errno));
-        rc = -1;
-    }
+    int rc = report_write(trace, name, out.f, &sum, err, sizeof(err));
+    if (rc != 0)
+        util_out_discard(&out);
+    else
+        rc = util_out_commit(&out, err, sizeof(err));
     if (rc != 0) {
-        unlink(tmp);
         fprintf(stderr, "%s: %s\n", prog, err);
-        free(tmp);
         return 2;
     }
-    free(tmp);
     if (!quiet) {
         fprintf(stderr,
                 "%s: report %s: %llu trace lines (%llu messages, %d nodes, "

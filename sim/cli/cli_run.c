@@ -11,6 +11,7 @@
 #include "sim/cli/cli.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,7 +59,14 @@ static void usage_run(FILE *f, const char *prog)
             "  --mirror NODE=SERVER,...  mirror onto PostgreSQL (as a "
             "`mirror` line;\n"
             "                        SERVER: a or b of tools/pg-pair, or a "
-            "connection string)\n\n"
+            "connection string)\n"
+            "  --allow-control       let a file's `mirror-control` template "
+            "run its shell\n"
+            "                        commands (refused without this flag)\n"
+            "  --mirror-control T    the command that crashes, starts and "
+            "rejoins a server,\n"
+            "                        with {action} and {server} (replaces "
+            "a file's)\n\n"
             "in place of the file's set-up (the header line marks them):\n"
             "  --ack async|quorum|sync        when a client is told ok\n"
             "  --policy highest-lsn|raft      who may win an election\n"
@@ -99,6 +107,8 @@ enum {
     O_CHECKQUORUM,
     O_ETIMEOUT,
     O_HEARTBEAT,
+    O_ALLOW_CONTROL,
+    O_CONTROL,
 };
 
 static const struct option run_long[] = {
@@ -119,6 +129,8 @@ static const struct option run_long[] = {
     {"checkquorum", required_argument, NULL, O_CHECKQUORUM},
     {"election-timeout", required_argument, NULL, O_ETIMEOUT},
     {"heartbeat", required_argument, NULL, O_HEARTBEAT},
+    {"allow-control", no_argument, NULL, O_ALLOW_CONTROL},
+    {"mirror-control", required_argument, NULL, O_CONTROL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -217,6 +229,27 @@ static int check_not_empty(const struct scn_program *p)
     return -1;
 }
 
+/* A scenario someone downloaded must not run commands just by being run:
+ * a file's mirror-control template needs --allow-control (or the user's
+ * own template).  Says why and what to do; true when refused. */
+static bool refuse_control(const char *prog, const char *path,
+                           const struct scn_program *p,
+                           const struct scn_run_opts *o)
+{
+    if (!p->mirror_control || o->allow_control || o->control)
+        return false;
+    char shown[256];
+    util_escape_ctrl(p->mirror_control, shown, sizeof(shown));
+    fprintf(stderr,
+            "%s run: %s:%d: mirror-control \"%s\" would run shell commands; "
+            "a scenario file cannot run commands on its own.\n"
+            "  Read the template; if you trust it, run again with "
+            "--allow-control, or give\n"
+            "  your own with --mirror-control TEMPLATE.\n",
+            prog, path, p->mirror_control_line, shown);
+    return true;
+}
+
 int cli_run(const char *prog, int argc, char **argv)
 {
     struct scn_run_opts o;
@@ -264,6 +297,16 @@ int cli_run(const char *prog, int argc, char **argv)
             break;
         case O_REPORT:
             report_path = optarg;
+            break;
+        case O_ALLOW_CONTROL:
+            o.allow_control = true;
+            break;
+        case O_CONTROL:
+            if (!strstr(optarg, "{action}") || !strstr(optarg, "{server}"))
+                return cli_bad_value(prog, "run", "mirror-control", optarg,
+                                     "the template must contain {action} "
+                                     "and {server}");
+            o.control = optarg;
             break;
         case O_QUIET:
             o.quiet = true;
@@ -363,7 +406,8 @@ int cli_run(const char *prog, int argc, char **argv)
             rc = 2;
             continue;
         }
-        if (check_not_empty(progs[i]) || apply_overrides(prog, progs[i], &ov))
+        if (check_not_empty(progs[i]) || apply_overrides(prog, progs[i], &ov) ||
+            refuse_control(prog, argv[optind + i], progs[i], &o))
             rc = 2;
         else if (mirror) {
             char err[256];
@@ -374,14 +418,20 @@ int cli_run(const char *prog, int argc, char **argv)
             }
         }
     }
+    struct util_out trace = {0};
+    char err[PATH_MAX + 128];
+    if (rc == 0 && report_path &&
+        util_out_check(report_path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s run: %s\n", prog, err);
+        rc = 2;
+    }
     if (rc == 0 && trace_path) {
-        /* w+: the report reads the trace back */
-        o.trace = fopen(trace_path, report_path ? "w+" : "w");
-        if (!o.trace) {
-            fprintf(stderr, "%s run: cannot write %s: ", prog, trace_path);
-            perror(NULL);
+        /* the report reads the trace back (util_out files are w+) */
+        if (util_out_open(&trace, trace_path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s run: %s\n", prog, err);
             rc = 2;
         }
+        o.trace = trace.f;
     } else if (rc == 0 && report_path) {
         o.trace = tmpfile();
         if (!o.trace) {
@@ -418,9 +468,13 @@ int cli_run(const char *prog, int argc, char **argv)
                              o.quiet) != 0)
             rc = 2;
     }
-    if (o.trace && fclose(o.trace) != 0) {
-        fprintf(stderr, "%s run: error writing %s\n", prog, trace_path);
-        rc = 2;
+    if (trace.f) {
+        if (util_out_commit(&trace, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s run: trace lost: %s\n", prog, err);
+            rc = 2;
+        }
+    } else if (o.trace) {
+        fclose(o.trace);
     }
     for (int i = 0; i < n_files; i++)
         scn_free(progs[i]);

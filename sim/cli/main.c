@@ -5,6 +5,7 @@
  * Exit codes: 0 success, 1 a run found a violation, 2 bad usage, 130/143
  * when SIGINT/SIGTERM stopped a run.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,10 +123,8 @@ static int cmd_help(int argc, char **argv)
     return unknown_command(argv[1]);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-    prog = argv[0];
-    cli_line_buffered_stdout();
     if (argc < 2) {
         usage_top(stderr);
         return 2;
@@ -139,4 +138,20 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
         return cmd_version(argc - 1, argv + 1);
     return unknown_command(cmd);
+}
+
+/* Output lost on the way to stdout (a full disk, a closed pipe) is an
+ * error like any other write error: say so and fail. */
+int main(int argc, char **argv)
+{
+    prog = argv[0];
+    cli_line_buffered_stdout();
+    int rc = dispatch(argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write standard output: %s\n", prog,
+                strerror(errno ? errno : EIO));
+        if (rc == 0)
+            rc = 2;
+    }
+    return rc;
 }

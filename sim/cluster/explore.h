@@ -60,6 +60,7 @@ struct explore_result {
      * this cluster time of it; the figures above are what ran. */
     bool interrupted;
     uint64_t last_seed, last_end_us;
+    bool save_failed;   /* it could not be written (said on stderr) */
 };
 
 void explore_opts_default(struct explore_opts *o);

@@ -38,6 +38,11 @@ struct scn_run_opts {
     /* Real clock: an await or wait that lasts over a second of wall
      * time shows one updating line on out (a terminal), erased after. */
     bool progress;
+    /* Shell commands for the PostgreSQL mirror: a file's mirror-control
+     * template runs only with allow_control; control (--mirror-control)
+     * replaces any template.  Neither: the built-in tools/pg-pair. */
+    bool allow_control;
+    const char *control;
 };
 
 enum {
