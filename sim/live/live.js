@@ -287,6 +287,9 @@
     });
     es.addEventListener("narration", function (ev) {
       var e = parse(ev);
+      var id = parseInt(ev.lastEventId, 10);
+      if (!isNaN(id))
+        model.lastId = id;
       if (e && typeof e.text === "string") {
         pendingLines.push(e.text);
         if (pendingLines.length > 4 * NARRATION_MAX) /* a hidden tab */
@@ -397,6 +400,8 @@
   window.raftLive = {
     model: function () { return model; },
     leader: function () { var l = leader(); return l ? l.id : 0; },
-    clock: function () { return clock; }
+    clock: function () { return clock; },
+    /* the id of the last trace or narration message applied */
+    lastId: function () { return model.lastId; }
   };
 })();
