@@ -30,6 +30,13 @@ static void act(struct live_session *s, const char *line)
     cr_assert_eq(live_act(s, line, msg, sizeof(msg)), 0, "%s: %s", line, msg);
 }
 
+/* Every line of a NULL-terminated list, in order. */
+static void acts(struct live_session *s, const char *const *lines)
+{
+    for (; *lines; lines++)
+        act(s, *lines);
+}
+
 static void control(struct live_session *s, const char *line)
 {
     char msg[4096];
@@ -113,14 +120,13 @@ static const char *story[] = {
     "cut M -> L",                  "restart L",
     "wait 400ms",                  "heal",
     "read carol x from any",       "wait 300ms",
-    "expect no violations",
+    "expect no violations",        NULL,
 };
 
 Test(live, export_replays_to_a_byte_identical_trace, .timeout = 30)
 {
     struct live_session *s = scripted(NULL);
-    for (size_t i = 0; i < sizeof(story) / sizeof(*story); i++)
-        act(s, story[i]);
+    acts(s, story);
     cr_assert_eq(live_end(s), 0);
     char *live = trace_of(s), *ex = export_of(s, false);
     int rc;
@@ -165,11 +171,9 @@ Test(live, a_bad_line_changes_nothing)
 Test(live, acting_in_the_past_equals_a_fresh_run_of_the_prefix, .timeout = 30)
 {
     struct live_session *a = scripted(NULL);
-    act(a, "wait 300ms");
-    act(a, "write alice x=1");
-    act(a, "wait 500ms");
-    act(a, "crash n1");
-    act(a, "wait 500ms");
+    acts(a, (const char *const[]){"wait 300ms", "write alice x=1",
+                                  "wait 500ms", "crash n1", "wait 500ms",
+                                  NULL});
     control(a, "seek 0.6s");
     cr_assert_eq(live_present_us(a), 600000);
     act(a, "crash n2");
@@ -177,11 +181,8 @@ Test(live, acting_in_the_past_equals_a_fresh_run_of_the_prefix, .timeout = 30)
     cr_assert_eq(live_end(a), 0);
 
     struct live_session *b = scripted(NULL);
-    act(b, "wait 300ms");
-    act(b, "write alice x=1");
-    act(b, "wait 300ms");
-    act(b, "crash n2");
-    act(b, "wait 1s");
+    acts(b, (const char *const[]){"wait 300ms", "write alice x=1",
+                                  "wait 300ms", "crash n2", "wait 1s", NULL});
     cr_assert_eq(live_end(b), 0);
 
     char *ta = trace_of(a), *tb = trace_of(b);
@@ -203,10 +204,8 @@ Test(live, acting_in_the_past_equals_a_fresh_run_of_the_prefix, .timeout = 30)
 Test(live, seek_shows_the_state_at_that_time, .timeout = 30)
 {
     struct live_session *s = scripted(NULL);
-    act(s, "await leader as L within 3s");
-    act(s, "crash L");
-    act(s, "await leader within 3s");
-    act(s, "wait 1s");
+    acts(s, (const char *const[]){"await leader as L within 3s", "crash L",
+                                  "await leader within 3s", "wait 1s", NULL});
     char *full = trace_of(s);
     control(s, "seek 0.25s");
     char *cut = trace_of(s);

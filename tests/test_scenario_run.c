@@ -280,53 +280,34 @@ Test(scenario_run, an_explore_failure_replays_as_a_scenario, .timeout = 60)
 Test(scenario_run, leader_names_the_leader_now_and_campaign_stands_now,
      .timeout = 30)
 {
-    const char *text = "nodes 5\n"
-                       "await leader as L within 3s\n"
-                       "crash leader\n"
-                       "await leader as M within 3s\n"
-                       "expect role of L is down\n"
-                       "crash leader\n"
-                       "expect role of M is down\n"
-                       "restart all\n"
-                       "await leader as K within 3s\n"
-                       "let A = all except {K, L, M}\n"
-                       "isolate leader\n"
-                       "campaign A\n"
-                       "await leader in all except K as N within 1s\n"
-                       "expect leader is N\n";
-    struct scn_program *p;
-    cr_assert_eq(scn_parse("leader.scn", text, strlen(text), &p, stderr), 0);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    struct scn_run_opts o;
-    scn_run_opts_default(&o);
-    o.out = f;
     struct scn_run_result res;
-    int rc = scn_run(p, &o, &res);
-    fclose(f);
+    char *out;
+    int rc = run("nodes 5\n"
+                 "await leader as L within 3s\n"
+                 "crash leader\n"
+                 "await leader as M within 3s\n"
+                 "expect role of L is down\n"
+                 "crash leader\n"
+                 "expect role of M is down\n"
+                 "restart all\n"
+                 "await leader as K within 3s\n"
+                 "let A = all except {K, L, M}\n"
+                 "isolate leader\n"
+                 "campaign A\n"
+                 "await leader in all except K as N within 1s\n"
+                 "expect leader is N\n",
+                 &res, &out, NULL);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert_eq(res.passed, 3, "%s", out);
     cr_assert(strstr(out, "told to campaign now"), "%s", out);
     free(out);
-    scn_free(p);
 }
 
 Test(scenario_run, leader_without_a_leader_fails_the_line)
 {
-    const char *text = "nodes 3\ncrash leader\n";
-    struct scn_program *p;
-    cr_assert_eq(scn_parse("noleader.scn", text, strlen(text), &p, stderr), 0);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    struct scn_run_opts o;
-    scn_run_opts_default(&o);
-    o.out = f;
     struct scn_run_result res;
-    cr_assert_eq(scn_run(p, &o, &res), 1);
-    fclose(f);
+    char *out;
+    cr_assert_eq(run("nodes 3\ncrash leader\n", &res, &out, NULL), 1);
     cr_assert(strstr(out, "there is no leader now"), "%s", out);
     free(out);
-    scn_free(p);
 }
