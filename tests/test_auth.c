@@ -9,8 +9,10 @@
  * links up.  Every wait has a deadline (rawpeer.h, run_until).
  */
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -164,6 +166,51 @@ Test(auth, the_forged_append_with_the_key_but_a_bad_mac_is_refused,
     cr_assert_eq(s.auth_failed, before.auth_failed);
     expect_nothing_changed(lsn);
     sim_cluster_free(cluster);
+}
+
+Test(auth, a_node_that_cannot_listen_again_is_a_reported_transport_error,
+     .timeout = 30)
+{
+    start_cluster();
+    cr_assert_eq(sim_transport_errors(cluster, NULL, 0), 0);
+    int port = sim_wire_port(cluster, 3);
+    sim_crash(cluster, 3, false);
+    cr_assert(sim_run_until(cluster, sim_now(cluster) + 20000));
+    /* someone else takes the port while n3 is down */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(listen(fd, 4), 0);
+    sim_restart(cluster, 3);
+    char first[320];
+    cr_assert_eq(sim_transport_errors(cluster, first, sizeof(first)), 1);
+    cr_assert(strstr(first, "n3: cannot listen again on port"), "%s", first);
+    cr_assert_not(sim_is_up(cluster, 3));
+    close(fd);
+    sim_cluster_free(cluster);
+}
+
+Test(auth, descriptor_needs_are_checked_before_a_tcp_cluster_starts)
+{
+    /* each test is its own process: the limits we set die with it */
+    struct rlimit rl = {.rlim_cur = 64, .rlim_max = 4096};
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    char err[512] = "";
+    cr_assert_eq(sim_wire_check_fds(20, err, sizeof(err)), 0,
+                 "the soft limit suffices once raised: %s", err);
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    cr_assert_geq(rl.rlim_cur, sim_wire_fds_needed(20));
+    cr_assert_eq(sim_wire_check_fds(64, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "64-node TCP cluster needs about"), "%s", err);
+    struct sim_options o;
+    sim_options_default(&o, 64);
+    o.transport = SIM_TRANSPORT_TCP;
+    struct sim_cluster *c = NULL;
+    cr_assert_eq(sim_cluster_new(&o, &c), UV_EMFILE);
 }
 
 /* ------------------------------------------------------------------ */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/auth.h"
+#include "sim/cluster/cluster.h"
 #include "sim/runner/runner.h"
 #include "sim/scenario/scenario.h"
 #include "sim/util/util.h"
@@ -46,6 +48,9 @@ static void usage_run(FILE *f, const char *prog)
             "expectation\n"
             "  --color auto|always|never   colour (auto: on a terminal, "
             "unless NO_COLOR)\n"
+            "  --key FILE            real clock: the cluster's secret (16 to "
+            "4096 bytes);\n"
+            "                        default: random per run\n"
             "  --mirror NODE=SERVER,...  mirror onto PostgreSQL (as a "
             "`mirror` line;\n"
             "                        SERVER: a or b of tools/pg-pair, or a "
@@ -67,6 +72,7 @@ enum {
     O_COLOR,
     O_MIRROR,
     O_REPORT,
+    O_KEY,
     O_HELP,
 };
 
@@ -82,6 +88,7 @@ static const struct option run_long[] = {
     {"color", required_argument, NULL, O_COLOR},
     {"mirror", required_argument, NULL, O_MIRROR},
     {"report", required_argument, NULL, O_REPORT},
+    {"key", required_argument, NULL, O_KEY},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -133,6 +140,16 @@ int cli_run(const char *prog, int argc, char **argv)
         case O_REPORT:
             report_path = optarg;
             break;
+        case O_KEY: {
+            static unsigned char key[NET_KEY_MAX];
+            char why[512];
+            if (net_key_load(optarg, key, &o.key_len, why, sizeof(why)) != 0) {
+                fprintf(stderr, "%s run: %s\n", prog, why);
+                return 2;
+            }
+            o.key = key;
+            break;
+        }
         case O_QUIET:
             o.quiet = true;
             break;
@@ -187,6 +204,10 @@ int cli_run(const char *prog, int argc, char **argv)
     }
     if (o.time_scale != 1.0 && o.transport != SIM_TRANSPORT_TCP) {
         fprintf(stderr, "%s run: --time-scale needs --clock real\n", prog);
+        return 2;
+    }
+    if (o.key && o.transport != SIM_TRANSPORT_TCP) {
+        fprintf(stderr, "%s run: --key needs --clock real\n", prog);
         return 2;
     }
     o.color = !strcmp(color, "always") ||

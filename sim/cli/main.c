@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/auth.h"
 #include "raft/raft.h"
 #include "sim/cli/cli.h"
 #include "sim/cluster/explore.h"
@@ -82,6 +83,10 @@ static void usage_explore(FILE *f)
         "TCP\n"
         "  --time-scale F        tcp: stretch every duration by F (10 = ten "
         "times slower)\n"
+        "  --key FILE            tcp: the cluster's secret (16 to 4096 bytes, "
+        "e.g.\n"
+        "                        head -c 32 /dev/urandom > FILE); default: "
+        "random per run\n"
         "  --trace FILE          write every event as JSON Lines (one "
         "\"run\" line per seed)\n"
         "  --save FILE           virtual time: write the first failing "
@@ -131,6 +136,7 @@ enum {
     O_TSCALE,
     O_SAVE,
     O_NOSAVE,
+    O_KEY,
 };
 
 static const struct option explore_opts_long[] = {
@@ -154,6 +160,7 @@ static const struct option explore_opts_long[] = {
     {"time-scale", required_argument, 0, O_TSCALE},
     {"save", required_argument, 0, O_SAVE},
     {"no-save", no_argument, 0, O_NOSAVE},
+    {"key", required_argument, 0, O_KEY},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -226,6 +233,7 @@ static int cmd_explore(int argc, char **argv)
     explore_opts_default(&o);
     const char *trace_path = NULL, *err = NULL;
     bool quiet = false;
+    static unsigned char key[NET_KEY_MAX];
     o.scenario_out = "explore-seed%llu.scn";
     uint64_t u;
     optind = 1;
@@ -353,6 +361,15 @@ static int cmd_explore(int argc, char **argv)
         case O_SAVE:
             o.scenario_out = optarg;
             break;
+        case O_KEY: {
+            char why[512];
+            if (net_key_load(optarg, key, &o.key_len, why, sizeof(why)) != 0) {
+                fprintf(stderr, "%s explore: %s\n", prog, why);
+                return 2;
+            }
+            o.key = key;
+            break;
+        }
         case O_NOSAVE:
             o.scenario_out = NULL;
             break;
@@ -394,6 +411,17 @@ static int cmd_explore(int argc, char **argv)
                 (unsigned long long)o.election_min_us);
         return 2;
     }
+    if (o.key && o.transport != SIM_TRANSPORT_TCP) {
+        fprintf(stderr, "%s explore: --key needs --transport tcp\n", prog);
+        return 2;
+    }
+    if (o.transport == SIM_TRANSPORT_TCP) {
+        char why[512];
+        if (sim_wire_check_fds(o.nodes, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s explore: %s\n", prog, why);
+            return 2;
+        }
+    }
     FILE *trace = NULL;
     if (trace_path) {
         trace = fopen(trace_path, "w");
@@ -412,6 +440,14 @@ static int cmd_explore(int argc, char **argv)
     if (trace && fclose(trace) != 0) {
         fprintf(stderr, "%s explore: error writing trace '%s'\n", prog,
                 trace_path);
+        return 2;
+    }
+    if (r.transport_errors) {
+        fprintf(stderr, "%s explore: %llu transport error(s) stopped nodes "
+                        "from working; the first: %s\n",
+                prog, (unsigned long long)r.transport_errors,
+                r.first_transport_error);
+        explore_print_summary(stdout, &r);
         return 2;
     }
     if (r.setup_failures) {

@@ -126,6 +126,10 @@ static int start_node(struct sim_wire *w, int id, int port)
 
 int sim__wire_start(struct sim_cluster *c)
 {
+    /* Refuse up front rather than fail one accept() at a time later. */
+    char why[256];
+    if (sim_wire_check_fds(c->n, why, sizeof(why)) != 0)
+        return UV_EMFILE;
     struct sim_wire *w = calloc(1, sizeof(*w));
     if (!w)
         return RAFT_ENOMEM;

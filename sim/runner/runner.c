@@ -608,6 +608,8 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
     sim_options_default(&so, p->nodes);
     so.transport = o->transport;
     so.time_scale = o->time_scale > 0 ? o->time_scale : 1.0;
+    so.key = o->key;
+    so.key_len = o->key_len;
     so.seed = o->seed_given ? o->seed : p->seed;
     so.heartbeat_us = p->heartbeat_us;
     so.election_min_us = p->election_min_us;
@@ -683,6 +685,14 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
     int ret = res->failed > 0 || (res->violations > 0 && !R->expected_violation)
                   ? 1
                   : 0;
+    char terr[320];
+    uint64_t te = sim_transport_errors(R->c, terr, sizeof(terr));
+    if (te) {
+        fprintf(stderr, "%s: %llu transport error(s) stopped nodes from "
+                "working; the first: %s\n", p->file, (unsigned long long)te,
+                terr);
+        ret = 2;
+    }
     rm_free(R);
     sim_cluster_free(R->c);
     free(R->app_t);

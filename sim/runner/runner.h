@@ -26,6 +26,9 @@ struct scn_run_opts {
     bool color;
     FILE *out;        /* narration (NULL: stdout) */
     FILE *trace;      /* JSON Lines trace, or NULL */
+    const unsigned char *key; /* real clock: the cluster secret (NULL:
+                               * random per run) */
+    size_t key_len;
 };
 
 void scn_run_opts_default(struct scn_run_opts *o);
@@ -42,7 +45,8 @@ struct scn_run_result {
 };
 
 /* Returns 0 when every expectation held and no unexpected invariant
- * violation happened, 1 otherwise, 2 when the cluster could not start. */
+ * violation happened, 1 otherwise, 2 when the cluster could not start or
+ * (real clock) a transport error stopped a node from working. */
 int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
             struct scn_run_result *res);
 
