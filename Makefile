@@ -112,7 +112,8 @@ fuzz-codec: | $(STAMP)
 # Speed of the simulator, then over loopback TCP: failover (the Raft
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/),
 # throughput, and the memory of a large cluster; then a real PostgreSQL
-# pair's failover (tools/pg-pair).
+# pair's failover (tools/pg-pair) and the health endpoint over that pair
+# (2,000 GETs from 50 clients, then 64 slowloris connections).
 BENCH_TRIALS ?= 20
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
@@ -120,7 +121,8 @@ bench: $(BUILD)/raftsim
 	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
 	$(BUILD)/raftsim bench throughput --nodes 3 --duration 5s
 	$(BUILD)/raftsim bench rss --nodes 100 --hold 10s
-	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials 10; \
+	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials 10 && \
+	  $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; \
 	  rc=$$?; tools/pg-pair down >/dev/null; exit $$rc
 
 clean:

@@ -1,5 +1,6 @@
 /*
- * cli_bench.c — `raftsim bench sim|failover|throughput|rss|pg-failover`:
+ * cli_bench.c — `raftsim bench sim|failover|throughput|rss|pg-failover|
+ * health`:
  * the command line of the benchmarks (bench*.c do the measuring).
  * Exit status: what the benchmark returns, 2 on bad usage.
  */
@@ -47,7 +48,10 @@ static void usage_bench(FILE *f)
             "       %s bench throughput [--nodes N] [--duration D] "
             "[--inflight K]\n"
             "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n"
-            "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n\n"
+            "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n"
+            "       %s bench health [--requests N] [--concurrency C] "
+            "[--slowloris S]\n"
+            "                       [--target HOST:PORT]\n\n"
             "sim         virtual seconds and messages per wall second, "
             "explore seeds per second\n"
             "failover    the Raft paper's Figure 16 over loopback TCP: crash "
@@ -97,8 +101,19 @@ static void usage_bench(FILE *f)
             "                    write; then rejoin the old primary (default "
             "10)\n"
             "  --control T       command template (default \"tools/pg-pair "
-            "{action} {server}\")\n",
-            prog, prog, prog, prog, prog, RAFT_MAX_NODES, RAFT_MAX_NODES);
+            "{action} {server}\")\n\n"
+            "health options (GET /health/db latency; p50/p99, target p99 < "
+            "50 ms):\n"
+            "  --requests N      requests in all (default 2000)\n"
+            "  --concurrency C   client threads (default 50)\n"
+            "  --slowloris S     then hold S slow connections open and time "
+            "real GETs\n"
+            "                    (default 64; 0: skip)\n"
+            "  --target H:P      an endpoint already running (default: one in "
+            "this process\n"
+            "                    over the tools/pg-pair servers)\n",
+            prog, prog, prog, prog, prog, prog, RAFT_MAX_NODES,
+            RAFT_MAX_NODES);
 }
 
 static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
@@ -380,6 +395,58 @@ static int cmd_bench_pg(int argc, char **argv)
     return bench_pg_failover(stdout, &o);
 }
 
+static int cmd_bench_health(int argc, char **argv)
+{
+    static const char *cmd = "bench health";
+    struct bench_health_opts o = {.requests = 2000, .concurrency = 50,
+                                  .slowloris = 64};
+    static const struct option opts[] = {
+        {"requests", required_argument, 0, 'r'},
+        {"concurrency", required_argument, 0, 'c'},
+        {"slowloris", required_argument, 0, 's'},
+        {"target", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int ch;
+    uint64_t u;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'r':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 1000000)
+                return bad_value(cmd, "requests", optarg,
+                                 "expected a number from 1 to 1000000");
+            o.requests = (int)u;
+            break;
+        case 'c':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 512)
+                return bad_value(cmd, "concurrency", optarg,
+                                 "expected a number from 1 to 512");
+            o.concurrency = (int)u;
+            break;
+        case 's':
+            if (util_parse_u64(optarg, &u) || u > 512)
+                return bad_value(cmd, "slowloris", optarg,
+                                 "expected a number from 0 to 512");
+            o.slowloris = (int)u;
+            break;
+        case 't':
+            o.target = optarg;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        default:
+            return option_error(cmd, ch, argc, argv, opts);
+        }
+    }
+    if (optind < argc)
+        return option_error(cmd, 0, argc, argv, opts);
+    return bench_health(stdout, &o);
+}
+
 int cli_bench(const char *prog_, int argc, char **argv)
 {
     prog = prog_;
@@ -398,12 +465,14 @@ int cli_bench(const char *prog_, int argc, char **argv)
         return cmd_bench_rss(argc - 1, argv + 1);
     if (!strcmp(argv[1], "pg-failover"))
         return cmd_bench_pg(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "health"))
+        return cmd_bench_health(argc - 1, argv + 1);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage_bench(stdout);
         return 0;
     }
     fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
-            "throughput, rss, pg-failover)\n",
+            "throughput, rss, pg-failover, health)\n",
             prog, argv[1]);
     return 2;
 }
