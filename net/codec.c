@@ -603,11 +603,18 @@ void net_reader_free(struct net_reader *r)
 int net_reader_feed(struct net_reader *r, const char *data, size_t n)
 {
     /* Refuse early: never buffer more than one maximal frame beyond what
-     * has been consumed. */
+     * has been consumed, and not even one chunk for a length prefix that
+     * is over the limit (only the prefix is kept, for next() to report). */
     if (r->len >= 4) {
         uint64_t want = be((const unsigned char *)r->buf, 4);
         if (want > r->max_frame)
             return NET_ETOOBIG;
+    } else if (r->len + n >= 4) {
+        unsigned char pre[4];
+        memcpy(pre, r->buf, r->len);
+        memcpy(pre + r->len, data, 4 - r->len);
+        if (be(pre, 4) > r->max_frame)
+            n = 4 - r->len;
     }
     if (r->len + n > r->cap) {
         size_t cap = r->cap ? r->cap : 4096;
@@ -621,7 +628,9 @@ int net_reader_feed(struct net_reader *r, const char *data, size_t n)
     }
     memcpy(r->buf + r->len, data, n);
     r->len += n;
-    return NET_OK;
+    return r->len == 4 && be((const unsigned char *)r->buf, 4) > r->max_frame
+               ? NET_ETOOBIG
+               : NET_OK;
 }
 
 int net_reader_peek(struct net_reader *r, const char **body, size_t *len,

@@ -157,14 +157,24 @@ Test(codec, oversized_frame_is_refused_by_the_reader)
 {
     struct net_reader r;
     net_reader_init(&r, 1024);
-    char hdr[4] = {0, 0, 0x04, 0x01}; /* 1025 bytes */
-    cr_assert_eq(net_reader_feed(&r, hdr, 4), NET_OK);
+    /* 1025 bytes declared, and a 64 KiB chunk behind the prefix: only the
+     * prefix is kept */
+    static char chunk[64 * 1024] = {0, 0, 0x04, 0x01};
+    cr_assert_eq(net_reader_feed(&r, chunk, sizeof(chunk)), NET_ETOOBIG);
+    cr_assert_eq(r.len, 4);
     struct net_frame f;
     char err[128];
     cr_assert_eq(net_reader_next(&r, &f, err, sizeof(err)), NET_ETOOBIG);
     cr_assert(strstr(err, "over the 1024-byte limit"), "%s", err);
     /* and no more bytes are buffered for it */
     cr_assert_eq(net_reader_feed(&r, "xx", 2), NET_ETOOBIG);
+    cr_assert_eq(r.len, 4);
+    net_reader_free(&r);
+    /* the prefix split over two reads is refused as soon as it is whole */
+    net_reader_init(&r, 1024);
+    cr_assert_eq(net_reader_feed(&r, chunk, 2), NET_OK);
+    cr_assert_eq(net_reader_feed(&r, chunk + 2, 1000), NET_ETOOBIG);
+    cr_assert_eq(r.len, 4);
     net_reader_free(&r);
 }
 
