@@ -611,7 +611,8 @@ int net_reader_feed(struct net_reader *r, const char *data, size_t n)
             return NET_ETOOBIG;
     } else if (r->len + n >= 4) {
         unsigned char pre[4];
-        memcpy(pre, r->buf, r->len);
+        if (r->len) /* buf is NULL before the first feed */
+            memcpy(pre, r->buf, r->len);
         memcpy(pre + r->len, data, 4 - r->len);
         if (be(pre, 4) > r->max_frame)
             n = 4 - r->len;
