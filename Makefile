@@ -2,7 +2,7 @@
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN      = -std=gnu11 -Wall -Wextra -Werror
-DEPS_PKGS = libuv msgpack libpq libmicrohttpd libedit
+DEPS_PKGS = libuv msgpack libpq libmicrohttpd libedit libcrypto
 CPPFLAGS += -I. -MMD -MP
 BUILD    ?= build
 STAMP     = $(BUILD)/.deps-installed
@@ -161,7 +161,8 @@ fuzz-codec: | $(STAMP)
 # Speed of the simulator, then over loopback TCP: failover (the Raft
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/),
 # throughput, and the memory of a large cluster; then a real PostgreSQL
-# pair's failover (tools/pg-pair).
+# pair's failover (tools/pg-pair) and the health endpoint over that pair
+# (2,000 GETs from 50 clients, then 64 slowloris connections).
 # BENCH_DURATION, BENCH_HOLD, BENCH_RSS_NODES and BENCH_PG_TRIALS shorten
 # a run (tests/docs.sh).
 BENCH_TRIALS ?= 20
@@ -176,7 +177,8 @@ bench: $(BUILD)/raftsim
 	$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)
 	$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)
 	$(BUILD)/raftsim bench live
-	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS); \
+	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && \
+	  $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; \
 	  rc=$$?; tools/pg-pair down >/dev/null; exit $$rc
 
 clean:

@@ -63,19 +63,73 @@ static int frame_end(struct net_buf *out, size_t at, int rc,
 
 int net_encode_hello(struct net_buf *out, const struct net_hello *h)
 {
+    size_t idlen = h->cluster_id_len ? h->cluster_id_len
+                                     : strnlen(h->cluster_id,
+                                               NET_CLUSTER_ID_MAX);
+    if (idlen > NET_CLUSTER_ID_MAX)
+        return NET_EPROTO;
     size_t at = frame_begin(out);
     if (at == SIZE_MAX)
         return NET_ENOMEM;
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, buf_write);
-    size_t idlen = strnlen(h->cluster_id, NET_CLUSTER_ID_MAX);
-    int rc = msgpack_pack_array(&pk, 5);
+    int rc = msgpack_pack_array(&pk, 6);
     rc |= msgpack_pack_uint32(&pk, h->version);
     rc |= msgpack_pack_uint8(&pk, NET_FRAME_HELLO);
     rc |= msgpack_pack_str_with_body(&pk, h->cluster_id, idlen);
     rc |= msgpack_pack_int(&pk, h->from);
     rc |= msgpack_pack_int(&pk, h->to);
+    rc |= msgpack_pack_bin_with_body(&pk, h->nonce, NET_NONCE_BYTES);
     return frame_end(out, at, rc, NET_FRAME_MAX_DEFAULT);
+}
+
+/* CHALLENGE, AUTH and PING: [v, type, bin32...] with 0 to 2 blobs. */
+static int encode_blobs(struct net_buf *out, int type, const unsigned char *a,
+                        const unsigned char *b)
+{
+    size_t at = frame_begin(out);
+    if (at == SIZE_MAX)
+        return NET_ENOMEM;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, buf_write);
+    int rc = msgpack_pack_array(&pk, 2 + (a != NULL) + (b != NULL));
+    rc |= msgpack_pack_uint8(&pk, NET_PROTO_VERSION);
+    rc |= msgpack_pack_uint8(&pk, (uint8_t)type);
+    if (a)
+        rc |= msgpack_pack_bin_with_body(&pk, a, NET_NONCE_BYTES);
+    if (b)
+        rc |= msgpack_pack_bin_with_body(&pk, b, NET_NONCE_BYTES);
+    return frame_end(out, at, rc, NET_FRAME_MAX_DEFAULT);
+}
+
+int net_encode_challenge(struct net_buf *out, const unsigned char *nonce,
+                         const unsigned char *proof)
+{
+    return encode_blobs(out, NET_FRAME_CHALLENGE, nonce, proof);
+}
+
+int net_encode_auth(struct net_buf *out, const unsigned char *proof)
+{
+    return encode_blobs(out, NET_FRAME_AUTH, proof, NULL);
+}
+
+int net_encode_ping(struct net_buf *out)
+{
+    return encode_blobs(out, NET_FRAME_PING, NULL, NULL);
+}
+
+int net_seal(struct net_buf *out, size_t at, const unsigned char *tag,
+             size_t tag_len)
+{
+    if (at + 4 > out->len || buf_write(out, (const char *)tag, tag_len))
+        return NET_ENOMEM;
+    size_t body = out->len - at - 4;
+    unsigned char *p = (unsigned char *)out->data + at;
+    p[0] = (unsigned char)(body >> 24);
+    p[1] = (unsigned char)(body >> 16);
+    p[2] = (unsigned char)(body >> 8);
+    p[3] = (unsigned char)body;
+    return NET_OK;
 }
 
 int net_encode_msg(struct net_buf *out, const struct raft_msg *m,
@@ -385,6 +439,44 @@ static int decode_entries(struct cursor *c, struct raft_msg *m)
     return NET_OK;
 }
 
+/* A bin field of exactly NET_NONCE_BYTES: nonces, proofs. */
+static const msgpack_object *get_blob(struct cursor *c, const char *field)
+{
+    const msgpack_object *o =
+        get_kind(c, field, MSGPACK_OBJECT_BIN, NET_NONCE_BYTES);
+    if (o && o->via.bin.size != NET_NONCE_BYTES) {
+        c->bad = true;
+        fail(c->err, c->errlen, "field '%s' is not %d bytes", field,
+             NET_NONCE_BYTES);
+        return NULL;
+    }
+    return o;
+}
+
+static int decode_handshake(struct cursor *c, uint32_t size, int type,
+                            struct net_frame *out)
+{
+    uint32_t want = type == NET_FRAME_CHALLENGE ? 4
+                    : type == NET_FRAME_AUTH    ? 3
+                                                : 2;
+    if (size != want)
+        return fail(c->err, c->errlen,
+                    "frame type %d has %u fields, expected %u", type, size,
+                    want);
+    out->type = type;
+    if (type == NET_FRAME_CHALLENGE) {
+        const msgpack_object *n = get_blob(c, "nonce");
+        if (n)
+            memcpy(out->nonce, n->via.bin.ptr, NET_NONCE_BYTES);
+    }
+    if (type != NET_FRAME_PING) {
+        const msgpack_object *p = get_blob(c, "proof");
+        if (p)
+            memcpy(out->proof, p->via.bin.ptr, NET_NONCE_BYTES);
+    }
+    return c->bad ? NET_EPROTO : NET_OK;
+}
+
 static int decode_object(const msgpack_object *root, struct net_frame *out,
                          char *err, size_t errlen)
 {
@@ -399,10 +491,12 @@ static int decode_object(const msgpack_object *root, struct net_frame *out,
     if (version != NET_PROTO_VERSION)
         return fail(err, errlen, "protocol version %llu, expected %d",
                     (unsigned long long)version, NET_PROTO_VERSION);
+    if (type >= NET_FRAME_CHALLENGE && type <= NET_FRAME_PING)
+        return decode_handshake(&c, root->via.array.size, (int)type, out);
     if (type > RAFT_MSG_TYPE_MAX)
         return fail(err, errlen, "unknown frame type %llu",
                     (unsigned long long)type);
-    static const uint32_t fields[] = {5, 7, 8, 7, 8, 9, 10};
+    static const uint32_t fields[] = {6, 7, 8, 7, 8, 9, 10};
     if (root->via.array.size != fields[type])
         return fail(err, errlen, "frame type %llu has %u fields, expected %u",
                     (unsigned long long)type, root->via.array.size,
@@ -414,10 +508,14 @@ static int decode_object(const msgpack_object *root, struct net_frame *out,
                                             NET_CLUSTER_ID_MAX);
         out->hello.from = get_id(&c, "from");
         out->hello.to = get_id(&c, "to");
+        const msgpack_object *nonce = get_blob(&c, "nonce");
         if (c.bad)
             return NET_EPROTO;
+        /* the exact bytes, NULs included: compared with their length */
         memcpy(out->hello.cluster_id, id->via.str.ptr, id->via.str.size);
         out->hello.cluster_id[id->via.str.size] = '\0';
+        out->hello.cluster_id_len = id->via.str.size;
+        memcpy(out->hello.nonce, nonce->via.bin.ptr, NET_NONCE_BYTES);
         out->hello.version = (uint32_t)version;
         return NET_OK;
     }
@@ -505,11 +603,19 @@ void net_reader_free(struct net_reader *r)
 int net_reader_feed(struct net_reader *r, const char *data, size_t n)
 {
     /* Refuse early: never buffer more than one maximal frame beyond what
-     * has been consumed. */
+     * has been consumed, and not even one chunk for a length prefix that
+     * is over the limit (only the prefix is kept, for next() to report). */
     if (r->len >= 4) {
         uint64_t want = be((const unsigned char *)r->buf, 4);
         if (want > r->max_frame)
             return NET_ETOOBIG;
+    } else if (r->len + n >= 4) {
+        unsigned char pre[4];
+        if (r->len) /* buf is NULL before the first feed */
+            memcpy(pre, r->buf, r->len);
+        memcpy(pre + r->len, data, 4 - r->len);
+        if (be(pre, 4) > r->max_frame)
+            n = 4 - r->len;
     }
     if (r->len + n > r->cap) {
         size_t cap = r->cap ? r->cap : 4096;
@@ -523,24 +629,49 @@ int net_reader_feed(struct net_reader *r, const char *data, size_t n)
     }
     memcpy(r->buf + r->len, data, n);
     r->len += n;
+    return r->len == 4 && be((const unsigned char *)r->buf, 4) > r->max_frame
+               ? NET_ETOOBIG
+               : NET_OK;
+}
+
+int net_reader_peek(struct net_reader *r, const char **body, size_t *len,
+                    char *err, size_t errlen)
+{
+    if (r->len < 4)
+        return NET_EAGAIN;
+    uint64_t n = be((const unsigned char *)r->buf, 4);
+    if (n > r->max_frame) {
+        fail(err, errlen, "frame of %llu bytes is over the %u-byte limit",
+             (unsigned long long)n, r->max_frame);
+        return NET_ETOOBIG;
+    }
+    if (r->len < 4 + n)
+        return NET_EAGAIN;
+    *body = r->buf + 4;
+    *len = (size_t)n;
     return NET_OK;
+}
+
+void net_reader_skip(struct net_reader *r)
+{
+    if (r->len < 4)
+        return;
+    size_t n = (size_t)be((const unsigned char *)r->buf, 4);
+    if (r->len < 4 + n)
+        return;
+    memmove(r->buf, r->buf + 4 + n, r->len - 4 - n);
+    r->len -= 4 + n;
 }
 
 int net_reader_next(struct net_reader *r, struct net_frame *out, char *err,
                     size_t errlen)
 {
-    if (r->len < 4)
-        return NET_EAGAIN;
-    uint64_t body = be((const unsigned char *)r->buf, 4);
-    if (body > r->max_frame) {
-        fail(err, errlen, "frame of %llu bytes is over the %u-byte limit",
-             (unsigned long long)body, r->max_frame);
-        return NET_ETOOBIG;
-    }
-    if (r->len < 4 + body)
-        return NET_EAGAIN;
-    int rc = net_decode_body(r->buf + 4, (size_t)body, out, err, errlen);
-    memmove(r->buf, r->buf + 4 + body, r->len - 4 - (size_t)body);
-    r->len -= 4 + (size_t)body;
+    const char *body;
+    size_t len;
+    int rc = net_reader_peek(r, &body, &len, err, errlen);
+    if (rc != NET_OK)
+        return rc;
+    rc = net_decode_body(body, len, out, err, errlen);
+    net_reader_skip(r);
     return rc;
 }

@@ -1,8 +1,9 @@
 /*
- * tcp.c — see tcp.h.  The libuv plumbing of one node: a listener and its
- * accepted (read-only) connections, one dialed (write-only) connection and
- * one back-off timer per peer, and a zero-delay timer that delivers frames
- * a pause left buffered.
+ * tcp.c — see tcp.h.  The libuv plumbing of one node: a listener (its
+ * accepted connections live in tcp_in.c), one dialed connection and one
+ * back-off timer per peer with the dialer's half of the handshake, a
+ * zero-delay timer that delivers frames a pause left buffered, and the
+ * sweep timer behind every deadline.
  *
  * Lifetime: every handle is counted in n->handles; connections are heap
  * objects freed in their close callbacks (libuv runs pending write
@@ -10,7 +11,7 @@
  * done when the count reaches zero.  A closing connection is detached from
  * its peer at once, so a new dial never waits for the old close.
  */
-#include "net/tcp.h"
+#include "net/tcp_int.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -18,79 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FMT(a, b) __attribute__((format(printf, a, b)))
-#define ADDR_TEXT 64
-
-struct net_out;
-
-struct net_peer {
-    struct net_node *n;
-    int id;
-    bool has_addr;
-    struct sockaddr_storage addr;
-    char where[ADDR_TEXT]; /* "host:port", for logs */
-    uv_timer_t timer;      /* the next dial */
-    struct net_out *conn;  /* NULL, connecting or open */
-    uint64_t delay_ms;     /* before the next dial; 0 = dial at once */
-    bool want;             /* a send was dropped since the last dial */
-};
-
-/* A dialed connection: we only write on it, and read only to notice the
- * peer closing.  Both connection kinds start with the node pointer, which
- * the shared alloc callback relies on. */
-struct net_out {
-    struct net_node *n;
-    uv_tcp_t tcp;
-    uv_connect_t creq;
-    struct net_peer *p; /* NULL once closing */
-    bool open;          /* connected and HELLO queued: sends may go */
-    bool hello_ok;      /* HELLO written */
-    bool closing;
-    uint64_t delay_at_dial, t_up;
-};
-
-/* An accepted connection: we only read from it. */
-struct net_in {
-    struct net_node *n;
-    uv_tcp_t tcp;
-    struct net_in *prev, *next;
-    struct net_reader rd;
-    int from; /* 0 until its HELLO passed */
-    bool closing, reading;
-    char where[ADDR_TEXT];
-};
-
 struct net_wreq {
     uv_write_t req;
     struct net_out *c;
     char *data;
     size_t len;
-    bool hello;
+    int kind; /* W_* */
 };
 
-struct net_node {
-    uv_loop_t *loop;
-    char cluster_id[NET_CLUSTER_ID_MAX + 1];
-    int id, n_nodes, port;
-    uint32_t max_frame;
-    size_t max_queue;
-    uint64_t min_ms, max_ms;
-    void (*on_msg)(void *ctx, struct raft_msg *m);
-    void (*on_log)(void *ctx, int level, const char *line);
-    void *ctx;
-    uv_tcp_t listener;
-    uv_timer_t kick;        /* delivers frames a pause left in readers */
-    struct net_peer *peers; /* [n_nodes + 1]; [0] and [id] unused */
-    struct net_in *ins;
-    int handles; /* open or closing */
-    bool paused, closing, free_on_close;
-    void (*done)(void *ctx);
-    void *done_ctx;
-    struct net_stats st;
-    char rbuf[64 * 1024]; /* libuv reads here; readers copy out at once */
-};
+enum { W_FRAME, W_HELLO, W_AUTH, W_PING };
 
-FMT(3, 4) static void nlog(struct net_node *n, int level, const char *fmt, ...)
+void net__log(struct net_node *n, int level, const char *fmt, ...)
 {
     if (!n->on_log)
         return;
@@ -103,6 +42,28 @@ FMT(3, 4) static void nlog(struct net_node *n, int level, const char *fmt, ...)
     n->on_log(n->ctx, level, line);
 }
 
+int net__err_level(int uv_err, int otherwise)
+{
+    return uv_err == UV_EMFILE || uv_err == UV_ENFILE || uv_err == UV_ENOMEM ||
+                   uv_err == UV_ENOBUFS
+               ? NET_LOG_ERROR
+               : otherwise;
+}
+
+void net__printable(const char *p, size_t len, char *out, size_t outlen)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < len && k + 5 < outlen; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+            out[k++] = (char)ch;
+        else
+            k += (size_t)snprintf(out + k, outlen - k, "\\x%02x", ch);
+    }
+    if (outlen)
+        out[k < outlen ? k : outlen - 1] = '\0';
+}
+
 static int parse_addr(const char *host, int port, struct sockaddr_storage *ss)
 {
     memset(ss, 0, sizeof(*ss));
@@ -113,7 +74,7 @@ static int parse_addr(const char *host, int port, struct sockaddr_storage *ss)
     return uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss);
 }
 
-static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
+void net__addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
 {
     char ip[48] = "?";
     uv_ip_name((const struct sockaddr *)ss, ip, sizeof(ip));
@@ -125,7 +86,7 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
 /* ------------------------------------------------------------------ */
 /* Handle accounting */
 
-static void node_release(struct net_node *n)
+void net__release(struct net_node *n)
 {
     if (--n->handles > 0 || !n->closing)
         return;
@@ -137,15 +98,15 @@ static void node_release(struct net_node *n)
 
 static void node_handle_closed(uv_handle_t *h)
 {
-    node_release(h->data);
+    net__release(h->data);
 }
 
 static void peer_timer_closed(uv_handle_t *h)
 {
-    node_release(((struct net_peer *)h->data)->n);
+    net__release(((struct net_peer *)h->data)->n);
 }
 
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+void net__alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     (void)hint;
     struct net_node *n = *(struct net_node **)h->data; /* first member */
@@ -166,14 +127,16 @@ static void out_closed(uv_handle_t *h)
 {
     struct net_out *c = h->data;
     struct net_node *n = c->n;
+    net_reader_free(&c->rd);
+    net_mac_free(c->session);
     free(c);
-    node_release(n);
+    net__release(n);
 }
 
 /* Close c and decide when to dial again.  The back-off was reset when the
- * HELLO went out, but a link that dies within reconnect_max_ms of it still
- * counts as a failed attempt: a peer refusing our handshake must not be
- * redialed at the minimum delay forever. */
+ * handshake finished, but a link that dies within reconnect_max_ms of it
+ * still counts as a failed attempt: a peer refusing our handshake must not
+ * be redialed at the minimum delay forever. */
 static void out_detach(struct net_out *c)
 {
     if (c->closing)
@@ -182,14 +145,14 @@ static void out_detach(struct net_out *c)
     struct net_node *n = c->n;
     struct net_peer *p = c->p;
     c->p = NULL;
-    if (c->hello_ok)
+    if (c->auth_ok)
         n->st.disconnects++;
     uv_close((uv_handle_t *)&c->tcp, out_closed);
     if (!p || p->conn != c)
         return;
     p->conn = NULL;
-    bool lived = c->hello_ok && uv_now(n->loop) - c->t_up >= n->max_ms;
-    uint64_t base = p->delay_ms; /* 0 after a HELLO, max after a full queue */
+    bool lived = c->auth_ok && uv_now(n->loop) - c->t_up_ms >= n->max_ms;
+    uint64_t base = p->delay_ms; /* 0 after a handshake, max after a full queue */
     if (!lived && c->delay_at_dial > base)
         base = c->delay_at_dial;
     p->delay_ms = base == 0 ? n->min_ms
@@ -210,8 +173,8 @@ FMT(3, 4) static void out_close(struct net_out *c, int level,
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    nlog(c->n, level, "connection to n%d at %s: %s", c->p->id, c->p->where,
-         why);
+    net__log(c->n, level, "connection to n%d at %s: %s", c->p->id,
+             c->p->where, why);
     out_detach(c);
 }
 
@@ -222,51 +185,151 @@ static void write_cb(uv_write_t *req, int status)
     struct net_node *n = c->n;
     if (status == 0) {
         n->st.bytes_sent += w->len;
-        if (!w->hello) {
+        if (w->kind == W_FRAME) {
             n->st.frames_sent++;
-        } else if (!c->closing) {
-            c->hello_ok = true;
-            c->t_up = uv_now(n->loop);
-            c->p->delay_ms = 0; /* handshake written: reset the back-off */
+        } else if (w->kind == W_AUTH && !c->closing) {
+            c->auth_ok = true;
+            c->t_up_ms = uv_now(n->loop);
+            c->p->delay_ms = 0; /* handshake done: reset the back-off */
             n->st.connects++;
         }
     } else if (status != UV_ECANCELED) { /* ECANCELED: we are closing it */
-        out_close(c, NET_LOG_INFO, "write failed: %s", uv_strerror(status));
+        out_close(c, net__err_level(status, NET_LOG_INFO),
+                  "write failed: %s", uv_strerror(status));
     }
     free(w->data);
     free(w);
 }
 
 /* Queues one frame; takes data (malloc'd) in every case. */
-static int out_write(struct net_out *c, char *data, size_t len, bool hello)
+static int out_write(struct net_out *c, char *data, size_t len, int kind)
 {
     struct net_wreq *w = calloc(1, sizeof(*w));
     if (!w) {
         free(data);
         return UV_ENOMEM;
     }
-    *w = (struct net_wreq){.c = c, .data = data, .len = len, .hello = hello};
+    *w = (struct net_wreq){.c = c, .data = data, .len = len, .kind = kind};
     uv_buf_t b = uv_buf_init(data, (unsigned)len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
     if (rc != 0) {
         free(data);
         free(w);
-        out_close(c, NET_LOG_INFO, "write failed: %s", uv_strerror(rc));
+        out_close(c, net__err_level(rc, NET_LOG_INFO), "write failed: %s",
+                  uv_strerror(rc));
+    } else {
+        c->t_tx_ms = uv_now(c->n->loop);
     }
     return rc;
 }
 
+/* Seal the frame at the start of b (its body after the 4-byte prefix)
+ * with the next sequence number of this connection, and queue it. */
+static int out_write_sealed(struct net_out *c, struct net_buf *b, int kind)
+{
+    unsigned char tag[NET_MAC_LEN];
+    if (net_auth_frame_tag(c->session, NET_DIR_DIALER, c->tx_seq,
+                           b->data + 4, b->len - 4, tag) != 0 ||
+        net_seal(b, 0, tag, sizeof(tag)) != NET_OK) {
+        net_buf_free(b);
+        out_close(c, NET_LOG_ERROR, "cannot seal a frame (out of memory)");
+        return UV_ENOMEM;
+    }
+    c->tx_seq++;
+    return out_write(c, b->data, b->len, kind);
+}
+
+static void out_handshake_fields(struct net_out *c, struct net_auth_hs *hs,
+                                 const unsigned char *nonce_b)
+{
+    struct net_node *n = c->n;
+    *hs = (struct net_auth_hs){.cluster_id = n->cluster_id,
+                               .cluster_id_len = n->cluster_id_len,
+                               .from = n->id, .to = c->p->id};
+    memcpy(hs->nonce_a, c->nonce_a, NET_NONCE_LEN);
+    memcpy(hs->nonce_b, nonce_b, NET_NONCE_LEN);
+}
+
+/* The acceptor's CHALLENGE: check its proof, derive the session, answer
+ * with our proof.  From then on the connection is open. */
+static void out_challenge(struct net_out *c, const struct net_frame *f)
+{
+    struct net_node *n = c->n;
+    struct net_auth_hs hs;
+    out_handshake_fields(c, &hs, f->nonce);
+    unsigned char want[NET_MAC_LEN], ours[NET_MAC_LEN], sk[NET_MAC_LEN];
+    if (net_auth_hs_mac(n->key, NET_AUTH_ACCEPTOR, &hs, want) != 0 ||
+        net_auth_hs_mac(n->key, NET_AUTH_DIALER, &hs, ours) != 0 ||
+        net_auth_hs_mac(n->key, NET_AUTH_SESSION, &hs, sk) != 0) {
+        out_close(c, NET_LOG_ERROR, "HMAC failed");
+        return;
+    }
+    if (!net_auth_equal(want, f->proof)) {
+        n->st.auth_failed++;
+        out_close(c, NET_LOG_WARN, "refused: the peer did not prove the "
+                  "cluster key (a different key, or not n%d)", c->p->id);
+        return;
+    }
+    c->session = net_mac_new(sk, sizeof(sk));
+    explicit_bzero(sk, sizeof(sk));
+    struct net_buf b = {0};
+    if (!c->session || net_encode_auth(&b, ours) != NET_OK) {
+        net_buf_free(&b);
+        out_close(c, NET_LOG_ERROR, "out of memory in the handshake");
+        return;
+    }
+    if (out_write(c, b.data, b.len, W_AUTH) != 0)
+        return;
+    c->open = true;
+    net__log(n, NET_LOG_INFO, "connected to n%d at %s", c->p->id,
+             c->p->where);
+}
+
 static void out_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
-    (void)buf;
     struct net_out *c = s->data;
-    if (nread > 0)
+    if (c->closing || nread == 0)
+        return;
+    if (nread == UV_EOF) {
+        out_close(c, NET_LOG_INFO, "closed by the peer");
+        return;
+    }
+    if (nread < 0) {
+        out_close(c, NET_LOG_INFO, "%s", uv_strerror((int)nread));
+        return;
+    }
+    c->n->st.bytes_received += (uint64_t)nread;
+    if (c->open || c->rd.len + (size_t)nread > NET_PREAUTH_BUF) {
         out_close(c, NET_LOG_WARN, "peer sent %zd bytes on a one-way "
                   "connection", nread);
-    else if (nread == UV_EOF)
-        out_close(c, NET_LOG_INFO, "closed by the peer");
-    else if (nread < 0)
-        out_close(c, NET_LOG_INFO, "%s", uv_strerror((int)nread));
+        return;
+    }
+    char err[160] = "out of memory";
+    struct net_frame f;
+    int rc = net_reader_feed(&c->rd, buf->base, (size_t)nread);
+    if (rc == NET_OK)
+        rc = net_reader_next(&c->rd, &f, err, sizeof(err));
+    else if (rc == NET_ETOOBIG &&
+             net_reader_next(&c->rd, &f, err, sizeof(err)) == NET_OK)
+        raft_msg_free(&f.msg);
+    if (rc == NET_EAGAIN)
+        return;
+    if (rc == NET_OK && f.type != NET_FRAME_CHALLENGE) {
+        raft_msg_free(&f.msg);
+        snprintf(err, sizeof(err), "frame type %d instead of CHALLENGE",
+                 f.type);
+        rc = NET_EPROTO;
+    }
+    if (rc != NET_OK) {
+        c->n->st.refused++;
+        out_close(c, NET_LOG_WARN, "bad handshake frame: %s", err);
+        return;
+    }
+    out_challenge(c, &f);
+    if (!c->closing && c->rd.len) {
+        out_close(c, NET_LOG_WARN, "peer sent %zu bytes after its "
+                  "CHALLENGE", c->rd.len);
+    }
 }
 
 static void connect_cb(uv_connect_t *req, int status)
@@ -276,28 +339,33 @@ static void connect_cb(uv_connect_t *req, int status)
     if (c->closing) /* includes UV_ECANCELED */
         return;
     if (status != 0) {
-        out_close(c, NET_LOG_DEBUG, "connect failed: %s", uv_strerror(status));
+        out_close(c, net__err_level(status, NET_LOG_DEBUG),
+                  "connect failed: %s", uv_strerror(status));
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1); /* a vote must not wait for Nagle */
-    int rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, out_read);
+    int rc = uv_read_start((uv_stream_t *)&c->tcp, net__alloc_cb, out_read);
     if (rc != 0) {
         out_close(c, NET_LOG_INFO, "read_start: %s", uv_strerror(rc));
         return;
     }
     struct net_hello h = {.from = n->id, .to = c->p->id,
-                          .version = NET_PROTO_VERSION};
+                          .version = NET_PROTO_VERSION,
+                          .cluster_id_len = n->cluster_id_len};
     memcpy(h.cluster_id, n->cluster_id, sizeof(h.cluster_id));
+    if (net_random(c->nonce_a, sizeof(c->nonce_a)) != 0) {
+        out_close(c, NET_LOG_ERROR, "getrandom failed");
+        return;
+    }
+    memcpy(h.nonce, c->nonce_a, sizeof(h.nonce));
     struct net_buf b = {0};
     if (net_encode_hello(&b, &h) != NET_OK) {
         net_buf_free(&b);
         out_close(c, NET_LOG_ERROR, "out of memory encoding HELLO");
         return;
     }
-    if (out_write(c, b.data, b.len, true) != 0)
-        return;
-    c->open = true;
-    nlog(n, NET_LOG_INFO, "connected to n%d at %s", c->p->id, c->p->where);
+    if (out_write(c, b.data, b.len, W_HELLO) == 0)
+        c->hello_sent = true;
 }
 
 static void dial(struct net_peer *p)
@@ -309,7 +377,7 @@ static void dial(struct net_peer *p)
     struct net_out *c = calloc(1, sizeof(*c));
     if (!c || uv_tcp_init(n->loop, &c->tcp) != 0) {
         free(c);
-        nlog(n, NET_LOG_ERROR, "cannot dial n%d: out of memory", p->id);
+        net__log(n, NET_LOG_ERROR, "cannot dial n%d: out of memory", p->id);
         return;
     }
     n->handles++;
@@ -319,210 +387,62 @@ static void dial(struct net_peer *p)
     c->tcp.data = c;
     c->creq.data = c;
     c->delay_at_dial = p->delay_ms;
+    c->t_dial_ms = uv_now(n->loop);
+    net_reader_init(&c->rd, NET_PREAUTH_FRAME);
     p->want = false;
     p->conn = c;
     int rc = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&p->addr,
                             connect_cb);
     if (rc != 0)
-        out_close(c, NET_LOG_DEBUG, "connect failed: %s", uv_strerror(rc));
+        out_close(c, net__err_level(rc, NET_LOG_DEBUG), "connect failed: %s",
+                  uv_strerror(rc));
 }
 
 /* ------------------------------------------------------------------ */
-/* Inbound */
+/* The sweep: every deadline of the node, checked a few times per
+ * shortest deadline. */
 
-static void in_closed(uv_handle_t *h)
+static void out_sweep(struct net_node *n, uint64_t now)
 {
-    struct net_in *c = h->data;
-    struct net_node *n = c->n;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        n->ins = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    net_reader_free(&c->rd);
-    free(c);
-    node_release(n);
-}
-
-FMT(3, 4) static void in_close(struct net_in *c, int level, const char *fmt,
-                               ...)
-{
-    if (c->closing)
-        return;
-    c->closing = true;
-    char why[240];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    char who[16] = "";
-    if (c->from)
-        snprintf(who, sizeof(who), "n%d at ", c->from);
-    nlog(c->n, level, "connection from %s%s: %s", who, c->where, why);
-    uv_close((uv_handle_t *)&c->tcp, in_closed);
-}
-
-/* The handshake rules of tcp.h: true if h may open a connection. */
-static bool hello_valid(struct net_node *n, const struct net_hello *h,
-                     char *why, size_t len)
-{
-    if (strcmp(h->cluster_id, n->cluster_id) != 0)
-        snprintf(why, len, "refused: cluster id '%s' is not ours ('%s')",
-                 h->cluster_id, n->cluster_id);
-    else if (h->version != NET_PROTO_VERSION)
-        snprintf(why, len, "refused: protocol version %u, expected %d",
-                 h->version, NET_PROTO_VERSION);
-    else if (h->to != n->id)
-        snprintf(why, len, "refused: HELLO addressed to n%d, we are n%d",
-                 h->to, n->id);
-    else if (h->from < 1 || h->from > n->n_nodes)
-        snprintf(why, len, "refused: HELLO from n%d, not in this %d-node "
-                 "cluster", h->from, n->n_nodes);
-    else if (h->from == n->id)
-        snprintf(why, len, "refused: HELLO from ourselves (n%d)", h->from);
-    else
-        return true;
-    return false;
-}
-
-/* Handles one decoded frame; false if the connection was closed. */
-static bool in_frame(struct net_in *c, struct net_frame *f)
-{
-    struct net_node *n = c->n;
-    char why[200];
-    if (f->type == NET_FRAME_HELLO) {
-        if (c->from) {
-            n->st.bad_frames++;
-            in_close(c, NET_LOG_WARN, "second HELLO");
-        } else if (!hello_valid(n, &f->hello, why, sizeof(why))) {
-            n->st.refused++;
-            in_close(c, NET_LOG_WARN, "%s", why);
-        } else {
-            c->from = f->hello.from;
-            nlog(n, NET_LOG_INFO, "accepted n%d from %s", c->from, c->where);
+    for (int j = 1; j <= n->n_nodes; j++) {
+        struct net_out *c = j == n->id ? NULL : n->peers[j].conn;
+        if (!c || c->closing)
+            continue;
+        if (!c->open && now - c->t_dial_ms >= n->handshake_ms) {
+            n->st.handshake_timeouts++;
+            out_close(c, NET_LOG_DEBUG, "handshake not finished within "
+                      "%llu ms", (unsigned long long)n->handshake_ms);
+        } else if (c->open && now - c->t_tx_ms >= n->keepalive_ms) {
+            struct net_buf b = {0};
+            if (net_encode_ping(&b) != NET_OK) {
+                net_buf_free(&b);
+                continue;
+            }
+            if (out_write_sealed(c, &b, W_PING) == 0)
+                n->st.pings_sent++;
         }
-        return !c->closing;
     }
-    struct raft_msg *m = &f->msg;
-    if (c->from && m->from == c->from && m->to == n->id) {
-        n->st.frames_received++;
-        n->on_msg(n->ctx, m); /* the callee owns the entries now */
-        return true;
-    }
-    raft_msg_free(m);
-    if (!c->from) {
-        n->st.refused++;
-        in_close(c, NET_LOG_WARN, "refused: first frame is %s, not HELLO",
-                 raft_msg_type_name(m->type));
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+    struct net_node *n = t->data;
+    uint64_t now = uv_now(n->loop);
+    /* Late by several periods: the loop itself did not run (the process
+     * was stopped, or the caller held it).  Nobody's fault but ours, so
+     * every deadline starts again instead of expiring. */
+    if (now - n->last_sweep_ms > 4 * n->sweep_ms) {
+        for (int j = 1; j <= n->n_nodes; j++) {
+            struct net_out *c = j == n->id ? NULL : n->peers[j].conn;
+            if (c)
+                c->t_dial_ms = c->t_tx_ms = now;
+        }
+        net__in_touch_all(n, now);
     } else {
-        n->st.bad_frames++;
-        in_close(c, NET_LOG_WARN, "message n%d->n%d on the n%d->n%d "
-                 "connection", m->from, m->to, c->from, n->id);
+        out_sweep(n, now);
+        net__in_sweep(n, now);
     }
-    return false;
-}
-
-/* Delivers the whole frames buffered in c, until a pause or a close. */
-static void in_drain(struct net_in *c)
-{
-    struct net_node *n = c->n;
-    size_t bound = c->rd.len / 4 + 1; /* a frame takes >= 4 bytes */
-    for (size_t k = 0; k < bound; k++) {
-        if (c->closing || n->paused || n->closing)
-            return;
-        struct net_frame f;
-        char err[160] = "";
-        int rc = net_reader_next(&c->rd, &f, err, sizeof(err));
-        if (rc == NET_EAGAIN)
-            return;
-        if (rc != NET_OK) {
-            n->st.bad_frames++;
-            in_close(c, NET_LOG_WARN, "bad frame: %s", err);
-            return;
-        }
-        if (!in_frame(c, &f))
-            return;
-    }
-}
-
-static void in_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-    struct net_in *c = s->data;
-    if (nread == 0 || c->closing)
-        return;
-    if (nread < 0) {
-        if (nread != UV_EOF)
-            in_close(c, NET_LOG_INFO, "%s", uv_strerror((int)nread));
-        else if (c->rd.len)
-            in_close(c, NET_LOG_INFO, "closed by the peer mid-frame "
-                     "(%zu bytes left)", c->rd.len);
-        else
-            in_close(c, NET_LOG_INFO, "closed by the peer");
-        return;
-    }
-    c->n->st.bytes_received += (uint64_t)nread;
-    int rc = net_reader_feed(&c->rd, buf->base, (size_t)nread);
-    if (rc != NET_OK) {
-        /* ETOOBIG: the buffered prefix is over the limit; next() says so */
-        char err[160] = "out of memory buffering a frame";
-        struct net_frame f;
-        if (rc == NET_ETOOBIG &&
-            net_reader_next(&c->rd, &f, err, sizeof(err)) == NET_OK)
-            raft_msg_free(&f.msg);
-        c->n->st.bad_frames++;
-        in_close(c, NET_LOG_WARN, "bad frame: %s", err);
-        return;
-    }
-    in_drain(c);
-}
-
-static void in_read_start(struct net_in *c)
-{
-    if (c->closing || c->reading)
-        return;
-    int rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, in_read);
-    if (rc != 0)
-        in_close(c, NET_LOG_INFO, "read_start: %s", uv_strerror(rc));
-    c->reading = rc == 0;
-}
-
-static void on_connection(uv_stream_t *srv, int status)
-{
-    struct net_node *n = srv->data;
-    if (n->closing)
-        return;
-    if (status != 0) {
-        nlog(n, NET_LOG_ERROR, "listener: %s", uv_strerror(status));
-        return;
-    }
-    struct net_in *c = calloc(1, sizeof(*c));
-    if (!c || uv_tcp_init(n->loop, &c->tcp) != 0) {
-        free(c);
-        nlog(n, NET_LOG_ERROR, "cannot accept: out of memory");
-        return;
-    }
-    c->n = n;
-    c->tcp.data = c;
-    net_reader_init(&c->rd, n->max_frame);
-    c->next = n->ins;
-    if (n->ins)
-        n->ins->prev = c;
-    n->ins = c;
-    n->handles++;
-    strcpy(c->where, "?");
-    int rc = uv_accept(srv, (uv_stream_t *)&c->tcp);
-    if (rc != 0) {
-        in_close(c, NET_LOG_INFO, "accept: %s", uv_strerror(rc));
-        return;
-    }
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
-        addr_text(&ss, c->where, sizeof(c->where));
-    n->st.accepts++;
-    if (!n->paused)
-        in_read_start(c);
+    n->last_sweep_ms = now;
 }
 
 static void kick_cb(uv_timer_t *t)
@@ -532,19 +452,59 @@ static void kick_cb(uv_timer_t *t)
      * list stays walkable */
     for (struct net_in *c = n->ins; c && !n->paused && !n->closing;
          c = c->next)
-        in_drain(c);
+        net__in_drain(c);
 }
 
 /* ------------------------------------------------------------------ */
 /* The node */
 
+static uint64_t or_default(uint64_t v, uint64_t def)
+{
+    return v ? v : def;
+}
+
+static bool config_valid(const struct net_node_config *cfg)
+{
+    return cfg && cfg->cluster_id && cfg->on_msg &&
+           strlen(cfg->cluster_id) <= NET_CLUSTER_ID_MAX && cfg->id >= 1 &&
+           cfg->id <= cfg->n_nodes && cfg->n_nodes <= RAFT_MAX_NODES &&
+           cfg->key && cfg->key_len >= NET_KEY_MIN &&
+           cfg->key_len <= NET_KEY_MAX && cfg->max_pending >= 0;
+}
+
+static void node_config(struct net_node *n, const struct net_node_config *cfg)
+{
+    n->cluster_id_len = strlen(cfg->cluster_id);
+    memcpy(n->cluster_id, cfg->cluster_id, n->cluster_id_len + 1);
+    n->id = cfg->id;
+    n->n_nodes = cfg->n_nodes;
+    n->max_frame = cfg->max_frame ? cfg->max_frame : NET_FRAME_MAX_DEFAULT;
+    n->max_queue = cfg->max_queue_bytes ? cfg->max_queue_bytes : 4u << 20;
+    n->min_ms = or_default(cfg->reconnect_min_ms, 20);
+    n->max_ms = or_default(cfg->reconnect_max_ms, 1000);
+    if (n->max_ms < n->min_ms)
+        n->max_ms = n->min_ms;
+    n->handshake_ms = or_default(cfg->handshake_timeout_ms, 2000);
+    n->idle_ms = or_default(cfg->idle_timeout_ms, 5000);
+    n->keepalive_ms = or_default(cfg->keepalive_ms, n->idle_ms / 4);
+    if (n->keepalive_ms == 0 || n->keepalive_ms >= n->idle_ms)
+        n->keepalive_ms = n->idle_ms / 2 ? n->idle_ms / 2 : 1;
+    uint64_t shortest = n->handshake_ms < n->keepalive_ms ? n->handshake_ms
+                                                          : n->keepalive_ms;
+    n->sweep_ms = shortest / 4 < 10 ? 10 : shortest / 4 > 250 ? 250
+                                                             : shortest / 4;
+    n->max_pending = cfg->max_pending ? cfg->max_pending
+                                      : 2 * cfg->n_nodes + 4;
+    n->on_msg = cfg->on_msg;
+    n->on_log = cfg->on_log;
+    n->ctx = cfg->ctx;
+}
+
 int net_node_start(uv_loop_t *loop, const struct net_node_config *cfg,
                    struct net_node **out)
 {
     *out = NULL;
-    if (!cfg || !cfg->cluster_id || !cfg->on_msg ||
-        strlen(cfg->cluster_id) > NET_CLUSTER_ID_MAX || cfg->id < 1 ||
-        cfg->id > cfg->n_nodes || cfg->n_nodes > RAFT_MAX_NODES)
+    if (!config_valid(cfg))
         return UV_EINVAL;
     struct sockaddr_storage ss;
     int rc = parse_addr(cfg->host ? cfg->host : "127.0.0.1", cfg->port, &ss);
@@ -557,31 +517,25 @@ int net_node_start(uv_loop_t *loop, const struct net_node_config *cfg,
         signal(SIGPIPE, SIG_IGN);
     struct net_node *n = calloc(1, sizeof(*n));
     struct net_peer *peers = calloc((size_t)cfg->n_nodes + 1, sizeof(*peers));
-    if (!n || !peers) {
+    struct net_mac *key = net_mac_new(cfg->key, cfg->key_len);
+    if (!n || !peers || !key) {
         free(n);
         free(peers);
+        net_mac_free(key);
         return UV_ENOMEM;
     }
     n->loop = loop;
-    strcpy(n->cluster_id, cfg->cluster_id);
-    n->id = cfg->id;
-    n->n_nodes = cfg->n_nodes;
-    n->max_frame = cfg->max_frame ? cfg->max_frame : NET_FRAME_MAX_DEFAULT;
-    n->max_queue = cfg->max_queue_bytes ? cfg->max_queue_bytes : 4u << 20;
-    n->min_ms = cfg->reconnect_min_ms ? cfg->reconnect_min_ms : 20;
-    n->max_ms = cfg->reconnect_max_ms ? cfg->reconnect_max_ms : 1000;
-    if (n->max_ms < n->min_ms)
-        n->max_ms = n->min_ms;
-    n->on_msg = cfg->on_msg;
-    n->on_log = cfg->on_log;
-    n->ctx = cfg->ctx;
+    n->key = key;
+    node_config(n, cfg);
     n->peers = peers;
     /* timer and TCP handle initialisation cannot fail on a live loop */
     uv_timer_init(loop, &n->kick);
     n->kick.data = n;
+    uv_timer_init(loop, &n->sweep);
+    n->sweep.data = n;
     uv_tcp_init(loop, &n->listener);
     n->listener.data = n;
-    n->handles = 2;
+    n->handles = 3;
     for (int j = 1; j <= n->n_nodes; j++) {
         peers[j] = (struct net_peer){.n = n, .id = j};
         if (j != n->id) {
@@ -592,7 +546,7 @@ int net_node_start(uv_loop_t *loop, const struct net_node_config *cfg,
     }
     rc = uv_tcp_bind(&n->listener, (struct sockaddr *)&ss, 0);
     if (rc == 0) /* libuv reports EADDRINUSE here, not at bind */
-        rc = uv_listen((uv_stream_t *)&n->listener, 128, on_connection);
+        rc = uv_listen((uv_stream_t *)&n->listener, 128, net__on_connection);
     int len = sizeof(ss);
     if (rc == 0)
         rc = uv_tcp_getsockname(&n->listener, (struct sockaddr *)&ss, &len);
@@ -602,6 +556,8 @@ int net_node_start(uv_loop_t *loop, const struct net_node_config *cfg,
         return rc;
     }
     n->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    n->last_sweep_ms = uv_now(loop);
+    uv_timer_start(&n->sweep, sweep_cb, n->sweep_ms, n->sweep_ms);
     *out = n;
     return 0;
 }
@@ -621,12 +577,12 @@ void net_node_set_peer(struct net_node *n, int peer, const char *host, int port)
     if (ok && p->has_addr && memcmp(&ss, &p->addr, sizeof(ss)) == 0)
         return;
     if (!ok && port != 0)
-        nlog(n, NET_LOG_ERROR, "bad address for n%d: %s:%d", peer,
-             host ? host : "(null)", port);
+        net__log(n, NET_LOG_ERROR, "bad address for n%d: %s:%d", peer,
+                 host ? host : "(null)", port);
     p->has_addr = ok;
     if (ok) {
         p->addr = ss;
-        addr_text(&ss, p->where, sizeof(p->where));
+        net__addr_text(&ss, p->where, sizeof(p->where));
     }
     if (p->conn)
         out_close(p->conn, NET_LOG_INFO, "peer address changed");
@@ -658,8 +614,9 @@ int net_node_send(struct net_node *n, const struct raft_msg *m)
         if (rc != NET_ETOOBIG)
             return rc == NET_EPROTO ? UV_EINVAL : UV_ENOMEM;
         n->st.dropped_too_big++;
-        nlog(n, NET_LOG_ERROR, "%s to n%d is over the %u-byte frame limit: "
-             "dropped", raft_msg_type_name(m->type), m->to, n->max_frame);
+        net__log(n, NET_LOG_ERROR, "%s to n%d is over the %u-byte frame "
+                 "limit: dropped", raft_msg_type_name(m->type), m->to,
+                 n->max_frame);
         return UV_EMSGSIZE;
     }
     /* A frame always goes when nothing waits, so the queue stays within
@@ -673,7 +630,7 @@ int net_node_send(struct net_node *n, const struct raft_msg *m)
                   "limit %zu): closed", q, n->max_queue);
         return UV_ENOBUFS;
     }
-    return out_write(c, b.data, b.len, false);
+    return out_write_sealed(c, &b, W_FRAME);
 }
 
 void net_node_pause(struct net_node *n)
@@ -692,8 +649,10 @@ void net_node_resume(struct net_node *n)
     if (!n->paused || n->closing)
         return;
     n->paused = false;
+    /* peers were silent to us only because we did not read */
+    net__in_touch_all(n, uv_now(n->loop));
     for (struct net_in *c = n->ins; c; c = c->next)
-        in_read_start(c);
+        net__in_read_start(c);
     /* frames already buffered are delivered from the loop, not from
      * inside the caller's resume */
     uv_timer_start(&n->kick, kick_cb, 0, 0);
@@ -713,12 +672,9 @@ void net_node_close(struct net_node *n, void (*done)(void *ctx), void *ctx)
             out_detach(n->peers[j].conn);
         uv_close((uv_handle_t *)&n->peers[j].timer, peer_timer_closed);
     }
-    for (struct net_in *c = n->ins; c; c = c->next)
-        if (!c->closing) {
-            c->closing = true;
-            uv_close((uv_handle_t *)&c->tcp, in_closed);
-        }
+    net__in_close_all(n);
     uv_close((uv_handle_t *)&n->kick, node_handle_closed);
+    uv_close((uv_handle_t *)&n->sweep, node_handle_closed);
     uv_close((uv_handle_t *)&n->listener, node_handle_closed);
 }
 
@@ -726,6 +682,7 @@ void net_node_free(struct net_node *n)
 {
     if (!n)
         return;
+    net_mac_free(n->key);
     free(n->peers);
     free(n);
 }

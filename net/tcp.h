@@ -2,8 +2,8 @@
  * tcp.h — raftsim's TCP transport on libuv: one net_node per Raft node,
  * carrying net/codec.h frames between nodes of one cluster.
  *
- * Connections are one-way.  Node i dials node j and only ever writes on
- * that connection (a HELLO frame first, then raft messages from i to j);
+ * Connections are one-way.  Node i dials node j and, once the handshake
+ * is done, only writes on that connection (raft messages from i to j);
  * j only reads from the connections it accepted.  Two nodes talking to
  * each other therefore use two connections, and neither side has to
  * decide who owns a shared socket after a restart.
@@ -15,13 +15,35 @@
  * handshake, sender and addressee); a bad one closes that connection with
  * a logged reason and the node keeps serving everyone else.
  *
+ * Peers are authenticated (net/auth.h): every node of a cluster holds the
+ * same secret key.  The handshake is HELLO (dialer: cluster id, from, to,
+ * a fresh nonce), CHALLENGE (acceptor: its own nonce and a proof of the
+ * key), AUTH (dialer: its proof); each side checks the other's proof, so
+ * a process without the key — or replaying a recorded handshake — never
+ * gets a frame delivered, and a dialer never talks to an impostor.  Every
+ * frame after it carries an HMAC over a per-connection session key and
+ * its sequence number: a tampered, replayed or reordered frame closes the
+ * connection.  The cluster id is compared as exact bytes.
+ *
+ * Limits, so that nobody on the machine can exhaust a node: a connection
+ * must finish the handshake within handshake_timeout_ms and may buffer at
+ * most 64 KiB (and declare no frame over 1 KiB) before it has; at most
+ * max_pending unauthenticated connections exist per listener (a new one
+ * evicts the oldest, those that sent no HELLO first) and one
+ * authenticated connection per peer (a newer one replaces it); an
+ * authenticated connection that sends nothing for idle_timeout_ms is
+ * closed, and a dialer sends a PING after keepalive_ms of silence so that
+ * real links never look idle.  A loop that was itself stalled (a
+ * debugger, a held clock) expires nobody: the sweep notices it was late
+ * and restarts every deadline.
+ *
  * Memory is bounded: outbound, by max_queue_bytes per connection (a peer
  * that stops reading gets its connection closed, not an ever-growing
  * queue); inbound, by max_frame per connection (net_reader).
  *
  * Not here: name resolution (peer hosts are numeric IPv4/IPv6 addresses),
- * TLS, authentication beyond the cluster id, and retransmission (Raft
- * retries on its own).
+ * encryption (frames are authenticated, not secret), and retransmission
+ * (Raft retries on its own).
  *
  * Errors are negative libuv codes (uv_strerror gives their text).
  *
@@ -41,7 +63,8 @@
 
 /* on_log levels */
 enum {
-    NET_LOG_ERROR = 0, /* the node itself cannot do its job (listen, memory) */
+    NET_LOG_ERROR = 0, /* the node itself cannot do its job (listen, memory,
+                        * descriptors) */
     NET_LOG_WARN = 1,  /* a peer broke the protocol: refused or bad frame */
     NET_LOG_INFO = 2,  /* connections made and lost */
     NET_LOG_DEBUG = 3, /* failed dial attempts (repeat while a peer is down) */
@@ -49,12 +72,20 @@ enum {
 
 struct net_node_config {
     const char *cluster_id; /* compared in the handshake; <= 63 bytes */
+    /* The cluster secret, NET_KEY_MIN..NET_KEY_MAX bytes (required;
+     * copied into an HMAC context at start). */
+    const unsigned char *key;
+    size_t key_len;
     int id, n_nodes;        /* this node is 1..n_nodes */
     const char *host;       /* listen address; NULL = "127.0.0.1" */
     int port;               /* 0 = ephemeral */
     uint32_t max_frame;     /* 0 = NET_FRAME_MAX_DEFAULT */
     size_t max_queue_bytes; /* per outbound connection; 0 = 4 MiB */
     uint64_t reconnect_min_ms, reconnect_max_ms; /* 0 = 20 ms, 1000 ms */
+    uint64_t handshake_timeout_ms; /* 0 = 2000 */
+    uint64_t idle_timeout_ms;      /* 0 = 5000 */
+    uint64_t keepalive_ms;         /* 0 = idle_timeout_ms / 4 */
+    int max_pending;               /* unauthenticated; 0 = 2 × n_nodes + 4 */
     /* A decoded message for us; the callee owns m's entries (must call
      * raft_msg_free).  May call net_node_pause/close. */
     void (*on_msg)(void *ctx, struct raft_msg *m);
@@ -65,10 +96,16 @@ struct net_node_config {
 };
 
 /* frames_* count raft messages; bytes_* count everything on the wire
- * (HELLO and length prefixes included).  connects/disconnects are
- * outbound connections whose HELLO was written / that were then lost;
- * refused and bad_frames are inbound connections closed for a bad
- * handshake / a bad frame after it. */
+ * (handshake, pings, length prefixes and tags included).
+ * connects/disconnects are outbound connections whose handshake finished
+ * / that were then lost.  Inbound connections closed: refused (a bad or
+ * missing HELLO, anything malformed before the handshake), auth_failed
+ * (the peer did not prove the key: wrong key or replayed handshake; also
+ * counted on a dialer whose acceptor failed to prove it), bad_mac (a
+ * frame after the handshake failed its tag: tampered, replayed or
+ * reordered), bad_frames (a malformed frame after the handshake),
+ * handshake_timeouts, idle_timeouts, evicted (over max_pending) and
+ * replaced (a newer connection from the same peer). */
 struct net_stats {
     uint64_t frames_sent, frames_received, bytes_sent, bytes_received;
     uint64_t connects, disconnects, refused, bad_frames;
@@ -76,12 +113,15 @@ struct net_stats {
     uint64_t dials;            /* outbound connection attempts */
     uint64_t accepts;          /* inbound connections accepted */
     uint64_t dropped_too_big;  /* messages whose frame exceeds max_frame */
+    uint64_t auth_failed, bad_mac, handshake_timeouts, idle_timeouts;
+    uint64_t evicted, replaced;
+    uint64_t pings_sent;
 };
 
 struct net_node;
 
 /* Binds and listens now.  On failure *out is NULL and the return is a
- * libuv code (UV_EINVAL for a bad config, UV_EADDRINUSE, ...); a handle
+ * libuv code (UV_EINVAL for a bad config or key, UV_EADDRINUSE, ...); a handle
  * may still be closing, so run the loop before uv_loop_close. */
 int net_node_start(uv_loop_t *loop, const struct net_node_config *cfg,
                    struct net_node **out);
@@ -112,7 +152,7 @@ const struct net_stats *net_node_stats(const struct net_node *n);
 /* Bytes libuv holds for peer that the kernel has not taken yet (0 when
  * not connected) — what max_queue_bytes bounds. */
 size_t net_node_queued_bytes(const struct net_node *n, int peer);
-/* Whether a connection to peer is up and its HELLO queued. */
+/* Whether a connection to peer is up: handshake done, AUTH queued. */
 bool net_node_connected(const struct net_node *n, int peer);
 
 #endif

@@ -122,33 +122,33 @@ Test(codec, huge_declared_array_is_refused_before_allocating)
     /* array32 claiming 4.29 billion elements, in five bytes */
     REFUSED("\xdd\xff\xff\xff\xff", "declares 4294967295 elements");
     /* nested: a valid-looking frame whose entries claim 2^31 */
-    REFUSED("\x99\x01\x05\x01\x02\x01\x00\x00\x00\xdd\x80\x00\x00\x00",
+    REFUSED("\x99\x02\x05\x01\x02\x01\x00\x00\x00\xdd\x80\x00\x00\x00",
             "elements");
     /* a binary claiming 2^32-1 bytes */
-    REFUSED("\x95\x01\x00\xc6\xff\xff\xff\xff", "declares 4294967295 bytes");
+    REFUSED("\x95\x02\x00\xc6\xff\xff\xff\xff", "declares 4294967295 bytes");
 }
 
 Test(codec, malformed_frames_are_refused_with_a_reason)
 {
     REFUSED("", "truncated");
     REFUSED("\x01", "not an array");
-    REFUSED("\x92\x02\x01", "protocol version 2");
-    REFUSED("\x92\x01\x63", "unknown frame type 99");
-    REFUSED("\x92\x01\x01", "has 2 fields, expected 7");
-    REFUSED("\x97\x01\x01\x01\x02\xa1x\x00\x00", "'term' is not");
-    REFUSED("\x97\x01\x01\x00\x02\x01\x00\x00", "not a node id");
-    REFUSED("\x97\x01\x01\x02\x02\x01\x00\x00", "to itself");
-    REFUSED("\x97\x01\x01\x01\x02\x01\x00\x00\x00", "trailing");
+    REFUSED("\x92\x01\x01", "protocol version 1, expected 2");
+    REFUSED("\x92\x02\x63", "unknown frame type 99");
+    REFUSED("\x92\x02\x01", "has 2 fields, expected 7");
+    REFUSED("\x97\x02\x01\x01\x02\xa1x\x00\x00", "'term' is not");
+    REFUSED("\x97\x02\x01\x00\x02\x01\x00\x00", "not a node id");
+    REFUSED("\x97\x02\x01\x02\x02\x01\x00\x00", "to itself");
+    REFUSED("\x97\x02\x01\x01\x02\x01\x00\x00\x00", "trailing");
     REFUSED("\x81\x01\x01", "map");
-    REFUSED("\x92\x01\xcb\x00\x00\x00\x00\x00\x00\x00\x00", "unsupported");
+    REFUSED("\x92\x02\xcb\x00\x00\x00\x00\x00\x00\x00\x00", "unsupported");
     REFUSED("\x91\x91\x91\x91\x91\x01", "nested too deeply");
     /* entries: wrong arity, a key that is a str, lsn gap */
-    REFUSED("\x99\x01\x05\x01\x02\x01\x00\x00\x00\x91\x93\x01\x01\x00",
+    REFUSED("\x99\x02\x05\x01\x02\x01\x00\x00\x00\x91\x93\x01\x01\x00",
             "not a 5-array");
-    REFUSED("\x99\x01\x05\x01\x02\x01\x00\x00\x00\x91\x95\x01\x01\x00\xa1k"
+    REFUSED("\x99\x02\x05\x01\x02\x01\x00\x00\x00\x91\x95\x01\x01\x00\xa1k"
             "\xc4\x00",
             "entry.key");
-    REFUSED("\x99\x01\x05\x01\x02\x01\x00\x00\x00\x91\x95\x02\x01\x00\xc4\x00"
+    REFUSED("\x99\x02\x05\x01\x02\x01\x00\x00\x00\x91\x95\x02\x01\x00\xc4\x00"
             "\xc4\x00",
             "expected 1");
 }
@@ -157,14 +157,24 @@ Test(codec, oversized_frame_is_refused_by_the_reader)
 {
     struct net_reader r;
     net_reader_init(&r, 1024);
-    char hdr[4] = {0, 0, 0x04, 0x01}; /* 1025 bytes */
-    cr_assert_eq(net_reader_feed(&r, hdr, 4), NET_OK);
+    /* 1025 bytes declared, and a 64 KiB chunk behind the prefix: only the
+     * prefix is kept */
+    static char chunk[64 * 1024] = {0, 0, 0x04, 0x01};
+    cr_assert_eq(net_reader_feed(&r, chunk, sizeof(chunk)), NET_ETOOBIG);
+    cr_assert_eq(r.len, 4);
     struct net_frame f;
     char err[128];
     cr_assert_eq(net_reader_next(&r, &f, err, sizeof(err)), NET_ETOOBIG);
     cr_assert(strstr(err, "over the 1024-byte limit"), "%s", err);
     /* and no more bytes are buffered for it */
     cr_assert_eq(net_reader_feed(&r, "xx", 2), NET_ETOOBIG);
+    cr_assert_eq(r.len, 4);
+    net_reader_free(&r);
+    /* the prefix split over two reads is refused as soon as it is whole */
+    net_reader_init(&r, 1024);
+    cr_assert_eq(net_reader_feed(&r, chunk, 2), NET_OK);
+    cr_assert_eq(net_reader_feed(&r, chunk + 2, 1000), NET_ETOOBIG);
+    cr_assert_eq(r.len, 4);
     net_reader_free(&r);
 }
 

@@ -182,14 +182,28 @@ Test(pg, a_server_that_is_down_is_reported_by_name, .timeout = 30)
 /* HTTP                                                                */
 
 struct fake {
-    int writable; /* how many primaries */
+    volatile int writable; /* how many primaries */
+    volatile int calls;
+    unsigned sleep_ms;     /* a slow server */
 };
 
 static void fake_observe(void *ctx, struct pg_obs *obs, int n)
 {
     struct fake *f = ctx;
+    if (f->sleep_ms)
+        usleep(f->sleep_ms * 1000);
     for (int i = 0; i < n; i++)
         obs[i] = i < f->writable ? primary(0, 0.01) : standby(true);
+    f->calls++;
+}
+
+/* Until the endpoint has made k more observations (bounded). */
+static void await_observations(struct pg_http *h, uint64_t k)
+{
+    uint64_t want = pg_http_observations(h) + k;
+    for (int i = 0; i < 500 && pg_http_observations(h) < want; i++)
+        usleep(10000);
+    cr_assert_geq(pg_http_observations(h), want);
 }
 
 /* A bounded HTTP/1.0 request; the whole response in buf. */
@@ -232,7 +246,8 @@ Test(pg, health_endpoint_answers_200_then_503, .timeout = 30)
                              .servers = s,
                              .n_servers = 2,
                              .observe = fake_observe,
-                             .ctx = &f};
+                             .ctx = &f,
+                             .observe_interval_ms = 20};
     char err[256], buf[8192];
     struct pg_http *h = pg_http_start(&o, err, sizeof(err));
     cr_assert(h, "%s", err);
@@ -245,12 +260,16 @@ Test(pg, health_endpoint_answers_200_then_503, .timeout = 30)
     cr_assert(strstr(buf, "Content-Type: application/json"), "%s", buf);
     cr_assert(strstr(buf, "\"primary\":\"ok\""), "%s", buf);
 
+    cr_assert(strstr(buf, "\"observed_ms_ago\":"), "%s", buf);
+
     f.writable = 0; /* the primary is gone */
+    await_observations(h, 2);
     cr_assert_gt(http(port, "GET", "/health/db", buf, sizeof(buf)), 0);
     cr_assert(strstr(buf, " 503 "), "%s", buf);
     cr_assert(strstr(buf, "\"mode\":\"read-only\""), "%s", buf);
 
     f.writable = 2;
+    await_observations(h, 2);
     cr_assert_gt(http(port, "GET", "/health/db", buf, sizeof(buf)), 0);
     cr_assert(strstr(buf, " 503 ") && strstr(buf, "split-brain"), "%s", buf);
 
@@ -278,4 +297,79 @@ Test(pg, health_endpoint_refuses_a_bad_address)
     o.port = 70000;
     cr_assert_null(pg_http_start(&o, err, sizeof(err)));
     cr_assert(strstr(err, "bad port"), "%s", err);
+}
+
+static struct pg_http *start_fake(struct fake *f, struct pg_server *s,
+                                  unsigned interval_ms, unsigned stale_ms)
+{
+    struct pg_http_opts o = {.servers = s,
+                             .n_servers = 2,
+                             .observe = fake_observe,
+                             .ctx = f,
+                             .observe_interval_ms = interval_ms,
+                             .stale_after_ms = stale_ms};
+    char err[256];
+    struct pg_http *h = pg_http_start(&o, err, sizeof(err));
+    cr_assert(h, "%s", err);
+    return h;
+}
+
+Test(pg, requests_are_answered_from_the_background_observation, .timeout = 30)
+{
+    struct pg_server s[2] = {{.name = "a"}, {.name = "b"}};
+    struct fake f = {.writable = 1, .sleep_ms = 200}; /* a slow server */
+    struct pg_http *h = start_fake(&f, s, 60000, 0);
+    cr_assert_eq(f.calls, 1, "observed once before serving");
+    char buf[8192];
+    for (int i = 0; i < 20; i++) {
+        cr_assert_gt(http(pg_http_port(h), "GET", "/health/db", buf,
+                          sizeof(buf)), 0);
+        cr_assert(strstr(buf, " 200 "), "%s", buf);
+    }
+    cr_assert_eq(f.calls, 1, "a request never observes PostgreSQL itself");
+    cr_assert_eq(pg_http_requests(h), 20);
+    cr_assert(strstr(buf, "\"observed_ms_ago\":"), "%s", buf);
+    cr_assert(strstr(buf, "\"observe_interval_ms\":60000"), "%s", buf);
+    pg_http_stop(h);
+}
+
+Test(pg, an_observation_too_old_is_reported_stale, .timeout = 30)
+{
+    struct pg_server s[2] = {{.name = "a"}, {.name = "b"}};
+    struct fake f = {.writable = 1};
+    struct pg_http *h = start_fake(&f, s, 60000, 50);
+    usleep(150 * 1000);
+    char buf[8192];
+    cr_assert_gt(http(pg_http_port(h), "GET", "/health/db", buf, sizeof(buf)),
+                 0);
+    cr_assert(strstr(buf, " 503 ") && strstr(buf, "\"mode\":\"stale\""), "%s",
+              buf);
+    pg_http_stop(h);
+}
+
+Test(pg, slowloris_connections_do_not_lock_out_a_real_get, .timeout = 30)
+{
+    struct pg_server s[2] = {{.name = "a"}, {.name = "b"}};
+    struct fake f = {.writable = 1};
+    struct pg_http *h = start_fake(&f, s, 100, 0);
+    int port = pg_http_port(h);
+    int fds[64];
+    for (int i = 0; i < 64; i++) { /* a request line, never the blank line */
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        cr_assert_eq(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+        const char part[] = "GET /health/db HTTP/1.1\r\nHost: x\r\n";
+        cr_assert_eq(write(fds[i], part, sizeof(part) - 1),
+                     (ssize_t)sizeof(part) - 1);
+    }
+    usleep(100 * 1000);
+    char buf[8192];
+    cr_assert_gt(http(port, "GET", "/health/db", buf, sizeof(buf)), 0,
+                 "the real GET got no answer");
+    cr_assert(strstr(buf, " 200 "), "%s", buf);
+    for (int i = 0; i < 64; i++)
+        close(fds[i]);
+    pg_http_stop(h);
 }

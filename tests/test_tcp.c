@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/auth.h"
 #include "net/tcp.h"
+#include "tests/rawpeer.h"
 
 #define MAXN 3
 #define MAXMSG 512
@@ -105,11 +107,16 @@ static void run_for(uint64_t ms)
     run_until(NULL, NULL, ms);
 }
 
+static const char KEY[] = "the test cluster's key, 36 bytes...";
+#define KEY_LEN (sizeof(KEY) - 1)
+
 static struct net_node_config config(int id, int n_nodes, const char *cluster)
 {
     struct net_node_config c;
     memset(&c, 0, sizeof(c));
     c.cluster_id = cluster;
+    c.key = (const unsigned char *)KEY;
+    c.key_len = KEY_LEN;
     c.id = id;
     c.n_nodes = n_nodes;
     c.reconnect_min_ms = 10;
@@ -449,96 +456,71 @@ Test(tcp, wrong_cluster_is_refused_and_the_node_keeps_working)
 
 /* ---- raw clients: a blocking socket speaking bytes at the node ---- */
 
-static int raw_connect(int port)
+static void pump(void *ctx)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(fd, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    /* the kernel completes it from the listen backlog: no loop needed */
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
+    (void)ctx;
+    uv_run(&loop, UV_RUN_ONCE); /* the 5 ms tick bounds it */
 }
 
-static void raw_send(int fd, const void *p, size_t n)
+static void peer(struct raw_peer *r, int id, const char *cluster, int from,
+                 int to)
 {
-    cr_assert_eq(send(fd, p, n, MSG_NOSIGNAL), (ssize_t)n);
+    raw_open(r, nodes[id].port, cluster, from, to, pump, NULL);
 }
 
-static void raw_hello(int fd, const char *cluster, int from, int to)
+/* The node must hang up on r and log `reason`. */
+static void expect_hangup(struct raw_peer *r, int id, const char *reason)
 {
-    struct net_hello h = {.from = from, .to = to,
-                          .version = NET_PROTO_VERSION};
-    snprintf(h.cluster_id, sizeof(h.cluster_id), "%s", cluster);
-    struct net_buf b = {0};
-    cr_assert_eq(net_encode_hello(&b, &h), NET_OK);
-    raw_send(fd, b.data, b.len);
-    net_buf_free(&b);
+    cr_assert(raw_await_close(r, 3000), "not disconnected (%s)", reason);
+    cr_assert(logged(id, reason), "no log containing '%s'", reason);
+    raw_close(r);
 }
 
-static void raw_msg(int fd, const struct raft_msg *m)
+static void raw_plain_msg(struct raw_peer *r, const struct raft_msg *m)
 {
     struct net_buf b = {0};
     cr_assert_eq(net_encode_msg(&b, m, NET_FRAME_MAX_DEFAULT), NET_OK);
-    raw_send(fd, b.data, b.len);
+    raw_write(r, b.data, b.len);
     net_buf_free(&b);
-}
-
-static bool raw_closed(void *arg)
-{
-    char b[64];
-    ssize_t r = recv(*(int *)arg, b, sizeof(b), MSG_DONTWAIT);
-    return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
-/* The node must hang up on fd and log `reason`. */
-static void expect_hangup(int fd, int id, const char *reason)
-{
-    cr_assert(run_until(raw_closed, &fd, 3000), "not disconnected (%s)",
-              reason);
-    cr_assert(logged(id, reason), "no log containing '%s'", reason);
-    close(fd);
 }
 
 Test(tcp, handshake_rules_are_enforced)
 {
     start(1, 3);
-    int port = nodes[1].port;
-    int fd = raw_connect(port);
-    raw_hello(fd, "test", 2, 3);
-    expect_hangup(fd, 1, "addressed to n3, we are n1");
-    fd = raw_connect(port);
-    raw_hello(fd, "test", 9, 1);
-    expect_hangup(fd, 1, "not in this 3-node cluster");
-    fd = raw_connect(port);
-    raw_hello(fd, "test", 1, 1);
-    expect_hangup(fd, 1, "from ourselves");
-    fd = raw_connect(port);
+    struct raw_peer r;
+    peer(&r, 1, "test", 2, 3);
+    raw_send_hello(&r);
+    expect_hangup(&r, 1, "addressed to n3, we are n1");
+    peer(&r, 1, "test", 9, 1);
+    raw_send_hello(&r);
+    expect_hangup(&r, 1, "not in this 3-node cluster");
+    peer(&r, 1, "test", 1, 1);
+    raw_send_hello(&r);
+    expect_hangup(&r, 1, "from ourselves");
+    peer(&r, 1, "test", 2, 1);
     struct raft_msg m = msg(RAFT_MSG_VOTE, 2, 1, 1);
-    raw_msg(fd, &m);
-    expect_hangup(fd, 1, "first frame is vote, not HELLO");
-    fd = raw_connect(port);
-    raw_hello(fd, "test", 2, 1);
-    raw_hello(fd, "test", 2, 1);
-    expect_hangup(fd, 1, "second HELLO");
-    fd = raw_connect(port);
-    raw_hello(fd, "test", 2, 1);
+    raw_plain_msg(&r, &m);
+    expect_hangup(&r, 1, "first frame is vote, not HELLO");
+    peer(&r, 1, "test", 2, 1);
+    raw_send_hello(&r);
+    raw_send_hello(&r);
+    expect_hangup(&r, 1, "HELLO before the peer proved the cluster key");
+    peer(&r, 1, "test", 2, 1);
+    cr_assert(raw_handshake(&r, KEY, KEY_LEN));
     m.from = 3;
-    raw_msg(fd, &m);
-    expect_hangup(fd, 1, "message n3->n1 on the n2->n1 connection");
+    raw_send_msg(&r, &m);
+    expect_hangup(&r, 1, "message n3->n1 on the n2->n1 connection");
     /* a well-behaved raw peer is served */
-    fd = raw_connect(port);
-    raw_hello(fd, "test", 3, 1);
-    raw_msg(fd, &m);
+    peer(&r, 1, "test", 3, 1);
+    cr_assert(raw_handshake(&r, KEY, KEY_LEN));
+    raw_send_msg(&r, &m);
     cr_assert(await_msgs(1, 1, 3000));
     cr_assert_eq(nodes[1].msgs[0].from, 3);
-    close(fd);
+    raw_close(&r);
     const struct net_stats *s = net_node_stats(nodes[1].net);
     cr_assert_eq(s->refused, 4);
-    cr_assert_eq(s->bad_frames, 2);
+    cr_assert_eq(s->auth_failed, 1);
+    cr_assert_eq(s->bad_frames, 1);
     cr_assert_eq(s->accepts, 7);
     finish();
 }
@@ -548,38 +530,40 @@ Test(tcp, malformed_frames_disconnect_while_others_are_served)
     start(1, 3);
     start(2, 3);
     link_to(2, 1);
-    int port = nodes[1].port;
     uint64_t term = 100;
     cr_assert(send_until_delivered(2, 1, term++, 3000));
+    struct raw_peer r;
 
     /* a body that is not msgpack at all */
-    int fd = raw_connect(port);
-    raw_send(fd, "\0\0\0\3\xc1\xc1\xc1", 7);
-    expect_hangup(fd, 1, "unsupported msgpack type 0xc1");
+    peer(&r, 1, "test", 3, 1);
+    raw_write(&r, "\0\0\0\3\xc1\xc1\xc1", 7);
+    expect_hangup(&r, 1, "unsupported msgpack type 0xc1");
     cr_assert(send_until_delivered(2, 1, term++, 3000));
 
-    /* a length prefix far over the limit: refused before buffering */
-    fd = raw_connect(port);
-    raw_send(fd, "\xff\xff\xff\xff" "abcdefgh", 12);
-    expect_hangup(fd, 1, "frame of 4294967295 bytes is over the");
+    /* a length prefix far over the limit: refused before buffering, and
+     * before the handshake the limit is a small one */
+    peer(&r, 1, "test", 3, 1);
+    raw_write(&r, "\xff\xff\xff\xff" "abcdefgh", 12);
+    expect_hangup(&r, 1, "frame of 4294967295 bytes is over the 1024-byte");
     cr_assert(send_until_delivered(2, 1, term++, 3000));
 
-    /* after a good HELLO, a frame declaring a 4-billion-element array */
-    fd = raw_connect(port);
-    raw_hello(fd, "test", 3, 1);
-    raw_send(fd, "\0\0\0\x08\xdd\xff\xff\xff\xff\x01\x02\x03", 12);
-    expect_hangup(fd, 1, "array declares 4294967295 elements");
+    /* after the handshake, a frame declaring a 4-billion-element array */
+    peer(&r, 1, "test", 3, 1);
+    cr_assert(raw_handshake(&r, KEY, KEY_LEN));
+    raw_send_sealed(&r, "\xdd\xff\xff\xff\xff\x01\x02\x03", 8, false);
+    expect_hangup(&r, 1, "array declares 4294967295 elements");
     cr_assert(send_until_delivered(2, 1, term++, 3000));
 
     /* a valid frame cut short, then EOF */
-    fd = raw_connect(port);
-    raw_hello(fd, "test", 3, 1);
-    raw_send(fd, "\0\0\0\x20\x97", 5);
-    shutdown(fd, SHUT_WR);
-    expect_hangup(fd, 1, "mid-frame");
+    peer(&r, 1, "test", 3, 1);
+    cr_assert(raw_handshake(&r, KEY, KEY_LEN));
+    raw_write(&r, "\0\0\0\x40\x97", 5);
+    shutdown(r.fd, SHUT_WR);
+    expect_hangup(&r, 1, "mid-frame");
 
     const struct net_stats *s = net_node_stats(nodes[1].net);
-    cr_assert_eq(s->bad_frames, 3);
+    cr_assert_eq(s->refused, 2);
+    cr_assert_eq(s->bad_frames, 1);
     cr_assert(send_until_delivered(2, 1, term++, 3000));
     finish();
 }
@@ -712,8 +696,9 @@ Test(tcp, start_errors_and_close_in_flight_leave_no_handles)
     connect_pair(2, 1);
     struct raft_msg m = msg(RAFT_MSG_VOTE, 1, 2, 1);
     net_node_send(nodes[1].net, &m);
-    int fd = raw_connect(nodes[2].port);
-    raw_hello(fd, "test", 1, 2);
+    struct raw_peer r;
+    peer(&r, 2, "test", 1, 2);
+    raw_send_hello(&r);
     run_for(5);
     int done = 0;
     net_node_close(nodes[1].net, count_done, &done);
@@ -724,7 +709,7 @@ Test(tcp, start_errors_and_close_in_flight_leave_no_handles)
     cr_assert_eq(done, 1);
     net_node_free(nodes[1].net);
     nodes[1].net = NULL;
-    close(fd);
+    raw_close(&r);
     finish();
 }
 
@@ -751,9 +736,11 @@ Test(tcp, a_peer_that_resets_does_not_kill_the_sender)
     struct pair p = {1, 2};
     struct raft_msg m = msg(RAFT_MSG_VOTE, 1, 2, 1);
     net_node_send(nodes[1].net, &m);
-    cr_assert(run_until(pair_connected, &p, 3000));
     int fd = accept(lfd, NULL, NULL);
     cr_assert_geq(fd, 0);
+    struct raw_peer r = {.fd = fd, .cluster_id = "test", .pump = pump};
+    cr_assert(raw_accept(&r, KEY, KEY_LEN, 3000));
+    cr_assert(run_until(pair_connected, &p, 3000));
     struct linger lg = {1, 0}; /* close with a reset */
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     close(fd);

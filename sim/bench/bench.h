@@ -83,4 +83,15 @@ struct bench_pg_opts {
 /* A real PostgreSQL pair's failover once decided (bench_pg.c). */
 int bench_pg_failover(FILE *out, const struct bench_pg_opts *o);
 
+struct bench_health_opts {
+    int requests;       /* 0: 2000 */
+    int concurrency;    /* client threads; 0: 50 */
+    int slowloris;      /* slow connections held open; 0: none */
+    const char *target; /* "HOST:PORT" of a running endpoint; NULL: one in
+                         * this process over the tools/pg-pair servers */
+};
+/* GET /health/db latency under concurrent clients, and a real GET while
+ * slowloris connections are open (bench_health.c). */
+int bench_health(FILE *out, const struct bench_health_opts *o);
+
 #endif

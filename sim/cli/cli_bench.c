@@ -1,5 +1,6 @@
 /*
- * cli_bench.c — `raftsim bench sim|failover|throughput|rss|pg-failover`:
+ * cli_bench.c — `raftsim bench sim|failover|throughput|rss|pg-failover|
+ * health`:
  * the command line of the benchmarks (bench*.c do the measuring).
  * Exit status: what the benchmark returns, 2 on bad usage.
  */
@@ -32,7 +33,10 @@ static void usage_bench(FILE *f)
             "[--inflight K]\n"
             "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n"
             "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n"
-            "       %s bench live\n\n"
+            "       %s bench live\n"
+            "       %s bench health [--requests N] [--concurrency C] "
+            "[--slowloris S]\n"
+            "                       [--target HOST:PORT]\n\n"
             "sim         virtual seconds and messages per wall second, "
             "explore seeds per second\n"
             "failover    the Raft paper's Figure 16 over loopback TCP: crash "
@@ -87,6 +91,16 @@ static void usage_bench(FILE *f)
             "10)\n"
             "  --control T       command template (default \"tools/pg-pair "
             "{action} {server}\")\n\n"
+            "health options (GET /health/db latency; p50/p99, target p99 < "
+            "50 ms):\n"
+            "  --requests N      requests in all (default 2000)\n"
+            "  --concurrency C   client threads (default 50)\n"
+            "  --slowloris S     then hold S slow connections open and time "
+            "real GETs\n"
+            "                    (default 64; 0: skip)\n"
+            "  --target H:P      an endpoint already running (default: one in "
+            "this process\n"
+            "                    over the tools/pg-pair servers)\n\n"
             "Every benchmark takes -h/--help.  Ctrl-C stops it and prints what "
             "it measured\n(exit 130).\n\n"
             "examples:\n"
@@ -94,7 +108,7 @@ static void usage_bench(FILE *f)
             "  %s bench failover --trials 2 --ranges 150ms-300ms\n"
             "  %s bench throughput --nodes 3 --duration 1s\n"
             "  %s bench rss --nodes 10 --hold 1s\n",
-            prog, prog, prog, prog, prog, prog, RAFT_MAX_NODES,
+            prog, prog, prog, prog, prog, prog, prog, RAFT_MAX_NODES,
             RAFT_MAX_NODES, prog, prog, prog, prog);
 }
 
@@ -373,6 +387,57 @@ static int cmd_bench_pg(int argc, char **argv)
     return bench_pg_failover(stdout, &o);
 }
 
+static int cmd_bench_health(int argc, char **argv)
+{
+    static const char *cmd = "bench health";
+    struct bench_health_opts o = {.requests = 2000, .concurrency = 50,
+                                  .slowloris = 64};
+    static const struct option opts[] = {
+        {"requests", required_argument, 0, 'r'},
+        {"concurrency", required_argument, 0, 'c'},
+        {"slowloris", required_argument, 0, 's'},
+        {"target", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    cli_getopt_begin();
+    int ch;
+    uint64_t u;
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
+        switch (ch) {
+        case 'r':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 1000000)
+                return bad_value(cmd, "requests", optarg,
+                                 "expected a number from 1 to 1000000");
+            o.requests = (int)u;
+            break;
+        case 'c':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 512)
+                return bad_value(cmd, "concurrency", optarg,
+                                 "expected a number from 1 to 512");
+            o.concurrency = (int)u;
+            break;
+        case 's':
+            if (util_parse_u64(optarg, &u) || u > 512)
+                return bad_value(cmd, "slowloris", optarg,
+                                 "expected a number from 0 to 512");
+            o.slowloris = (int)u;
+            break;
+        case 't':
+            o.target = optarg;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
+        }
+    }
+    if (optind < argc)
+        return cli_unexpected(prog, cmd, argv[optind]);
+    return bench_health(stdout, &o);
+}
+
 static int cmd_bench_sim(int argc, char **argv)
 {
     static const char *cmd = "bench sim";
@@ -408,6 +473,7 @@ static const struct {
     {"rss", cmd_bench_rss},
     {"pg-failover", cmd_bench_pg},
     {"live", cmd_bench_live},
+    {"health", cmd_bench_health},
 };
 
 /* `bench` alone is `bench sim`.  Ctrl-C: the benchmark stops at its next
@@ -438,7 +504,7 @@ int cli_bench(const char *prog_, int argc, char **argv)
         return rc;
     }
     fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
-            "throughput, rss, pg-failover, live; see '%s bench --help')\n",
+            "throughput, rss, pg-failover, live, health; see '%s bench --help')\n",
             prog, which, prog);
     return 2;
 }

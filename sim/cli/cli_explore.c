@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/auth.h"
 #include "raft/raft.h"
 #include "sim/cluster/explore.h"
 #include "sim/util/util.h"
@@ -71,6 +72,10 @@ static void usage_explore(FILE *f)
         "                        explore-seed%%llu.scn; %%llu becomes the "
         "seed)\n"
         "  --no-save             do not write that file\n"
+        "  --key FILE            tcp: the cluster's secret (16 to 4096 bytes, "
+        "e.g.\n"
+        "                        head -c 32 /dev/urandom > FILE); default: "
+        "random per run\n"
         "  --quiet               no progress line even on a terminal\n"
         "  -h, --help            this text\n\n"
         "examples:\n"
@@ -108,6 +113,7 @@ enum {
     O_TSCALE,
     O_SAVE,
     O_NOSAVE,
+    O_KEY,
 };
 
 static const struct option explore_opts_long[] = {
@@ -131,6 +137,7 @@ static const struct option explore_opts_long[] = {
     {"time-scale", required_argument, 0, O_TSCALE},
     {"save", required_argument, 0, O_SAVE},
     {"no-save", no_argument, 0, O_NOSAVE},
+    {"key", required_argument, 0, O_KEY},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -333,6 +340,16 @@ int cli_explore(const char *prog_, int argc, char **argv)
         case O_NOSAVE:
             o.scenario_out = NULL;
             break;
+        case O_KEY: {
+            static unsigned char key[NET_KEY_MAX];
+            char why[512];
+            if (net_key_load(optarg, key, &o.key_len, why, sizeof(why)) != 0) {
+                fprintf(stderr, "%s explore: %s\n", prog, why);
+                return 2;
+            }
+            o.key = key;
+            break;
+        }
         case O_TSCALE: {
             double f;
             if (util_parse_double(optarg, &f) || f < 0.1 || f > 1000)
@@ -353,6 +370,17 @@ int cli_explore(const char *prog_, int argc, char **argv)
     }
     if (optind < argc)
         return cli_unexpected(prog, "explore", argv[optind]);
+    if (o.key && o.transport != SIM_TRANSPORT_TCP) {
+        fprintf(stderr, "%s explore: --key needs --transport tcp\n", prog);
+        return 2;
+    }
+    if (o.transport == SIM_TRANSPORT_TCP) {
+        char why[512];
+        if (sim_wire_check_fds(o.nodes, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s explore: %s\n", prog, why);
+            return 2;
+        }
+    }
     if (o.heartbeat_us >= o.election_min_us) {
         fprintf(stderr,
                 "%s explore: the heartbeat (%lluus) must be shorter than the "
@@ -390,6 +418,14 @@ int cli_explore(const char *prog_, int argc, char **argv)
     }
     if (r.save_failed)
         return 2;
+    if (r.transport_errors) {
+        fprintf(stderr, "%s explore: %llu transport error(s) stopped nodes "
+                        "from working; the first: %s\n",
+                prog, (unsigned long long)r.transport_errors,
+                r.first_transport_error);
+        explore_print_summary(stdout, &r);
+        return 2;
+    }
     if (r.setup_failures) {
         fprintf(stderr, "%s explore: %llu seed(s) could not set up their "
                         "TCP listeners\n",

@@ -50,6 +50,10 @@ static void usage_pg(FILE *f, const char *prog)
             "(default 2s)\n"
             "  --watch                 status: repeat every --interval "
             "(default 1s)\n"
+            "  --interval D            health: observe PostgreSQL every D in "
+            "the background\n"
+            "                          and answer from the last observation "
+            "(default 500ms)\n"
             "  --count N               status --watch: stop after N rounds\n"
             "  --listen HOST:PORT      health: where to listen (default "
             "127.0.0.1:8080)\n"
@@ -115,7 +119,7 @@ static int status(const char *prog, struct pg_cli *c, bool watch,
 }
 
 static int health(const char *prog, struct pg_cli *c, const char *listen,
-                  double lag_alert, double for_s)
+                  double lag_alert, double for_s, double interval)
 {
     char host[64];
     const char *colon = strrchr(listen, ':');
@@ -136,6 +140,8 @@ static int health(const char *prog, struct pg_cli *c, const char *listen,
                              .n_servers = c->n,
                              .observe = observe_all,
                              .ctx = c,
+                             .observe_interval_ms =
+                                 (unsigned)(interval * 1000 + 0.5),
                              .log = stderr};
     char err[256];
     struct pg_http *h = pg_http_start(&o, err, sizeof(err));
@@ -198,7 +204,7 @@ int cli_pg(const char *prog, int argc, char **argv)
     }
     struct pg_cli c = {.timeout_s = 2.0};
     bool watch = false, custom = false;
-    double interval = 1.0, lag_alert = 10.0, for_s = 0;
+    double interval = 0, lag_alert = 10.0, for_s = 0;
     long count = 0;
     const char *listen = "127.0.0.1:8080";
     int rc = 2;
@@ -290,8 +296,10 @@ int cli_pg(const char *prog, int argc, char **argv)
         c.n = pg_default_servers(c.s, PG_MAX_SERVERS);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    rc = is_status ? status(prog, &c, watch, interval, count)
-                   : health(prog, &c, listen, lag_alert, for_s);
+    rc = is_status ? status(prog, &c, watch, interval > 0 ? interval : 1.0,
+                            count)
+                   : health(prog, &c, listen, lag_alert, for_s,
+                            interval > 0 ? interval : 0.5);
 out:
     for (int k = 0; k < c.n; k++)
         pg_server_free(&c.s[k]);

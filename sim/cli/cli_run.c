@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/auth.h"
 #include "raft/raft.h"
+#include "sim/cluster/cluster.h"
 #include "sim/runner/runner.h"
 #include "sim/scenario/scenario.h"
 #include "sim/util/util.h"
@@ -66,7 +68,10 @@ static void usage_run(FILE *f, const char *prog)
             "  --mirror-control T    the command that crashes, starts and "
             "rejoins a server,\n"
             "                        with {action} and {server} (replaces "
-            "a file's)\n\n"
+            "a file's)\n"
+            "  --key FILE            real clock: the cluster's secret (16 to "
+            "4096 bytes);\n"
+            "                        default: random per run\n\n"
             "in place of the file's set-up (the header line marks them):\n"
             "  --ack async|quorum|sync        when a client is told ok\n"
             "  --policy highest-lsn|raft      who may win an election\n"
@@ -109,6 +114,7 @@ enum {
     O_HEARTBEAT,
     O_ALLOW_CONTROL,
     O_CONTROL,
+    O_KEY,
 };
 
 static const struct option run_long[] = {
@@ -131,6 +137,7 @@ static const struct option run_long[] = {
     {"heartbeat", required_argument, NULL, O_HEARTBEAT},
     {"allow-control", no_argument, NULL, O_ALLOW_CONTROL},
     {"mirror-control", required_argument, NULL, O_CONTROL},
+    {"key", required_argument, NULL, O_KEY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -308,6 +315,16 @@ int cli_run(const char *prog, int argc, char **argv)
                                      "and {server}");
             o.control = optarg;
             break;
+        case O_KEY: {
+            static unsigned char key[NET_KEY_MAX];
+            char why[512];
+            if (net_key_load(optarg, key, &o.key_len, why, sizeof(why)) != 0) {
+                fprintf(stderr, "%s run: %s\n", prog, why);
+                return 2;
+            }
+            o.key = key;
+            break;
+        }
         case O_QUIET:
             o.quiet = true;
             break;
@@ -395,6 +412,10 @@ int cli_run(const char *prog, int argc, char **argv)
     o.color = !strcmp(color, "always") ||
               (!strcmp(color, "auto") && cli_color_auto(STDOUT_FILENO));
     o.progress = !o.quiet && isatty(STDOUT_FILENO);
+    if (o.key && o.transport != SIM_TRANSPORT_TCP) {
+        fprintf(stderr, "%s run: --key needs --clock real\n", prog);
+        return 2;
+    }
     o.overridden = ov.given;
 
     struct scn_program **progs = calloc((size_t)n_files, sizeof(*progs));

@@ -54,6 +54,11 @@ struct sim_options {
      * configured timeouts: its clock is real time divided by the scale. */
     double time_scale;
     const char *cluster_id; /* TCP handshake; NULL: "raftsim" */
+    /* TCP: the secret every node proves in the handshake and MACs every
+     * frame with (net/auth.h), NET_KEY_MIN..NET_KEY_MAX bytes, copied at
+     * start.  NULL: a random key for this cluster (getrandom). */
+    const unsigned char *key;
+    size_t key_len;
     uint64_t seed;
     uint64_t heartbeat_us, election_min_us, election_max_us;
     enum raft_ack_mode ack_mode;
@@ -208,5 +213,24 @@ void sim_finish(struct sim_cluster *c);
 /* FNV-1a hash of the trace text written so far (0 without a trace):
  * two runs with equal hashes wrote byte-identical traces. */
 uint64_t sim_trace_hash(const struct sim_cluster *c);
+
+
+/* TCP mode.  Transport errors the nodes could not recover from (out of
+ * descriptors or memory, a port that cannot be listened on again): their
+ * number, and the first one's text in first (may be NULL).  0 in memory. */
+uint64_t sim_transport_errors(const struct sim_cluster *c, char *first,
+                              size_t len);
+/* The port node id listens on (0: memory mode or a bad id). */
+int sim_wire_port(const struct sim_cluster *c, int id);
+struct net_stats;
+/* A copy of node id's transport counters (net/tcp.h); false if it has no
+ * transport now (memory mode, crashed). */
+bool sim_wire_net_stats(const struct sim_cluster *c, int id,
+                        struct net_stats *out);
+/* Descriptors an n-node TCP cluster in this process needs. */
+uint64_t sim_wire_fds_needed(int n_nodes);
+/* Raise the soft RLIMIT_NOFILE if that suffices; -1 with err set if the
+ * hard limit is too low.  Call before a TCP cluster starts. */
+int sim_wire_check_fds(int n_nodes, char *err, size_t len);
 
 #endif

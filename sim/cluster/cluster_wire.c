@@ -18,14 +18,22 @@
  * the same port again and peers reconnect with back-off.  A pause stops
  * reading the node's sockets: the kernel keeps the backlog, which the
  * node reads on resume.
+ *
+ * Every node of the cluster holds the same secret (the options' key, or
+ * 32 random bytes from getrandom for this cluster alone), so no other
+ * process on the machine can join or inject a frame (net/tcp.h).
+ * Transport errors a node cannot recover from (descriptors, memory) are
+ * kept for sim_transport_errors; the drivers report them.
  */
 #include "sim/cluster/cluster_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <uv.h>
 
+#include "net/auth.h"
 #include "net/tcp.h"
 #include "sim/util/util.h"
 
@@ -46,6 +54,10 @@ struct sim_wire {
     uint64_t held_at_ns; /* sim_hold_clock: 0 when running */
     double scale;
     char cluster_id[NET_CLUSTER_ID_MAX + 1];
+    unsigned char key[NET_KEY_MAX];
+    size_t key_len;
+    uint64_t errors;       /* NET_LOG_ERROR lines */
+    char first_error[320]; /* the first of them */
     struct wire_node *nodes; /* [n + 1] */
 };
 
@@ -79,6 +91,8 @@ static void on_log(void *ctx, int level, const char *line)
 {
     struct wire_node *wn = ctx;
     struct sim_cluster *c = wn->w->c;
+    if (level == NET_LOG_ERROR && wn->w->errors++ == 0)
+        snprintf(wn->w->first_error, sizeof(wn->w->first_error), "%s", line);
     if (!trace_on(&c->tr))
         return;
     trace_begin(&c->tr, c->now, wn->id, "net");
@@ -93,6 +107,8 @@ static int start_node(struct sim_wire *w, int id, int port)
     struct net_node_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.cluster_id = w->cluster_id;
+    cfg.key = w->key;
+    cfg.key_len = w->key_len;
     cfg.id = id;
     cfg.n_nodes = w->c->n;
     cfg.port = port;
@@ -113,6 +129,10 @@ static int start_node(struct sim_wire *w, int id, int port)
 
 int sim__wire_start(struct sim_cluster *c)
 {
+    /* Refuse up front rather than fail one accept() at a time later. */
+    char why[256];
+    if (sim_wire_check_fds(c->n, why, sizeof(why)) != 0)
+        return UV_EMFILE;
     struct sim_wire *w = calloc(1, sizeof(*w));
     if (!w)
         return RAFT_ENOMEM;
@@ -120,6 +140,20 @@ int sim__wire_start(struct sim_cluster *c)
     w->scale = c->o.time_scale > 0 ? c->o.time_scale : 1.0;
     snprintf(w->cluster_id, sizeof(w->cluster_id), "%s",
              c->o.cluster_id ? c->o.cluster_id : "raftsim");
+    if (c->o.key) {
+        if (c->o.key_len < NET_KEY_MIN || c->o.key_len > NET_KEY_MAX) {
+            free(w);
+            return RAFT_EINVAL;
+        }
+        memcpy(w->key, c->o.key, c->o.key_len);
+        w->key_len = c->o.key_len;
+    } else {
+        w->key_len = NET_KEY_RANDOM;
+        if (net_random(w->key, w->key_len) != 0) {
+            free(w);
+            return RAFT_ENOMEM;
+        }
+    }
     w->nodes = calloc((size_t)c->n + 1, sizeof(*w->nodes));
     if (!w->nodes || uv_loop_init(&w->loop) != 0) {
         free(w->nodes);
@@ -167,6 +201,7 @@ void sim__wire_free(struct sim_cluster *c)
         uv_run(&w->loop, UV_RUN_NOWAIT);
     if (uv_loop_close(&w->loop) != 0)
         fprintf(stderr, "raftsim: warning: TCP loop did not close cleanly\n");
+    explicit_bzero(w->key, sizeof(w->key));
     free(w->nodes);
     free(w);
     c->wire = NULL;
@@ -236,6 +271,10 @@ int sim__wire_restart(struct sim_cluster *c, int id)
     if (wn->net)
         return 0;
     int rc = start_node(c->wire, id, wn->port);
+    if (rc != 0 && c->wire->errors++ == 0)
+        snprintf(c->wire->first_error, sizeof(c->wire->first_error),
+                 "n%d: cannot listen again on port %d: %s", id, wn->port,
+                 uv_strerror(rc));
     if (rc != 0 && trace_on(&c->tr)) {
         trace_begin(&c->tr, c->now, id, "net");
         trace_u64(&c->tr, "level", 0);
@@ -265,4 +304,65 @@ void sim__wire_hold(struct sim_cluster *c, bool hold)
         w->t0_ns += uv_hrtime() - w->held_at_ns; /* the pause never was */
         w->held_at_ns = 0;
     }
+}
+
+uint64_t sim_transport_errors(const struct sim_cluster *c, char *first,
+                              size_t len)
+{
+    const struct sim_wire *w = c->wire;
+    if (first && len)
+        snprintf(first, len, "%s", w ? w->first_error : "");
+    return w ? w->errors : 0;
+}
+
+int sim_wire_port(const struct sim_cluster *c, int id)
+{
+    if (!c->wire || id < 1 || id > c->n)
+        return 0;
+    return c->wire->nodes[id].port;
+}
+
+bool sim_wire_net_stats(const struct sim_cluster *c, int id,
+                        struct net_stats *out)
+{
+    if (!c->wire || id < 1 || id > c->n || !c->wire->nodes[id].net)
+        return false;
+    *out = *net_node_stats(c->wire->nodes[id].net);
+    return true;
+}
+
+/* Per node: a listener, a dialed and an accepted connection per peer;
+ * plus the process's own (stdio, trace, libuv's epoll and wake-up
+ * descriptors, a PostgreSQL mirror) and a few connections overlapping a
+ * reconnect.  Foreign connections beyond that fail to be accepted, which
+ * the transport logs, and cost the cluster nothing. */
+uint64_t sim_wire_fds_needed(int n_nodes)
+{
+    uint64_t n = n_nodes > 0 ? (uint64_t)n_nodes : 0;
+    return n * (2 * n - 1) + 64;
+}
+
+int sim_wire_check_fds(int n_nodes, char *err, size_t len)
+{
+    uint64_t need = sim_wire_fds_needed(n_nodes);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0; /* cannot tell: let the run find out */
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+        rl.rlim_cur = need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            return 0;
+    }
+    snprintf(err, len,
+             "a %d-node TCP cluster needs about %llu file descriptors, but "
+             "this process may open only %llu (ulimit -n; hard limit %llu); "
+             "raise the limit or use fewer nodes",
+             n_nodes, (unsigned long long)need,
+             (unsigned long long)rl.rlim_cur,
+             (unsigned long long)(rl.rlim_max == RLIM_INFINITY
+                                      ? 0
+                                      : rl.rlim_max));
+    return -1;
 }

@@ -374,6 +374,8 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
     so.seed = seed;
     so.transport = o->transport;
     so.time_scale = o->time_scale;
+    so.key = o->key;
+    so.key_len = o->key_len;
     if (o->transport == SIM_TRANSPORT_TCP) {
         /* loopback supplies the latency; faults add to it */
         so.link.latency_us = 0;
@@ -539,6 +541,13 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
             }
         }
     }
+    char terr[280];
+    uint64_t te = sim_transport_errors(s.c, terr, sizeof(terr));
+    if (te && !res->transport_errors)
+        snprintf(res->first_transport_error,
+                 sizeof(res->first_transport_error), "seed %llu: %s",
+                 (unsigned long long)seed, terr);
+    res->transport_errors += te;
     free(s.rec);
     sim_cluster_free(s.c);
 }

@@ -31,6 +31,8 @@ struct explore_opts {
     int nodes;
     enum sim_transport transport; /* memory (virtual time) or tcp (real) */
     double time_scale;            /* tcp: stretch every duration */
+    const unsigned char *key;     /* tcp: the cluster secret; NULL: random */
+    size_t key_len;
     uint64_t seeds, start_seed;
     uint64_t duration_us, settle_us;
     unsigned faults;
@@ -51,6 +53,8 @@ struct explore_result {
     uint64_t seeds, violations, failed_seeds, acked_lost, elections;
     uint64_t messages, writes, acked, no_leader_at_end;
     uint64_t setup_failures; /* tcp: a cluster could not listen */
+    uint64_t transport_errors; /* tcp: sim_transport_errors, all seeds */
+    char first_transport_error[320];
     double simulated_s, wall_s;
     bool have_first;
     uint64_t first_seed;

@@ -424,6 +424,8 @@ int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
     sim_options_default(&so, p->nodes);
     so.transport = o->transport;
     so.time_scale = o->time_scale > 0 ? o->time_scale : 1.0;
+    so.key = o->key;
+    so.key_len = o->key_len;
     so.seed = o->seed_given ? o->seed : p->seed;
     so.heartbeat_us = p->heartbeat_us;
     so.election_min_us = p->election_min_us;
@@ -616,6 +618,14 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
     }
     int ret = scn_runner_finish(r, res);
     res->interrupted = interrupted;
+    char terr[320];
+    uint64_t te = sim_transport_errors(R->c, terr, sizeof(terr));
+    if (te) {
+        fprintf(stderr, "%s: %llu transport error(s) stopped nodes from "
+                "working; the first: %s\n", p->file, (unsigned long long)te,
+                terr);
+        ret = 2;
+    }
     scn_runner_free(r);
     return ret;
 }

@@ -43,6 +43,9 @@ struct scn_run_opts {
      * replaces any template.  Neither: the built-in tools/pg-pair. */
     bool allow_control;
     const char *control;
+    const unsigned char *key; /* real clock: the cluster secret (NULL:
+                               * random per run) */
+    size_t key_len;
 };
 
 enum {
@@ -69,9 +72,10 @@ struct scn_run_result {
 };
 
 /* Returns 0 when every expectation held and no unexpected invariant
- * violation happened, 1 otherwise, 2 when the cluster could not start.
- * A stop signal ends the run at the next step: "interrupted at t=…" and
- * the summary of what ran are printed, res->interrupted is set. */
+ * violation happened, 1 otherwise, 2 when the cluster could not start or
+ * (real clock) a transport error stopped a node from working.  A stop
+ * signal ends the run at the next step: "interrupted at t=…" and the
+ * summary of what ran are printed, res->interrupted is set. */
 int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
             struct scn_run_result *res);
 
