@@ -14,9 +14,28 @@
 
 volatile sig_atomic_t util_stop_signal;
 
+static struct timespec first_stop;
+
+/* The first signal asks the run to wind down; a second one at least half
+ * a second later (a person pressing Ctrl-C again) kills at once.  A
+ * second copy right after the first is not a second request: timeout(1)
+ * sends its signal to the command and then to the whole process group,
+ * and under load the two arrive one after the other. */
 static void on_stop_signal(int sig)
 {
-    util_stop_signal = sig;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
+    if (!util_stop_signal) {
+        first_stop = now;
+        util_stop_signal = sig;
+        return;
+    }
+    double since = (double)(now.tv_sec - first_stop.tv_sec) +
+                   (double)(now.tv_nsec - first_stop.tv_nsec) / 1e9;
+    if (since >= 0.5) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
 }
 
 void util_stop_on_signals(void)
@@ -25,9 +44,8 @@ void util_stop_on_signals(void)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    /* no SA_RESTART: a read waiting for Enter at a `step` returns EINTR;
-     * SA_RESETHAND: the second signal is the default one, and kills */
-    sa.sa_flags = SA_RESETHAND;
+    /* no SA_RESTART: a read waiting for Enter at a `step` returns EINTR */
+    sa.sa_flags = 0;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
