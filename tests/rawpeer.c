@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,6 +34,8 @@ void raw_open(struct raw_peer *r, int port, const char *cluster_id, int from,
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     /* the kernel completes it from the listen backlog: no loop needed */
     cr_assert_eq(connect(r->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int one = 1; /* a frame right after AUTH must not wait for an ACK */
+    setsockopt(r->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     r->cluster_id = cluster_id;
     r->from = from;
     r->to = to;
