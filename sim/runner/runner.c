@@ -348,27 +348,44 @@ static void finish(struct runner *R, struct scn_run_result *res)
     res->passed = R->passed;
     res->failed = R->failed;
     res->elections = st->elections;
-    res->discarded = st->discarded;
+    res->discarded = st->discarded + st->discarded_crash;
+    res->discarded_crash = st->discarded_crash;
     res->writes = st->writes;
     res->acked = st->acked;
     res->acked_lost = st->acked_lost;
+    res->acked_pending = st->acked_pending;
     res->reads = R->reads;
     res->stale_reads = R->stale_reads;
     res->violations = v;
     res->first_violation = sv ? sv->invariant : NULL;
     res->end_us = sim_now(R->c);
     bool ok = R->failed == 0 && !bad_violation;
+    /* discards by reason; acked writes that can no longer commit apart
+     * from those still pending when the run stopped */
+    uint64_t disc = st->discarded + st->discarded_crash;
+    char why[96] = "";
+    if (st->discarded && st->discarded_crash)
+        snprintf(why, sizeof(why), " (%llu replaced by a leader's log, %llu "
+                                   "lost in a crash)",
+                 (unsigned long long)st->discarded,
+                 (unsigned long long)st->discarded_crash);
+    else if (st->discarded_crash)
+        snprintf(why, sizeof(why), " (lost in a crash)");
+    char pend[64] = "";
+    if (st->acked_pending)
+        snprintf(pend, sizeof(pend), " · %llu pending at the end of the run",
+                 (unsigned long long)st->acked_pending);
     fprintf(R->out,
             "%s%s: %s — %d/%d expectations held · %llu election%s · %llu "
-            "entr%s discarded · %llu of %llu acknowledged writes lost · "
+            "entr%s discarded%s · %llu of %llu acknowledged writes lost%s · "
             "%llu of %llu reads stale · invariants %s%s\n",
             rs_c(R, ok ? C_BOLD C_GREEN : C_BOLD C_RED), R->p->file,
             ok ? "passed" : "FAILED", R->passed, R->expectations,
             (unsigned long long)st->elections, st->elections == 1 ? "" : "s",
-            (unsigned long long)st->discarded,
-            st->discarded == 1 ? "y" : "ies",
+            (unsigned long long)disc, disc == 1 ? "y" : "ies", why,
             (unsigned long long)st->acked_lost, (unsigned long long)st->acked,
-            (unsigned long long)R->stale_reads, (unsigned long long)R->reads,
+            pend, (unsigned long long)R->stale_reads,
+            (unsigned long long)R->reads,
             v == 0 ? "held"
                    : (R->expected_violation ? "violated (as expected)"
                                             : "VIOLATED"),

@@ -8,6 +8,7 @@
  *   runner_base.c     names, sets, time, verdicts, the event hook
  *   runner_mirror.c   PostgreSQL follows the cluster
  *   runner_say.c      narration of events, the status table, colour
+ *   runner_round.c    an election round's answers, for the narration
  *   runner_view.c     what the cluster looks like: leaders, lag, keys
  * The runner drives cluster/ and reads scenario/; nothing below includes
  * it.
@@ -38,6 +39,15 @@ struct rdiscard {
     char key[SCN_KEY_MAX + 1];
 };
 
+/* A node's election round, as its voters answered (runner_round.c). */
+struct rround {
+    bool on, pre;
+    uint64_t ballot; /* the term asked for */
+    bool answered[SCN_MAX_NODES + 1], granted[SCN_MAX_NODES + 1];
+    uint8_t reason[SCN_MAX_NODES + 1];
+    int rival[SCN_MAX_NODES + 1];
+};
+
 struct runner {
     const struct scn_program *p;
     struct scn_run_opts o;
@@ -49,6 +59,7 @@ struct runner {
     bool started[SCN_MAX_NODES + 1]; /* `start SET` leaves some out */
     uint8_t role[SCN_MAX_NODES + 1];  /* last role narrated */
     struct rclient cl[SCN_MAX_CLIENTS];
+    struct rround round[SCN_MAX_NODES + 1];
     /* when the leader of each LSN appended it: lag in seconds */
     uint64_t *app_t, *app_term;
     uint64_t app_cap;
@@ -142,6 +153,13 @@ void rm_status(struct runner *R);
 bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
               size_t cap);
 int rm_violations(struct runner *R);
+
+/* runner_round.c: why an election round failed, in one line */
+void rr_begin(struct runner *R, const struct raft_event *ev); /* ROLE */
+void rr_vote(struct runner *R, const struct raft_event *ev);  /* VOTE */
+void rr_end(struct runner *R, int node);
+/* The line for node's open round, which it closes; false when none. */
+bool rr_failed_text(struct runner *R, int node, char *out, size_t cap);
 
 /* runner_say.c */
 void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev);
