@@ -141,6 +141,15 @@ bool scn__c_write(struct parser *P, struct scn_cmd *cmd)
         return false;
     }
     int kl = (int)(eq - t->s), vl = t->len - kl - 1;
+    if (vl == 0 && P->t[P->i + 1].k == T_STR &&
+        P->t[P->i + 1].col == t->col + t->len) {
+        /* msg="hello world": the value is there, in a form not allowed */
+        scn__error_tok(P, &P->t[P->i + 1],
+                       "a value is one word without quotes or spaces "
+                       "(letters, digits, _ - . : /), e.g. %.*s=hello-world",
+                       kl > 20 ? 20 : kl, t->s);
+        return false;
+    }
     if (!scn__check_key(P, t->col, t->s, kl, "key") ||
         !scn__check_key(P, t->col + kl + 1, eq + 1, vl, "value"))
         return false;
@@ -149,13 +158,9 @@ bool scn__c_write(struct parser *P, struct scn_cmd *cmd)
     P->i++;
     if (scn__accept(P, "via") && !scn__accept(P, "leader") && !scn__node_ref(P, &cmd->via))
         return false;
-    if (scn__accept(P, "expect")) {
-        int o = scn__keyword(P, "an outcome (committed, acked, refused, timeout, lost)",
-                        outcome_words, N_OUTCOMES);
-        if (o < 0)
-            return false;
-        cmd->outcome = (enum scn_outcome)o;
-    }
+    if (scn__accept(P, "expect") &&
+        !scn__outcome_set(P, &cmd->outcomes, &cmd->outcome_not, &cmd->outcome))
+        return false;
     if (!scn__within(P, cmd))
         return false;
     return scn__end_of_line(P);
@@ -202,14 +207,27 @@ bool scn__c_read(struct parser *P, struct scn_cmd *cmd)
             cmd->read_expect = SCN_READ_MISSING;
         else {
             struct tok *t = scn__cur(P);
-            if (t->k != T_WORD) {
+            if (t->k != T_WORD && t->k != T_STR) {
                 char b[64];
                 scn__error_tok(P, t,
                           "expected a value, fresh, stale or missing, got %s",
                           scn__shown(t, b, sizeof(b)));
                 return false;
             }
-            if (!scn__check_key(P, t->col, t->s, t->len, "value"))
+            /* a bare word that reads like an outcome is not taken as a
+             * value silently: `expect old` meant stale, most likely */
+            const char *like = t->k == T_WORD ? scn__outcome_like(t) : NULL;
+            if (like) {
+                scn__error_tok(P, t,
+                               "'%.*s' would be read as the value \"%.*s\"; "
+                               "did you mean '%s'? (to expect that value, "
+                               "quote it: expect \"%.*s\")",
+                               t->len, t->s, t->len, t->s, like, t->len,
+                               t->s);
+                return false;
+            }
+            if (!scn__check_key(P, t->col + (t->k == T_STR), t->s, t->len,
+                                "value"))
                 return false;
             memcpy(cmd->value, t->s, (size_t)t->len);
             cmd->value[t->len] = 0;
@@ -235,8 +253,9 @@ static bool key_on_node(struct parser *P, char *key, struct scn_node *node,
 bool scn__c_await(struct parser *P, struct scn_cmd *cmd)
 {
     static const char *const what[] = {"leader", "follower", "committed",
-                                       "caught-up"};
-    int k = scn__keyword(P, "leader, follower, committed or caught-up", what, 4);
+                                       "caught-up", "write"};
+    int k = scn__keyword(P, "leader, follower, committed, caught-up or write",
+                         what, 5);
     if (k < 0)
         return false;
     cmd->await = (enum scn_await_kind)k;
@@ -262,12 +281,18 @@ bool scn__c_await(struct parser *P, struct scn_cmd *cmd)
         if (!key_on_node(P, cmd->key, &cmd->node, &cmd->has_node))
             return false;
         break;
+    case SCN_AW_WRITE: /* write of CLIENT KEY: that client's last write */
+        if (!scn__need(P, "of") || (cmd->client = scn__client(P, false)) < 0 ||
+            !scn__key(P, cmd->key))
+            return false;
+        break;
     }
     if (!scn__within(P, cmd) || !scn__end_of_line(P))
         return false;
     if (bind >= 0) {
         cmd->bind_var = bind;
         P->bound[bind] = true;
+        P->number[bind] = false;
     }
     return true;
 }
@@ -296,6 +321,26 @@ static bool value(struct parser *P, struct scn_value *v)
             v->q = (enum scn_quantity)q;
             return scn__need(P, "of") && scn__node_ref(P, &v->node);
         }
+    struct tok *t = scn__cur(P);
+    if (t->k == T_WORD && scn__is_var_ident(t->s, t->len)) {
+        for (int k = 0; k < P->p->n_vars; k++)
+            if ((int)strlen(P->p->vars[k]) == t->len &&
+                !memcmp(P->p->vars[k], t->s, (size_t)t->len) && P->bound[k]) {
+                if (!P->number[k]) {
+                    scn__error_tok(P, t, "%.*s names a node, not a number: "
+                                         "write term of %.*s",
+                                   t->len, t->s, t->len, t->s);
+                    return false;
+                }
+                v->numvar = k + 1;
+                P->i++;
+                return true;
+            }
+        scn__error_tok(P, t, "variable %.*s is not bound here: bind a number "
+                             "first with `let %.*s = term of L`",
+                       t->len, t->s, t->len, t->s);
+        return false;
+    }
     return scn__number(P, "a number, or term|lsn|commit|applied of NODE", &v->lit);
 }
 
@@ -325,12 +370,39 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
     static const char *const heads[] = {
         "leader", "leaders", "role", "term", "lsn", "commit", "applied",
         "committed", "lost", "discarded", "log", "lag", "reads", "write",
-        "no", "violation", "pg"};
+        "no", "violation", "pg", "elections"};
+    /* expect NODE never ROLE [since MARK] */
+    struct tok *t0 = scn__cur(P);
+    if (scn__is_word(&P->t[P->i + 1], "never") && t0->k == T_WORD &&
+        !scn__is_word(t0, "leader")) {
+        ex->kind = SCN_EX_NEVER;
+        if (!scn__node_ref(P, &ex->node))
+            return false;
+        P->i++; /* never */
+        static const char *const roles[] = {"candidate", "pre-candidate",
+                                            "leader"};
+        static const enum raft_role rv[] = {RAFT_CANDIDATE,
+                                            RAFT_PRECANDIDATE, RAFT_LEADER};
+        int r = scn__keyword(P, "a role (candidate, pre-candidate, leader)",
+                             roles, 3);
+        if (r < 0 || (ex->mark = scn__mark_ref(P)) < 0)
+            return false;
+        ex->role = rv[r];
+        return scn__end_of_line(P);
+    }
     int h = scn__keyword(P, "an expectation (leader, leaders, role, term, lsn, "
                        "commit, applied, committed, lost, discarded, log, lag, "
-                       "reads, write, no violations, violation, pg)",
-                    heads, 17);
+                       "reads, write, no violations, violation, pg, "
+                       "elections, NODE never ROLE)",
+                    heads, 18);
     switch (h) {
+    case 17: /* elections CMP N [since MARK] */
+        ex->kind = SCN_EX_ELECTIONS;
+        if (!scn__cmp_op(P, &ex->cmp) ||
+            !scn__number(P, "a count", &ex->value.lit) ||
+            (ex->mark = scn__mark_ref(P)) < 0)
+            return false;
+        break;
     case -1:
         return false;
     case 0: /* leader is NODE|none, leader in SET */
@@ -343,6 +415,7 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
         ex->kind = SCN_EX_LEADER_IS;
         if (!scn__need(P, "is"))
             return false;
+        ex->negate = scn__accept(P, "not");
         if (scn__accept(P, "none"))
             ex->none = true;
         else if (!scn__node_ref(P, &ex->node))
@@ -405,9 +478,23 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
             return false;
         static const char *const hl[] = {"has", "lacks"};
         int k = scn__keyword(P, "'has' or 'lacks'", hl, 2);
-        if (k < 0 || !scn__key(P, ex->key))
+        if (k < 0)
             return false;
         ex->negate = k == 1;
+        struct tok *t = scn__cur(P);
+        const char *eq = t->k == T_WORD ? memchr(t->s, '=', (size_t)t->len) : NULL;
+        if (!eq) {
+            if (!scn__key(P, ex->key))
+                return false;
+            break;
+        }
+        int kl = (int)(eq - t->s), vl = t->len - kl - 1;
+        if (!scn__check_key(P, t->col, t->s, kl, "key") ||
+            !scn__check_key(P, t->col + kl + 1, eq + 1, vl, "value"))
+            return false;
+        memcpy(ex->key, t->s, (size_t)kl);
+        memcpy(ex->kv_value, eq + 1, (size_t)vl);
+        P->i++;
         break;
     }
     case 11: { /* lag of NODE CMP N entries|bytes | D */
@@ -452,11 +539,8 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
         if (!scn__need(P, "of") || (ex->client = scn__client(P, false)) < 0 ||
             !scn__key(P, ex->key))
             return false;
-        int o = scn__keyword(P, "an outcome (committed, acked, refused, timeout, lost)",
-                        outcome_words, N_OUTCOMES);
-        if (o < 0)
+        if (!scn__outcome_set(P, &ex->outcomes, &ex->negate, &ex->outcome))
             return false;
-        ex->outcome = (enum scn_outcome)o;
         break;
     }
     case 14: { /* no violations | no leader */
@@ -716,28 +800,4 @@ bool scn__c_say(struct parser *P, struct scn_cmd *cmd)
     free(s);
     free(raw);
     return ok;
-}
-
-bool scn__c_let(struct parser *P, struct scn_cmd *cmd)
-{
-    int vars[SCN_MAX_VARS], n = 0;
-    while (!scn__at_end(P) && !scn__is_word(scn__cur(P), "=")) {
-        if (n >= SCN_MAX_VARS) {
-            scn__error_tok(P, scn__cur(P), "too many variables in one let");
-            return false;
-        }
-        if ((vars[n++] = scn__bind_var(P)) < 0)
-            return false;
-    }
-    if (n == 0) {
-        scn__error_tok(P, scn__cur(P), "expected variable names: let A B = all except L");
-        return false;
-    }
-    if (!scn__need(P, "=") || !scn__one_set(P, cmd) || !scn__end_of_line(P))
-        return false;
-    memcpy(cmd->let_vars, vars, sizeof(int) * (size_t)n);
-    cmd->n_let = n;
-    for (int k = 0; k < n; k++)
-        P->bound[vars[k]] = true;
-    return true;
 }
