@@ -177,7 +177,15 @@ void r_do_read(struct runner *R, const struct scn_cmd *cmd)
         node = r_pick(R, cand);
         if (!node) {
             node = rv_leader(R);
-            if (node && cl->token)
+            if (node && cl->token && sim_applied_lsn(R->c, node) < cl->token)
+                /* async acks: the write is acknowledged before it
+                 * commits, and the leader too serves only committed data
+                 * (README, read-your-writes under async acks) */
+                note = " — no replica has the client's token yet, and the "
+                       "leader serves only committed data too: under async "
+                       "acks the acknowledged write is not visible until it "
+                       "commits";
+            else if (node && cl->token)
                 note = " — no replica has the client's token yet: the "
                        "leader answers";
         }

@@ -53,20 +53,22 @@ static int rival_key(const struct rround *r, int i)
 }
 
 /* Why a voter refused, in words, for the group line. */
-static const char *why(int reason, int cand, int rival, char *buf,
-                       size_t cap)
+static const char *why(int reason, int cand, int rival, int members,
+                       char *buf, size_t cap)
 {
+    bool one = members == 1;
     switch (reason) {
     case RAFT_R_LOG_BEHIND:
-        snprintf(buf, cap, "n%d's log is behind theirs", cand);
+        snprintf(buf, cap, "n%d's log is behind %s", cand,
+                 one ? "its own" : "theirs");
         return buf;
     case RAFT_R_LEADER_ALIVE:
-        return "they still hear a leader";
+        return one ? "it still hears a leader" : "they still hear a leader";
     case RAFT_R_STALE_TERM:
-        return "the term is behind theirs";
+        return one ? "the term is behind its own" : "the term is behind theirs";
     case RAFT_R_ALREADY_VOTED:
         if (rival < 0)
-            return "voted for themselves";
+            return one ? "voted for itself" : "voted for themselves";
         if (rival > 0) {
             snprintf(buf, cap, "already voted for n%d", rival);
             return buf;
@@ -93,12 +95,14 @@ bool rr_failed_text(struct runner *R, int node, char *out, size_t cap)
             continue;
         char who[SCN_MAX_NODES * 5] = "";
         size_t wl = 0;
+        int members = 0;
         for (int j = i; j <= R->n; j++)
             if (j != node && !done[j] && r->answered[j] && !r->granted[j] &&
                 r->reason[j] == r->reason[i] &&
                 (r->reason[i] != RAFT_R_ALREADY_VOTED ||
                  rival_key(r, j) == rival_key(r, i))) {
                 done[j] = true;
+                members++;
                 wl += (size_t)snprintf(who + wl, sizeof(who) - wl, "%sn%d",
                                        wl ? ", " : "", j);
                 if (wl >= sizeof(who))
@@ -107,8 +111,8 @@ bool rr_failed_text(struct runner *R, int node, char *out, size_t cap)
         char b[48];
         len += (size_t)snprintf(out + len, cap - len, "%s %s refused (%s)",
                                 any ? ";" : "", who,
-                                why(r->reason[i], node, rival_key(r, i), b,
-                                    sizeof(b)));
+                                why(r->reason[i], node, rival_key(r, i),
+                                    members, b, sizeof(b)));
         any = true;
     }
     char set[SCN_MAX_NODES * 5];
