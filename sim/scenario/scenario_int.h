@@ -97,6 +97,9 @@ bool scn__c_link(struct parser *P, struct scn_cmd *cmd);
 bool scn__c_write(struct parser *P, struct scn_cmd *cmd);
 bool scn__c_read(struct parser *P, struct scn_cmd *cmd);
 bool scn__c_await(struct parser *P, struct scn_cmd *cmd);
+bool scn__key_on_node(struct parser *P, char *key, struct scn_node *node,
+                      bool *has_node);
+/* scenario_expect.c */
 bool scn__c_expect(struct parser *P, struct scn_cmd *cmd);
 bool scn__c_say(struct parser *P, struct scn_cmd *cmd);
 
