@@ -186,3 +186,36 @@ Test(narration, a_ryw_read_right_after_an_async_ack_says_why_it_misses)
               "%s", out);
     free(out);
 }
+
+static int occurrences(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *s = strstr(hay, needle); s; s = strstr(s + 1, needle))
+        n++;
+    return n;
+}
+
+/* B stops hearing the leader, defers once to A (whose log is ahead), then
+ * keeps timing out: only the first of those rounds is the deferral
+ * expiring; the later ones are plain election timeouts. */
+Test(narration, defer_expired_is_narrated_once_per_deferral)
+{
+    struct scn_run_result r;
+    char *out = NULL;
+    int rc = run_text("nodes 3\n"
+                      "await leader as L within 2s\n"
+                      "let A B = all except L\n"
+                      "cut L -> B\n"
+                      "write alice x=1 expect committed\n"
+                      "write alice x=2 expect committed\n"
+                      "wait 3s\n"
+                      "expect leader is L\n",
+                      false, &r, &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_eq(occurrences(out, "defers to"), 1, "%s", out);
+    cr_assert_eq(occurrences(out, "long enough: campaigns anyway"), 1, "%s",
+                 out);
+    cr_assert_geq(occurrences(out, "(election timeout: no leader heard"), 4,
+                  "%s", out);
+    free(out);
+}
