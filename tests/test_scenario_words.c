@@ -171,6 +171,8 @@ Test(words, bad_uses_of_the_new_words_are_refused_clearly)
             "got 'lots'; did you mean 'lost'?");
     ERR_HAS("nodes 3\npartition ring\n", "a ring needs at least 4 nodes");
     ERR_HAS("nodes 3\nawait write of bob x\n", "no client named 'bob'");
+    ERR_HAS("nodes 3\nawait lsn 0 on n1\n", "LSNs start at 1");
+    ERR_HAS("nodes 3\nawait lsn 3 n1\n", "expected 'on'");
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,6 +296,9 @@ Test(words, await_write_of_waits_for_that_write)
                  "expect write of alice x committed\n"
                  "expect log of L has x=1\n"
                  "expect log of L lacks x=2\n"
+                 "let A B = all except L\n"
+                 "await lsn 2 on A within 1s\n"
+                 "expect applied of A >= 2\n"
                  "show status --wal\n",
                  false, &r, &out);
     cr_assert_eq(rc, 0, "%s", out);

@@ -64,6 +64,8 @@ static bool await_holds(struct runner *R, const struct scn_cmd *cmd,
          * majority is in the term of and follows (README, await) */
         *found = rv_leader_in(R, cmd->has_set ? in : NULL);
         return *found != 0 && r_followed(R, *found);
+    case SCN_AW_LSN: /* that entry, applied on the node */
+        return r_serves(R, id) && sim_applied_lsn(R->c, id) >= cmd->u;
     case SCN_AW_WRITE: {
         /* that one write: its entry (lsn, term) committed */
         int widx = rv_last_write(R, cmd->client, cmd->key);

@@ -35,6 +35,7 @@
  *             | await committed KEY [on NODE] [within D]
  *             | await caught-up NODE [within D]
  *             | await write of CLIENT KEY [within D]
+ *             | await lsn N on NODE [within D]
  *   checks    expect ...   (see enum scn_expect_kind)
  *   class     say "text {VAR} {term NODE}" | step | show status [--wal]
  *
@@ -201,6 +202,7 @@ enum scn_await_kind {
     SCN_AW_CAUGHT_UP, /* await caught-up NODE: NODE applied the leader's log */
     SCN_AW_WRITE,     /* await write of CLIENT KEY: its last write of KEY
                          committed */
+    SCN_AW_LSN,       /* await lsn N on NODE: NODE applied LSN N (u) */
 };
 
 /* One piece of a `say` text. */

@@ -253,9 +253,10 @@ bool scn__key_on_node(struct parser *P, char *key, struct scn_node *node,
 bool scn__c_await(struct parser *P, struct scn_cmd *cmd)
 {
     static const char *const what[] = {"leader", "follower", "committed",
-                                       "caught-up", "write"};
-    int k = scn__keyword(P, "leader, follower, committed, caught-up or write",
-                         what, 5);
+                                       "caught-up", "write", "lsn"};
+    int k = scn__keyword(P, "leader, follower, committed, caught-up, write "
+                            "or lsn",
+                         what, 6);
     if (k < 0)
         return false;
     cmd->await = (enum scn_await_kind)k;
@@ -280,6 +281,17 @@ bool scn__c_await(struct parser *P, struct scn_cmd *cmd)
     case SCN_AW_COMMITTED:
         if (!scn__key_on_node(P, cmd->key, &cmd->node, &cmd->has_node))
             return false;
+        break;
+    case SCN_AW_LSN: /* lsn N on NODE */
+        if (!scn__number(P, "an LSN", &cmd->u))
+            return false;
+        if (cmd->u == 0) {
+            scn__error_tok(P, &P->t[P->i - 1], "LSNs start at 1");
+            return false;
+        }
+        if (!scn__need(P, "on") || !scn__node_ref(P, &cmd->node))
+            return false;
+        cmd->has_node = true;
         break;
     case SCN_AW_WRITE: /* write of CLIENT KEY: that client's last write */
         if (!scn__need(P, "of") || (cmd->client = scn__client(P, false)) < 0 ||
