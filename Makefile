@@ -22,7 +22,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all test asan bench clean deps fuzz fuzz-codec fuzz-scenario demo
+.PHONY: all check test asan bench clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
 all: $(BUILD)/raftsim
 
 deps: $(STAMP)
@@ -68,27 +68,42 @@ $(BUILD)/raftsim: $(MAIN_OBJ) $(BUILD)/libraftsim.a
 $(BUILD)/tests: $(TEST_OBJ) $(BUILD)/libraftsim.a
 	$(CC) $(CFLAGS) -o $@ $^ $(CRIT_LIBS) $(PKG_LIBS) -lm
 
-# The suite: Criterion unit and simulation tests, the CLI checks, every
-# scenario under both clocks, the mirrored scenarios and the health
-# endpoint on a real PostgreSQL pair (tests/pg.sh brings it up and takes
-# it down), the report page in headless Chromium (tests/report.sh), then a
-# short pass of each fuzzer.
+# The quick suite, for a teacher on a shared lab machine: the layout
+# check, the Criterion unit and simulation tests, the CLI checks, every
+# scenario under the virtual clock and the scripted live shell.  No PostgreSQL, no browser, no root (once the packages
+# are installed); under 60 s on 2 cores.
 # (LSAN_OPTIONS: Criterion 2.4 leaks one allocation of its own.)
-FUZZ_SHORT ?= 5
-test: $(BUILD)/tests $(BUILD)/raftsim
+check: $(BUILD)/tests $(BUILD)/raftsim
 	tests/layout.sh
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(BUILD)/tests --jobs=2
 	RAFTSIM=$(BUILD)/raftsim tests/cli.sh
-	RAFTSIM=$(BUILD)/raftsim tests/scenarios.sh
+	RAFTSIM=$(BUILD)/raftsim CLOCKS=virtual tests/scenarios.sh
+	RAFTSIM=$(BUILD)/raftsim tests/shell.sh
+
+# The suite: `check`, then every scenario over loopback TCP, the mirrored
+# scenarios and the health endpoint on a real PostgreSQL pair (tests/pg.sh
+# brings it up and takes it down), the report page in headless Chromium
+# (tests/report.sh), the live classroom's server and page (tests/live.sh),
+# every command README.md and the --help texts show
+# (tests/docs.sh), then a short pass of each fuzzer.
+FUZZ_SHORT ?= 5
+test: check
+	RAFTSIM=$(BUILD)/raftsim CLOCKS=real tests/scenarios.sh
 	RAFTSIM=$(BUILD)/raftsim tests/pg.sh
 	RAFTSIM=$(BUILD)/raftsim tests/report.sh
-	RAFTSIM=$(BUILD)/raftsim tests/shell.sh
+	RAFTSIM=$(BUILD)/raftsim tests/live.sh
+	RAFTSIM=$(BUILD)/raftsim tests/docs.sh
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
 
 # The split-brain walkthrough over loopback TCP, slowed down for a class.
+# On a terminal it pauses at each `step` of the file until Enter
+# (DEMO_STEP=0: straight through); piped, it runs through.  Ctrl-C stops
+# it with the summary of what ran.
 DEMO_SCALE ?= 25
+DEMO_STEP ?= 1
 demo: $(BUILD)/raftsim
-	$(BUILD)/raftsim run --clock real --time-scale $(DEMO_SCALE) scenarios/split-brain.scn
+	$(BUILD)/raftsim run --clock real --time-scale $(DEMO_SCALE) \
+	  --step=$(if $(filter 0,$(DEMO_STEP)),never,auto) scenarios/split-brain.scn
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: | $(STAMP)
@@ -96,13 +111,15 @@ asan: | $(STAMP)
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  STAMP=$(STAMP) test
 
-# libFuzzer on the wire decoder (seeded with valid frames) and on the
-# scenario parser (seeded with scenarios/), each for a bounded time
-# (FUZZ_SECONDS, default 60).  Crashes land in build/fuzz/.
+# libFuzzer on the wire decoder (seeded with valid frames), on the
+# scenario parser (seeded with scenarios/) and on the core behind a fake
+# peer whose frames are the input (seeded with a third node's traffic and
+# the issue-15 probe's frames), each for a bounded time (FUZZ_SECONDS,
+# default 60).  Crashes land in build/fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC = raft/wal.c raft/names.c net/codec.c
 FUZZ_FLAGS = -rss_limit_mb=512 -malloc_limit_mb=64 -timeout=10 -print_final_stats=1
-fuzz: fuzz-codec fuzz-scenario
+fuzz: fuzz-codec fuzz-scenario fuzz-step
 
 fuzz-scenario: | $(STAMP)
 	@mkdir -p build/fuzz/corpus-scenario
@@ -113,6 +130,23 @@ fuzz-scenario: | $(STAMP)
 	cd build/fuzz && { ./fuzz-scenario -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	  -max_len=8192 -dict=../../tests/scenario.dict corpus-scenario >scenario.log 2>&1; \
 	  rc=$$?; tail -n 15 scenario.log; exit $$rc; }
+
+# The step fuzzer runs a whole simulated cluster per input: -timeout
+# bounds one input's wall time, the input itself bounds its records and
+# virtual time (tests/fuzz_step.c).
+STEP_SRC = $(wildcard raft/*.c) $(wildcard net/*.c) $(wildcard sim/util/*.c) \
+           $(wildcard sim/cluster/*.c)
+fuzz-step: | $(STAMP)
+	@mkdir -p build/fuzz/corpus-step
+	clang $(WARN) -O1 -g -I. -DFUZZ_GEN_CORPUS tests/fuzz_step.c $(FUZZ_SRC) \
+	  -o build/fuzz/gen-step-corpus $$(pkg-config --cflags --libs msgpack)
+	build/fuzz/gen-step-corpus build/fuzz/corpus-step
+	clang $(WARN) -O1 -g -I. -fsanitize=fuzzer,address,undefined tests/fuzz_step.c \
+	  $(STEP_SRC) -o build/fuzz/fuzz-step \
+	  $$(pkg-config --cflags --libs msgpack libuv) -lm
+	cd build/fuzz && { ./fuzz-step -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	  -max_len=8192 corpus-step >step.log 2>&1; rc=$$?; tail -n 15 step.log; \
+	  exit $$rc; }
 
 fuzz-codec: | $(STAMP)
 	@mkdir -p build/fuzz/corpus-codec
@@ -128,15 +162,21 @@ fuzz-codec: | $(STAMP)
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/),
 # throughput, and the memory of a large cluster; then a real PostgreSQL
 # pair's failover (tools/pg-pair).
+# BENCH_DURATION, BENCH_HOLD, BENCH_RSS_NODES and BENCH_PG_TRIALS shorten
+# a run (tests/docs.sh).
 BENCH_TRIALS ?= 20
+BENCH_DURATION ?= 5s
+BENCH_HOLD ?= 10s
+BENCH_RSS_NODES ?= 100
+BENCH_PG_TRIALS ?= 10
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
 	$(BUILD)/raftsim bench sim
 	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
-	$(BUILD)/raftsim bench throughput --nodes 3 --duration 5s
-	$(BUILD)/raftsim bench rss --nodes 100 --hold 10s
+	$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)
+	$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)
 	$(BUILD)/raftsim bench live
-	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials 10; \
+	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS); \
 	  rc=$$?; tools/pg-pair down >/dev/null; exit $$rc
 
 clean:

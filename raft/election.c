@@ -48,6 +48,12 @@ static void check_tally(struct raft_node *n);
 /* The election timer fired (or a deferral expired). */
 void raft__campaign(struct raft_node *n, int reason)
 {
+    if (n->term >= RAFT_TERM_MAX) {
+        /* Saturated: term + 1 would leave the range every peer accepts
+         * (validate.c).  Unreachable but by 2^31 forged jumps. */
+        raft__reset_election_timer(n);
+        return;
+    }
     if (n->cfg.prevote) {
         raft__become_precandidate(n, reason);
         send_requests(n, RAFT_MSG_PREVOTE, n->term + 1);

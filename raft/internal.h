@@ -1,8 +1,10 @@
 /*
  * internal.h — the node's private state, shared by the core's files:
  * node.c (lifecycle, timers, role changes, Ready), election.c (PreVote,
- * RequestVote, the highest-lsn deferral) and replication.c
- * (AppendEntries, commit and acknowledgement).  Nothing outside raft/
+ * RequestVote, the highest-lsn deferral), replication.c (AppendEntries,
+ * commit and acknowledgement), reorder.c (a follower's appends that came
+ * ahead of a gap) and validate.c (what a message must satisfy before it
+ * may change state).  Nothing outside raft/
  * includes this.
  */
 #ifndef RAFTSIM_RAFT_INTERNAL_H
@@ -14,14 +16,20 @@
 #define RAFT_DEFAULT_BATCH 64
 #define RAFT_DEFAULT_INFLIGHT 32
 
-/* What a leader knows of one follower (etcd's Progress). */
+/* What a leader knows of one follower (etcd's Progress).  In flight:
+ * the last lsn of each unacknowledged append, oldest first, in a ring of
+ * max_inflight slots at raft_node.infl (etcd's Inflights): an ack of lsn
+ * M frees every append ending at or before M, so reordered and repeated
+ * acks keep the count exact. */
 struct raft_progress {
     uint64_t match_lsn; /* highest lsn known to match ours */
     uint64_t next_lsn;  /* next lsn to send */
-    uint32_t inflight;  /* appends sent since the last ack (replicate) */
+    uint32_t infl_head, inflight; /* the ring: first slot, slots used */
     bool probe;         /* probing for the match point: one append at a time */
     bool probe_sent;    /* probe: an append is out, wait for reply/heartbeat */
     bool recent_active; /* heard from since the last CheckQuorum round */
+    uint8_t stalled;    /* heartbeats in a row with entries out, no ack */
+    uint64_t hb_match;  /* match_lsn at the last heartbeat */
 };
 
 struct raft_node {
@@ -57,6 +65,13 @@ struct raft_node {
     raft_time_t gather_deadline; /* 0: not gathering */
     bool gather_done;
     struct raft_progress *prog; /* [n_nodes + 1], leader only */
+    uint64_t *infl;             /* [(n_nodes + 1) * max_inflight] */
+    /* Follower: appends of this term's leader that arrived ahead of a
+     * gap (the network reorders), kept until the gap fills (reorder.c). */
+    struct raft_msg *early;     /* [max_inflight] when allocated */
+    uint32_t n_early;
+    bool early_ok; /* our last answer to this leader was a success: it
+                      pipelines to us, so a gap is an overtaken append */
     uint64_t ack_lsn;           /* last ACK emitted (leader) */
     bool bcast_pending;         /* new entries to push at ready time */
 
@@ -88,6 +103,18 @@ void raft__campaign(struct raft_node *n, int reason);
 void raft__recv_vote_request(struct raft_node *n, const struct raft_msg *m);
 void raft__recv_vote_response(struct raft_node *n, const struct raft_msg *m);
 void raft__gather_expired(struct raft_node *n);
+
+/* validate.c: RAFT_R_NONE or the reason to reject m (at: the lsn at
+ * fault, or 0) */
+int raft__check_msg(const struct raft_node *n, const struct raft_msg *m,
+                    uint64_t *at);
+void raft__reject(struct raft_node *n, const struct raft_msg *m, int reason,
+                  uint64_t at);
+
+/* reorder.c */
+bool raft__early_keep(struct raft_node *n, const struct raft_msg *m);
+void raft__early_drain(struct raft_node *n);
+void raft__early_clear(struct raft_node *n);
 
 /* replication.c */
 void raft__send_append(struct raft_node *n, int peer);

@@ -37,13 +37,20 @@ static const char *const reason_names[RAFT_R_REASON_MAX] = {
     [RAFT_R_LEADER_ALIVE] = "leader-alive",
     [RAFT_R_CONFLICT] = "conflict",
     [RAFT_R_CRASH] = "crash",
+    [RAFT_R_TERM_RANGE] = "term-range",
+    [RAFT_R_LOG_TERM_RANGE] = "log-term-range",
+    [RAFT_R_LSN_RANGE] = "lsn-range",
+    [RAFT_R_ENTRY_LSN] = "entry-lsn",
+    [RAFT_R_ENTRY_TERM] = "entry-term",
+    [RAFT_R_ENTRY_TYPE] = "entry-type",
+    [RAFT_R_BELOW_COMMIT] = "below-commit",
 };
 
 static const char *const kind_names[] = {
     [RAFT_EV_ROLE] = "role",       [RAFT_EV_VOTE] = "vote",
     [RAFT_EV_DEFER] = "defer",     [RAFT_EV_APPEND] = "append",
     [RAFT_EV_COMMIT] = "commit",   [RAFT_EV_DISCARD] = "discard",
-    [RAFT_EV_ACK] = "ack",
+    [RAFT_EV_ACK] = "ack",         [RAFT_EV_REJECT] = "reject",
 };
 
 static const char *const msg_names[] = {

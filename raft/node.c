@@ -45,16 +45,20 @@ int raft_node_new(const struct raft_config *cfg, raft_time_t now_us,
     struct raft_node *n = calloc(1, sizeof(*n));
     if (!n)
         return RAFT_ENOMEM;
-    n->prog = calloc((size_t)cfg->n_nodes + 1, sizeof(*n->prog));
-    if (!n->prog) {
-        free(n);
-        return RAFT_ENOMEM;
-    }
     n->cfg = *cfg;
     if (!n->cfg.max_batch)
         n->cfg.max_batch = RAFT_DEFAULT_BATCH;
     if (!n->cfg.max_inflight)
         n->cfg.max_inflight = RAFT_DEFAULT_INFLIGHT;
+    n->prog = calloc((size_t)cfg->n_nodes + 1, sizeof(*n->prog));
+    n->infl = calloc(((size_t)cfg->n_nodes + 1) * n->cfg.max_inflight,
+                     sizeof(*n->infl));
+    if (!n->prog || !n->infl) {
+        free(n->prog);
+        free(n->infl);
+        free(n);
+        return RAFT_ENOMEM;
+    }
     n->quorum = cfg->n_nodes / 2 + 1;
     prng_seed(&n->rng, cfg->seed);
     wal_init(&n->wal);
@@ -100,6 +104,9 @@ void raft_node_free(struct raft_node *n)
     free(n->msgs);
     free(n->events);
     free(n->prog);
+    free(n->infl);
+    raft__early_clear(n);
+    free(n->early);
     wal_close(&n->wal);
     free(n);
 }
@@ -189,6 +196,8 @@ void raft__become_follower(struct raft_node *n, uint64_t term, int leader,
         n->term = term;
         n->voted_for = RAFT_NONE;
     }
+    if (changed)
+        raft__early_clear(n); /* kept appends are this leader's only */
     n->role = RAFT_FOLLOWER;
     n->leader = leader;
     n->bcast_pending = false;
@@ -215,6 +224,7 @@ static void start_tally(struct raft_node *n)
 void raft__become_precandidate(struct raft_node *n, int reason)
 {
     int last_leader = n->leader;
+    raft__early_clear(n);
     n->role = RAFT_PRECANDIDATE;
     n->leader = RAFT_NONE;
     start_tally(n);
@@ -231,6 +241,7 @@ void raft__become_candidate(struct raft_node *n, int reason)
 {
     int last_leader = n->leader;
     raft_nodeset prevotes = n->granted; /* PREVOTE_WON: who granted it */
+    raft__early_clear(n);
     n->term++;
     n->voted_for = n->cfg.id;
     n->role = RAFT_CANDIDATE;
@@ -370,6 +381,12 @@ void raft_step(struct raft_node *n, raft_time_t now_us,
         return; /* not for us: a driver bug or a forged frame */
     if (now_us > n->now)
         n->now = now_us;
+    uint64_t at;
+    int bad = raft__check_msg(n, m, &at);
+    if (bad != RAFT_R_NONE) {
+        raft__reject(n, m, bad, at);
+        return;
+    }
     if (n->role == RAFT_LEADER)
         n->prog[m->from].recent_active = true;
 
@@ -500,6 +517,7 @@ void raft_crash(struct raft_node *n, bool lose_unflushed)
 {
     if (n->role == RAFT_DOWN)
         return;
+    raft__early_clear(n); /* volatile */
     /* Messages not yet handed out are never sent. */
     for (size_t i = n->msgs_handed; i < n->n_msgs; i++)
         raft_msg_free(&n->msgs[i]);

@@ -54,6 +54,13 @@ enum {
 
 typedef uint64_t raft_time_t; /* microseconds, driver's clock */
 
+/* Terms (raft/validate.c).  A message whose term is above RAFT_TERM_MAX
+ * or more than RAFT_TERM_JUMP_MAX above the receiver's is rejected, and a
+ * node never campaigns past RAFT_TERM_MAX, so term + 1 cannot wrap and no
+ * single frame can lift a cluster to a term it cannot campaign past. */
+#define RAFT_TERM_MAX (UINT64_MAX >> 1)
+#define RAFT_TERM_JUMP_MAX (UINT64_C(1) << 32)
+
 /* A set of node ids as a bitset; cheap to copy into events. */
 typedef struct {
     uint64_t bits[RAFT_MAX_NODES / 64 + 1];
@@ -174,6 +181,8 @@ enum raft_event_kind {
     RAFT_EV_COMMIT,   /* lsn: commit LSN advanced to lsn */
     RAFT_EV_DISCARD,  /* lsn, entry_term, key, reason conflict|crash */
     RAFT_EV_ACK,      /* lsn: leader may ack client writes up to lsn */
+    RAFT_EV_REJECT,   /* peer, msg_type, msg_term, reason, lsn: a message
+                         that breaks the protocol's rules was dropped */
 };
 
 enum raft_reason {
@@ -204,6 +213,15 @@ enum raft_reason {
     /* discard */
     RAFT_R_CONFLICT,        /* replaced by the leader's entries */
     RAFT_R_CRASH,           /* unflushed tail lost in a crash */
+    /* reject (raft/validate.c) */
+    RAFT_R_TERM_RANGE,      /* append of term 0, term above
+                               RAFT_TERM_MAX or too far above ours */
+    RAFT_R_LOG_TERM_RANGE,  /* a log position's term above the message's */
+    RAFT_R_LSN_RANGE,       /* lsn overflow, or about an lsn we lack */
+    RAFT_R_ENTRY_LSN,       /* entries not consecutive from prev_lsn + 1 */
+    RAFT_R_ENTRY_TERM,      /* entry terms decreasing or above the term */
+    RAFT_R_ENTRY_TYPE,      /* unknown entry type */
+    RAFT_R_BELOW_COMMIT,    /* would replace an entry we committed */
     RAFT_R_REASON_MAX
 };
 
@@ -226,6 +244,8 @@ struct raft_event {
     int rival;            /* VOTE refused already-voted: our vote's holder */
     uint64_t cand_lsn, cand_term; /* VOTE: the candidate's last lsn/term */
     const struct wal_payload *payload; /* APPEND/DISCARD: key/value */
+    uint8_t msg_type;     /* REJECT: the message's type */
+    uint64_t msg_term;    /* REJECT: the message's term */
 };
 
 const char *raft_role_name(int role);

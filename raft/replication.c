@@ -6,7 +6,16 @@
  * where the logs match is found, using the rejection hint (the term at the
  * conflict and where that term starts in the follower's log) to skip back
  * a whole term per round trip.  Once matched it is in replicate state and
- * appends are pipelined, up to max_inflight unacknowledged batches.
+ * appends are pipelined, up to max_inflight unacknowledged batches; the
+ * follower keeps the ones that overtake others (reorder.c), so in
+ * replicate state a "gap" rejection (the follower's log ends before the
+ * append's prev_lsn) of a pipelined append only means another is still
+ * on its way and is ignored.  Lost appends show as a gap in the answer
+ * to the heartbeat (an empty append at next_lsn - 1) when nothing was
+ * sent since, or else as a stall (entries out and no ack over two
+ * heartbeats); either sends the follower back to probe state.  Every entry is thus sent about once, whatever
+ * the network reorders; a crashed follower costs one window and then one
+ * probe per heartbeat.
  *
  * A follower that finds an entry whose term differs from the leader's at
  * the same lsn deletes it and everything after it (Raft §5.3).  That is
@@ -21,6 +30,43 @@
 
 #include <assert.h>
 #include <stdlib.h>
+
+static uint64_t *infl_ring(struct raft_node *n, int peer)
+{
+    return n->infl + (size_t)peer * n->cfg.max_inflight;
+}
+
+/* An ack of lsn `upto` frees every append that ends at or before it. */
+static void infl_free_to(struct raft_node *n, int peer, uint64_t upto)
+{
+    struct raft_progress *p = &n->prog[peer];
+    uint64_t *ring = infl_ring(n, peer);
+    while (p->inflight && ring[p->infl_head] <= upto) {
+        p->infl_head = (p->infl_head + 1) % n->cfg.max_inflight;
+        p->inflight--;
+    }
+}
+
+static void become_probe(struct raft_progress *p, uint64_t next)
+{
+    p->probe = true;
+    p->probe_sent = false;
+    p->next_lsn = next;
+    p->inflight = 0;
+    p->infl_head = 0;
+    p->stalled = 0;
+}
+
+/* An empty append at the follower's next lsn: keeps it following and
+ * carries the commit; its answer shows progress (or a gap). */
+static void send_heartbeat(struct raft_node *n, int peer)
+{
+    struct raft_progress *p = &n->prog[peer];
+    struct raft_msg *m = raft__msg(n, RAFT_MSG_APPEND, peer);
+    m->prev_lsn = p->next_lsn - 1;
+    m->prev_term = wal_term_at(&n->wal, m->prev_lsn);
+    m->commit_lsn = n->commit_lsn;
+}
 
 void raft__send_append(struct raft_node *n, int peer)
 {
@@ -49,14 +95,19 @@ void raft__send_append(struct raft_node *n, int peer)
     m->entries = entries;
     if (p->probe) {
         p->probe_sent = true;
-    } else {
+    } else if (count) {
         p->next_lsn += count;
+        uint64_t *ring = infl_ring(n, peer);
+        ring[(p->infl_head + p->inflight) % n->cfg.max_inflight] =
+            p->next_lsn - 1;
         p->inflight++;
     }
 }
 
-/* Heartbeat: every follower gets an append (empty when it is up to
- * date); replies refresh CheckQuorum and reveal lost pipelined appends.
+/* Heartbeat: every follower gets an append; replies refresh CheckQuorum.
+ * A probing follower gets its probe again; a replicating one an empty
+ * append, unless it stalled (entries out, no ack for two heartbeats:
+ * they were lost), which sends it back to probing at its match point.
  * Otherwise: push new entries to followers with room in their window. */
 void raft__broadcast(struct raft_node *n, bool heartbeat)
 {
@@ -65,17 +116,24 @@ void raft__broadcast(struct raft_node *n, bool heartbeat)
         if (i == n->cfg.id)
             continue;
         struct raft_progress *p = &n->prog[i];
-        if (heartbeat) {
+        if (heartbeat && p->probe) {
             p->probe_sent = false;
-            p->inflight = 0;
+        } else if (heartbeat) {
+            bool out = p->next_lsn > p->match_lsn + 1;
+            p->stalled = out && p->match_lsn == p->hb_match
+                             ? (uint8_t)(p->stalled + 1)
+                             : 0;
+            p->hb_match = p->match_lsn;
+            if (p->stalled >= 2)
+                become_probe(p, p->match_lsn + 1);
+            else
+                send_heartbeat(n, i);
         }
         if (p->probe) {
             if (!p->probe_sent)
                 raft__send_append(n, i);
             continue;
         }
-        if (heartbeat)
-            raft__send_append(n, i);
         while (p->next_lsn <= last && p->inflight < n->cfg.max_inflight)
             raft__send_append(n, i);
     }
@@ -101,7 +159,15 @@ static void truncate_conflict(struct raft_node *n, uint64_t from)
         n->applied_handed = from - 1;
 }
 
+static void append_one(struct raft_node *n, const struct raft_msg *m);
+
 void raft__recv_append(struct raft_node *n, const struct raft_msg *m)
+{
+    append_one(n, m);
+    raft__early_drain(n);
+}
+
+static void append_one(struct raft_node *n, const struct raft_msg *m)
 {
     assert(m->term == n->term);
     if (n->role == RAFT_LEADER)
@@ -115,15 +181,19 @@ void raft__recv_append(struct raft_node *n, const struct raft_msg *m)
     n->leader_contact_valid = true;
     n->deferred = false;
 
-    struct raft_msg *r = raft__msg(n, RAFT_MSG_APPEND_RESP, m->from);
     uint64_t last = wal_last_lsn(&n->wal);
+    if (m->prev_lsn > last && raft__early_keep(n, m))
+        return; /* answered when the gap fills */
+    struct raft_msg *r = raft__msg(n, RAFT_MSG_APPEND_RESP, m->from);
     if (m->prev_lsn > last) {
         r->reject_lsn = m->prev_lsn;
         r->hint_lsn = last + 1;
+        n->early_ok = false;
         return;
     }
     uint64_t t = wal_term_at(&n->wal, m->prev_lsn);
     if (t != m->prev_term) {
+        n->early_ok = false;
         r->reject_lsn = m->prev_lsn;
         r->hint_term = t;
         r->hint_lsn = wal_term_first_lsn(&n->wal, m->prev_lsn);
@@ -132,8 +202,7 @@ void raft__recv_append(struct raft_node *n, const struct raft_msg *m)
     bool keep = n->cfg.unsafe & RAFT_UNSAFE_KEEP_CONFLICTS;
     for (uint32_t i = 0; i < m->n_entries; i++) {
         const struct wal_entry *e = &m->entries[i];
-        if (e->lsn != m->prev_lsn + 1 + i)
-            return; /* malformed: no reply beyond the rejection above */
+        assert(e->lsn == m->prev_lsn + 1 + i); /* validate.c */
         if (e->lsn <= wal_last_lsn(&n->wal)) {
             if (wal_term_at(&n->wal, e->lsn) == e->term || keep)
                 continue;
@@ -154,6 +223,7 @@ void raft__recv_append(struct raft_node *n, const struct raft_msg *m)
     }
     r->success = true;
     r->match_lsn = match;
+    n->early_ok = true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -217,17 +287,20 @@ void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
     struct raft_progress *p = &n->prog[m->from];
     uint64_t last = wal_last_lsn(&n->wal);
     if (m->success) {
-        if (m->match_lsn > last)
-            return; /* claims entries we never sent: ignore */
-        if (m->match_lsn > p->match_lsn)
+        assert(m->match_lsn <= last); /* validate.c */
+        if (m->match_lsn > p->match_lsn) {
             p->match_lsn = m->match_lsn;
+            p->stalled = 0;
+        }
         if (p->next_lsn <= p->match_lsn)
             p->next_lsn = p->match_lsn + 1;
+        infl_free_to(n, m->from, p->match_lsn);
         if (p->probe) {
+            /* matched: pipeline from here (etcd: probe -> replicate) */
             p->probe = false;
             p->inflight = 0;
-        } else if (p->inflight > 0) {
-            p->inflight--;
+            p->infl_head = 0;
+            p->next_lsn = p->match_lsn + 1;
         }
         p->probe_sent = false;
         raft__maybe_commit(n);
@@ -235,9 +308,14 @@ void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
             raft__send_append(n, m->from);
         return;
     }
-    /* Rejected.  Ignore replies to appends we have since moved past. */
+    /* Rejected.  Ignore replies to appends we have since moved past, and
+     * in replicate state a gap in answer to a pipelined append: the
+     * follower keeps what overtook, so the rest is on its way.  A gap in
+     * answer to the heartbeat (prev_lsn = next_lsn - 1, nothing sent
+     * since) means what it lacks is not coming: probe from its end. */
     if (p->probe ? m->reject_lsn + 1 != p->next_lsn
-                 : m->reject_lsn <= p->match_lsn)
+                 : m->reject_lsn <= p->match_lsn ||
+                       (m->hint_term == 0 && m->reject_lsn + 1 != p->next_lsn))
         return;
     uint64_t next = m->hint_lsn;
     if (m->hint_term) {
@@ -251,9 +329,6 @@ void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
         next = p->match_lsn + 1;
     if (next < 1)
         next = 1;
-    p->next_lsn = next;
-    p->probe = true;
-    p->inflight = 0;
-    p->probe_sent = false;
+    become_probe(p, next);
     raft__send_append(n, m->from);
 }

@@ -3,6 +3,9 @@
 # folder may include only the folders listed for it here, raft/ includes
 # nothing of net/ or sim/, net/ nothing of sim/, and sim/ holds only
 # folders.  Fails naming the file and the include that breaks the rule.
+# Also: no tracked file but this one names ../shared, a folder beside the
+# maintainers' checkout that a user's clone does not have (cite public
+# sources instead, README section 4); fails naming each such file.
 set -u
 cd "$(dirname "$0")/.."
 declare -A may=(
@@ -36,5 +39,23 @@ fi
 if grep -l '#include "sim/' net/*.[ch] 2>/dev/null; then
     echo "layout: net/ includes sim/"; fail=1
 fi
-[ $fail = 0 ] && echo "layout: 1 passed, 0 failed" || echo "layout: 0 passed, 1 failed"
-exit $fail
+layering_fail=$fail
+
+# Outside a git checkout (an exported tarball) every file counts as tracked.
+shared_fail=0
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    hits=$(git grep -l -F -e '../shared' -- . ':(exclude)tests/layout.sh')
+else
+    hits=$(grep -rlF --exclude-dir=build --exclude-dir=.git -e '../shared' . |
+           sed 's|^\./||' | grep -vx 'tests/layout.sh')
+fi
+while IFS= read -r f; do
+    [ -n "$f" ] || continue
+    echo "layout: $f names ../shared, which a clone of this repository does not have"
+    shared_fail=1
+done <<< "$hits"
+
+passed=$(( (1 - layering_fail) + (1 - shared_fail) ))
+failed=$(( layering_fail + shared_fail ))
+echo "layout: $passed passed, $failed failed"
+[ $failed = 0 ]

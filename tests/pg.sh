@@ -70,7 +70,7 @@ printf '%s\n' 'nodes 3' 'mirror n1=a n2=b' \
     'mirror-control "echo cannot {action} {server} >&2; exit 7"' \
     'start {n1, n3}' 'await leader as L within 3s' 'crash n1' \
     >"$tmp/bad-control.scn"
-timeout 120 "$bin" run --quiet --color never "$tmp/bad-control.scn" >"$tmp/out" 2>&1
+timeout 120 "$bin" run --quiet --color never --allow-control "$tmp/bad-control.scn" >"$tmp/out" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && grep -q 'pg step failed: `echo cannot crash a' "$tmp/out"; then
     ok

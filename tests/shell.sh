@@ -58,5 +58,9 @@ grep -q "n1   crashes" "$tmp/bad.out" && ok || bad "the good line after the bad 
 "$RAFTSIM" shell scenarios/nope.scn </dev/null >/dev/null 2>"$tmp/e"; rc=$?
 [ $rc = 2 ] && ok || bad "shell on a missing file: rc $rc"
 
+echo 'crash n1' | "$RAFTSIM" shell --export /dev/null >/dev/null 2>"$tmp/e"; rc=$?
+[ $rc = 2 ] && grep -q "/dev/null is a character device" "$tmp/e" && [ -c /dev/null ] && ok \
+    || bad "shell --export onto a device: rc $rc $(cat "$tmp/e")"
+
 echo "shell: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -251,3 +251,41 @@ Test(live, a_file_runs_its_script_and_pauses_at_each_step, .timeout = 30)
     free(got);
     live_free(s);
 }
+
+/* Pausing while an await has run ahead of the display shows the moment on
+ * screen, not the future: no leader yet at 62.5 ms; the await then runs
+ * again from there and the leader appears once the clock gets there. */
+Test(live, pausing_ahead_of_the_display_shows_no_future, .timeout = 30)
+{
+    struct live_opts o;
+    live_opts_default(&o);
+    struct live_session *s;
+    char err[2048];
+    cr_assert_eq(live_new(NULL, &o, &s, err, sizeof(err)), 0, "%s", err);
+    live_tick(s, 100.0);
+    live_tick(s, 100.0625); /* the display at 62.5 ms */
+    act(s, "await leader as L within 3s");
+    char *st = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&st, &len);
+    live_state_json(s, f);
+    fclose(f);
+    cr_assert(strstr(st, "\"computed_us\":18"), "the await ran ahead: %s", st);
+    free(st);
+    control(s, "pause");
+    f = open_memstream(&st, &len);
+    live_state_json(s, f);
+    fclose(f);
+    cr_assert(strstr(st, "\"t_us\":62500,\"computed_us\":62500"), "%s", st);
+    cr_assert(strstr(st, "\"leader\":0}"), "a leader from the future: %s", st);
+    free(st);
+    control(s, "resume");
+    for (int k = 1; k <= 50; k++)
+        live_tick(s, 200.0 + k * 0.02); /* one more second */
+    f = open_memstream(&st, &len);
+    live_state_json(s, f);
+    fclose(f);
+    cr_assert(!strstr(st, "\"leader\":0}"), "no leader after 1 s: %s", st);
+    free(st);
+    live_free(s);
+}

@@ -311,3 +311,38 @@ Test(scenario_run, leader_without_a_leader_fails_the_line)
     cr_assert(strstr(out, "there is no leader now"), "%s", out);
     free(out);
 }
+
+/* A file's mirror-control never runs without the caller's permission,
+ * whoever calls the runner (cli_run.c refuses it up front too). */
+Test(scenario_run, a_files_mirror_control_needs_permission)
+{
+    char dir[] = "/tmp/raftsim-ctl-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char text[512], ran[300];
+    snprintf(ran, sizeof(ran), "%s/ran", dir);
+    snprintf(text, sizeof(text),
+             "nodes 3\nmirror n1=postgresql://x@127.0.0.1:1/x n2=b\n"
+             "mirror-control \"touch %s; true {action} {server}\"\n"
+             "await leader as L within 2s\n", ran);
+    char errpath[300];
+    snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
+    cr_assert_not_null(freopen(errpath, "w", stderr)); /* own worker */
+    struct scn_run_result r;
+    char *out = NULL;
+    int rc = run(text, &r, &out, NULL);
+    fflush(stderr);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(r.setup_error);
+    cr_assert_neq(access(ran, F_OK), 0, "the command ran");
+    char said[512] = "";
+    FILE *f = fopen(errpath, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(said, 1, sizeof(said) - 1, f);
+    said[n] = 0;
+    fclose(f);
+    cr_assert(strstr(said, "refused without run --allow-control"), "%s",
+              said);
+    free(out);
+    unlink(errpath);
+    rmdir(dir);
+}

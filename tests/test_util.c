@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sim/util/util.h"
 #include "sim/pg/pg_control.h"
 
 Test(util, templates_fill_action_and_server)
@@ -50,4 +51,21 @@ Test(util, a_command_that_hangs_is_killed_at_its_timeout, .timeout = 30)
     cr_assert_lt(ms, 10000, "killed long before the sleep ends (%.0f ms)", ms);
     /* its children too: the whole process group goes */
     cr_assert_eq(pgc_run_bounded("sleep 20 & wait", 0.3, NULL, &ms), 124);
+}
+
+Test(util, control_characters_are_escaped_for_the_terminal)
+{
+    char out[64];
+    cr_assert_str_eq(util_escape_ctrl("a\033[2Jb\tc\x7f", out, sizeof(out)),
+                     "a\\x1b[2Jb\tc\\x7f");
+    /* UTF-8 C1 controls (CSI as U+009B) too; other UTF-8 is kept */
+    cr_assert_str_eq(util_escape_ctrl("\xc2\x9b" "31m \xc3\xa9", out,
+                                      sizeof(out)),
+                     "\\x9b31m \xc3\xa9");
+    cr_assert_str_eq(util_escape_ctrl("\r\n\a", out, sizeof(out)),
+                     "\\x0d\\x0a\\x07");
+    /* cut short, never in the middle of an escape, always terminated */
+    char small[10];
+    util_escape_ctrl("\033\033\033\033\033", small, sizeof(small));
+    cr_assert_str_eq(small, "\\x1b...");
 }

@@ -4,7 +4,8 @@
  * Steady state: a 5-node cluster, heartbeat 50 ms, election 150-300 ms,
  * 100 client writes/s, no faults, the checker on, no trace: virtual
  * seconds per wall second and messages delivered per wall second.  Then
- * explore with every fault kind: seeds per wall second.
+ * explore with every fault kind: seeds per wall second.  Last, the
+ * replication flow under load (bench_flow.c).
  */
 #include "sim/bench/bench.h"
 
@@ -59,5 +60,5 @@ int bench_sim(FILE *out, double virtual_s, unsigned explore_seeds)
             (double)r.seeds / r.wall_s, r.simulated_s / r.wall_s,
             (double)r.messages / r.wall_s);
     explore_print_summary(out, &r);
-    return 0;
+    return bench_flow(out);
 }

@@ -20,6 +20,7 @@
  */
 #include "sim/bench/bench.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,12 +152,14 @@ static const char *paper(uint64_t lo, uint64_t hi)
 int bench_failover(FILE *out, const struct bench_failover_opts *o)
 {
     FILE *csv = NULL;
+    struct util_out csv_out = {0};
+    char err[PATH_MAX + 128];
     if (o->csv_path) {
-        csv = fopen(o->csv_path, "w");
-        if (!csv) {
-            fprintf(stderr, "bench failover: cannot write %s\n", o->csv_path);
+        if (util_out_open(&csv_out, o->csv_path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "bench failover: %s\n", err);
             return 2;
         }
+        csv = csv_out.f;
         fprintf(csv, "range_min_ms,range_max_ms,prevote,election,"
                      "latency_us,trial,leader_ms,commit_ms\n");
     }
@@ -172,8 +175,7 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
     if (!lead || !comm) {
         free(lead);
         free(comm);
-        if (csv)
-            fclose(csv);
+        util_out_discard(&csv_out);
         return 1;
     }
     for (int r = 0; r < o->n_ranges; r++) {
@@ -181,10 +183,15 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
         int n = 0, trials = o->trials;
         if (lo == hi && trials > 100)
             trials = 100; /* as the paper: no randomness is slow */
-        for (int t = 0; t < trials; t++) {
+        int done = 0;
+        for (int t = 0; t < trials && !util_stop_signal; t++) {
             double a, b;
             uint64_t seed = o->seed + (uint64_t)r * 100000 + (uint64_t)t;
-            if (run_trial(o, lo, hi, seed, &a, &b) != 0) {
+            int trc = run_trial(o, lo, hi, seed, &a, &b);
+            if (util_stop_signal)
+                break; /* cut short by Ctrl-C: neither a failure nor a time */
+            done++;
+            if (trc != 0) {
                 if (csv)
                     fprintf(csv, "%llu,%llu,%d,%s,%llu,%d,,\n",
                             (unsigned long long)(lo / 1000),
@@ -212,17 +219,19 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
         for (int which = 0; which < 2; which++) {
             const double *v = which ? comm : lead;
             fprintf(out, "%-11s %2d/%-3d %-7s %7.1f %7.1f %7.1f %7.1f %7.1f",
-                    which ? "" : label, n, trials,
+                    which ? "" : label, n, done,
                     which ? "commit" : "leader", pct(v, n, 0), pct(v, n, 0.5),
                     pct(v, n, 0.9), pct(v, n, 0.99), pct(v, n, 1.0));
             fprintf(out, "  %s\n", which ? "" : paper(lo, hi));
         }
         fflush(out);
+        if (util_stop_signal)
+            break;
     }
     free(lead);
     free(comm);
-    if (csv && fclose(csv) != 0) {
-        fprintf(stderr, "bench failover: error writing %s\n", o->csv_path);
+    if (csv && util_out_commit(&csv_out, err, sizeof(err)) != 0) {
+        fprintf(stderr, "bench failover: %s\n", err);
         return 2;
     }
     return 0;

@@ -66,7 +66,9 @@ int bench_pg_failover(FILE *out, const struct bench_pg_opts *o)
     fprintf(out, "bench pg-failover: servers a (127.0.0.1:5433) and b "
                  "(127.0.0.1:5434), %d trials\n",
             o->trials);
-    for (int t = 0; t < o->trials; t++) {
+    /* Ctrl-C: a trial that began is finished, so that the pair is put
+     * back (the rejoin) before the benchmark stops. */
+    for (int t = 0; t < o->trials && !util_stop_signal; t++) {
         struct pg_obs obs[2];
         pg_observe(&s[0], 2.0, &obs[0]);
         pg_observe(&s[1], 2.0, &obs[1]);

@@ -154,6 +154,10 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
     double w0 = util_wall_s();
     int leader = sim_await_leader(c, LEADER_WAIT_US);
     if (!leader) {
+        if (util_stop_signal) { /* Ctrl-C before a leader: nothing measured */
+            sim_cluster_free(c);
+            return 1;
+        }
         fprintf(out, "bench throughput: no leader within %.0f s (%s)\n",
                 LEADER_WAIT_US / 1e6,
                 sim_violations(c) ? "checker stopped the run" : "timeout");
@@ -309,6 +313,10 @@ int bench_rss(FILE *out, const struct bench_rss_opts *o)
     double w0 = util_wall_s();
     int leader = sim_await_leader(c, (uint64_t)(RSS_LEADER_WAIT_US / scale));
     if (!leader) {
+        if (util_stop_signal) { /* Ctrl-C before a leader: nothing measured */
+            sim_cluster_free(c);
+            return 1;
+        }
         fprintf(out, "bench rss: no leader within %.0f s of wall time (%s)\n",
                 RSS_LEADER_WAIT_US / 1e6,
                 sim_violations(c) ? "checker stopped the run" : "timeout");

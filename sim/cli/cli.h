@@ -9,8 +9,18 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+struct option;
+
+/* Every subcommand follows the GNU conventions (cli_util.c): options
+ * anywhere among the operands, --opt=value or --opt value, `--` ends the
+ * options, -h/--help prints the help on stdout and exits 0.
+ * Exit status everywhere: 0 success, 1 the run found a problem, 2 bad
+ * usage, 128+N when signal N (SIGINT, SIGTERM) interrupted it. */
+
 /* `raftsim run FILE…`; argv[0] is "run".  Returns the exit status. */
 int cli_run(const char *prog, int argc, char **argv);
+/* `raftsim explore …`; argv[0] is "explore". */
+int cli_explore(const char *prog, int argc, char **argv);
 /* `raftsim bench …`; argv[0] is "bench". */
 int cli_bench(const char *prog, int argc, char **argv);
 /* `raftsim pg status|health`; argv[0] is "pg". */
@@ -29,10 +39,29 @@ int cli_shell(const char *prog, int argc, char **argv);
 /* `raftsim bench live`; argv[0] is "live". */
 int cli_bench_live(const char *prog, int argc, char **argv);
 
+/* Call before the first cli_getopt on a new argv. */
+void cli_getopt_begin(void);
+#define CLI_OPT_BAD (-2)
+/* getopt_long with argument permutation and "h" plus shortopts; a missing
+ * value ("PROG CMD: --seed: missing value"), an unknown option (with
+ * did-you-mean) or a value given to a flag is reported on stderr and
+ * returned as CLI_OPT_BAD (exit status 2).  -1 at the end; the operands
+ * are then argv[optind…]. */
+int cli_getopt(const char *prog, const char *cmd, int argc, char **argv,
+               const char *shortopts, const struct option *opts);
+/* "PROG CMD: unexpected argument 'ARG'"; returns 2. */
+int cli_unexpected(const char *prog, const char *cmd, const char *arg);
+/* --color auto: fd is a terminal, NO_COLOR is unset or empty, TERM is not
+ * dumb. */
+bool cli_color_auto(int fd);
+/* Line-buffer stdout when it is not a terminal. */
+void cli_line_buffered_stdout(void);
+/* 128 + the signal that stopped the run, or 0. */
+int cli_interrupted_status(void);
+
 /* "PROG CMD: bad value 'VAL' for --OPT: WHY" on stderr; returns 2. */
 int cli_bad_value(const char *prog, const char *cmd, const char *opt,
                   const char *val, const char *why);
-struct option;
 /* "PROG CMD: unknown option 'ARG'; did you mean '--x'?" on stderr. */
 void cli_unknown_option(const char *prog, const char *cmd, const char *arg,
                         const struct option *opts);

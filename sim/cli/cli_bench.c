@@ -23,31 +23,16 @@ static int bad_value(const char *cmd, const char *opt, const char *val,
     return cli_bad_value(prog, cmd, opt, val, why);
 }
 
-/* getopt_long's errors (ch ':' or '?') and, with ch 0, a stray
- * argument: the message, and exit status 2. */
-static int option_error(const char *cmd, int ch, int argc, char **argv,
-                        const struct option *opts)
-{
-    if (ch == 0)
-        fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog, cmd,
-                optind < argc ? argv[optind] : "");
-    else if (ch == ':')
-        fprintf(stderr, "%s %s: option '%s' needs a value\n", prog, cmd,
-                argv[optind - 1]);
-    else
-        cli_unknown_option(prog, cmd, argv[optind - 1], opts);
-    return 2;
-}
-
 static void usage_bench(FILE *f)
 {
     fprintf(f,
-            "usage: %s bench sim\n"
+            "usage: %s bench [sim]\n"
             "       %s bench failover [OPTIONS]\n"
             "       %s bench throughput [--nodes N] [--duration D] "
             "[--inflight K]\n"
             "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n"
-            "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n\n"
+            "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n"
+            "       %s bench live\n\n"
             "sim         virtual seconds and messages per wall second, "
             "explore seeds per second\n"
             "failover    the Raft paper's Figure 16 over loopback TCP: crash "
@@ -60,7 +45,11 @@ static void usage_bench(FILE *f)
             "rss         memory of a TCP cluster holding a stable leader: "
             "peak and\n"
             "            current RSS, RSS per node, elections during the "
-            "hold\n\n"
+            "hold\n"
+            "live        the live classroom server: click -> visible to "
+            "every viewer\n"
+            "            (1 and 100 viewers), its CPU at x1, a fork at 60 s "
+            "of history\n\n"
             "failover options:\n"
             "  --trials N        trials per range (default 50; 150-150 is "
             "capped at 100)\n"
@@ -97,8 +86,16 @@ static void usage_bench(FILE *f)
             "                    write; then rejoin the old primary (default "
             "10)\n"
             "  --control T       command template (default \"tools/pg-pair "
-            "{action} {server}\")\n",
-            prog, prog, prog, prog, prog, RAFT_MAX_NODES, RAFT_MAX_NODES);
+            "{action} {server}\")\n\n"
+            "Every benchmark takes -h/--help.  Ctrl-C stops it and prints what "
+            "it measured\n(exit 130).\n\n"
+            "examples:\n"
+            "  %s bench sim\n"
+            "  %s bench failover --trials 2 --ranges 150ms-300ms\n"
+            "  %s bench throughput --nodes 3 --duration 1s\n"
+            "  %s bench rss --nodes 10 --hold 1s\n",
+            prog, prog, prog, prog, prog, prog, RAFT_MAX_NODES,
+            RAFT_MAX_NODES, prog, prog, prog, prog);
 }
 
 static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
@@ -151,12 +148,11 @@ static int cmd_bench_failover(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    optind = 1;
-    opterr = 0;
+    cli_getopt_begin();
     int ch;
     uint64_t u;
     const char *err;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't':
             if (util_parse_u64(optarg, &u) || u < 1 || u > 100000)
@@ -212,12 +208,12 @@ static int cmd_bench_failover(int argc, char **argv)
         case 'h':
             usage_bench(stdout);
             return 0;
-        default:
-            return option_error(cmd, ch, argc, argv, opts);
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
         }
     }
     if (optind < argc)
-        return option_error(cmd, 0, argc, argv, opts);
+        return cli_unexpected(prog, cmd, argv[optind]);
     return bench_failover(stdout, &o);
 }
 
@@ -261,11 +257,10 @@ static int cmd_bench_throughput(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    optind = 1;
-    opterr = 0;
+    cli_getopt_begin();
     int ch;
     uint64_t u;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 'n':
             if (bench_nodes(cmd, optarg, &o.nodes))
@@ -284,12 +279,12 @@ static int cmd_bench_throughput(int argc, char **argv)
         case 'h':
             usage_bench(stdout);
             return 0;
-        default:
-            return option_error(cmd, ch, argc, argv, opts);
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
         }
     }
     if (optind < argc)
-        return option_error(cmd, 0, argc, argv, opts);
+        return cli_unexpected(prog, cmd, argv[optind]);
     return bench_throughput(stdout, &o);
 }
 
@@ -308,11 +303,10 @@ static int cmd_bench_rss(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    optind = 1;
-    opterr = 0;
+    cli_getopt_begin();
     int ch;
     double f;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 'n':
             if (bench_nodes(cmd, optarg, &o.nodes))
@@ -331,12 +325,12 @@ static int cmd_bench_rss(int argc, char **argv)
         case 'h':
             usage_bench(stdout);
             return 0;
-        default:
-            return option_error(cmd, ch, argc, argv, opts);
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
         }
     }
     if (optind < argc)
-        return option_error(cmd, 0, argc, argv, opts);
+        return cli_unexpected(prog, cmd, argv[optind]);
     return bench_rss(stdout, &o);
 }
 
@@ -350,11 +344,10 @@ static int cmd_bench_pg(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    optind = 1;
-    opterr = 0;
+    cli_getopt_begin();
     int ch;
     uint64_t u;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't':
             if (util_parse_u64(optarg, &u) || u < 1 || u > 1000)
@@ -371,42 +364,82 @@ static int cmd_bench_pg(int argc, char **argv)
         case 'h':
             usage_bench(stdout);
             return 0;
-        default:
-            return option_error(cmd, ch, argc, argv, opts);
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
         }
     }
     if (optind < argc)
-        return option_error(cmd, 0, argc, argv, opts);
+        return cli_unexpected(prog, cmd, argv[optind]);
     return bench_pg_failover(stdout, &o);
 }
 
-int cli_bench(const char *prog_, int argc, char **argv)
+static int cmd_bench_sim(int argc, char **argv)
 {
-    prog = prog_;
-    if (argc < 2 || !strcmp(argv[1], "sim")) {
-        if (argc > 2) {
-            fprintf(stderr, "%s bench sim: takes no options\n", prog);
+    static const char *cmd = "bench sim";
+    static const struct option opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    cli_getopt_begin();
+    int ch;
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
+        if (ch != 'h')
             return 2;
-        }
-        return bench_sim(stdout, 600.0, 200);
-    }
-    if (!strcmp(argv[1], "failover"))
-        return cmd_bench_failover(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "throughput"))
-        return cmd_bench_throughput(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "rss"))
-        return cmd_bench_rss(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "pg-failover"))
-        return cmd_bench_pg(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "live"))
-        return cli_bench_live(prog, argc - 1, argv + 1);
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage_bench(stdout);
         return 0;
     }
+    if (optind < argc)
+        return cli_unexpected(prog, cmd, argv[optind]);
+    return bench_sim(stdout, 600.0, 200);
+}
+
+static int cmd_bench_live(int argc, char **argv)
+{
+    return cli_bench_live(prog, argc, argv);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} benches[] = {
+    {"sim", cmd_bench_sim},
+    {"failover", cmd_bench_failover},
+    {"throughput", cmd_bench_throughput},
+    {"rss", cmd_bench_rss},
+    {"pg-failover", cmd_bench_pg},
+    {"live", cmd_bench_live},
+};
+
+/* `bench` alone is `bench sim`.  Ctrl-C: the benchmark stops at its next
+ * step (pg-failover: once the pair is put back), prints what it
+ * measured, and the exit status is 130 (143 for SIGTERM). */
+int cli_bench(const char *prog_, int argc, char **argv)
+{
+    prog = prog_;
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage_bench(stdout);
+        return 0;
+    }
+    const char *which = argc < 2 ? "sim" : argv[1];
+    for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
+        if (strcmp(which, benches[i].name))
+            continue;
+        char *none[] = {"sim", NULL};
+        util_stop_on_signals();
+        double t0 = util_wall_s();
+        int rc = argc < 2 ? benches[i].fn(1, none)
+                          : benches[i].fn(argc - 1, argv + 1);
+        if (util_stop_signal && rc != 2) {
+            fflush(stdout);
+            printf("bench %s: interrupted at t=%.3f s (real)\n", which,
+                   util_wall_s() - t0);
+            return cli_interrupted_status();
+        }
+        return rc;
+    }
     fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
-            "throughput, rss, pg-failover, live)\n",
-            prog, argv[1]);
+            "throughput, rss, pg-failover, live; see '%s bench --help')\n",
+            prog, which, prog);
     return 2;
 }
 

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,13 @@ static int parse_args(const char *prog, const char *cmd, int argc, char **argv,
             return 2;
         }
     }
+    char why[PATH_MAX + 128];
+    const char *outs[] = {a->export_path, a->trace_path};
+    for (int k = 0; k < 2; k++)
+        if (outs[k] && util_out_check(outs[k], why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s %s: %s\n", prog, cmd, why);
+            return 2;
+        }
     if (optind < argc)
         a->file = argv[optind++];
     if (optind < argc) {
@@ -236,10 +244,12 @@ int cli_serve(const char *prog, int argc, char **argv)
     live_http_stop(h);
     rc = 0;
     if (a.export_path) {
-        FILE *f = fopen(a.export_path, "w");
-        if (!f || live_export(s, f, false) != 0 || fclose(f) != 0) {
-            fprintf(stderr, "%s serve: cannot write %s: %s\n", prog,
-                    a.export_path, strerror(errno));
+        struct util_out out;
+        char why[PATH_MAX + 128];
+        if (util_out_open(&out, a.export_path, why, sizeof(why)) != 0 ||
+            (live_export(s, out.f, false),
+             util_out_commit(&out, why, sizeof(why)) != 0)) {
+            fprintf(stderr, "%s serve: cannot export: %s\n", prog, why);
             rc = 2;
         } else
             printf("serve: the session is in %s (raftsim run --keep-going "

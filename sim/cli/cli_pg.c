@@ -58,8 +58,12 @@ static void usage_pg(FILE *f, const char *prog)
             "  --for D                 health: stop after D (default: until "
             "SIGINT/SIGTERM)\n\n"
             "exit status: 0 exactly one writable server, 1 none or several "
-            "(or a server\nunreachable), 2 bad usage\n",
-            prog, prog);
+            "(or a server\nunreachable), 2 bad usage\n\n"
+            "examples (with tools/pg-pair up):\n"
+            "  %s pg status\n"
+            "  %s pg status --watch --interval 200ms --count 3\n"
+            "  %s pg health --listen 127.0.0.1:8089 --for 1s\n",
+            prog, prog, prog, prog, prog);
 }
 
 static volatile sig_atomic_t stop_flag;
@@ -151,7 +155,7 @@ static int health(const char *prog, struct pg_cli *c, const char *listen,
 }
 
 enum { O_SERVER = 256, O_TIMEOUT, O_WATCH, O_INTERVAL, O_COUNT, O_LISTEN,
-       O_LAG, O_FOR, O_HELP };
+       O_LAG, O_FOR };
 static const struct option pg_long[] = {
     {"server", required_argument, NULL, O_SERVER},
     {"timeout", required_argument, NULL, O_TIMEOUT},
@@ -161,7 +165,7 @@ static const struct option pg_long[] = {
     {"listen", required_argument, NULL, O_LISTEN},
     {"lag-alert", required_argument, NULL, O_LAG},
     {"for", required_argument, NULL, O_FOR},
-    {"help", no_argument, NULL, O_HELP},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
@@ -199,10 +203,11 @@ int cli_pg(const char *prog, int argc, char **argv)
     const char *listen = "127.0.0.1:8080";
     int rc = 2;
     char err[256];
-    optind = 1;
-    opterr = 0;
+    const char *cmd = is_status ? "pg status" : "pg health";
+    cli_getopt_begin();
     int ch;
-    while ((ch = getopt_long(argc - 1, argv + 1, "", pg_long, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, cmd, argc - 1, argv + 1, "h", pg_long)) !=
+           -1) {
         uint64_t us, u;
         const char *why = NULL;
         switch (ch) {
@@ -269,24 +274,16 @@ int cli_pg(const char *prog, int argc, char **argv)
         case O_LISTEN:
             listen = optarg;
             break;
-        case O_HELP:
+        case 'h':
             usage_pg(stdout, prog);
             rc = 0;
             goto out;
-        default:
-            if (optopt)
-                fprintf(stderr, "%s pg %s: option '%s' needs a value\n", prog,
-                        sub, argv[optind]);
-            else
-                cli_unknown_option(prog, is_status ? "pg status"
-                                                    : "pg health",
-                                    argv[optind], pg_long);
+        default: /* CLI_OPT_BAD: already said */
             goto out;
         }
     }
     if (optind < argc - 1) {
-        fprintf(stderr, "%s pg %s: unexpected argument '%s'\n", prog, sub,
-                argv[optind + 1]);
+        rc = cli_unexpected(prog, cmd, argv[1 + optind]);
         goto out;
     }
     if (!custom)

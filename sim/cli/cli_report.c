@@ -1,8 +1,9 @@
 /*
  * cli_report.c — `raftsim report TRACE.jsonl -o OUT.html`, and the
  * `--report` of `raftsim run`: a trace becomes one self-contained HTML
- * page (report.h).  The page is written to OUT.tmp and renamed, so a
- * failure never leaves half a page where the last good one was.
+ * page (report.h).  The page is written beside OUT and renamed over it
+ * (util_out), so a failure never leaves half a page where the last good
+ * one was, and only a regular file is ever replaced.
  * Exit: 0 written, 2 bad usage, an unreadable or invalid trace, or an
  * unwritable output.
  */
@@ -10,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,7 +22,7 @@
 static void usage_report(FILE *f, const char *prog)
 {
     fprintf(f,
-            "usage: %s report TRACE.jsonl -o OUT.html [--quiet]\n\n"
+            "usage: %s report [--quiet] TRACE.jsonl -o OUT.html\n\n"
             "Write one self-contained HTML page (no network needed) that "
             "shows the run\nin TRACE (from --trace of run or explore): a "
             "Lamport diagram of the\nmessages, role bands, each node's WAL "
@@ -28,46 +30,41 @@ static void usage_report(FILE *f, const char *prog)
             "in any browser.\n"
             "`%s run FILE --report OUT.html` does the same for one "
             "scenario.\n\n"
-            "exit status: 0 written, 2 bad usage or an invalid trace\n",
-            prog, prog);
+            "options:\n"
+            "  -o, --output OUT.html  where the page goes (written to "
+            "OUT.html.tmp, then\n"
+            "                         renamed)\n"
+            "  -q, --quiet            no line about what was written\n"
+            "  -h, --help             this text\n\n"
+            "TRACE.jsonl may be - for standard input.\n"
+            "exit status: 0 written, 2 bad usage or an invalid trace\n\n"
+            "examples:\n"
+            "  %s run scenarios/split-brain.scn --trace build/sb.jsonl "
+            "--quiet\n"
+            "  %s report build/sb.jsonl -o build/sb.html\n",
+            prog, prog, prog, prog);
 }
 
 int cli_write_report(const char *prog, FILE *trace, const char *name,
                      const char *out_path, bool quiet)
 {
-    size_t n = strlen(out_path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return 2;
-    snprintf(tmp, n, "%s.tmp", out_path);
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", prog, out_path,
-                strerror(errno));
-        free(tmp);
+    struct util_out out;
+    char err[PATH_MAX + 512];
+    if (util_out_open(&out, out_path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
         return 2;
     }
     struct report_summary sum;
-    char err[512];
     double t0 = util_wall_s();
-    int rc = report_write(trace, name, out, &sum, err, sizeof(err));
-    if (fclose(out) != 0 && rc == 0) {
-        snprintf(err, sizeof(err), "cannot write %s: %s", out_path,
-                 strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, out_path) != 0) {
-        snprintf(err, sizeof(err), "cannot write %s: %s", out_path,
-                 strerror(errno));
-        rc = -1;
-    }
+    int rc = report_write(trace, name, out.f, &sum, err, sizeof(err));
+    if (rc != 0)
+        util_out_discard(&out);
+    else
+        rc = util_out_commit(&out, err, sizeof(err));
     if (rc != 0) {
-        unlink(tmp);
         fprintf(stderr, "%s: %s\n", prog, err);
-        free(tmp);
         return 2;
     }
-    free(tmp);
     if (!quiet) {
         fprintf(stderr,
                 "%s: report %s: %llu trace lines (%llu messages, %d nodes, "
@@ -83,23 +80,23 @@ int cli_write_report(const char *prog, FILE *trace, const char *name,
     return 0;
 }
 
-enum { O_OUT = 'o', O_QUIET = 'q', O_HELP = 256 };
+enum { O_OUT = 'o', O_QUIET = 'q' };
 
 static const struct option report_long[] = {
     {"output", required_argument, NULL, O_OUT},
     {"quiet", no_argument, NULL, O_QUIET},
-    {"help", no_argument, NULL, O_HELP},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 int cli_report(const char *prog, int argc, char **argv)
 {
-    const char *out_path = NULL;
+    const char *out_path = NULL, *trace_path = NULL;
     bool quiet = false;
-    opterr = 0;
-    optind = 1;
+    cli_getopt_begin();
     int ch;
-    while ((ch = getopt_long(argc, argv, "+o:qh", report_long, NULL)) != -1) {
+    while ((ch = cli_getopt(prog, "report", argc, argv, "o:qh",
+                            report_long)) != -1) {
         switch (ch) {
         case O_OUT:
             out_path = optarg;
@@ -108,39 +105,18 @@ int cli_report(const char *prog, int argc, char **argv)
             quiet = true;
             break;
         case 'h':
-        case O_HELP:
             usage_report(stdout, prog);
             return 0;
-        default:
-            if (optopt) {
-                fprintf(stderr, "%s report: option '%s' needs a value\n",
-                        prog, argv[optind - 1]);
-                return 2;
-            }
-            cli_unknown_option(prog, "report", argv[optind - 1],
-                                report_long);
+        default: /* CLI_OPT_BAD: already said */
             return 2;
         }
     }
-    /* Allow the options after the file too: report T.jsonl -o x.html */
-    const char *trace_path = NULL;
-    for (int i = optind; i < argc; i++) {
-        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
-            i + 1 < argc) {
-            out_path = argv[++i];
-        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
-            quiet = true;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "%s report: unknown or incomplete option '%s' "
-                    "(see '%s report --help')\n", prog, argv[i], prog);
-            return 2;
-        } else if (trace_path) {
-            fprintf(stderr, "%s report: one trace file only ('%s' and "
-                    "'%s')\n", prog, trace_path, argv[i]);
-            return 2;
-        } else {
-            trace_path = argv[i];
-        }
+    if (optind < argc)
+        trace_path = argv[optind];
+    if (optind + 1 < argc) {
+        fprintf(stderr, "%s report: one trace file only ('%s' and '%s')\n",
+                prog, trace_path, argv[optind + 1]);
+        return 2;
     }
     if (!trace_path || !out_path) {
         fprintf(stderr, "%s report: %s\n", prog,

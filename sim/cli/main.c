@@ -1,17 +1,16 @@
 /*
- * main.c — the raftsim command line: flag parsing, help texts, exit codes.
- * Exit codes: 0 success, 1 a run found a violation, 2 bad usage.
- * Everything a command does lives in its own module (explore.c, bench.c).
+ * main.c — the raftsim command line: the first word picks a subcommand
+ * (cli_run.c, cli_explore.c, cli_bench.c, cli_pg.c, cli_report.c), which
+ * parses its own options the GNU way (cli_util.c).
+ * Exit codes: 0 success, 1 a run found a violation, 2 bad usage, 130/143
+ * when SIGINT/SIGTERM stopped a run.
  */
-#include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "raft/raft.h"
 #include "sim/cli/cli.h"
-#include "sim/cluster/explore.h"
 #include "sim/util/util.h"
 
 #define RAFTSIM_VERSION "0.1.0"
@@ -23,7 +22,7 @@ static void usage_top(FILE *f)
     fprintf(f,
             "raftsim %s — a Raft leader-election simulator for teaching "
             "replication and failover\n\n"
-            "usage: %s COMMAND [OPTIONS]\n\n"
+            "usage: %s COMMAND [OPTIONS] [ARGS]\n\n"
             "commands:\n"
             "  run       run scenario files: a narrated timeline of faults, "
             "elections,\n"
@@ -40,447 +39,56 @@ static void usage_top(FILE *f)
             "  serve     a live classroom: the cluster on a web page, acted "
             "on while it runs\n"
             "  shell     the same live session at a terminal prompt\n"
-            "  help      this text; '%s COMMAND --help' for a command\n"
-            "  version   print the version\n",
-            RAFTSIM_VERSION, prog, prog);
+            "  help      this text; '%s help COMMAND' or '%s COMMAND --help' "
+            "for a command\n"
+            "  version   print the version\n\n"
+            "Options go anywhere after the command (--opt=value or --opt "
+            "value);\n"
+            "`--` ends them.  Ctrl-C stops a run: what ran so far is summed "
+            "up and\n"
+            "written out, and the exit status is 130 (143 for SIGTERM).\n\n"
+            "examples:\n"
+            "  %s run scenarios/split-brain.scn\n"
+            "  %s explore --seeds 200 --quiet\n"
+            "  %s help run\n",
+            RAFTSIM_VERSION, prog, prog, prog, prog, prog, prog);
 }
 
-static void usage_explore(FILE *f)
+static int cmd_version(int argc, char **argv)
 {
-    fprintf(
-        f,
-        "usage: %s explore [OPTIONS]\n\n"
-        "Runs K seeds; each seed is DURATION of random faults and client "
-        "writes\n"
-        "(100/s) against an N-node virtual-time cluster, then 3 s with every "
-        "fault\n"
-        "healed.  The invariant checker runs after every event.  The last "
-        "line is\n"
-        "  explore: seeds=K violations=V acked_lost=A elections=E "
-        "messages=M simulated_s=X wall_s=Y\n"
-        "Exit status: 0 no violation, 1 violations found, 2 bad usage.\n\n"
-        "options:\n"
-        "  --nodes N             cluster size, 1..%d (default 5)\n"
-        "  --seeds K             number of seeds to run (default 100)\n"
-        "  --start-seed S        first seed (default 1)\n"
-        "  --duration D          faulty part of each run (default 10s)\n"
-        "  --settle D            healed tail of each run (default 3s)\n"
-        "  --faults LIST         comma list of partition,crash,pause,drop,"
-        "delay, or all\n"
-        "                        or none (default all)\n"
-        "  --ack MODE            async | quorum | sync (default quorum)\n"
-        "  --election POLICY     highest-lsn | raft (default highest-lsn)\n"
-        "  --no-prevote          disable PreVote\n"
-        "  --no-checkquorum      disable CheckQuorum\n"
-        "  --unsafe RULE         break a rule on purpose: vote-any, "
-        "commit-old-term,\n"
-        "                        keep-conflicts (repeatable)\n"
-        "  --heartbeat D         heartbeat interval (default 50ms)\n"
-        "  --election-timeout D1-D2  randomized election timeout "
-        "(default 150ms-300ms)\n"
-        "  --writes-per-s R      client write rate (default 100)\n"
-        "  --transport T         memory: virtual time, deterministic "
-        "(default);\n"
-        "                        tcp: real time, nodes talk over loopback "
-        "TCP\n"
-        "  --time-scale F        tcp: stretch every duration by F (10 = ten "
-        "times slower)\n"
-        "  --trace FILE          write every event as JSON Lines (one "
-        "\"run\" line per seed)\n"
-        "  --save FILE           virtual time: write the first failing "
-        "seed's schedule\n"
-        "                        as a scenario file that `run` replays "
-        "(default\n"
-        "                        explore-seed%%llu.scn; %%llu becomes the "
-        "seed)\n"
-        "  --no-save             do not write that file\n"
-        "  --quiet               no progress line even on a terminal\n"
-        "  -h, --help            this text\n",
-        prog, RAFT_MAX_NODES);
-}
-
-/* Did-you-mean for misspelled options: edit distance where swapping two
- * neighbouring letters counts as one edit (optimal string alignment). */
-static void unknown_option(const char *cmd, const char *arg,
-                           const struct option *opts)
-{
-    cli_unknown_option(prog, cmd, arg, opts);
-}
-
-static int bad_value(const char *cmd, const char *opt, const char *val,
-                     const char *why)
-{
-    return cli_bad_value(prog, cmd, opt, val, why);
-}
-
-enum {
-    O_NODES = 256,
-    O_SEEDS,
-    O_START,
-    O_DURATION,
-    O_SETTLE,
-    O_FAULTS,
-    O_ACK,
-    O_ELECTION,
-    O_NOPREVOTE,
-    O_NOCQ,
-    O_UNSAFE,
-    O_HEARTBEAT,
-    O_ETIMEOUT,
-    O_WRATE,
-    O_TRACE,
-    O_QUIET,
-    O_TRANSPORT,
-    O_TSCALE,
-    O_SAVE,
-    O_NOSAVE,
-};
-
-static const struct option explore_opts_long[] = {
-    {"nodes", required_argument, 0, O_NODES},
-    {"seeds", required_argument, 0, O_SEEDS},
-    {"start-seed", required_argument, 0, O_START},
-    {"duration", required_argument, 0, O_DURATION},
-    {"settle", required_argument, 0, O_SETTLE},
-    {"faults", required_argument, 0, O_FAULTS},
-    {"ack", required_argument, 0, O_ACK},
-    {"election", required_argument, 0, O_ELECTION},
-    {"no-prevote", no_argument, 0, O_NOPREVOTE},
-    {"no-checkquorum", no_argument, 0, O_NOCQ},
-    {"unsafe", required_argument, 0, O_UNSAFE},
-    {"heartbeat", required_argument, 0, O_HEARTBEAT},
-    {"election-timeout", required_argument, 0, O_ETIMEOUT},
-    {"writes-per-s", required_argument, 0, O_WRATE},
-    {"trace", required_argument, 0, O_TRACE},
-    {"quiet", no_argument, 0, O_QUIET},
-    {"transport", required_argument, 0, O_TRANSPORT},
-    {"time-scale", required_argument, 0, O_TSCALE},
-    {"save", required_argument, 0, O_SAVE},
-    {"no-save", no_argument, 0, O_NOSAVE},
-    {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0},
-};
-
-static void print_repro(const struct explore_opts *o,
-                        const struct explore_result *r)
-{
-    const struct sim_violation *v = &r->first;
-    fprintf(stderr,
-            "explore: first violation: seed %llu, %s at t=%.6fs, nodes n%d",
-            (unsigned long long)r->first_seed, v->invariant,
-            (double)v->t_us / 1e6, v->nodes[0]);
-    if (v->nodes[1])
-        fprintf(stderr, ",n%d", v->nodes[1]);
-    fprintf(stderr, "\n  %s\n", v->detail);
-    fprintf(stderr, "explore: reproduce with: %s explore --nodes %d "
-                    "--start-seed %llu --seeds 1",
-            prog, o->nodes, (unsigned long long)r->first_seed);
-    if (o->duration_us != 10000000)
-        fprintf(stderr, " --duration %lluus",
-                (unsigned long long)o->duration_us);
-    if (o->settle_us != 3000000)
-        fprintf(stderr, " --settle %lluus", (unsigned long long)o->settle_us);
-    if (o->faults != EXPLORE_F_ALL) {
-        static const char *fn[] = {"partition", "crash", "pause", "drop",
-                                   "delay"};
-        fprintf(stderr, " --faults ");
-        bool first = true;
-        for (int b = 0; b < 5; b++)
-            if (o->faults & (1u << b)) {
-                fprintf(stderr, "%s%s", first ? "" : ",", fn[b]);
-                first = false;
-            }
-        if (first)
-            fprintf(stderr, "none");
-    }
-    if (o->ack != RAFT_ACK_QUORUM)
-        fprintf(stderr, " --ack %s", raft_ack_mode_name(o->ack));
-    if (o->policy != RAFT_ELECT_HIGHEST_LSN)
-        fprintf(stderr, " --election %s", raft_policy_name(o->policy));
-    if (!o->prevote)
-        fprintf(stderr, " --no-prevote");
-    if (!o->checkquorum)
-        fprintf(stderr, " --no-checkquorum");
-    for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
-        if (o->unsafe & b)
-            fprintf(stderr, " --unsafe %s", raft_unsafe_name(b));
-    if (o->heartbeat_us != 50000)
-        fprintf(stderr, " --heartbeat %lluus",
-                (unsigned long long)o->heartbeat_us);
-    if (o->election_min_us != 150000 || o->election_max_us != 300000)
-        fprintf(stderr, " --election-timeout %lluus-%lluus",
-                (unsigned long long)o->election_min_us,
-                (unsigned long long)o->election_max_us);
-    if (o->writes_per_s != 100)
-        fprintf(stderr, " --writes-per-s %g", o->writes_per_s);
-    if (o->transport == SIM_TRANSPORT_TCP)
-        fprintf(stderr, " --transport tcp --time-scale %g", o->time_scale);
-    fprintf(stderr, " --trace seed%llu.jsonl\n",
-            (unsigned long long)r->first_seed);
-    if (o->transport == SIM_TRANSPORT_TCP)
-        fprintf(stderr, "explore: note: TCP runs follow the wall clock, so a "
-                        "replay may not fail the same way; the virtual-time "
-                        "replay of the same seed is exact\n");
-}
-
-static int cmd_explore(int argc, char **argv)
-{
-    struct explore_opts o;
-    explore_opts_default(&o);
-    const char *trace_path = NULL, *err = NULL;
-    bool quiet = false;
-    o.scenario_out = "explore-seed%llu.scn";
-    uint64_t u;
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":h", explore_opts_long, NULL)) !=
-           -1) {
-        const char *name = "";
-        for (const struct option *x = explore_opts_long; x->name; x++)
-            if (x->val == ch)
-                name = x->name;
-        switch (ch) {
-        case O_NODES:
-            if (util_parse_u64(optarg, &u) || u < 1 || u > RAFT_MAX_NODES)
-                return bad_value("explore", name, optarg,
-                                 "expected a node count from 1 to 128");
-            o.nodes = (int)u;
-            break;
-        case O_SEEDS:
-            if (util_parse_u64(optarg, &u) || u < 1 || u > 100000000)
-                return bad_value("explore", name, optarg,
-                                 "expected a positive number of seeds");
-            o.seeds = u;
-            break;
-        case O_START:
-            if (util_parse_u64(optarg, &u))
-                return bad_value("explore", name, optarg,
-                                 "expected a non-negative integer");
-            o.start_seed = u;
-            break;
-        case O_DURATION:
-        case O_SETTLE:
-        case O_HEARTBEAT:
-            if (util_parse_duration_us(optarg, &u, &err))
-                return bad_value("explore", name, optarg, err);
-            if (u == 0 && ch != O_SETTLE)
-                return bad_value("explore", name, optarg,
-                                 "must be greater than zero");
-            if (u > 3600000000ull)
-                return bad_value("explore", name, optarg,
-                                 "at most one hour");
-            if (ch == O_DURATION)
-                o.duration_us = u;
-            else if (ch == O_SETTLE)
-                o.settle_us = u;
-            else
-                o.heartbeat_us = u;
-            break;
-        case O_ETIMEOUT: {
-            char buf[64];
-            snprintf(buf, sizeof(buf), "%s", optarg);
-            char *dash = strchr(buf, '-');
-            uint64_t lo, hi;
-            if (!dash)
-                return bad_value("explore", name, optarg,
-                                 "expected MIN-MAX, e.g. 150ms-300ms");
-            *dash = '\0';
-            if (util_parse_duration_us(buf, &lo, &err) ||
-                util_parse_duration_us(dash + 1, &hi, &err))
-                return bad_value("explore", name, optarg, err);
-            if (lo == 0 || hi < lo)
-                return bad_value("explore", name, optarg,
-                                 "need 0 < MIN <= MAX");
-            o.election_min_us = lo;
-            o.election_max_us = hi;
-            break;
-        }
-        case O_FAULTS: {
-            const char *bad = NULL;
-            if (explore_parse_faults(optarg, &o.faults, &bad)) {
-                char why[128];
-                snprintf(why, sizeof(why),
-                         "unknown fault '%s' (known: partition, crash, "
-                         "pause, drop, delay, all, none)",
-                         bad);
-                return bad_value("explore", name, optarg, why);
-            }
-            break;
-        }
-        case O_ACK:
-            if (raft_ack_mode_parse(optarg, &o.ack))
-                return bad_value("explore", name, optarg,
-                                 "expected async, quorum or sync");
-            break;
-        case O_ELECTION:
-            if (raft_policy_parse(optarg, &o.policy))
-                return bad_value("explore", name, optarg,
-                                 "expected highest-lsn or raft");
-            break;
-        case O_NOPREVOTE:
-            o.prevote = false;
-            break;
-        case O_NOCQ:
-            o.checkquorum = false;
-            break;
-        case O_UNSAFE: {
-            unsigned bit;
-            if (raft_unsafe_parse(optarg, &bit))
-                return bad_value("explore", name, optarg,
-                                 "expected vote-any, commit-old-term or "
-                                 "keep-conflicts");
-            o.unsafe |= bit;
-            break;
-        }
-        case O_WRATE: {
-            double r;
-            if (util_parse_double(optarg, &r) || r < 0 || r > 100000)
-                return bad_value("explore", name, optarg,
-                                 "expected writes per second, 0 to 100000");
-            o.writes_per_s = r;
-            break;
-        }
-        case O_TRACE:
-            trace_path = optarg;
-            break;
-        case O_TRANSPORT:
-            if (!strcmp(optarg, "memory"))
-                o.transport = SIM_TRANSPORT_MEMORY;
-            else if (!strcmp(optarg, "tcp"))
-                o.transport = SIM_TRANSPORT_TCP;
-            else
-                return bad_value("explore", name, optarg,
-                                 "expected memory or tcp");
-            break;
-        case O_SAVE:
-            o.scenario_out = optarg;
-            break;
-        case O_NOSAVE:
-            o.scenario_out = NULL;
-            break;
-        case O_TSCALE: {
-            double f;
-            if (util_parse_double(optarg, &f) || f < 0.1 || f > 1000)
-                return bad_value("explore", name, optarg,
-                                 "expected a factor from 0.1 to 1000");
-            o.time_scale = f;
-            break;
-        }
-        case O_QUIET:
-            quiet = true;
-            break;
-        case 'h':
-            usage_explore(stdout);
-            return 0;
-        case ':':
-            fprintf(stderr, "%s explore: option '%s' needs a value\n", prog,
-                    argv[optind - 1]);
-            return 2;
-        default:
-            unknown_option("explore", argv[optind - 1], explore_opts_long);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr,
-                "%s explore: unexpected argument '%s' (see '%s explore "
-                "--help')\n",
-                prog, argv[optind], prog);
-        return 2;
-    }
-    if (o.heartbeat_us >= o.election_min_us) {
-        fprintf(stderr,
-                "%s explore: the heartbeat (%lluus) must be shorter than the "
-                "minimum election timeout (%lluus)\n",
-                prog, (unsigned long long)o.heartbeat_us,
-                (unsigned long long)o.election_min_us);
-        return 2;
-    }
-    FILE *trace = NULL;
-    if (trace_path) {
-        trace = fopen(trace_path, "w");
-        if (!trace) {
-            fprintf(stderr, "%s explore: cannot write trace '%s': ", prog,
-                    trace_path);
-            perror(NULL);
-            return 2;
-        }
-        o.trace = trace;
-    }
-    if (!quiet && isatty(STDERR_FILENO))
-        o.progress = stderr;
-    struct explore_result r;
-    explore_run(&o, &r);
-    if (trace && fclose(trace) != 0) {
-        fprintf(stderr, "%s explore: error writing trace '%s'\n", prog,
-                trace_path);
-        return 2;
-    }
-    if (r.setup_failures) {
-        fprintf(stderr, "%s explore: %llu seed(s) could not set up their "
-                        "TCP listeners\n",
-                prog, (unsigned long long)r.setup_failures);
-        explore_print_summary(stdout, &r);
-        return 2;
-    }
-    if (r.no_leader_at_end)
-        printf("explore: %llu seed(s) ended without exactly one leader after "
-               "settling\n",
-               (unsigned long long)r.no_leader_at_end);
-    if (r.have_first) {
-        fflush(stdout);
-        print_repro(&o, &r);
-        if (r.scenario[0])
-            fprintf(stderr,
-                    "explore: the failing schedule, as a scenario: %s run %s\n",
-                    prog, r.scenario);
-    }
-    explore_print_summary(stdout, &r);
-    return r.violations ? 1 : 0;
-}
-
-int main(int argc, char **argv)
-{
-    prog = argv[0];
-    if (argc < 2) {
-        usage_top(stderr);
-        return 2;
-    }
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "run"))
-        return cli_run(prog, argc - 1, argv + 1);
-    if (!strcmp(cmd, "pg"))
-        return cli_pg(prog, argc - 1, argv + 1);
-    if (!strcmp(cmd, "report"))
-        return cli_report(prog, argc - 1, argv + 1);
-    if (!strcmp(cmd, "explore"))
-        return cmd_explore(argc - 1, argv + 1);
-    if (!strcmp(cmd, "bench"))
-        return cli_bench(prog, argc - 1, argv + 1);
-    if (!strcmp(cmd, "serve"))
-        return cli_serve(prog, argc - 1, argv + 1);
-    if (!strcmp(cmd, "shell"))
-        return cli_shell(prog, argc - 1, argv + 1);
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
-        !strcmp(cmd, "-h")) {
-        usage_top(stdout);
+    if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        printf("usage: %s version\n\nPrints the version.\n", prog);
         return 0;
     }
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("raftsim %s\n", RAFTSIM_VERSION);
-        return 0;
-    }
-    static const char *cmds[] = {"run",   "explore", "bench", "pg",
-                                 "report", "serve", "shell", "help",
-                                 "version"};
+    if (argc > 1)
+        return cli_unexpected(prog, "version", argv[1]);
+    printf("raftsim %s\n", RAFTSIM_VERSION);
+    return 0;
+}
+
+typedef int (*cmd_fn)(const char *prog, int argc, char **argv);
+static const struct {
+    const char *name;
+    cmd_fn fn;
+} commands[] = {
+    {"run", cli_run},         {"explore", cli_explore}, {"bench", cli_bench},
+    {"pg", cli_pg},           {"report", cli_report},   {"serve", cli_serve},
+    {"shell", cli_shell},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int unknown_command(const char *cmd)
+{
+    static const char *extra[] = {"help", "version"};
     const char *best = NULL;
     int best_d = 3;
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-        int d = util_edit_distance(cmd, strlen(cmd), cmds[i], strlen(cmds[i]));
+    for (size_t i = 0; i < N_COMMANDS + 2; i++) {
+        const char *name = i < N_COMMANDS ? commands[i].name
+                                          : extra[i - N_COMMANDS];
+        int d = util_edit_distance(cmd, strlen(cmd), name, strlen(name));
         if (d < best_d) {
             best_d = d;
-            best = cmds[i];
+            best = name;
         }
     }
     fprintf(stderr, "%s: unknown command '%s'", prog, cmd);
@@ -488,4 +96,62 @@ int main(int argc, char **argv)
         fprintf(stderr, "; did you mean '%s'?", best);
     fprintf(stderr, "\n(see '%s help')\n", prog);
     return 2;
+}
+
+/* `help CMD` is `CMD --help`: one help text per command, never two. */
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage_top(stdout);
+        return 0;
+    }
+    if (argc > 2)
+        return cli_unexpected(prog, "help", argv[2]);
+    if (!strcmp(argv[1], "help")) {
+        usage_top(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "version")) {
+        char *v[] = {"version", "--help", NULL};
+        return cmd_version(2, v);
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name)) {
+            char *v[] = {argv[1], "--help", NULL};
+            return commands[i].fn(prog, 2, v);
+        }
+    return unknown_command(argv[1]);
+}
+
+static int dispatch(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_top(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].fn(prog, argc - 1, argv + 1);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+        return cmd_help(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
+        return cmd_version(argc - 1, argv + 1);
+    return unknown_command(cmd);
+}
+
+/* Output lost on the way to stdout (a full disk, a closed pipe) is an
+ * error like any other write error: say so and fail. */
+int main(int argc, char **argv)
+{
+    prog = argv[0];
+    cli_line_buffered_stdout();
+    int rc = dispatch(argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write standard output: %s\n", prog,
+                strerror(errno ? errno : EIO));
+        if (rc == 0)
+            rc = 2;
+    }
+    return rc;
 }

@@ -24,6 +24,12 @@ struct lt_slot {
     int node;
 };
 
+/* One term's leader; node 0 marks an empty slot. */
+struct term_slot {
+    uint64_t term;
+    int node;
+};
+
 #define NEWQ 8
 
 struct checker {
@@ -38,9 +44,10 @@ struct checker {
     /* (lsn, term) -> hash: open addressing, power-of-two size */
     struct lt_slot *lt;
     uint64_t lt_cap, lt_used;
-    /* leader of each term */
-    int *leader_of;
-    uint64_t leader_cap;
+    /* leader of each term seen: open addressing keyed by term, so its
+     * size follows the number of leaders, never a term's magnitude */
+    struct term_slot *leader_of;
+    uint64_t leader_cap, leader_used;
     /* acknowledged writes not yet known committed */
     struct {
         uint64_t lsn, term;
@@ -74,7 +81,9 @@ struct checker *chk_new(int n_nodes, enum raft_ack_mode mode)
     k->sh = calloc((size_t)n_nodes + 1, sizeof(*k->sh));
     k->lt_cap = 1024;
     k->lt = calloc(k->lt_cap, sizeof(*k->lt));
-    if (!k->sh || !k->lt) {
+    k->leader_cap = 64;
+    k->leader_of = calloc(k->leader_cap, sizeof(*k->leader_of));
+    if (!k->sh || !k->lt || !k->leader_of) {
         chk_free(k);
         return NULL;
     }
@@ -144,9 +153,11 @@ static void shadow_reserve(struct shadow *s, uint64_t lsn)
 {
     if (lsn < s->cap)
         return;
-    uint64_t cap = s->cap ? s->cap : 64;
-    while (cap <= lsn)
-        cap *= 2;
+    /* lsn is one past a log that really exists, so this is bounded by
+     * memory already; doubling from it keeps the loop-free growth. */
+    uint64_t cap = s->cap ? s->cap * 2 : 64;
+    if (cap <= lsn)
+        cap = lsn + 1;
     s->hash = xrealloc(s->hash, cap * sizeof(*s->hash));
     s->term = xrealloc(s->term, cap * sizeof(*s->term));
     s->hash[0] = s->term[0] = 0;
@@ -292,9 +303,9 @@ static void on_commit(struct checker *k, uint64_t t, struct shadow *s,
     if (L <= k->c_len)
         return;
     if (L >= k->c_cap) {
-        uint64_t cap = k->c_cap ? k->c_cap : 64;
-        while (cap <= L)
-            cap *= 2;
+        uint64_t cap = k->c_cap ? k->c_cap * 2 : 64;
+        if (cap <= L)
+            cap = L + 1;
         k->c_hash = xrealloc(k->c_hash, cap * sizeof(*k->c_hash));
         k->c_term = xrealloc(k->c_term, cap * sizeof(*k->c_term));
         k->c_cterm = xrealloc(k->c_cterm, cap * sizeof(*k->c_cterm));
@@ -314,24 +325,47 @@ static void on_commit(struct checker *k, uint64_t t, struct shadow *s,
         resolve_pending(k, t);
 }
 
+/* The slot of `term` in the leader map: its own, or the empty one where
+ * it would go.  The map is at most half full, so the probe ends. */
+static struct term_slot *leader_slot(struct checker *k, uint64_t term)
+{
+    uint64_t i = mix(term) & (k->leader_cap - 1);
+    while (k->leader_of[i].node && k->leader_of[i].term != term)
+        i = (i + 1) & (k->leader_cap - 1);
+    return &k->leader_of[i];
+}
+
+static void leader_grow(struct checker *k)
+{
+    struct term_slot *old = k->leader_of;
+    uint64_t old_cap = k->leader_cap;
+    k->leader_cap *= 2;
+    k->leader_of = calloc(k->leader_cap, sizeof(*k->leader_of));
+    if (!k->leader_of) {
+        fprintf(stderr, "raftsim: out of memory in checker\n");
+        abort();
+    }
+    for (uint64_t i = 0; i < old_cap; i++)
+        if (old[i].node)
+            *leader_slot(k, old[i].term) = old[i];
+    free(old);
+}
+
 static void on_leader(struct checker *k, uint64_t t, struct shadow *s,
                       const struct raft_event *ev)
 {
-    if (ev->term >= k->leader_cap) {
-        uint64_t cap = k->leader_cap ? k->leader_cap : 64;
-        while (cap <= ev->term)
-            cap *= 2;
-        k->leader_of = xrealloc(k->leader_of, cap * sizeof(*k->leader_of));
-        memset(k->leader_of + k->leader_cap, 0,
-               (cap - k->leader_cap) * sizeof(*k->leader_of));
-        k->leader_cap = cap;
-    }
-    int prev = k->leader_of[ev->term];
+    if ((k->leader_used + 1) * 2 > k->leader_cap)
+        leader_grow(k);
+    struct term_slot *slot = leader_slot(k, ev->term);
+    int prev = slot->node;
     if (prev && prev != ev->node)
         violate(k, t, "ElectionSafety", ev->node, prev,
                 "n%d and n%d are both leaders of term %llu", ev->node, prev,
                 (unsigned long long)ev->term);
-    k->leader_of[ev->term] = ev->node;
+    if (!prev)
+        k->leader_used++;
+    slot->term = ev->term;
+    slot->node = ev->node;
     /* Raft's Leader Completeness covers entries committed in earlier
      * terms only: a candidate that slept through later terms may still
      * win its own old term.  Commit terms grow along the log, so find

@@ -104,6 +104,7 @@ struct sim_stats {
     uint64_t discarded;    /* entries removed by conflict */
     uint64_t discarded_crash; /* unflushed entries lost in a crash */
     uint64_t events;       /* core events seen */
+    uint64_t rejected;     /* messages the core refused (reject events) */
 };
 
 struct sim_violation {
@@ -186,6 +187,19 @@ int sim_client_leader(const struct sim_cluster *c, int client);
 /* The run's trace writer (trace_on() false without a trace), for drivers
  * that add their own lines: narration, expectations, reads. */
 struct trace *sim_tracer(struct sim_cluster *c);
+
+/* Appends sent to a node by any leader, counted as they leave (lost or
+ * not): against what the node appended, the replication amplification. */
+struct sim_sent {
+    uint64_t appends, entries;
+    uint64_t entry_bytes; /* key + value bytes of those entries */
+};
+void sim_sent_to(const struct sim_cluster *c, int id, struct sim_sent *out);
+
+/* Deliver a copy of m to node m->to now, as if it came over the
+ * network from m->from (a fake or buggy peer: tests, the step fuzzer).
+ * Memory transport only; RAFT_EINVAL for ids outside 1..n. */
+int sim_inject(struct sim_cluster *c, const struct raft_msg *m);
 
 /* Views. */
 struct raft_node *sim_node(const struct sim_cluster *c, int id);

@@ -2,8 +2,10 @@
  * cluster_int.h — the simulator's private state, shared by its files:
  * cluster.c (event queue, dispatch, node outputs, life cycle, views),
  * cluster_faults.c (crash, pause, partitions, links), cluster_clients.c
- * (client writes and their outcomes) and cluster_wire.c (real-time mode:
- * the same scheduler on a libuv loop with nodes talking over TCP).
+ * (client writes and their outcomes), cluster_inject.c (a message from
+ * outside the network), cluster_flow.c (appends sent per node) and
+ * cluster_wire.c (real-time mode: the same
+ * scheduler on a libuv loop with nodes talking over TCP).
  * Nothing outside sim/cluster*.c includes this.
  */
 #ifndef RAFTSIM_SIM_CLUSTER_INT_H
@@ -51,6 +53,7 @@ struct node_state {
     size_t n_held, cap_held;
     int *pend; /* writes proposed here, awaiting ack */
     size_t n_pend, cap_pend;
+    struct sim_sent sent; /* appends sent to this node (cluster_flow.c) */
 };
 
 struct write_state {
@@ -128,6 +131,9 @@ static inline struct sim_link *sim__link(const struct sim_cluster *c,
 {
     return &c->links[(size_t)from * (size_t)(c->n + 1) + (size_t)to];
 }
+
+/* cluster_flow.c */
+void sim__count_send(struct sim_cluster *c, const struct raft_msg *m);
 
 /* cluster_wire.c: TCP mode */
 int sim__wire_start(struct sim_cluster *c);

@@ -44,6 +44,9 @@ void sim__pump(struct sim_cluster *c, int id)
                 else if (ev->reason == RAFT_R_CRASH)
                     c->st.discarded_crash++;
                 break;
+            case RAFT_EV_REJECT:
+                c->st.rejected++;
+                break;
             }
             if (c->hook)
                 c->hook(c->hook_ctx, c, ev);
@@ -100,6 +103,7 @@ void sim__sched_timer(struct sim_cluster *c, int id)
 void sim__net_send(struct sim_cluster *c, struct raft_msg *m)
 {
     c->st.messages_sent++;
+    sim__count_send(c, m);
     uint64_t id = 0;
     if (trace_on(&c->tr)) {
         id = ++c->msg_seq;

@@ -27,6 +27,9 @@
 #include <uv.h>
 
 #include "net/tcp.h"
+#include "sim/util/util.h"
+
+#define WAKE_MAX_MS 20 /* longest poll, so that a stop signal is seen */
 
 struct wire_node {
     struct sim_wire *w;
@@ -185,7 +188,7 @@ static void wake_cb(uv_timer_t *t)
 bool sim__wire_run_until(struct sim_cluster *c, uint64_t t)
 {
     struct sim_wire *w = c->wire;
-    while (!c->stopped) {
+    while (!c->stopped && !util_stop_signal) {
         uint64_t now = wire_now(w);
         if (now > c->now)
             c->now = now;
@@ -204,6 +207,10 @@ bool sim__wire_run_until(struct sim_cluster *c, uint64_t t)
         uint64_t ms = (uint64_t)ceil(real_ms);
         if (ms == 0)
             ms = 1;
+        /* Ctrl-C must be seen within 100 ms of wall time; a signal does
+         * not end the poll (libuv resumes it after EINTR). */
+        if (ms > WAKE_MAX_MS)
+            ms = WAKE_MAX_MS;
         /* The timer repeats: if it fires before the poll phase of this
          * uv_run (loop time is only refreshed there), a one-shot timer
          * would leave the poll with no deadline at all and block until
@@ -212,7 +219,7 @@ bool sim__wire_run_until(struct sim_cluster *c, uint64_t t)
         uv_timer_start(&w->wake, wake_cb, ms, ms);
         uv_run(&w->loop, UV_RUN_ONCE);
     }
-    return !c->stopped;
+    return !c->stopped && !util_stop_signal;
 }
 
 void sim__wire_crash(struct sim_cluster *c, int id)

@@ -10,6 +10,7 @@
  */
 #include "sim/cluster/explore.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,6 +507,8 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
     res->writes += st->writes;
     res->acked += st->acked;
     res->simulated_s += (double)sim_now(s.c) / 1e6;
+    res->last_seed = seed;
+    res->last_end_us = sim_now(s.c);
     if (v && !res->have_first) {
         res->have_first = true;
         res->first_seed = seed;
@@ -521,13 +524,19 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
                 snprintf(res->scenario, sizeof(res->scenario),
                          "%.*s%llu%s", (int)(pct - o->scenario_out),
                          o->scenario_out, (unsigned long long)seed, pct + 4);
-            FILE *f = s.recording ? fopen(res->scenario, "w") : NULL;
-            if (!f || fwrite(s.rec, 1, s.rec_len, f) != s.rec_len) {
-                fprintf(stderr, "explore: cannot write %s\n", res->scenario);
-                res->scenario[0] = '\0';
+            struct util_out f;
+            char err[sizeof(res->scenario) + 128];
+            int rc = util_out_open(&f, res->scenario, err, sizeof(err));
+            if (rc == 0) {
+                fwrite(s.rec, 1, s.rec_len, f.f); /* checked at commit */
+                rc = util_out_commit(&f, err, sizeof(err));
             }
-            if (f && fclose(f) != 0)
+            if (rc != 0) {
+                fprintf(stderr, "explore: cannot save the schedule: %s\n",
+                        err);
                 res->scenario[0] = '\0';
+                res->save_failed = true;
+            }
         }
     }
     free(s.rec);
@@ -540,6 +549,10 @@ void explore_run(const struct explore_opts *o, struct explore_result *res)
     double t0 = util_wall_s(), last = t0;
     for (uint64_t k = 0; k < o->seeds; k++) {
         explore_seed(o, o->start_seed + k, res);
+        if (util_stop_signal) {
+            res->interrupted = true;
+            break;
+        }
         if (o->progress) {
             double now = util_wall_s();
             if (now - last > 0.1 || k + 1 == o->seeds) {

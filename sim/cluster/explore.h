@@ -56,6 +56,11 @@ struct explore_result {
     uint64_t first_seed;
     struct sim_violation first;
     char scenario[512]; /* the replay file written, or "" */
+    /* A stop signal (util_stop_signal) ended the run after this seed, at
+     * this cluster time of it; the figures above are what ran. */
+    bool interrupted;
+    uint64_t last_seed, last_end_us;
+    bool save_failed;   /* it could not be written (said on stderr) */
 };
 
 void explore_opts_default(struct explore_opts *o);
@@ -64,6 +69,7 @@ int explore_parse_faults(const char *s, unsigned *out, const char **bad);
 /* Run one seed, adding its figures to *res. */
 void explore_seed(const struct explore_opts *o, uint64_t seed,
                   struct explore_result *res);
+/* All the seeds, or up to the one during which a stop signal came. */
 void explore_run(const struct explore_opts *o, struct explore_result *res);
 /* The exact last line: "explore: seeds=K violations=V …". */
 void explore_print_summary(FILE *f, const struct explore_result *r);

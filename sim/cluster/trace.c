@@ -209,6 +209,15 @@ void trace_raft_event(struct trace *tr, uint64_t t_us,
     case RAFT_EV_ACK:
         trace_u64(tr, "lsn", ev->lsn);
         break;
+    case RAFT_EV_REJECT:
+        trace_node(tr, "from", ev->peer);
+        trace_str(tr, "type", raft_msg_type_name(ev->msg_type));
+        trace_u64(tr, "msg_term", ev->msg_term);
+        trace_u64(tr, "term", ev->term);
+        trace_str(tr, "reason", raft_reason_name(ev->reason));
+        if (ev->lsn)
+            trace_u64(tr, "lsn", ev->lsn);
+        break;
     }
     trace_end(tr);
 }

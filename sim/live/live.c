@@ -40,6 +40,7 @@ struct rec {
     uint64_t until_us; /* REC_WAIT: when the wait ends */
     int file_idx;      /* the file's command, -1 for an action */
     char *line;        /* REC_EXEC: the line without `at` */
+    uint64_t end_us;   /* REC_EXEC: when the runner was done with it */
 };
 
 struct live_session {
@@ -401,7 +402,9 @@ static int materialize(struct live_session *s, uint64_t horizon_us, char *err,
         if (r->kind == REC_EXEC) {
             scn_runner_run_to(s->run, r->t_us);
             scn_runner_exec(s->run, &s->prog->cmds[k++]);
-            if (scn_runner_cut_short(s->run)) {
+            if (!scn_runner_cut_short(s->run))
+                r->end_us = now_of(s); /* (cut short: it ends later) */
+            else {
                 s->cut_rec = i;
                 s->n_applied = i + 1;
                 break;
@@ -434,28 +437,37 @@ static void restore_cursor(struct live_session *s, int n, uint64_t t)
 }
 
 /* Acting at or resuming from a present the timeline has gone past: keep
- * the records up to it, set the rest aside, and continue from there. */
-static int fork_at(struct live_session *s, uint64_t t, char *err, size_t cap)
+ * the records up to it, set the rest aside (set_aside: as the abandoned
+ * timeline, for export), and continue from there.  A command that was
+ * still going on at t (an await that ran ahead of the display) is dropped
+ * and the file's script runs it again from t.  One rebuild, so viewers
+ * see one reset. */
+static int fork_at(struct live_session *s, uint64_t t, bool set_aside,
+                   char *err, size_t cap)
 {
-    if (materialize(s, t, err, cap) != 0)
-        return -1;
-    int keep = s->cut_rec >= 0 ? s->cut_rec : s->n_applied;
-    recs_free(s->aband, s->n_aband);
-    s->aband = calloc((size_t)s->n_recs + 1, sizeof(*s->aband));
-    s->n_aband = 0;
-    for (int i = 0; s->aband && i < s->n_recs; i++) {
-        s->aband[i] = s->recs[i];
-        s->aband[i].line = s->recs[i].line ? strdup(s->recs[i].line) : NULL;
-        s->n_aband++;
+    int keep = 0;
+    while (keep < s->n_recs && s->recs[keep].t_us <= t)
+        keep++;
+    int cut = -1;
+    if (keep > 0 && s->recs[keep - 1].kind == REC_EXEC &&
+        s->recs[keep - 1].end_us > t)
+        cut = --keep;
+    if (set_aside) {
+        recs_free(s->aband, s->n_aband);
+        s->aband = calloc((size_t)s->n_recs + 1, sizeof(*s->aband));
+        s->n_aband = 0;
+        for (int i = 0; s->aband && i < s->n_recs; i++) {
+            s->aband[i] = s->recs[i];
+            s->aband[i].line = s->recs[i].line ? strdup(s->recs[i].line) : NULL;
+            s->n_aband++;
+        }
     }
     restore_cursor(s, keep, t);
-    if (s->cut_rec >= 0 && s->recs[s->cut_rec].file_idx >= 0)
-        s->cursor = s->recs[s->cut_rec].file_idx; /* runs again from t */
+    if (cut >= 0 && s->recs[cut].file_idx >= 0)
+        s->cursor = s->recs[cut].file_idx; /* runs again from t */
     for (int i = keep; i < s->n_recs; i++)
         free(s->recs[i].line);
     s->n_recs = keep;
-    s->n_applied = keep;
-    /* the runner interrupted by the horizon is no longer bounded */
     if (materialize(s, 0, err, cap) != 0)
         return -1;
     scn_runner_run_to(s->run, t);
@@ -476,7 +488,7 @@ static int exec_line(struct live_session *s, const char *line, int file_idx,
     if (!p)
         return -1;
     char *copy = strdup(line);
-    if (!copy || rec_add(s, (struct rec){REC_EXEC, t, 0, file_idx, copy}) != 0) {
+    if (!copy || rec_add(s, (struct rec){REC_EXEC, t, 0, file_idx, copy, 0}) != 0) {
         scn_free(p);
         snprintf(err, cap, "out of memory");
         return -1;
@@ -485,6 +497,7 @@ static int exec_line(struct live_session *s, const char *line, int file_idx,
     scn_free(s->prog);
     s->prog = p;
     scn_runner_exec(s->run, &p->cmds[p->n_cmds - 1]);
+    s->recs[s->n_recs - 1].end_us = now_of(s);
     s->n_applied = s->n_recs;
     s->computed_us = now_of(s);
     return 0;
@@ -534,14 +547,17 @@ static bool script_step(struct live_session *s)
     if (cmd->kind == SCN_WAIT) {
         s->waiting = true;
         s->wait_until_us = now + cmd->u;
-        rec_add(s, (struct rec){REC_WAIT, now, now + cmd->u, idx, NULL});
+        rec_add(s, (struct rec){REC_WAIT, now, now + cmd->u, idx, NULL, 0});
         s->n_applied = s->n_recs;
         return true;
     }
     if (cmd->kind == SCN_STEP) {
-        rec_add(s, (struct rec){REC_STEP, now, 0, idx, NULL});
+        rec_add(s, (struct rec){REC_STEP, now, 0, idx, NULL, 0});
         s->n_applied = s->n_recs;
         s->paused = s->at_step = true;
+        /* the display stops at the step itself, not at the end of the
+         * tick that reached it: what follows waits for the teacher */
+        s->present_us = (double)now;
         return false;
     }
     char err[2048];
@@ -660,7 +676,7 @@ int live_act(struct live_session *s, const char *line, char *msg, size_t cap)
     scn_free(probe);
     if (s->seeked || (double)now_of(s) > s->present_us ||
         s->n_applied < s->n_recs) {
-        if (fork_at(s, t, err, sizeof(err)) != 0) {
+        if (fork_at(s, t, true, err, sizeof(err)) != 0) {
             snprintf(msg, cap, "cannot go back to %.3f s: %s", (double)t / 1e6,
                      err);
             rc = -1;
@@ -781,11 +797,20 @@ int live_control(struct live_session *s, const char *line, char *msg,
             snprintf(msg, cap, "speed x%g", v);
         }
     } else if (!strcmp(w, "pause") && !*arg) {
+        /* paused in the middle of a command that ran ahead of the display
+         * (an await): rebuild at the display clock, so that what anyone
+         * can look at (GET /state) is the moment on screen */
+        if (!s->seeked && (double)now_of(s) > s->present_us &&
+            fork_at(s, (uint64_t)s->present_us, false, err, sizeof(err)) != 0) {
+            snprintf(msg, cap, "cannot pause here: %s", err);
+            rc = -1;
+            goto out;
+        }
         s->paused = true;
         snprintf(msg, cap, "paused at %.3f s", s->present_us / 1e6);
     } else if ((!strcmp(w, "resume") || !strcmp(w, "go")) && !*arg) {
-        if (s->seeked && fork_at(s, (uint64_t)s->present_us, err,
-                                 sizeof(err)) != 0) {
+        if (s->seeked && fork_at(s, (uint64_t)s->present_us,
+                                 true, err, sizeof(err)) != 0) {
             snprintf(msg, cap, "cannot resume: %s", err);
             rc = -1;
         } else {
@@ -797,8 +822,8 @@ int live_control(struct live_session *s, const char *line, char *msg,
                      s->present_us / 1e6, s->speed);
         }
     } else if (!strcmp(w, "step") && (!*arg || !strcmp(arg, "say"))) {
-        if (s->seeked && fork_at(s, (uint64_t)s->present_us, err,
-                                 sizeof(err)) != 0) {
+        if (s->seeked && fork_at(s, (uint64_t)s->present_us,
+                                 true, err, sizeof(err)) != 0) {
             snprintf(msg, cap, "cannot step: %s", err);
             rc = -1;
             goto out;
@@ -976,7 +1001,7 @@ static void take_leading(struct live_session *s)
         for (int i = 0; i <= first; i++) {
             char *l = strdup(s->file->cmds[i].src);
             if (l)
-                rec_add(s, (struct rec){REC_EXEC, 0, 0, i, l});
+                rec_add(s, (struct rec){REC_EXEC, 0, 0, i, l, 0});
         }
         s->cursor = first + 1;
     }

@@ -1,1 +1,407 @@
-/* the live page: see live_page.html */
+/*
+ * live.js — the minimal page of `raftsim serve` (see live_page.html).
+ *
+ * The model of the cluster is built only from the event stream's `trace`
+ * events, the same JSON objects as `raftsim run --trace` (README,
+ * "Trace format"), so this page and the report read one format:
+ *   run       → the node count            role    → role, term, up again
+ *   append    → last LSN                  discard → last LSN goes back
+ *   commit    → commit LSN                crash / restart / pause / resume
+ * A `reset` (seek, fork, restart) means the timeline was rebuilt and its
+ * events follow from its start, so the model is dropped; so is it when
+ * the stream reconnects, because the server always starts from the top.
+ * Drawing is batched to one frame: a late joiner gets the whole timeline
+ * at once.  With ?token=T the controller panel acts through POST /act and
+ * POST /control; without it the panel is removed from the page.
+ * Everything is written with textContent (the trace holds client strings).
+ */
+(function () {
+  "use strict";
+
+  var NARRATION_MAX = 200;
+  var token = new URLSearchParams(window.location.search).get("token");
+
+  function $(id) { return document.getElementById(id); }
+
+  /* ---------------------------------------------------------------- */
+  /* The model                                                         */
+
+  var model;
+
+  function newModel() {
+    return { nodes: [], tUs: 0, lastId: -1, events: 0, generation: 0 };
+  }
+
+  function node(name) {
+    var m = /^n([0-9]+)$/.exec(name || "");
+    if (!m)
+      return null;
+    var id = parseInt(m[1], 10);
+    while (model.nodes.length < id)
+      model.nodes.push(blankNode(model.nodes.length + 1));
+    return model.nodes[id - 1];
+  }
+
+  function blankNode(id) {
+    return { id: id, role: "follower", term: 0, last: 0, commit: 0,
+             up: true, paused: false };
+  }
+
+  /* One trace object into the model. */
+  function apply(e) {
+    model.events++;
+    if (typeof e.t_us === "number" && e.t_us > model.tUs)
+      model.tUs = e.t_us;
+    if (e.kind === "run") {
+      model.nodes = [];
+      for (var i = 1; i <= (e.nodes || 0); i++)
+        model.nodes.push(blankNode(i));
+      return;
+    }
+    var n = node(e.node);
+    if (!n)
+      return; /* a "cluster" line: partition, heal, say, expect … */
+    switch (e.kind) {
+    case "role":
+      n.role = e.role;
+      n.term = e.term;
+      n.up = true;
+      break;
+    case "append":
+      n.last = e.lsn;
+      break;
+    case "discard":
+      if (e.lsn - 1 < n.last)
+        n.last = e.lsn - 1;
+      if (n.commit > n.last) /* the core keeps commit within the log */
+        n.commit = n.last;
+      break;
+    case "commit":
+      n.commit = e.lsn;
+      break;
+    case "crash":
+      n.up = false;
+      n.paused = false;
+      n.role = "down";
+      break;
+    case "restart":
+      n.up = true;
+      n.paused = false;
+      n.role = "follower"; /* its `role` line (reason restart) follows */
+      break;
+    case "pause":
+      n.paused = true;
+      break;
+    case "resume":
+      n.paused = false;
+      break;
+    }
+  }
+
+  /* The leader the way GET /state names it: up, leading, highest term. */
+  function leader() {
+    var best = null;
+    model.nodes.forEach(function (n) {
+      if (n.up && n.role === "leader" && (!best || n.term >= best.term))
+        best = n;
+    });
+    return best;
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* Drawing (batched)                                                 */
+
+  var clock = null;
+  var pendingLines = [];
+  var narrationLines = 0;
+  var dirty = false;
+
+  function schedule() {
+    if (dirty)
+      return;
+    dirty = true;
+    (window.requestAnimationFrame || function (f) { setTimeout(f, 16); })(draw);
+  }
+
+  function setText(el, text) {
+    if (el.textContent !== text)
+      el.textContent = text;
+  }
+
+  function stateText(n) {
+    if (!n.up)
+      return "crashed";
+    return n.paused ? "paused" : "up";
+  }
+
+  function drawNodes() {
+    var body = $("nodes-body");
+    while (body.rows.length > model.nodes.length)
+      body.deleteRow(-1);
+    model.nodes.forEach(function (n, i) {
+      var row = body.rows[i];
+      if (!row) {
+        row = body.insertRow(-1);
+        row.dataset.node = String(n.id);
+        ["id", "role", "term", "last", "commit", "state"].forEach(function (c) {
+          row.insertCell(-1).className = c;
+        });
+        if (token) {
+          var b = document.createElement("button");
+          b.type = "button";
+          b.className = "node-act";
+          b.id = "node-btn-" + n.id;
+          b.addEventListener("click", function () {
+            var up = b.dataset.up === "1";
+            post("/act", (up ? "crash n" : "restart n") + n.id, $("act-result"));
+          });
+          var cell = row.insertCell(-1);
+          cell.className = "act";
+          cell.appendChild(b);
+        }
+      }
+      setText(row.cells[0], "n" + n.id);
+      setText(row.cells[1], n.role);
+      setText(row.cells[2], String(n.term));
+      setText(row.cells[3], String(n.last));
+      setText(row.cells[4], String(n.commit));
+      setText(row.cells[5], stateText(n));
+      row.className = "role-" + n.role + (n.up ? "" : " crashed") +
+                      (n.paused ? " paused" : "");
+      if (token) {
+        var btn = row.cells[6].firstChild;
+        btn.dataset.up = n.up ? "1" : "0";
+        setText(btn, (n.up ? "crash n" : "restart n") + n.id);
+      }
+    });
+  }
+
+  function drawLeader() {
+    var l = leader(), el = $("leader");
+    if (l) {
+      el.dataset.node = String(l.id);
+      setText(el, "leader: n" + l.id + " (term " + l.term + ")");
+    } else {
+      delete el.dataset.node;
+      setText(el, "leader: none");
+    }
+  }
+
+  function drawClock() {
+    var el = $("clock");
+    if (!clock) {
+      setText(el, "t = " + (model.tUs / 1e6).toFixed(3) + " s");
+      return;
+    }
+    var s = "t = " + (clock.t_us / 1e6).toFixed(3) + " s   x" + clock.speed;
+    if (clock.paused)
+      s += clock.at_step ? "   paused at a step" : "   paused";
+    else
+      s += "   running";
+    setText(el, s);
+    el.classList.toggle("paused", !!clock.paused);
+    var sel = $("speed");
+    if (sel && document.activeElement !== sel) {
+      var v = String(clock.speed);
+      for (var i = 0; i < sel.options.length; i++)
+        if (sel.options[i].value === v)
+          sel.selectedIndex = i;
+    }
+  }
+
+  function drawNarration() {
+    if (!pendingLines.length)
+      return;
+    var pre = $("narration");
+    var stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 24;
+    if (pendingLines.length > NARRATION_MAX)
+      pendingLines = pendingLines.slice(-NARRATION_MAX);
+    var frag = document.createDocumentFragment();
+    pendingLines.forEach(function (t) {
+      var d = document.createElement("div");
+      d.className = "line";
+      d.textContent = t;
+      frag.appendChild(d);
+    });
+    pre.appendChild(frag);
+    narrationLines += pendingLines.length;
+    pendingLines = [];
+    while (narrationLines > NARRATION_MAX && pre.firstChild) {
+      pre.removeChild(pre.firstChild);
+      narrationLines--;
+    }
+    if (stick)
+      pre.scrollTop = pre.scrollHeight;
+  }
+
+  function draw() {
+    dirty = false;
+    drawNodes();
+    drawLeader();
+    drawClock();
+    drawNarration();
+  }
+
+  function dropModel() {
+    model = newModel();
+    pendingLines = [];
+    narrationLines = 0;
+    var pre = $("narration");
+    while (pre.firstChild)
+      pre.removeChild(pre.firstChild);
+    schedule();
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* The event stream                                                  */
+
+  function parse(ev) {
+    try {
+      return JSON.parse(ev.data);
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function connect() {
+    var es = new EventSource("/events");
+    es.addEventListener("open", function () {
+      /* the server starts every connection from the timeline's start */
+      dropModel();
+      setText($("status"), "connected");
+      document.body.dataset.connected = "1";
+    });
+    es.addEventListener("error", function () {
+      setText($("status"), "disconnected: retrying…");
+      document.body.dataset.connected = "0";
+    });
+    es.addEventListener("trace", function (ev) {
+      var e = parse(ev);
+      if (!e)
+        return;
+      var id = parseInt(ev.lastEventId, 10);
+      if (!isNaN(id))
+        model.lastId = id;
+      apply(e);
+      schedule();
+    });
+    es.addEventListener("narration", function (ev) {
+      var e = parse(ev);
+      var id = parseInt(ev.lastEventId, 10);
+      if (!isNaN(id))
+        model.lastId = id;
+      if (e && typeof e.text === "string") {
+        pendingLines.push(e.text);
+        if (pendingLines.length > 4 * NARRATION_MAX) /* a hidden tab */
+          pendingLines = pendingLines.slice(-NARRATION_MAX);
+        schedule();
+      }
+    });
+    es.addEventListener("reset", function (ev) {
+      var e = parse(ev) || {};
+      dropModel();
+      model.generation = e.generation || 0;
+    });
+    es.addEventListener("clock", function (ev) {
+      var e = parse(ev);
+      if (e) {
+        clock = e;
+        model.generation = e.generation || model.generation;
+        schedule();
+      }
+    });
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* The controller                                                    */
+
+  function showResult(el, ok, text) {
+    el.textContent = text;
+    el.classList.toggle("error", !ok);
+    el.classList.toggle("ok", ok);
+  }
+
+  function post(path, body, out) {
+    var url = path + "?token=" + encodeURIComponent(token);
+    return fetch(url, { method: "POST", body: body, cache: "no-store",
+                        headers: { "Content-Type": "text/plain" } })
+      .then(function (r) {
+        return r.text().then(function (t) {
+          showResult(out, r.ok, t.replace(/\n$/, ""));
+          return r.ok;
+        });
+      })
+      .catch(function (err) {
+        showResult(out, false, "request failed: " + err);
+        return false;
+      });
+  }
+
+  function seekWord(v) {
+    v = v.trim();
+    return /^[0-9]+(\.[0-9]*)?$/.test(v) ? v + "s" : v;
+  }
+
+  function setUpController() {
+    var panel = $("controller");
+    if (!token) {
+      /* a viewer: no controls at all, not merely hidden ones */
+      panel.parentNode.removeChild(panel);
+      Array.prototype.forEach.call(document.querySelectorAll(".ctl-only"),
+        function (el) { el.parentNode.removeChild(el); });
+      return;
+    }
+    panel.hidden = false;
+    document.body.classList.add("is-controller");
+    var history = [], pos = 0;
+    var input = $("act-input");
+    $("act-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var line = input.value;
+      if (!line.trim())
+        return;
+      history.push(line);
+      pos = history.length;
+      post("/act", line, $("act-result")).then(function (ok) {
+        if (ok)
+          input.value = "";
+      });
+    });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "ArrowUp" && pos > 0) {
+        input.value = history[--pos];
+        ev.preventDefault();
+      } else if (ev.key === "ArrowDown" && pos < history.length) {
+        pos++;
+        input.value = pos < history.length ? history[pos] : "";
+        ev.preventDefault();
+      }
+    });
+    var out = $("control-result");
+    [["btn-pause", "pause"], ["btn-resume", "resume"], ["btn-step", "step"],
+     ["btn-step-say", "step say"]].forEach(function (b) {
+      $(b[0]).addEventListener("click", function () { post("/control", b[1], out); });
+    });
+    $("speed").addEventListener("change", function () {
+      post("/control", "speed " + $("speed").value, out);
+    });
+    $("seek-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var v = seekWord($("seek-input").value);
+      if (v)
+        post("/control", "seek " + v, out);
+    });
+  }
+
+  model = newModel();
+  setUpController();
+  connect();
+  /* for tests and the console: the model the page draws */
+  window.raftLive = {
+    model: function () { return model; },
+    leader: function () { var l = leader(); return l ? l.id : 0; },
+    clock: function () { return clock; },
+    /* the id of the last trace or narration message applied */
+    lastId: function () { return model.lastId; }
+  };
+})();

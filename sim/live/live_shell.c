@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include <editline/readline.h>
+
+#include "sim/util/util.h"
 
 static const char *help_text =
     "  scenario lines happen now: crash n1 · restart n1 · isolate leader · "
@@ -78,19 +81,21 @@ static bool drain(struct shell *sh)
     return any;
 }
 
+/* Only a regular file is written, whole or not at all (util_out). */
 static int write_file(struct shell *sh, const char *path, bool trace)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "shell: cannot write %s: %s\n", path, strerror(errno));
+    struct util_out o;
+    char err[PATH_MAX + 128];
+    if (util_out_open(&o, path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "shell: %s\n", err);
         return -1;
     }
     if (trace)
-        live_write_trace(sh->s, f);
+        live_write_trace(sh->s, o.f);
     else
-        live_export(sh->s, f, false);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "shell: cannot write %s: %s\n", path, strerror(errno));
+        live_export(sh->s, o.f, false);
+    if (util_out_commit(&o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "shell: %s\n", err);
         return -1;
     }
     fprintf(sh->out, "          wrote %s\n", path);

@@ -13,6 +13,15 @@
 
 #include "sim/util/util.h"
 
+/* A server's message, first line only, escaped: it is printed on
+ * terminals and the server is not ours to trust. */
+static const char *first_line(const char *m, char *out, size_t cap)
+{
+    char line[512];
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(m, "\n"), m);
+    return util_escape_ctrl(line, out, cap);
+}
+
 int pg_server_parse(const char *spec, struct pg_server *s, char *err,
                     size_t cap)
 {
@@ -20,10 +29,11 @@ int pg_server_parse(const char *spec, struct pg_server *s, char *err,
     const char *eq = strchr(spec, '=');
     size_t nl = eq ? (size_t)(eq - spec) : 0;
     if (!eq || nl == 0 || nl > PG_NAME_MAX || !eq[1]) {
+        char shown[128];
         snprintf(err, cap,
                  "expected NAME=CONNINFO (e.g. a=postgresql://raftsim@127.0.0.1:"
                  "5433/raftsim), got '%.60s'",
-                 spec);
+                 util_escape_ctrl(spec, shown, sizeof(shown)));
         return -1;
     }
     for (size_t k = 0; k < nl; k++)
@@ -38,8 +48,10 @@ int pg_server_parse(const char *spec, struct pg_server *s, char *err,
     char *perr = NULL;
     PQconninfoOption *opts = PQconninfoParse(eq + 1, &perr);
     if (!opts) {
+        char why[1024];
         snprintf(err, cap, "server %.*s: bad connection string: %s", (int)nl,
-                 spec, perr ? perr : "out of memory");
+                 spec, first_line(perr ? perr : "out of memory", why,
+                                  sizeof(why)));
         PQfreemem(perr);
         return -1;
     }
@@ -103,10 +115,9 @@ static PGconn *connect_bounded(const struct pg_server *s, double timeout_s,
         return NULL;
     }
     if (PQstatus(c) != CONNECTION_OK) {
-        const char *m = PQerrorMessage(c);
-        size_t l = strcspn(m, "\n");
-        snprintf(err, cap, "server %s: cannot connect: %.*s", s->name, (int)l,
-                 m);
+        char why[1024];
+        snprintf(err, cap, "server %s: cannot connect: %s", s->name,
+                 first_line(PQerrorMessage(c), why, sizeof(why)));
         PQfinish(c);
         return NULL;
     }
@@ -116,8 +127,9 @@ static PGconn *connect_bounded(const struct pg_server *s, double timeout_s,
 
 static void one_line(char *err, size_t cap, const char *who, const char *m)
 {
-    size_t l = strcspn(m, "\n");
-    snprintf(err, cap, "server %s: %.*s", who, (int)l, m);
+    char safe[1024];
+    snprintf(err, cap, "server %s: %s", who,
+             first_line(m, safe, sizeof(safe)));
 }
 
 bool pg_parse_lsn(const char *text, uint64_t *out)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "sim/cluster/trace.h"
+#include "sim/util/util.h"
 
 #define DEFAULT_WITHIN_US 10000000
 
@@ -113,8 +114,14 @@ static void do_await(struct runner *R, const struct scn_cmd *cmd)
     uint64_t deadline =
         start + (cmd->within_us ? cmd->within_us : DEFAULT_WITHIN_US);
     bool ok = await_holds(R, cmd, in, id, &found);
-    while (!ok && r_run_step(R, deadline))
+    rp_begin(R, cmd);
+    while (!ok && r_run_step(R, deadline)) {
         ok = await_holds(R, cmd, in, id, &found);
+        rp_tick(R);
+    }
+    rp_end(R);
+    if (!ok && util_stop_signal)
+        return; /* not a failure: the run was stopped */
     if (!ok) {
         r_fail_line(R, cmd, "still not true after %.3f s%s",
                   (double)(sim_now(R->c) - start) / 1e6,
@@ -289,7 +296,7 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
         r_do_read(R, cmd);
         break;
     case SCN_WAIT:
-        r_run_to(R, sim_now(R->c) + cmd->u);
+        rp_wait(R, cmd, sim_now(R->c) + cmd->u);
         break;
     case SCN_AWAIT:
         do_await(R, cmd);
@@ -315,6 +322,12 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
     rm_flush(R);
 }
 
+/* " (--ack)" after a value the command line gave, "" after the file's */
+static const char *given(struct runner *R, unsigned bit, const char *flag)
+{
+    return R->o.overridden & bit ? flag : "";
+}
+
 static void header(struct runner *R, const struct sim_options *so)
 {
     if (R->o.quiet)
@@ -327,14 +340,22 @@ static void header(struct runner *R, const struct sim_options *so)
                                     "%s%s", len ? "," : ", unsafe ",
                                     raft_unsafe_name(b));
     fprintf(R->out,
-            "%s%s%s: %d nodes, heartbeat %.0fms, election %.0f-%.0fms, ack %s, "
-            "policy %s, prevote %s, checkquorum %s%s, seed %llu, %s clock%s\n",
+            "%s%s%s: %d nodes, heartbeat %.0fms%s, election %.0f-%.0fms%s, "
+            "ack %s%s, policy %s%s, prevote %s%s, checkquorum %s%s%s, "
+            "seed %llu%s, %s clock%s\n",
             rs_c(R, C_BOLD), R->p->file, rs_c(R, C_RESET), so->n_nodes,
-            (double)so->heartbeat_us / 1e3, (double)so->election_min_us / 1e3,
-            (double)so->election_max_us / 1e3, raft_ack_mode_name(so->ack_mode),
-            raft_policy_name(so->policy), so->prevote ? "on" : "off",
-            so->checkquorum ? "on" : "off", unsafe,
-            (unsigned long long)so->seed,
+            (double)so->heartbeat_us / 1e3,
+            given(R, SCN_OV_HEARTBEAT, " (--heartbeat)"),
+            (double)so->election_min_us / 1e3,
+            (double)so->election_max_us / 1e3,
+            given(R, SCN_OV_ELECTION, " (--election-timeout)"),
+            raft_ack_mode_name(so->ack_mode), given(R, SCN_OV_ACK, " (--ack)"),
+            raft_policy_name(so->policy),
+            given(R, SCN_OV_POLICY, " (--policy)"), so->prevote ? "on" : "off",
+            given(R, SCN_OV_PREVOTE, " (--prevote)"),
+            so->checkquorum ? "on" : "off",
+            given(R, SCN_OV_CHECKQUORUM, " (--checkquorum)"), unsafe,
+            (unsigned long long)so->seed, R->o.seed_given ? " (--seed)" : "",
             so->transport == SIM_TRANSPORT_TCP ? "real (TCP)" : "virtual",
             so->transport == SIM_TRANSPORT_TCP && so->time_scale != 1.0
                 ? " (slowed down)"
@@ -411,7 +432,8 @@ static void finish(struct runner *R, struct scn_run_result *res)
             "entr%s discarded%s · %llu of %llu acknowledged writes lost%s · "
             "%llu of %llu reads stale · invariants %s%s\n",
             rs_c(R, ok ? C_BOLD C_GREEN : C_BOLD C_RED), R->p->file,
-            ok ? "passed" : "FAILED", R->passed, R->expectations,
+            R->interrupted ? "interrupted" : ok ? "passed" : "FAILED",
+            R->passed, R->expectations,
             (unsigned long long)st->elections, st->elections == 1 ? "" : "s",
             (unsigned long long)disc, disc == 1 ? "y" : "ies", why,
             (unsigned long long)st->acked_lost, (unsigned long long)st->acked,
@@ -630,9 +652,18 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
         return 2;
     }
     struct runner *R = runner_of(r);
-    for (int i = 0; i < p->n_cmds && !R->stop; i++)
+    for (int i = 0; i < p->n_cmds && !R->stop && !util_stop_signal; i++)
         exec(R, &p->cmds[i]);
+    bool interrupted = util_stop_signal != 0;
+    R->interrupted = interrupted;
+    if (interrupted) {
+        rs_flush(R);
+        fprintf(R->out, "%s: interrupted at t=%.3f s (%s)\n", p->file,
+                (double)sim_now(R->c) / 1e6,
+                o->transport == SIM_TRANSPORT_TCP ? "real" : "virtual");
+    }
     int ret = scn_runner_finish(r, res);
+    res->interrupted = interrupted;
     scn_runner_free(r);
     return ret;
 }

@@ -32,6 +32,26 @@ struct scn_run_opts {
     FILE *trace;      /* JSON Lines trace, or NULL */
     int min_clients;  /* the cluster has at least this many clients (a
                          live session names new ones as it goes) */
+    /* Set-up values the command line put in place of the file's (the
+     * caller changed the program; this only labels them in the header). */
+    unsigned overridden; /* SCN_OV_* bits */
+    /* Real clock: an await or wait that lasts over a second of wall
+     * time shows one updating line on out (a terminal), erased after. */
+    bool progress;
+    /* Shell commands for the PostgreSQL mirror: a file's mirror-control
+     * template runs only with allow_control; control (--mirror-control)
+     * replaces any template.  Neither: the built-in tools/pg-pair. */
+    bool allow_control;
+    const char *control;
+};
+
+enum {
+    SCN_OV_ACK = 1u << 0,
+    SCN_OV_POLICY = 1u << 1,
+    SCN_OV_PREVOTE = 1u << 2,
+    SCN_OV_CHECKQUORUM = 1u << 3,
+    SCN_OV_ELECTION = 1u << 4,
+    SCN_OV_HEARTBEAT = 1u << 5,
 };
 
 void scn_run_opts_default(struct scn_run_opts *o);
@@ -48,10 +68,13 @@ struct scn_run_result {
     uint64_t end_us;
     bool setup_error; /* the cluster could not be started */
     bool skipped;     /* `clock virtual` file under the real clock */
+    bool interrupted; /* a stop signal (util_stop_signal) ended it early */
 };
 
 /* Returns 0 when every expectation held and no unexpected invariant
- * violation happened, 1 otherwise, 2 when the cluster could not start. */
+ * violation happened, 1 otherwise, 2 when the cluster could not start.
+ * A stop signal ends the run at the next step: "interrupted at t=…" and
+ * the summary of what ran are printed, res->interrupted is set. */
 int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
             struct scn_run_result *res);
 

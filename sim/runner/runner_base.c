@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sim/cluster/trace.h"
+#include "sim/util/util.h"
 
 #define REAL_STEP_US 2000
 
@@ -121,7 +122,7 @@ bool r_run_step(struct runner *R, uint64_t deadline)
         R->cut_short = true;
         return false;
     }
-    if (R->halted || now >= deadline)
+    if (R->halted || now >= deadline || util_stop_signal)
         return false;
     if (R->o.transport == SIM_TRANSPORT_MEMORY) {
         uint64_t next = sim_next_event_time(R->c);
@@ -196,16 +197,23 @@ void r_verdict(struct runner *R, const struct scn_cmd *cmd, bool ok,
         R->passed++;
         if (!R->o.quiet) {
             rs_flush(R);
+            char src[1024];
             fprintf(R->out, "%s%8.3f   ok  %s%s\n", rs_c(R, C_GREEN),
-                    (double)sim_now(R->c) / 1e6, r_src(cmd), rs_c(R, C_RESET));
+                    (double)sim_now(R->c) / 1e6,
+                    util_escape_ctrl(r_src(cmd), src, sizeof(src)),
+                    rs_c(R, C_RESET));
         }
         return;
     }
     R->failed++;
     rs_flush(R);
+    char src[1024], act[1024];
     fprintf(R->out, "%s%s:%d: expectation failed: %s — %s%s\n",
-            rs_c(R, C_BOLD C_RED), R->p->file, cmd->line, r_src(cmd),
-            actual && *actual ? actual : "it did not hold", rs_c(R, C_RESET));
+            rs_c(R, C_BOLD C_RED), R->p->file, cmd->line,
+            util_escape_ctrl(r_src(cmd), src, sizeof(src)),
+            util_escape_ctrl(actual && *actual ? actual : "it did not hold",
+                             act, sizeof(act)),
+            rs_c(R, C_RESET));
     if (!R->o.keep_going)
         R->stop = true;
 }

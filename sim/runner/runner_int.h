@@ -10,6 +10,7 @@
  *   runner_say.c      narration of events, the status table, colour
  *   runner_round.c    an election round's answers, for the narration
  *   runner_view.c     what the cluster looks like: leaders, lag, keys
+ *   runner_progress.c the updating line during long real-clock waits
  * The runner drives cluster/ and reads scenario/; nothing below includes
  * it.
  */
@@ -97,6 +98,12 @@ struct runner {
     bool stop;                 /* a failure without --keep-going */
     uint64_t horizon_us;       /* time does not pass beyond it (0: none) */
     bool cut_short;            /* the command met the horizon: no verdict */
+    bool interrupted;          /* a stop signal ended the run early */
+    struct {                   /* runner_progress.c */
+        bool on, shown;
+        double wall0_s, drawn_s;
+        char label[96];
+    } prog;
 };
 
 /* runner_view.c */
@@ -181,6 +188,15 @@ void rr_vote(struct runner *R, const struct raft_event *ev);  /* VOTE */
 void rr_end(struct runner *R, int node);
 /* The line for node's open round, which it closes; false when none. */
 bool rr_failed_text(struct runner *R, int node, char *out, size_t cap);
+
+/* runner_progress.c: on a terminal, under the real clock, a wait over a
+ * second of wall time shows "waiting for a leader… 1.4 s" */
+void rp_begin(struct runner *R, const struct scn_cmd *cmd);
+void rp_tick(struct runner *R);
+void rp_clear(struct runner *R); /* before any other line is printed */
+void rp_end(struct runner *R);
+/* `wait D`: run the cluster to t, with the line when it takes long. */
+void rp_wait(struct runner *R, const struct scn_cmd *cmd, uint64_t t);
 
 /* runner_say.c */
 void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev);

@@ -100,9 +100,10 @@ static void fail(struct runner *R, const char *fmt, ...)
     va_end(ap);
     rs_flush(R);
     /* like a failed expectation: shown even with --quiet */
+    char safe[2048];
     fprintf(R->out, "%s%8.3f  !!   pg step failed: %s%s\n",
-            rs_c(R, C_BOLD C_RED), (double)sim_now(R->c) / 1e6, text,
-            rs_c(R, C_RESET));
+            rs_c(R, C_BOLD C_RED), (double)sim_now(R->c) / 1e6,
+            util_escape_ctrl(text, safe, sizeof(safe)), rs_c(R, C_RESET));
     R->mirror_failures++;
 }
 
@@ -134,6 +135,13 @@ static void observe_all(struct rmirror *M, struct pg_obs *obs)
 int rm_start(struct runner *R, char *err, size_t cap)
 {
     const struct scn_program *p = R->p;
+    /* A downloaded scenario must not run commands on its own: its
+     * template needs the user's word (cli_run.c checks it up front). */
+    if (p->mirror_control && !R->o.control && !R->o.allow_control) {
+        snprintf(err, cap, "the file's mirror-control runs shell commands; "
+                           "refused without run --allow-control");
+        return -1;
+    }
     struct rmirror *M = calloc(1, sizeof(*M));
     if (!M) {
         snprintf(err, cap, "out of memory");
@@ -175,7 +183,9 @@ int rm_start(struct runner *R, char *err, size_t cap)
         if (M->of[i] >= 0)
             M->node_of[M->of[i]] = i;
     pgc_default_control(M->default_control, sizeof(M->default_control));
-    M->control = p->mirror_control ? p->mirror_control : M->default_control;
+    M->control = R->o.control            ? R->o.control
+                 : p->mirror_control     ? p->mirror_control
+                                         : M->default_control;
 
     /* the pair must be ready: every server up, exactly one primary */
     struct pg_obs obs[8];

@@ -8,6 +8,7 @@
  * moment become one line.  Colour only when asked (a TTY, no NO_COLOR).
  */
 #include "sim/runner/runner_int.h"
+#include "sim/util/util.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -49,12 +50,15 @@ static void emit(struct runner *R, uint64_t t, int node, const char *color,
 {
     if (R->o.quiet)
         return;
-    char who[16] = "";
+    char who[16] = "", safe[1024];
     if (node > 0)
         snprintf(who, sizeof(who), "n%d", node);
+    rp_clear(R);
+    /* keys, values and `say` text come from the file: escaped */
     fprintf(R->out, "%s%8.3f%s  %-4s %s%s%s\n", rs_c(R, C_DIM),
             (double)t / 1e6, rs_c(R, C_RESET), who, color ? rs_c(R, color) : "",
-            text, color ? rs_c(R, C_RESET) : "");
+            util_escape_ctrl(text, safe, sizeof(safe)),
+            color ? rs_c(R, C_RESET) : "");
 }
 
 void rs_flush(struct runner *R)
@@ -100,8 +104,11 @@ void rs_line(struct runner *R, int node, const char *color, const char *fmt,
 void rs_say(struct runner *R, const char *text)
 {
     rs_flush(R);
+    rp_clear(R);
+    char safe[1024];
     fprintf(R->out, "%s%8.3f  ──   %s%s\n", rs_c(R, C_BOLD C_CYAN),
-            (double)sim_now(R->c) / 1e6, text, rs_c(R, C_RESET));
+            (double)sim_now(R->c) / 1e6,
+            util_escape_ctrl(text, safe, sizeof(safe)), rs_c(R, C_RESET));
 }
 
 static void note_discard(struct runner *R, const struct raft_event *ev)
@@ -382,6 +389,13 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
         if (R->o.verbose)
             rs_line(R, ev->node, C_DIM, "may acknowledge writes up to lsn %llu",
                     (unsigned long long)ev->lsn);
+        break;
+    case RAFT_EV_REJECT:
+        rs_line(R, ev->node, C_RED,
+                "drops a malformed %s from n%d (term %llu): %s",
+                raft_msg_type_name(ev->msg_type), ev->peer,
+                (unsigned long long)ev->msg_term,
+                raft_reason_name(ev->reason));
         break;
     }
 }

@@ -350,7 +350,10 @@ struct scn_program {
     int n_mirror;
     int mirror_of[SCN_MAX_NODES + 1];
     char *mirror_control;   /* command template, {action} {server}; NULL:
-                               tools/pg-pair {action} {server} */
+                               tools/pg-pair {action} {server}.  A file's
+                               template runs only when the command line
+                               allows it (run --allow-control). */
+    int mirror_control_line; /* where the file set it */
     /* names */
     char clients[SCN_MAX_CLIENTS][SCN_NAME_MAX + 1];
     int n_clients;

@@ -31,20 +31,45 @@ void scn__error_at(struct parser *P, int col, const char *fmt, ...)
     }
     if (!P->err)
         return;
-    fprintf(P->err, "%s:%d:%d: error: ", P->name, P->line, col);
+    /* The message quotes the file and the context is the file's line:
+     * both escaped, so a file cannot drive the terminal. */
+    char msg[1024], safe[2048];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(P->err, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputc('\n', P->err);
+    fprintf(P->err, "%s:%d:%d: error: %s\n", P->name, P->line, col,
+            util_escape_ctrl(msg, safe, sizeof(safe)));
     if (P->text) {
         /* the line (tabs kept so the caret lines up), then the caret */
         int n = P->text_len;
         while (n > 0 && (P->text[n - 1] == '\n' || P->text[n - 1] == '\r'))
             n--;
-        fprintf(P->err, "  %.*s\n  ", n, P->text);
-        for (int c = 1; c < col && c - 1 < n; c++)
-            fputc(P->text[c - 1] == '\t' ? '\t' : ' ', P->err);
+        /* each byte as shown (\xNN for a control byte), and under it
+         * as many spaces, so the caret stays under its column */
+        char shown[2048], pad[2048];
+        size_t ls = 0, lp = 0;
+        for (int c = 0; c < n && ls + 8 < sizeof(shown); c++) {
+            unsigned char b = (unsigned char)P->text[c];
+            bool c1 = b == 0xc2 && c + 1 < n &&
+                      (unsigned char)P->text[c + 1] >= 0x80 &&
+                      (unsigned char)P->text[c + 1] <= 0x9f;
+            size_t w;
+            if ((b < 0x20 && b != '\t') || b == 0x7f || c1) {
+                w = (size_t)snprintf(shown + ls, sizeof(shown) - ls,
+                                     "\\x%02x",
+                                     c1 ? (unsigned char)P->text[c + 1] : b);
+            } else {
+                shown[ls] = (char)b;
+                w = 1;
+            }
+            ls += w;
+            for (size_t k = 0; c < col - 1 && k < w; k++)
+                pad[lp++] = b == '\t' ? '\t' : ' ';
+            c += c1;
+        }
+        shown[ls] = pad[lp] = '\0';
+        fprintf(P->err, "  %s\n  %s", shown, pad);
         fputs("^\n", P->err);
     }
 }

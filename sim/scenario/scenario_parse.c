@@ -337,6 +337,7 @@ static bool setup(struct parser *P, int k)
         }
         free(p->mirror_control);
         p->mirror_control = tmpl;
+        p->mirror_control_line = P->line;
         P->i++;
         break;
     }

@@ -4,12 +4,33 @@
 #include "sim/util/util.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+volatile sig_atomic_t util_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    util_stop_signal = sig;
+}
+
+void util_stop_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART: a read waiting for Enter at a `step` returns EINTR;
+     * SA_RESETHAND: the second signal is the default one, and kills */
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 int util_parse_duration_us(const char *s, uint64_t *out, const char **err)
 {
@@ -98,3 +119,37 @@ int util_edit_distance(const char *a, size_t la, const char *b, size_t lb)
     return d[la][lb];
 }
 
+
+char *util_escape_ctrl(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap == 0)
+        return out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[8];
+        size_t n = 0;
+        bool c1 = p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f || c1) {
+            unsigned v = c1 ? p[1] : *p;
+            esc[n++] = '\\';
+            esc[n++] = 'x';
+            esc[n++] = hex[v >> 4];
+            esc[n++] = hex[v & 15];
+            p += c1;
+        } else {
+            esc[n++] = (char)*p;
+        }
+        if (o + n + 4 > cap) { /* room for "..." and the NUL */
+            if (cap >= 4) {
+                memcpy(out + (o < cap - 4 ? o : cap - 4), "...", 3);
+                o = (o < cap - 4 ? o : cap - 4) + 3;
+            }
+            break;
+        }
+        memcpy(out + o, esc, n);
+        o += n;
+    }
+    out[o < cap ? o : cap - 1] = '\0';
+    return out;
+}

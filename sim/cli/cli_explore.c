@@ -1,0 +1,423 @@
+/*
+ * cli_explore.c — `raftsim explore`: many seeds of random faults against
+ * a cluster (explore.c does the exploring), the reproduction line of the
+ * first failing seed, the exact last line.
+ * Exit: 0 no violation, 1 violations found, 2 bad usage, 130/143 when
+ * SIGINT/SIGTERM stopped it (the figures of what ran are still printed).
+ */
+#include "sim/cli/cli.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "raft/raft.h"
+#include "sim/cluster/explore.h"
+#include "sim/util/util.h"
+
+static const char *prog = "raftsim";
+
+static void usage_explore(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: %s explore [OPTIONS]\n\n"
+        "Runs K seeds; each seed is DURATION of random faults and client "
+        "writes\n"
+        "(100/s) against an N-node virtual-time cluster, then 3 s with every "
+        "fault\n"
+        "healed.  The invariant checker runs after every event.  The last "
+        "line is\n"
+        "  explore: seeds=K violations=V acked_lost=A elections=E "
+        "messages=M simulated_s=X wall_s=Y\n"
+        "Exit status: 0 no violation, 1 violations found, 2 bad usage,\n"
+        "130 (143) when Ctrl-C (SIGTERM) stopped it: the seeds that ran are "
+        "summed up.\n\n"
+        "options:\n"
+        "  --nodes N             cluster size, 1..%d (default 5)\n"
+        "  --seeds K             number of seeds to run (default 100)\n"
+        "  --start-seed S        first seed (default 1)\n"
+        "  --duration D          faulty part of each run (default 10s)\n"
+        "  --settle D            healed tail of each run (default 3s)\n"
+        "  --faults LIST         comma list of partition,crash,pause,drop,"
+        "delay, or all\n"
+        "                        or none (default all)\n"
+        "  --ack MODE            async | quorum | sync (default quorum)\n"
+        "  --election POLICY     highest-lsn | raft (default highest-lsn)\n"
+        "  --no-prevote          disable PreVote\n"
+        "  --no-checkquorum      disable CheckQuorum\n"
+        "  --unsafe RULE         break a rule on purpose: vote-any, "
+        "commit-old-term,\n"
+        "                        keep-conflicts (repeatable)\n"
+        "  --heartbeat D         heartbeat interval (default 50ms)\n"
+        "  --election-timeout D1-D2  randomized election timeout "
+        "(default 150ms-300ms)\n"
+        "  --writes-per-s R      client write rate (default 100)\n"
+        "  --transport T         memory: virtual time, deterministic "
+        "(default);\n"
+        "                        tcp: real time, nodes talk over loopback "
+        "TCP\n"
+        "  --time-scale F        tcp: stretch every duration by F (10 = ten "
+        "times slower)\n"
+        "  --trace FILE          write every event as JSON Lines (one "
+        "\"run\" line per seed)\n"
+        "  --save FILE           virtual time: write the first failing "
+        "seed's schedule\n"
+        "                        as a scenario file that `run` replays "
+        "(default\n"
+        "                        explore-seed%%llu.scn; %%llu becomes the "
+        "seed)\n"
+        "  --no-save             do not write that file\n"
+        "  --quiet               no progress line even on a terminal\n"
+        "  -h, --help            this text\n\n"
+        "examples:\n"
+        "  %s explore --seeds 200 --quiet\n"
+        "  %s explore --seeds 300 --quiet --unsafe vote-any --no-save\n"
+        "  %s explore --nodes 3 --faults partition,crash --ack async "
+        "--quiet\n",
+        prog, RAFT_MAX_NODES, prog, prog, prog);
+}
+
+static int bad_value(const char *cmd, const char *opt, const char *val,
+                     const char *why)
+{
+    return cli_bad_value(prog, cmd, opt, val, why);
+}
+
+enum {
+    O_NODES = 256,
+    O_SEEDS,
+    O_START,
+    O_DURATION,
+    O_SETTLE,
+    O_FAULTS,
+    O_ACK,
+    O_ELECTION,
+    O_NOPREVOTE,
+    O_NOCQ,
+    O_UNSAFE,
+    O_HEARTBEAT,
+    O_ETIMEOUT,
+    O_WRATE,
+    O_TRACE,
+    O_QUIET,
+    O_TRANSPORT,
+    O_TSCALE,
+    O_SAVE,
+    O_NOSAVE,
+};
+
+static const struct option explore_opts_long[] = {
+    {"nodes", required_argument, 0, O_NODES},
+    {"seeds", required_argument, 0, O_SEEDS},
+    {"start-seed", required_argument, 0, O_START},
+    {"duration", required_argument, 0, O_DURATION},
+    {"settle", required_argument, 0, O_SETTLE},
+    {"faults", required_argument, 0, O_FAULTS},
+    {"ack", required_argument, 0, O_ACK},
+    {"election", required_argument, 0, O_ELECTION},
+    {"no-prevote", no_argument, 0, O_NOPREVOTE},
+    {"no-checkquorum", no_argument, 0, O_NOCQ},
+    {"unsafe", required_argument, 0, O_UNSAFE},
+    {"heartbeat", required_argument, 0, O_HEARTBEAT},
+    {"election-timeout", required_argument, 0, O_ETIMEOUT},
+    {"writes-per-s", required_argument, 0, O_WRATE},
+    {"trace", required_argument, 0, O_TRACE},
+    {"quiet", no_argument, 0, O_QUIET},
+    {"transport", required_argument, 0, O_TRANSPORT},
+    {"time-scale", required_argument, 0, O_TSCALE},
+    {"save", required_argument, 0, O_SAVE},
+    {"no-save", no_argument, 0, O_NOSAVE},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static void print_repro(const struct explore_opts *o,
+                        const struct explore_result *r)
+{
+    const struct sim_violation *v = &r->first;
+    fprintf(stderr,
+            "explore: first violation: seed %llu, %s at t=%.6fs, nodes n%d",
+            (unsigned long long)r->first_seed, v->invariant,
+            (double)v->t_us / 1e6, v->nodes[0]);
+    if (v->nodes[1])
+        fprintf(stderr, ",n%d", v->nodes[1]);
+    fprintf(stderr, "\n  %s\n", v->detail);
+    fprintf(stderr, "explore: reproduce with: %s explore --nodes %d "
+                    "--start-seed %llu --seeds 1",
+            prog, o->nodes, (unsigned long long)r->first_seed);
+    if (o->duration_us != 10000000)
+        fprintf(stderr, " --duration %lluus",
+                (unsigned long long)o->duration_us);
+    if (o->settle_us != 3000000)
+        fprintf(stderr, " --settle %lluus", (unsigned long long)o->settle_us);
+    if (o->faults != EXPLORE_F_ALL) {
+        static const char *fn[] = {"partition", "crash", "pause", "drop",
+                                   "delay"};
+        fprintf(stderr, " --faults ");
+        bool first = true;
+        for (int b = 0; b < 5; b++)
+            if (o->faults & (1u << b)) {
+                fprintf(stderr, "%s%s", first ? "" : ",", fn[b]);
+                first = false;
+            }
+        if (first)
+            fprintf(stderr, "none");
+    }
+    if (o->ack != RAFT_ACK_QUORUM)
+        fprintf(stderr, " --ack %s", raft_ack_mode_name(o->ack));
+    if (o->policy != RAFT_ELECT_HIGHEST_LSN)
+        fprintf(stderr, " --election %s", raft_policy_name(o->policy));
+    if (!o->prevote)
+        fprintf(stderr, " --no-prevote");
+    if (!o->checkquorum)
+        fprintf(stderr, " --no-checkquorum");
+    for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
+        if (o->unsafe & b)
+            fprintf(stderr, " --unsafe %s", raft_unsafe_name(b));
+    if (o->heartbeat_us != 50000)
+        fprintf(stderr, " --heartbeat %lluus",
+                (unsigned long long)o->heartbeat_us);
+    if (o->election_min_us != 150000 || o->election_max_us != 300000)
+        fprintf(stderr, " --election-timeout %lluus-%lluus",
+                (unsigned long long)o->election_min_us,
+                (unsigned long long)o->election_max_us);
+    if (o->writes_per_s != 100)
+        fprintf(stderr, " --writes-per-s %g", o->writes_per_s);
+    if (o->transport == SIM_TRANSPORT_TCP)
+        fprintf(stderr, " --transport tcp --time-scale %g", o->time_scale);
+    fprintf(stderr, " --trace seed%llu.jsonl\n",
+            (unsigned long long)r->first_seed);
+    if (o->transport == SIM_TRANSPORT_TCP)
+        fprintf(stderr, "explore: note: TCP runs follow the wall clock, so a "
+                        "replay may not fail the same way; the virtual-time "
+                        "replay of the same seed is exact\n");
+}
+
+int cli_explore(const char *prog_, int argc, char **argv)
+{
+    struct explore_opts o;
+    explore_opts_default(&o);
+    const char *trace_path = NULL, *err = NULL;
+    bool quiet = false;
+    o.scenario_out = "explore-seed%llu.scn";
+    uint64_t u;
+    prog = prog_;
+    cli_getopt_begin();
+    int ch;
+    while ((ch = cli_getopt(prog, "explore", argc, argv, "h",
+                            explore_opts_long)) != -1) {
+        const char *name = "";
+        for (const struct option *x = explore_opts_long; x->name; x++)
+            if (x->val == ch)
+                name = x->name;
+        switch (ch) {
+        case O_NODES:
+            if (util_parse_u64(optarg, &u) || u < 1 || u > RAFT_MAX_NODES)
+                return bad_value("explore", name, optarg,
+                                 "expected a node count from 1 to 128");
+            o.nodes = (int)u;
+            break;
+        case O_SEEDS:
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 100000000)
+                return bad_value("explore", name, optarg,
+                                 "expected a positive number of seeds");
+            o.seeds = u;
+            break;
+        case O_START:
+            if (util_parse_u64(optarg, &u))
+                return bad_value("explore", name, optarg,
+                                 "expected a non-negative integer");
+            o.start_seed = u;
+            break;
+        case O_DURATION:
+        case O_SETTLE:
+        case O_HEARTBEAT:
+            if (util_parse_duration_us(optarg, &u, &err))
+                return bad_value("explore", name, optarg, err);
+            if (u == 0 && ch != O_SETTLE)
+                return bad_value("explore", name, optarg,
+                                 "must be greater than zero");
+            if (u > 3600000000ull)
+                return bad_value("explore", name, optarg,
+                                 "at most one hour");
+            if (ch == O_DURATION)
+                o.duration_us = u;
+            else if (ch == O_SETTLE)
+                o.settle_us = u;
+            else
+                o.heartbeat_us = u;
+            break;
+        case O_ETIMEOUT: {
+            char buf[64];
+            snprintf(buf, sizeof(buf), "%s", optarg);
+            char *dash = strchr(buf, '-');
+            uint64_t lo, hi;
+            if (!dash)
+                return bad_value("explore", name, optarg,
+                                 "expected MIN-MAX, e.g. 150ms-300ms");
+            *dash = '\0';
+            if (util_parse_duration_us(buf, &lo, &err) ||
+                util_parse_duration_us(dash + 1, &hi, &err))
+                return bad_value("explore", name, optarg, err);
+            if (lo == 0 || hi < lo)
+                return bad_value("explore", name, optarg,
+                                 "need 0 < MIN <= MAX");
+            o.election_min_us = lo;
+            o.election_max_us = hi;
+            break;
+        }
+        case O_FAULTS: {
+            const char *bad = NULL;
+            if (explore_parse_faults(optarg, &o.faults, &bad)) {
+                char why[128];
+                snprintf(why, sizeof(why),
+                         "unknown fault '%s' (known: partition, crash, "
+                         "pause, drop, delay, all, none)",
+                         bad);
+                return bad_value("explore", name, optarg, why);
+            }
+            break;
+        }
+        case O_ACK:
+            if (raft_ack_mode_parse(optarg, &o.ack))
+                return bad_value("explore", name, optarg,
+                                 "expected async, quorum or sync");
+            break;
+        case O_ELECTION:
+            if (raft_policy_parse(optarg, &o.policy))
+                return bad_value("explore", name, optarg,
+                                 "expected highest-lsn or raft");
+            break;
+        case O_NOPREVOTE:
+            o.prevote = false;
+            break;
+        case O_NOCQ:
+            o.checkquorum = false;
+            break;
+        case O_UNSAFE: {
+            unsigned bit;
+            if (raft_unsafe_parse(optarg, &bit))
+                return bad_value("explore", name, optarg,
+                                 "expected vote-any, commit-old-term or "
+                                 "keep-conflicts");
+            o.unsafe |= bit;
+            break;
+        }
+        case O_WRATE: {
+            double r;
+            if (util_parse_double(optarg, &r) || r < 0 || r > 100000)
+                return bad_value("explore", name, optarg,
+                                 "expected writes per second, 0 to 100000");
+            o.writes_per_s = r;
+            break;
+        }
+        case O_TRACE:
+            trace_path = optarg;
+            break;
+        case O_TRANSPORT:
+            if (!strcmp(optarg, "memory"))
+                o.transport = SIM_TRANSPORT_MEMORY;
+            else if (!strcmp(optarg, "tcp"))
+                o.transport = SIM_TRANSPORT_TCP;
+            else
+                return bad_value("explore", name, optarg,
+                                 "expected memory or tcp");
+            break;
+        case O_SAVE:
+            o.scenario_out = optarg;
+            break;
+        case O_NOSAVE:
+            o.scenario_out = NULL;
+            break;
+        case O_TSCALE: {
+            double f;
+            if (util_parse_double(optarg, &f) || f < 0.1 || f > 1000)
+                return bad_value("explore", name, optarg,
+                                 "expected a factor from 0.1 to 1000");
+            o.time_scale = f;
+            break;
+        }
+        case O_QUIET:
+            quiet = true;
+            break;
+        case 'h':
+            usage_explore(stdout);
+            return 0;
+        default: /* CLI_OPT_BAD: cli_getopt said what was wrong */
+            return 2;
+        }
+    }
+    if (optind < argc)
+        return cli_unexpected(prog, "explore", argv[optind]);
+    if (o.heartbeat_us >= o.election_min_us) {
+        fprintf(stderr,
+                "%s explore: the heartbeat (%lluus) must be shorter than the "
+                "minimum election timeout (%lluus)\n",
+                prog, (unsigned long long)o.heartbeat_us,
+                (unsigned long long)o.election_min_us);
+        return 2;
+    }
+    struct util_out trace = {0};
+    char why[PATH_MAX + 128];
+    /* A --save target that can never be written is refused now, not
+     * after the seeds have run. */
+    if (o.scenario_out && !strstr(o.scenario_out, "%llu") &&
+        util_out_check(o.scenario_out, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s explore: cannot save the schedule: %s\n", prog,
+                why);
+        return 2;
+    }
+    if (trace_path) {
+        if (util_out_open(&trace, trace_path, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s explore: cannot write trace: %s\n", prog,
+                    why);
+            return 2;
+        }
+        o.trace = trace.f;
+    }
+    if (!quiet && isatty(STDERR_FILENO))
+        o.progress = stderr;
+    util_stop_on_signals();
+    struct explore_result r;
+    explore_run(&o, &r);
+    if (trace.f && util_out_commit(&trace, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s explore: trace lost: %s\n", prog, why);
+        return 2;
+    }
+    if (r.save_failed)
+        return 2;
+    if (r.setup_failures) {
+        fprintf(stderr, "%s explore: %llu seed(s) could not set up their "
+                        "TCP listeners\n",
+                prog, (unsigned long long)r.setup_failures);
+        explore_print_summary(stdout, &r);
+        return 2;
+    }
+    if (r.no_leader_at_end)
+        printf("explore: %llu seed(s) ended without exactly one leader after "
+               "settling\n",
+               (unsigned long long)r.no_leader_at_end);
+    if (r.have_first) {
+        fflush(stdout);
+        print_repro(&o, &r);
+        if (r.scenario[0])
+            fprintf(stderr,
+                    "explore: the failing schedule, as a scenario: %s run %s\n",
+                    prog, r.scenario);
+    }
+    if (r.interrupted)
+        printf("explore: interrupted at t=%.3f s (%s) in seed %llu; the "
+               "figures below are the %llu seed(s) that ran\n",
+               (double)r.last_end_us / 1e6,
+               o.transport == SIM_TRANSPORT_TCP ? "real" : "virtual",
+               (unsigned long long)r.last_seed,
+               (unsigned long long)r.seeds);
+    explore_print_summary(stdout, &r);
+    if (r.interrupted)
+        return cli_interrupted_status();
+    return r.violations ? 1 : 0;
+}

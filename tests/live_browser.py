@@ -1,0 +1,298 @@
+#!/usr/bin/python3
+"""The live page in headless Chromium (tests/live.sh; README 14).
+
+Starts `raftsim serve scenarios/split-brain.scn --speed 5`, opens the
+controller URL and drives the page as a teacher would: resumes at each
+`step` until the story is told, pauses, checks the node table against GET
+/state, crashes the leader through the line form and waits for a new
+leader, sees a bad line answered in red with the parser's caret, restarts
+the node with its button, changes the speed, fetches the Export link and
+replays it with `raftsim run` (exit 0), seeks back to 0.1 s (the page drops
+its model), and opens the viewer URL, which has no controls.  Saves
+build/live.png.  Every wait is bounded; Chromium runs with the flags that
+keep it off the network (as tests/report.py).
+
+usage: RAFTSIM=build/raftsim tests/live_browser.py
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from live_http import Server  # noqa: E402  (the same server harness)
+
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--disable-dev-shm-usage", "--window-size=1300,1100"]
+SCENARIO = "scenarios/split-brain.scn"
+SHOT = "build/live.png"
+
+passed = 0
+failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("live_browser: FAIL: %s%s" % (name, ": " + detail if detail else ""),
+              flush=True)
+    return ok
+
+
+def browser(profile):
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for f in FLAGS + ["--user-data-dir=" + profile]:
+        opts.add_argument(f)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    d.set_page_load_timeout(60)
+    d.set_script_timeout(30)
+    return d
+
+
+def js_errors(d):
+    """SEVERE console lines, but the 400 the bad line is meant to get."""
+    return [e["message"] for e in d.get_log("browser") if e["level"] == "SEVERE"
+            and not ("/act?token=" in e["message"] and "status of 400" in e["message"])]
+
+
+def until(d, pred, timeout_s, what):
+    """Wait for pred(d); True, or a failed check naming what."""
+    try:
+        WebDriverWait(d, timeout_s, poll_frequency=0.05).until(pred)
+        return True
+    except Exception:
+        return check(what, False, "not within %g s" % timeout_s)
+
+
+def text(d, id_):
+    return d.find_element(By.ID, id_).text
+
+
+def state(srv):
+    with urllib.request.urlopen("http://127.0.0.1:%d/state" % srv.port, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def leader_on_page(d):
+    v = d.find_element(By.ID, "leader").get_attribute("data-node")
+    return int(v) if v else 0
+
+
+def caught_up(d, srv):
+    """The page has applied every released entry (the session paused)."""
+    want = state(srv)["events"] - 1
+    return until(d, lambda d: d.execute_script("return window.raftLive.lastId()") == want,
+                 10, "the page catches up with entry %d" % want)
+
+
+def table(d):
+    rows = {}
+    for r in d.find_elements(By.CSS_SELECTOR, "#nodes tr[data-node]"):
+        k = int(r.get_attribute("data-node"))
+        rows[k] = tuple(r.find_element(By.CSS_SELECTOR, "td." + c).text
+                        for c in ("role", "term", "last", "commit", "state"))
+    return rows
+
+
+def table_of_state(s):
+    return {n["id"]: (n["role"], str(n["term"]), str(n["last_lsn"]), str(n["commit_lsn"]),
+                      "crashed" if not n["up"] else "paused" if n["paused"] else "up")
+            for n in s["nodes"]}
+
+
+def tell_the_story(d, srv):
+    """Resume at each `step` until the file has run to its end."""
+    end = time.monotonic() + 30
+    clicks = 0
+    while time.monotonic() < end:
+        s = state(srv)
+        if "next" not in s and not s["paused"] and s["t_us"] > 1_000_000:
+            break
+        if s["paused"] and s["at_step"]:
+            if "paused at a step" not in text(d, "clock"):
+                time.sleep(0.1)  # the clock event is ~5/s
+                continue
+            d.find_element(By.ID, "btn-resume").click()
+            clicks += 1
+            until(d, lambda d: not state(srv)["at_step"], 5, "resume leaves the step")
+        time.sleep(0.1)
+    s = state(srv)
+    check("the story is told by clicking resume at its steps (%d clicks)" % clicks,
+          "next" not in s and clicks >= 2, "state %r" % {k: s.get(k) for k in
+                                                        ("t_us", "paused", "next")})
+
+
+def controller(d, srv, tmp):
+    d.get(srv.controller)
+    until(d, lambda d: d.execute_script("return document.body.dataset.connected") == "1",
+          15, "the page connects to /events")
+    until(d, lambda d: leader_on_page(d) > 0, 20, "#leader shows a node")
+    check("the controller panel is shown", d.find_element(By.ID, "controller").is_displayed())
+    check("one row a node, 5 nodes", len(table(d)) == 5, repr(table(d)))
+
+    tell_the_story(d, srv)
+
+    d.find_element(By.ID, "btn-pause").click()
+    until(d, lambda d: "paused" in text(d, "clock") and state(srv)["paused"], 5,
+          "#btn-pause pauses (the clock says so)")
+    caught_up(d, srv)
+    s = state(srv)
+    check("the table equals GET /state (role, term, last, commit, state)",
+          table(d) == table_of_state(s), "page %r\nstate %r" % (table(d), table_of_state(s)))
+    old = leader_on_page(d)
+    check("#leader is GET /state's leader", old == s["leader"] and old > 0,
+          "page n%d, state n%d" % (old, s["leader"]))
+    narr = d.find_elements(By.CSS_SELECTOR, "#narration .line")
+    check("the narration shows at most 200 lines, the newest at the bottom",
+          0 < len(narr) <= 200 and "acknowledged was lost" in
+          " ".join(l.text for l in narr[-40:]), "%d lines" % len(narr))
+
+    # Crash the leader through the form, then let time run: a new leader.
+    box = d.find_element(By.ID, "act-input")
+    box.clear()
+    box.send_keys("crash n%d" % old)
+    d.find_element(By.ID, "act-send").click()
+    until(d, lambda d: text(d, "act-result").startswith("ok at"), 10,
+          "the crash line is answered 'ok at T s'")
+    row = '#nodes tr[data-node="%d"]' % old
+    until(d, lambda d: d.find_element(By.CSS_SELECTOR, row + " td.state").text == "crashed",
+          10, "n%d's row says crashed" % old)
+    check("n%d's button offers a restart" % old,
+          d.find_element(By.ID, "node-btn-%d" % old).text == "restart n%d" % old)
+    d.find_element(By.ID, "btn-resume").click()
+    until(d, lambda d: leader_on_page(d) not in (0, old), 20,
+          "#leader shows a new leader after crashing n%d" % old)
+    new = leader_on_page(d)
+    check("a different node leads", new not in (0, old), "n%d then n%d" % (old, new))
+
+    # A bad line: the parser's message in red, preformatted.
+    box.clear()
+    box.send_keys("crsh n1")
+    d.find_element(By.ID, "act-send").click()
+    res = d.find_element(By.ID, "act-result")
+    until(d, lambda d: "did you mean" in res.text, 10, "a bad line shows the parser's message")
+    check("the bad line's answer is red and preformatted",
+          "error" in res.get_attribute("class") and res.tag_name == "pre"
+          and res.value_of_css_property("color") in ("rgba(192, 0, 0, 1)", "rgb(192, 0, 0)"),
+          "%r %r" % (res.get_attribute("class"), res.value_of_css_property("color")))
+    lines = res.text.split("\n")
+    check("the caret lines up under the word",
+          len(lines) >= 3 and lines[-2].index("crsh") == lines[-1].index("^"), repr(res.text))
+
+    # The node button restarts the crashed node; the speed selector.
+    d.find_element(By.ID, "node-btn-%d" % old).click()
+    until(d, lambda d: d.find_element(By.CSS_SELECTOR, row + " td.state").text == "up",
+          10, "the node button restarts n%d" % old)
+    Select(d.find_element(By.ID, "speed")).select_by_value("2")
+    until(d, lambda d: state(srv)["speed"] == 2 and "x2 " in text(d, "clock") + " ", 10,
+          "the speed selector sets x2")
+    d.find_element(By.ID, "btn-pause").click()
+    until(d, lambda d: state(srv)["paused"] and "paused" in text(d, "clock"), 5,
+          "pause again")
+    caught_up(d, srv)
+    s = state(srv)
+    check("after the crash and the restart the table equals GET /state",
+          table(d) == table_of_state(s), "page %r\nstate %r" % (table(d), table_of_state(s)))
+    d.save_screenshot(SHOT)
+
+    # Export: the link's file replays.
+    href = d.find_element(By.ID, "export").get_attribute("href")
+    with urllib.request.urlopen(href, timeout=10) as r:
+        body = r.read().decode()
+        disp = r.headers.get("Content-Disposition", "")
+    check("the Export link is /export, an attachment live-session.scn",
+          href.endswith("/export") and "live-session.scn" in disp, "%r %r" % (href, disp))
+    check("the export has the crash and the restart",
+          ("crash n%d" % old) in body and ("restart n%d" % old) in body, body[-400:])
+    path = os.path.join(tmp, "live-session.scn")
+    with open(path, "w") as f:
+        f.write(body)
+    r = subprocess.run([os.environ["RAFTSIM"], "run", "--quiet", path],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    check("raftsim run on the exported file exits 0", r.returncode == 0,
+          "exit %d: %s" % (r.returncode, r.stdout.decode(errors="replace")[-600:]))
+
+    # Seek back before the first leader: the page drops its model.
+    n_before = len(d.find_elements(By.CSS_SELECTOR, "#narration .line"))
+    seek = d.find_element(By.ID, "seek-input")
+    seek.clear()
+    seek.send_keys("0.1")
+    d.find_element(By.ID, "seek-go").click()
+    until(d, lambda d: text(d, "clock").startswith("t = 0.100 s"), 10,
+          "#seek-go moves the clock to 0.100 s")
+    caught_up(d, srv)
+    check("after the seek: no leader yet, every term 0, fewer narration lines",
+          leader_on_page(d) == 0 and all(v[1] == "0" for v in table(d).values())
+          and len(d.find_elements(By.CSS_SELECTOR, "#narration .line")) < n_before,
+          "%r %r" % (text(d, "leader"), table(d)))
+    check("the table equals GET /state after the seek",
+          table(d) == table_of_state(state(srv)),
+          "page %r\nstate %r" % (table(d), table_of_state(state(srv))))
+    errs = js_errors(d)
+    check("no script errors or CSP reports on the controller page", not errs, repr(errs))
+
+
+def viewer(d, srv):
+    d.get(srv.viewer)
+    until(d, lambda d: d.execute_script("return document.body.dataset.connected") == "1",
+          15, "the viewer page connects")
+    until(d, lambda d: len(table(d)) == 5, 10, "the viewer shows the 5 nodes")
+    controls = d.find_elements(By.CSS_SELECTOR,
+                               "#controller, #act-input, #act-send, #btn-pause, "
+                               "#btn-resume, #btn-step, #speed, #seek-input, #seek-go, "
+                               "#export, button, input, select, form")
+    check("the viewer page has no controls", not controls,
+          repr([c.get_attribute("id") or c.tag_name for c in controls]))
+    check("the viewer's table equals GET /state", table(d) == table_of_state(state(srv)),
+          "page %r" % table(d))
+    errs = js_errors(d)
+    check("no script errors on the viewer page", not errs, repr(errs))
+
+
+def main():
+    binary = os.environ.get("RAFTSIM")
+    if not binary:
+        print("live_browser: set RAFTSIM to the raftsim binary", file=sys.stderr)
+        return 2
+    os.environ["RAFTSIM"] = os.path.abspath(binary)
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    os.makedirs("build", exist_ok=True)
+    srv = Server(os.environ["RAFTSIM"], [SCENARIO, "--speed", "5"])
+    d = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="raftsim-live-browser-") as tmp:
+            d = browser(os.path.join(tmp, "profile"))
+            controller(d, srv, tmp)
+            viewer(d, srv)
+    except Exception as e:
+        traceback.print_exc()
+        check("no exception", False, "%s: %s" % (type(e).__name__, e))
+    finally:
+        if d:
+            d.quit()
+        rc = srv.stop()
+        check("SIGTERM ends serve with exit 0", rc == 0, "exit %r" % rc)
+        srv.kill()
+    if os.path.exists(SHOT):
+        print("live_browser: screenshot %s" % SHOT)
+    print("live_browser: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
