@@ -135,6 +135,7 @@ static void defer_to(struct raft_node *n, const struct raft_msg *m)
 {
     raft__become_follower(n, n->term, RAFT_NONE, RAFT_R_DEFERRED, m->from);
     n->deferred = true;
+    n->defer_waiting = true;
     struct raft_event *ev = raft__event(n, RAFT_EV_DEFER);
     ev->peer = m->from;
     ev->lsn = m->last_lsn;

@@ -55,6 +55,9 @@ struct raft_node {
     bool leader_contact_valid;
     raft_nodeset granted, refused; /* (pre-)vote tallies */
     bool deferred; /* deferred once since last leader contact */
+    bool defer_waiting; /* the timer running is the deferral's wait: its
+                           firing is reason defer-expired; once the timer
+                           is reset, plain election timeouts again */
     /* highest-lsn: after a pre-vote majority, keep gathering replies for
      * as long again as the majority took, so a more up-to-date peer's
      * answer is not lost to a race (election.c). */

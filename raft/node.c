@@ -172,6 +172,8 @@ void raft__reset_election_timer(struct raft_node *n)
     n->election_timeout = prng_range(&n->rng, n->cfg.election_min_us,
                                      n->cfg.election_max_us);
     n->election_deadline = n->now + n->election_timeout;
+    /* a deferral waits for one timer: any new one is a plain timeout */
+    n->defer_waiting = false;
 }
 
 /* Has this node heard from a live leader within the minimum election
@@ -343,8 +345,8 @@ void raft_tick(struct raft_node *n, raft_time_t now_us)
             raft__reset_election_timer(n);
             return;
         }
-        raft__campaign(n, n->deferred ? RAFT_R_DEFER_EXPIRED
-                                      : RAFT_R_ELECTION_TIMEOUT);
+        raft__campaign(n, n->defer_waiting ? RAFT_R_DEFER_EXPIRED
+                                           : RAFT_R_ELECTION_TIMEOUT);
     }
 }
 

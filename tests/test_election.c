@@ -504,6 +504,34 @@ Test(election, highest_lsn_deferral_is_bounded_when_the_better_peer_vanishes)
     fx_free(fx);
 }
 
+/* Only the deferral that expired carries reason defer-expired: a node
+ * that deferred once and then stays cut off times out again and again,
+ * and those later rounds are plain election timeouts (issue 14: the
+ * narration said "waited for a more up-to-date peer" about 20 times). */
+Test(election, only_the_expiring_deferral_is_reason_defer_expired)
+{
+    size_t mark[FX_MAX + 1];
+    struct fx *fx = uneven_logs(RAFT_ELECT_HIGHEST_LSN, mark);
+    raft_time_t t0 = fx->now;
+    fx_run(fx, t0 + MS(300));
+    size_t pos = mark[3];
+    cr_assert_not_null(fx_next(fx, 3, RAFT_EV_DEFER, &pos), "n3 defers");
+    fx_isolate(fx, 3); /* n3 never hears a leader again */
+    fx_run(fx, t0 + MS(5000));
+    int expired = 0, timeouts = 0;
+    pos = mark[3];
+    const struct fx_ev *e;
+    while ((e = fx_next(fx, 3, RAFT_EV_ROLE, &pos)))
+        if (e->ev.role == RAFT_PRECANDIDATE) {
+            expired += e->ev.reason == RAFT_R_DEFER_EXPIRED;
+            timeouts += e->ev.reason == RAFT_R_ELECTION_TIMEOUT;
+        }
+    cr_assert_eq(expired, 1, "one deferral, one expiry (got %d)", expired);
+    cr_assert_geq(timeouts, 3, "later rounds are election timeouts (got %d)",
+                  timeouts);
+    fx_free(fx);
+}
+
 Test(election, highest_lsn_deferral_to_peer_cut_from_deferrer_still_elects)
 {
     size_t mark[FX_MAX + 1];

@@ -54,6 +54,7 @@ struct checker {
     } *pending;
     size_t n_pending, cap_pending;
     uint64_t acked_lost;
+    uint64_t acked_pending; /* chk_finish: acked, uncommitted, still held */
     uint64_t violations;
     struct sim_violation first;
     struct sim_violation newq[NEWQ];
@@ -446,15 +447,29 @@ void chk_acked(struct checker *k, uint64_t t, uint64_t lsn, uint64_t term)
         resolve_pending(k, t);
 }
 
+/* Does some node's log still hold (lsn, term)?  Then it may commit yet. */
+static bool still_held(const struct checker *k, uint64_t lsn, uint64_t term)
+{
+    for (int i = 1; i <= k->n; i++)
+        if (k->sh[i].len >= lsn && k->sh[i].term[lsn] == term)
+            return true;
+    return false;
+}
+
 uint64_t chk_finish(struct checker *k, uint64_t t)
 {
     for (size_t i = 0; i < k->n_pending; i++) {
-        k->acked_lost++;
+        bool held = still_held(k, k->pending[i].lsn, k->pending[i].term);
+        if (held)
+            k->acked_pending++;
+        else
+            k->acked_lost++;
         if (k->mode != RAFT_ACK_ASYNC)
             violate(k, t, "AckedWriteLost", 0, 0,
-                    "write acked at lsn %llu term %llu never committed",
+                    "write acked at lsn %llu term %llu never committed%s",
                     (unsigned long long)k->pending[i].lsn,
-                    (unsigned long long)k->pending[i].term);
+                    (unsigned long long)k->pending[i].term,
+                    held ? "" : " and is in no log");
     }
     k->n_pending = 0;
     return k->acked_lost;
@@ -466,6 +481,10 @@ const struct sim_violation *chk_first_violation(const struct checker *k)
     return k->violations ? &k->first : NULL;
 }
 uint64_t chk_acked_lost(const struct checker *k) { return k->acked_lost; }
+uint64_t chk_acked_pending(const struct checker *k)
+{
+    return k->acked_pending;
+}
 uint64_t chk_committed_lsn(const struct checker *k) { return k->c_len; }
 
 bool chk_take_new(struct checker *k, struct sim_violation *out)

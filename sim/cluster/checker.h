@@ -40,8 +40,10 @@ void chk_node_settled(struct checker *k, uint64_t t,
                       const struct raft_node *node);
 /* A write was acknowledged to a client as (lsn, term). */
 void chk_acked(struct checker *k, uint64_t t, uint64_t lsn, uint64_t term);
-/* End of run: acked writes never committed are lost.  Returns how many
- * acked writes are lost in total. */
+/* End of run: an acked write not yet committed is lost when no node's log
+ * holds it any more (it can never commit), else pending at the end of the
+ * run (chk_acked_pending).  Returns how many acked writes are lost in
+ * total. */
 uint64_t chk_finish(struct checker *k, uint64_t t);
 
 uint64_t chk_violations(const struct checker *k);
@@ -49,6 +51,7 @@ const struct sim_violation *chk_first_violation(const struct checker *k);
 /* Newly found violations since the last call (for tracing). */
 bool chk_take_new(struct checker *k, struct sim_violation *out);
 uint64_t chk_acked_lost(const struct checker *k);
+uint64_t chk_acked_pending(const struct checker *k); /* after chk_finish */
 uint64_t chk_committed_lsn(const struct checker *k); /* cluster-wide */
 
 #endif

@@ -276,6 +276,7 @@ int sim_leaders(const struct sim_cluster *c, int *ids)
 void sim_finish(struct sim_cluster *c)
 {
     c->st.acked_lost = chk_finish(c->chk, c->now);
+    c->st.acked_pending = chk_acked_pending(c->chk);
     sim__drain_violations(c);
 }
 

@@ -91,14 +91,23 @@ struct sim_write {
     enum sim_outcome outcome;
     uint64_t submit_us, done_us;
     char key[32], value[32];
+    /* A retry (the write hook is called again, outcome still pending):
+     * retry_from answered "not the leader" (hint: retry_to is its
+     * leader) or was down; the client sends to retry_to next. */
+    int retries;
+    int retry_from, retry_to;
+    bool retry_down, retry_hinted;
 };
 
 struct sim_stats {
     uint64_t messages_sent, messages_delivered, messages_dropped;
     uint64_t elections;    /* times a node became leader */
     uint64_t writes, acked, refused, unknown;
-    uint64_t acked_lost;   /* acked writes absent from the final log */
+    uint64_t acked_lost;   /* acked writes that can no longer commit */
+    uint64_t acked_pending; /* acked, uncommitted, still in some log at
+                               sim_finish: pending at the end of the run */
     uint64_t discarded;    /* entries removed by conflict */
+    uint64_t discarded_crash; /* unflushed entries lost in a crash */
     uint64_t events;       /* core events seen */
     uint64_t rejected;     /* messages the core refused (reject events) */
 };

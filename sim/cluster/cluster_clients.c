@@ -208,6 +208,13 @@ void sim__client_response(struct sim_cluster *c, struct sim_ev *e)
         delay += c->o.heartbeat_us; /* give an election a moment */
     }
     cl->believed_leader = target;
+    w->pub.retries++;
+    w->pub.retry_from = e->node;
+    w->pub.retry_to = target;
+    w->pub.retry_down = e->resp == CR_DOWN;
+    w->pub.retry_hinted = target == e->hint;
+    if (c->write_hook)
+        c->write_hook(c->write_hook_ctx, c, e->widx);
     client_send(c, e->widx, target, delay);
 }
 

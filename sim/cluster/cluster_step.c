@@ -41,6 +41,8 @@ void sim__pump(struct sim_cluster *c, int id)
             case RAFT_EV_DISCARD:
                 if (ev->reason == RAFT_R_CONFLICT)
                     c->st.discarded++;
+                else if (ev->reason == RAFT_R_CRASH)
+                    c->st.discarded_crash++;
                 break;
             case RAFT_EV_REJECT:
                 c->st.rejected++;

@@ -61,8 +61,19 @@ static bool await_holds(struct runner *R, const struct scn_cmd *cmd,
 {
     switch (cmd->await) {
     case SCN_AW_LEADER:
+        /* not a stale leader (say, right after a heal): one that a
+         * majority is in the term of and follows (README, await) */
         *found = rv_leader_in(R, cmd->has_set ? in : NULL);
-        return *found != 0;
+        return *found != 0 && r_followed(R, *found);
+    case SCN_AW_LSN: /* that entry, applied on the node */
+        return r_serves(R, id) && sim_applied_lsn(R->c, id) >= cmd->u;
+    case SCN_AW_WRITE: {
+        /* that one write: its entry (lsn, term) committed */
+        int widx = rv_last_write(R, cmd->client, cmd->key);
+        const struct sim_write *w = widx >= 0 ? sim_get_write(R->c, widx) : NULL;
+        return w && w->outcome != SIM_PENDING && w->lsn &&
+               rv_committed(R, w->lsn, w->term);
+    }
     case SCN_AW_FOLLOWER: {
         if (!r_serves(R, id))
             return false;
@@ -203,6 +214,17 @@ static void do_step(struct runner *R)
 /* let A B … = SET: bind the members in id order. */
 static void do_let(struct runner *R, const struct scn_cmd *cmd)
 {
+    if (cmd->let_q != SCN_Q_NONE) { /* let T = term of L: a number now */
+        int id;
+        if (!r_one_node(R, cmd, &cmd->node, &id))
+            return;
+        uint64_t v = rv_quantity(R, cmd->let_q, id);
+        R->nums[cmd->let_vars[0]] = v;
+        if (!R->o.quiet)
+            rs_line(R, 0, C_DIM, "%s = %llu", R->p->vars[cmd->let_vars[0]],
+                    (unsigned long long)v);
+        return;
+    }
     bool in[SCN_MAX_NODES + 1];
     if (!r_resolve(R, cmd, &cmd->sets[0], in))
         return;
@@ -239,7 +261,13 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
         r_do_life(R, cmd);
         break;
     case SCN_PARTITION:
-        r_do_partition(R, cmd, false);
+        if (cmd->shape != SCN_SHAPE_SETS)
+            r_do_shape(R, cmd);
+        else
+            r_do_partition(R, cmd, false);
+        break;
+    case SCN_MARK:
+        r_do_mark(R, cmd);
         break;
     case SCN_ISOLATE:
         if (cmd->trap != SCN_TRAP_NONE) {
@@ -284,6 +312,8 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
         break;
     case SCN_SHOW_STATUS:
         r_status(R);
+        if (cmd->wal)
+            r_wal_status(R);
         break;
     default:
         break; /* set-up commands are folded into the program */
@@ -347,7 +377,8 @@ static void finish(struct runner *R, struct scn_run_result *res)
                 orig = &R->p->cmds[i];
         tmp.line = R->lost[k].line;
         tmp.src = orig ? orig->src : NULL;
-        bool ok = r_outcome_matches(R, R->lost[k].widx, SCN_OUT_LOST);
+        bool ok = r_outcomes_match(R, R->lost[k].widx, R->lost[k].outcomes,
+                                   R->lost[k].negate);
         char actual[96];
         snprintf(actual, sizeof(actual), "at the end of the run the write is %s",
                  r_outcome_of(R, R->lost[k].widx));
@@ -369,28 +400,45 @@ static void finish(struct runner *R, struct scn_run_result *res)
     res->passed = R->passed;
     res->failed = R->failed;
     res->elections = st->elections;
-    res->discarded = st->discarded;
+    res->discarded = st->discarded + st->discarded_crash;
+    res->discarded_crash = st->discarded_crash;
     res->writes = st->writes;
     res->acked = st->acked;
     res->acked_lost = st->acked_lost;
+    res->acked_pending = st->acked_pending;
     res->reads = R->reads;
     res->stale_reads = R->stale_reads;
     res->violations = v;
     res->first_violation = sv ? sv->invariant : NULL;
     res->end_us = sim_now(R->c);
     bool ok = R->failed == 0 && !bad_violation;
+    /* discards by reason; acked writes that can no longer commit apart
+     * from those still pending when the run stopped */
+    uint64_t disc = st->discarded + st->discarded_crash;
+    char why[96] = "";
+    if (st->discarded && st->discarded_crash)
+        snprintf(why, sizeof(why), " (%llu replaced by a leader's log, %llu "
+                                   "lost in a crash)",
+                 (unsigned long long)st->discarded,
+                 (unsigned long long)st->discarded_crash);
+    else if (st->discarded_crash)
+        snprintf(why, sizeof(why), " (lost in a crash)");
+    char pend[64] = "";
+    if (st->acked_pending)
+        snprintf(pend, sizeof(pend), " · %llu pending at the end of the run",
+                 (unsigned long long)st->acked_pending);
     fprintf(R->out,
             "%s%s: %s — %d/%d expectations held · %llu election%s · %llu "
-            "entr%s discarded · %llu of %llu acknowledged writes lost · "
+            "entr%s discarded%s · %llu of %llu acknowledged writes lost%s · "
             "%llu of %llu reads stale · invariants %s%s\n",
             rs_c(R, ok ? C_BOLD C_GREEN : C_BOLD C_RED), R->p->file,
             R->interrupted ? "interrupted" : ok ? "passed" : "FAILED",
             R->passed, R->expectations,
             (unsigned long long)st->elections, st->elections == 1 ? "" : "s",
-            (unsigned long long)st->discarded,
-            st->discarded == 1 ? "y" : "ies",
+            (unsigned long long)disc, disc == 1 ? "y" : "ies", why,
             (unsigned long long)st->acked_lost, (unsigned long long)st->acked,
-            (unsigned long long)R->stale_reads, (unsigned long long)R->reads,
+            pend, (unsigned long long)R->stale_reads,
+            (unsigned long long)R->reads,
             v == 0 ? "held"
                    : (R->expected_violation ? "violated (as expected)"
                                             : "VIOLATED"),

@@ -61,7 +61,10 @@ void scn_run_opts_default(struct scn_run_opts *o);
 
 struct scn_run_result {
     int expectations, passed, failed;
-    uint64_t elections, discarded, writes, acked, acked_lost;
+    uint64_t elections, writes, acked;
+    uint64_t discarded, discarded_crash; /* all discards; those of crashes */
+    uint64_t acked_lost;    /* acked writes that can no longer commit */
+    uint64_t acked_pending; /* acked, not committed when the run stopped */
     uint64_t reads, stale_reads;
     uint64_t violations;
     const char *first_violation; /* invariant name, or NULL */

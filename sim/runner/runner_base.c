@@ -287,6 +287,7 @@ void r_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
     if (ev->node < 1 || ev->node > R->n)
         return;
     trap(R, c, ev);
+    r_count_role(R, ev);
     rm_event(R, ev);
     rs_hook(R, c, ev);
 }

@@ -31,6 +31,10 @@ static const char *quantity_name(enum scn_quantity q)
 static bool value_of(struct runner *R, const struct scn_cmd *cmd,
                      const struct scn_value *v, uint64_t *out)
 {
+    if (v->numvar > 0) {
+        *out = v->numvar <= SCN_MAX_VARS ? R->nums[v->numvar - 1] : 0;
+        return true;
+    }
     if (v->q == SCN_Q_NONE) {
         *out = v->lit;
         return true;
@@ -58,7 +62,7 @@ void r_check(struct runner *R, const struct scn_cmd *cmd)
         } else {
             if (!r_one_node(R, cmd, &ex->node, &id))
                 return;
-            ok = l == id;
+            ok = ex->negate ? l != id : l == id;
             if (l)
                 snprintf(actual, sizeof(actual), "the leader is n%d (term %llu)",
                          l, (unsigned long long)raft_term(sim_node(R->c, l)));
@@ -165,6 +169,17 @@ void r_check(struct runner *R, const struct scn_cmd *cmd)
             return;
         const char *v = NULL;
         uint64_t at = rv_find_key(R, id, ex->key, UINT64_MAX, &v);
+        /* KEY=VALUE: any entry of the log with that value, not only the
+         * newest of the key */
+        while (at && ex->kv_value[0] && strcmp(v, ex->kv_value) != 0)
+            at = rv_find_key(R, id, ex->key, at - 1, &v);
+        if (!at && ex->kv_value[0] && rv_find_key(R, id, ex->key, UINT64_MAX, &v)) {
+            ok = ex->negate;
+            snprintf(actual, sizeof(actual), "n%d's log has %s, never =%s "
+                                             "(newest: %s)",
+                     id, ex->key, ex->kv_value, v);
+            break;
+        }
         ok = ex->negate ? at == 0 : at != 0;
         if (at)
             snprintf(actual, sizeof(actual), "n%d's log has %s=%s at lsn %llu",
@@ -225,7 +240,7 @@ void r_check(struct runner *R, const struct scn_cmd *cmd)
                      R->p->clients[ex->client], ex->key);
             break;
         }
-        ok = r_outcome_matches(R, widx, ex->outcome);
+        ok = r_outcomes_match(R, widx, ex->outcomes, ex->negate);
         snprintf(actual, sizeof(actual), "the write is %s",
                  r_outcome_of(R, widx));
         break;
@@ -249,6 +264,11 @@ void r_check(struct runner *R, const struct scn_cmd *cmd)
     case SCN_EX_PG:
         rm_flush(R);
         ok = rm_check(R, ex, actual, sizeof(actual));
+        break;
+    case SCN_EX_ELECTIONS:
+    case SCN_EX_NEVER:
+        if (!r_check_words(R, cmd, &ok, actual, sizeof(actual)))
+            return;
         break;
     }
     r_verdict(R, cmd, ok, actual);

@@ -8,6 +8,7 @@
  *   runner_base.c     names, sets, time, verdicts, the event hook
  *   runner_mirror.c   PostgreSQL follows the cluster
  *   runner_say.c      narration of events, the status table, colour
+ *   runner_round.c    an election round's answers, for the narration
  *   runner_view.c     what the cluster looks like: leaders, lag, keys
  *   runner_progress.c the updating line during long real-clock waits
  * The runner drives cluster/ and reads scenario/; nothing below includes
@@ -39,6 +40,15 @@ struct rdiscard {
     char key[SCN_KEY_MAX + 1];
 };
 
+/* A node's election round, as its voters answered (runner_round.c). */
+struct rround {
+    bool on, pre;
+    uint64_t ballot; /* the term asked for */
+    bool answered[SCN_MAX_NODES + 1], granted[SCN_MAX_NODES + 1];
+    uint8_t reason[SCN_MAX_NODES + 1];
+    int rival[SCN_MAX_NODES + 1];
+};
+
 struct runner {
     const struct scn_program *p;
     struct scn_run_opts o;
@@ -50,6 +60,13 @@ struct runner {
     bool started[SCN_MAX_NODES + 1]; /* `start SET` leaves some out */
     uint8_t role[SCN_MAX_NODES + 1];  /* last role narrated */
     struct rclient cl[SCN_MAX_CLIENTS];
+    struct rround round[SCN_MAX_NODES + 1];
+    uint64_t nums[SCN_MAX_VARS];     /* let T = term of L */
+    /* times each node entered each role (RAFT_FOLLOWER..RAFT_LEADER), and
+     * what they and the election count were at each `mark` */
+    uint64_t role_count[SCN_MAX_NODES + 1][4];
+    uint64_t mark_roles[SCN_MAX_MARKS][SCN_MAX_NODES + 1][4];
+    uint64_t mark_elections[SCN_MAX_MARKS];
     /* when the leader of each LSN appended it: lag in seconds */
     uint64_t *app_t, *app_term;
     uint64_t app_cap;
@@ -65,6 +82,8 @@ struct runner {
     /* `write … expect lost`: checked at the end */
     struct {
         int line, widx;
+        unsigned outcomes; /* SCN_OUT_BIT set */
+        bool negate;
     } lost[256];
     int n_lost;
     int line;                  /* command being run, for messages */
@@ -123,6 +142,9 @@ bool r_serves(struct runner *R, int id);
 int r_pick(struct runner *R, const bool *cand);
 const char *r_outcome_of(struct runner *R, int widx);
 bool r_outcome_matches(struct runner *R, int widx, enum scn_outcome o);
+/* Any of a SCN_OUT_BIT set (none of it, with negate). */
+bool r_outcomes_match(struct runner *R, int widx, unsigned set, bool negate);
+void r_outcomes_text(char *buf, size_t cap, unsigned set, bool negate);
 void r_set_text(struct runner *R, char *buf, size_t cap, const bool *in);
 void r_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev);
 void r_status(struct runner *R); /* the table, then the mirror's */
@@ -149,6 +171,23 @@ void rm_status(struct runner *R);
 bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
               size_t cap);
 int rm_violations(struct runner *R);
+
+/* runner_words.c: marks, counts since a mark, partition shapes, number
+ * variables, the WAL table */
+void r_do_mark(struct runner *R, const struct scn_cmd *cmd);
+void r_do_shape(struct runner *R, const struct scn_cmd *cmd);
+void r_count_role(struct runner *R, const struct raft_event *ev);
+bool r_check_words(struct runner *R, const struct scn_cmd *cmd, bool *ok,
+                   char *actual, size_t cap); /* false: not one of its kinds */
+void r_wal_status(struct runner *R);
+bool r_followed(struct runner *R, int leader); /* a majority follows it */
+
+/* runner_round.c: why an election round failed, in one line */
+void rr_begin(struct runner *R, const struct raft_event *ev); /* ROLE */
+void rr_vote(struct runner *R, const struct raft_event *ev);  /* VOTE */
+void rr_end(struct runner *R, int node);
+/* The line for node's open round, which it closes; false when none. */
+bool rr_failed_text(struct runner *R, int node, char *out, size_t cap);
 
 /* runner_progress.c: on a terminal, under the real clock, a wait over a
  * second of wall time shows "waiting for a leader… 1.4 s" */

@@ -191,6 +191,20 @@ static void role_line(struct runner *R, const struct raft_event *ev)
     R->role[ev->node] = ev->role;
     unsigned long long term = (unsigned long long)ev->term;
     char votes[SCN_MAX_NODES * 5 + 16];
+    /* a round that ends without a win is explained (runner_round.c) */
+    char round[SCN_MAX_NODES * 8 + 160];
+    bool lost = ev->role == RAFT_FOLLOWER && ev->reason == RAFT_R_VOTE_LOST &&
+                rr_failed_text(R, ev->node, round, sizeof(round));
+    if ((ev->role == RAFT_PRECANDIDATE &&
+         (was == RAFT_PRECANDIDATE || was == RAFT_CANDIDATE)) ||
+        (ev->role == RAFT_CANDIDATE && was == RAFT_CANDIDATE)) {
+        if (rr_failed_text(R, ev->node, round, sizeof(round)))
+            rs_line(R, ev->node, NULL, "%s", round);
+    }
+    if (ev->role == RAFT_PRECANDIDATE || ev->role == RAFT_CANDIDATE)
+        rr_begin(R, ev);
+    else
+        rr_end(R, ev->node);
     switch (ev->role) {
     case RAFT_FOLLOWER: {
         const char *lead = was == RAFT_LEADER ? "steps down: " : "";
@@ -205,10 +219,14 @@ static void role_line(struct runner *R, const struct raft_event *ev)
                 rs_line(R, ev->node, NULL, "follower term 0 (empty log)");
                 return;
             }
+            /* the commit point survives a crash (raft_crash keeps it,
+             * as etcd's HardState does): say so, with its value */
             rs_line(R, ev->node, NULL,
-                    "follower term %llu (restarted: term, vote and flushed "
-                    "WAL kept; commit LSN forgotten)",
-                    term);
+                    "follower term %llu (restarted: term, vote, flushed WAL "
+                    "and commit LSN %llu kept; the state machine is rebuilt)",
+                    term,
+                    (unsigned long long)raft_commit_lsn(
+                        sim_node(R->c, ev->node)));
             return;
         case RAFT_R_HIGHER_TERM:
             rs_line(R, ev->node, was == RAFT_LEADER ? C_YELLOW : NULL,
@@ -227,8 +245,13 @@ static void role_line(struct runner *R, const struct raft_event *ev)
                     lead, term);
             return;
         case RAFT_R_VOTE_LOST:
-            rs_line(R, ev->node, NULL,
-                    "follower term %llu (a majority refused the vote)", term);
+            if (lost)
+                rs_line(R, ev->node, NULL, "follower term %llu (%s)", term,
+                        round);
+            else
+                rs_line(R, ev->node, NULL,
+                        "follower term %llu (a majority refused the vote)",
+                        term);
             return;
         case RAFT_R_DEFERRED:
             if (R->o.verbose)
@@ -299,6 +322,7 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
         role_line(R, ev);
         break;
     case RAFT_EV_VOTE: {
+        rr_vote(R, ev);
         const char *what = ev->prevote ? "pre-vote" : "vote";
         if (ev->granted) {
             if (R->o.verbose)
@@ -342,6 +366,11 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
                     "term",
                     (unsigned long long)ev->lsn,
                     (unsigned long long)ev->entry_term);
+        else if (R->o.verbose && ev->entry_type == WAL_ENTRY_NOOP)
+            rs_line(R, ev->node, C_DIM, "appends lsn %llu: the no-op of term "
+                                        "%llu",
+                    (unsigned long long)ev->lsn,
+                    (unsigned long long)ev->entry_term);
         else if (leader || R->o.verbose)
             rs_line(R, ev->node, leader ? NULL : C_DIM,
                     "appends lsn %llu (term %llu): %s=%s",
@@ -381,9 +410,23 @@ void rs_write_hook(void *ctx, struct sim_cluster *c, int widx)
     double ms = (double)(w->done_us - w->submit_us) / 1000.0;
     switch (w->outcome) {
     case SIM_PENDING:
-        if (R->o.verbose)
+        if (!R->o.verbose)
+            break;
+        if (w->retries == 0)
             rs_line(R, 0, C_DIM, "%s sends write %s=%s to n%d", who, w->key,
                     w->value, w->node);
+        else if (w->retry_down)
+            rs_line(R, 0, C_DIM, "%s write %s=%s: n%d is down: tries n%d", who,
+                    w->key, w->value, w->retry_from, w->retry_to);
+        else if (w->retry_hinted)
+            rs_line(R, 0, C_DIM,
+                    "%s write %s=%s: n%d is not the leader: redirected to n%d",
+                    who, w->key, w->value, w->retry_from, w->retry_to);
+        else
+            rs_line(R, 0, C_DIM,
+                    "%s write %s=%s: n%d is not the leader and knows none: "
+                    "tries n%d after a heartbeat",
+                    who, w->key, w->value, w->retry_from, w->retry_to);
         break;
     case SIM_ACKED:
         if (w->client >= 1 && w->client <= SCN_MAX_CLIENTS &&

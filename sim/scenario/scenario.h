@@ -21,19 +21,23 @@
  *             | link SET ->|<-> SET reset
  *   life      start [SET] | crash SET [lose-unflushed] | restart SET
  *             | pause SET | resume SET | campaign SET
- *   network   partition SET SET... | isolate SET | cut SET ->|<-> SET | heal
+ *   network   partition SET SET... | partition ring | partition bridge NODE
+ *             | isolate SET | cut SET ->|<-> SET | heal
  *             | isolate leader on append|commit
- *   names     let VAR... = SET
- *   clients   write CLIENT KEY=VALUE [via NODE|leader] [expect OUTCOME]
- *             [within D]
+ *   names     let VAR... = SET | let VAR = term|lsn|commit|applied of NODE
+ *             | mark NAME
+ *   clients   write CLIENT KEY=VALUE [via NODE|leader]
+ *             [expect [not] OUTCOME[|OUTCOME...]] [within D]
  *             read CLIENT KEY [from ROUTE] [expect VALUE|fresh|stale|missing]
  *   time      wait D | at T COMMAND
  *             | await leader [in SET] [as VAR] [within D]
  *             | await follower NODE [within D]
  *             | await committed KEY [on NODE] [within D]
  *             | await caught-up NODE [within D]
+ *             | await write of CLIENT KEY [within D]
+ *             | await lsn N on NODE [within D]
  *   checks    expect ...   (see enum scn_expect_kind)
- *   class     say "text {VAR} {term NODE}" | step | show status
+ *   class     say "text {VAR} {term NODE}" | step | show status [--wal]
  *
  * NODE is n1..nN or a variable (an identifier starting with an upper-case
  * letter, bound by `as` or `let`), or `leader`: the leader when the line
@@ -60,6 +64,7 @@
 #define SCN_MAX_VARS 32
 #define SCN_KEY_MAX 31   /* bytes of a key, and of a value */
 #define SCN_NAME_MAX 31  /* client and variable names */
+#define SCN_MAX_MARKS 16 /* `mark NAME`: named moments */
 
 /* A node reference: a literal id, or a variable bound at run time. */
 struct scn_node {
@@ -95,6 +100,8 @@ struct scn_value {
     enum scn_quantity q;
     uint64_t lit;
     struct scn_node node;
+    int numvar; /* 1 + index of a number variable (let T = term of L);
+                   0: none (then q and lit say) */
 };
 
 enum scn_outcome {
@@ -105,6 +112,9 @@ enum scn_outcome {
     SCN_OUT_TIMEOUT,   /* no answer in time: outcome unknown */
     SCN_OUT_LOST,      /* acked now, gone by the end of the run (deferred) */
 };
+/* `expect acked|timeout`, `expect not lost`: a set of outcomes, as bits
+ * (1u << SCN_OUT_*); `unknown` is another name for timeout. */
+#define SCN_OUT_BIT(o) (1u << (unsigned)(o))
 
 enum scn_route {
     SCN_ROUTE_LEADER,    /* the leader (read-only mode: a replica, warned) */
@@ -155,6 +165,8 @@ enum scn_expect_kind {
     SCN_EX_NO_VIOLATIONS,/* expect no violations */
     SCN_EX_VIOLATION,    /* expect violation [NAME] */
     SCN_EX_PG,           /* expect pg ... (the mirrored PostgreSQL pair) */
+    SCN_EX_ELECTIONS,    /* expect elections CMP N [since MARK] */
+    SCN_EX_NEVER,        /* expect NODE never ROLE [since MARK] */
 };
 
 struct scn_expect {
@@ -172,7 +184,11 @@ struct scn_expect {
     char key[SCN_KEY_MAX + 1];
     int client;               /* READS, WRITE */
     enum scn_reads_prop prop; /* READS */
-    enum scn_outcome outcome; /* WRITE */
+    enum scn_outcome outcome; /* WRITE: the first alternative */
+    unsigned outcomes;        /* WRITE: SCN_OUT_BIT set; negate: none of */
+    int mark;                 /* ELECTIONS, NEVER: 1 + mark index, 0: the
+                                 start of the run */
+    char kv_value[SCN_KEY_MAX + 1]; /* LOG_HAS: KEY=VALUE; "" = any value */
     enum scn_lag_unit lag_unit;
     char violation[32];       /* VIOLATION: empty = any */
     enum scn_pg_expect pg;    /* PG */
@@ -184,6 +200,9 @@ enum scn_await_kind {
     SCN_AW_FOLLOWER,  /* await follower NODE: NODE follows a live leader */
     SCN_AW_COMMITTED, /* await committed KEY [on NODE] */
     SCN_AW_CAUGHT_UP, /* await caught-up NODE: NODE applied the leader's log */
+    SCN_AW_WRITE,     /* await write of CLIENT KEY: its last write of KEY
+                         committed */
+    SCN_AW_LSN,       /* await lsn N on NODE: NODE applied LSN N (u) */
 };
 
 /* One piece of a `say` text. */
@@ -237,7 +256,11 @@ enum scn_cmd_kind {
     SCN_SHOW_STATUS,
     SCN_LET,
     SCN_CAMPAIGN,
+    SCN_MARK,
 };
+
+/* `partition ring`, `partition bridge NODE`: the Jepsen nemesis shapes */
+enum scn_shape { SCN_SHAPE_SETS = 0, SCN_SHAPE_RING, SCN_SHAPE_BRIDGE };
 
 /* `isolate leader on append|commit`: a trap set for the next leader. */
 enum scn_trap { SCN_TRAP_NONE = 0, SCN_TRAP_APPEND, SCN_TRAP_COMMIT };
@@ -270,6 +293,8 @@ struct scn_cmd {
     char value[SCN_KEY_MAX + 1];
     struct scn_node via;   /* WRITE: via NODE; id 0 && var -1: leader */
     enum scn_outcome outcome;
+    unsigned outcomes;     /* WRITE: SCN_OUT_BIT set (alternatives) */
+    bool outcome_not;      /* WRITE: `expect not …` */
     enum scn_route route;  /* READ */
     struct scn_node from;  /* READ: ROUTE_NODE */
     enum scn_read_expect read_expect;
@@ -289,9 +314,17 @@ struct scn_cmd {
     char *src;
     /* ISOLATE: isolate the leader at its next data append / commit */
     enum scn_trap trap;
-    /* LET: variables bound to the members of sets[0], in id order */
+    /* LET: variables bound to the members of sets[0], in id order; or
+     * with let_q, one variable bound to that quantity of node */
     int let_vars[SCN_MAX_VARS];
     int n_let;
+    enum scn_quantity let_q;
+    /* MARK: index into scn_program.marks */
+    int mark;
+    /* SHOW_STATUS: `show status --wal` */
+    bool wal;
+    /* PARTITION: a shape instead of sets (bridge: node is the bridge) */
+    enum scn_shape shape;
 };
 
 struct scn_program {
@@ -326,6 +359,9 @@ struct scn_program {
     int n_clients;
     char vars[SCN_MAX_VARS][SCN_NAME_MAX + 1];
     int n_vars;
+    bool var_is_number[SCN_MAX_VARS]; /* let T = term of L */
+    char marks[SCN_MAX_MARKS][SCN_NAME_MAX + 1];
+    int n_marks;
     /* the run: every command that is not set-up, in file order
      * (set-up commands are folded into the fields above) */
     struct scn_cmd *cmds;

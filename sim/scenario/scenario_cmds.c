@@ -141,6 +141,15 @@ bool scn__c_write(struct parser *P, struct scn_cmd *cmd)
         return false;
     }
     int kl = (int)(eq - t->s), vl = t->len - kl - 1;
+    if (vl == 0 && P->t[P->i + 1].k == T_STR &&
+        P->t[P->i + 1].col == t->col + t->len) {
+        /* msg="hello world": the value is there, in a form not allowed */
+        scn__error_tok(P, &P->t[P->i + 1],
+                       "a value is one word without quotes or spaces "
+                       "(letters, digits, _ - . : /), e.g. %.*s=hello-world",
+                       kl > 20 ? 20 : kl, t->s);
+        return false;
+    }
     if (!scn__check_key(P, t->col, t->s, kl, "key") ||
         !scn__check_key(P, t->col + kl + 1, eq + 1, vl, "value"))
         return false;
@@ -149,13 +158,9 @@ bool scn__c_write(struct parser *P, struct scn_cmd *cmd)
     P->i++;
     if (scn__accept(P, "via") && !scn__accept(P, "leader") && !scn__node_ref(P, &cmd->via))
         return false;
-    if (scn__accept(P, "expect")) {
-        int o = scn__keyword(P, "an outcome (committed, acked, refused, timeout, lost)",
-                        outcome_words, N_OUTCOMES);
-        if (o < 0)
-            return false;
-        cmd->outcome = (enum scn_outcome)o;
-    }
+    if (scn__accept(P, "expect") &&
+        !scn__outcome_set(P, &cmd->outcomes, &cmd->outcome_not, &cmd->outcome))
+        return false;
     if (!scn__within(P, cmd))
         return false;
     return scn__end_of_line(P);
@@ -202,14 +207,27 @@ bool scn__c_read(struct parser *P, struct scn_cmd *cmd)
             cmd->read_expect = SCN_READ_MISSING;
         else {
             struct tok *t = scn__cur(P);
-            if (t->k != T_WORD) {
+            if (t->k != T_WORD && t->k != T_STR) {
                 char b[64];
                 scn__error_tok(P, t,
                           "expected a value, fresh, stale or missing, got %s",
                           scn__shown(t, b, sizeof(b)));
                 return false;
             }
-            if (!scn__check_key(P, t->col, t->s, t->len, "value"))
+            /* a bare word that reads like an outcome is not taken as a
+             * value silently: `expect old` meant stale, most likely */
+            const char *like = t->k == T_WORD ? scn__outcome_like(t) : NULL;
+            if (like) {
+                scn__error_tok(P, t,
+                               "'%.*s' would be read as the value \"%.*s\"; "
+                               "did you mean '%s'? (to expect that value, "
+                               "quote it: expect \"%.*s\")",
+                               t->len, t->s, t->len, t->s, like, t->len,
+                               t->s);
+                return false;
+            }
+            if (!scn__check_key(P, t->col + (t->k == T_STR), t->s, t->len,
+                                "value"))
                 return false;
             memcpy(cmd->value, t->s, (size_t)t->len);
             cmd->value[t->len] = 0;
@@ -221,8 +239,8 @@ bool scn__c_read(struct parser *P, struct scn_cmd *cmd)
 }
 
 /* KEY [on NODE], in `await committed` and `expect committed`. */
-static bool key_on_node(struct parser *P, char *key, struct scn_node *node,
-                        bool *has_node)
+bool scn__key_on_node(struct parser *P, char *key, struct scn_node *node,
+                      bool *has_node)
 {
     if (!scn__key(P, key))
         return false;
@@ -235,8 +253,10 @@ static bool key_on_node(struct parser *P, char *key, struct scn_node *node,
 bool scn__c_await(struct parser *P, struct scn_cmd *cmd)
 {
     static const char *const what[] = {"leader", "follower", "committed",
-                                       "caught-up"};
-    int k = scn__keyword(P, "leader, follower, committed or caught-up", what, 4);
+                                       "caught-up", "write", "lsn"};
+    int k = scn__keyword(P, "leader, follower, committed, caught-up, write "
+                            "or lsn",
+                         what, 6);
     if (k < 0)
         return false;
     cmd->await = (enum scn_await_kind)k;
@@ -259,7 +279,23 @@ bool scn__c_await(struct parser *P, struct scn_cmd *cmd)
         cmd->has_node = true;
         break;
     case SCN_AW_COMMITTED:
-        if (!key_on_node(P, cmd->key, &cmd->node, &cmd->has_node))
+        if (!scn__key_on_node(P, cmd->key, &cmd->node, &cmd->has_node))
+            return false;
+        break;
+    case SCN_AW_LSN: /* lsn N on NODE */
+        if (!scn__number(P, "an LSN", &cmd->u))
+            return false;
+        if (cmd->u == 0) {
+            scn__error_tok(P, &P->t[P->i - 1], "LSNs start at 1");
+            return false;
+        }
+        if (!scn__need(P, "on") || !scn__node_ref(P, &cmd->node))
+            return false;
+        cmd->has_node = true;
+        break;
+    case SCN_AW_WRITE: /* write of CLIENT KEY: that client's last write */
+        if (!scn__need(P, "of") || (cmd->client = scn__client(P, false)) < 0 ||
+            !scn__key(P, cmd->key))
             return false;
         break;
     }
@@ -268,6 +304,7 @@ bool scn__c_await(struct parser *P, struct scn_cmd *cmd)
     if (bind >= 0) {
         cmd->bind_var = bind;
         P->bound[bind] = true;
+        P->number[bind] = false;
     }
     return true;
 }
@@ -287,248 +324,6 @@ static const char *const quantity_words[] = {
     [SCN_Q_COMMIT] = "commit", [SCN_Q_APPLIED] = "applied",
 };
 
-static bool value(struct parser *P, struct scn_value *v)
-{
-    memset(v, 0, sizeof(*v));
-    v->node.var = -1;
-    for (int q = SCN_Q_TERM; q <= SCN_Q_APPLIED; q++)
-        if (scn__accept(P, quantity_words[q])) {
-            v->q = (enum scn_quantity)q;
-            return scn__need(P, "of") && scn__node_ref(P, &v->node);
-        }
-    return scn__number(P, "a number, or term|lsn|commit|applied of NODE", &v->lit);
-}
-
-/* A mirrored server's name. */
-static bool pg_server_ref(struct parser *P, char *out)
-{
-    struct tok *t = scn__cur(P);
-    const char *names[8];
-    int n = P->p->n_mirror;
-    for (int k = 0; k < n; k++) {
-        names[k] = P->p->mirror[k].name;
-        if (scn__is_word(t, names[k])) {
-            snprintf(out, 16, "%s", names[k]);
-            P->i++;
-            return true;
-        }
-    }
-    scn__expected(P, "a mirrored server (see the `mirror` line)", names, n);
-    return false;
-}
-
-bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
-{
-    struct scn_expect *ex = &cmd->ex;
-    ex->node.var = -1;
-    ex->value.node.var = -1;
-    static const char *const heads[] = {
-        "leader", "leaders", "role", "term", "lsn", "commit", "applied",
-        "committed", "lost", "discarded", "log", "lag", "reads", "write",
-        "no", "violation", "pg"};
-    int h = scn__keyword(P, "an expectation (leader, leaders, role, term, lsn, "
-                       "commit, applied, committed, lost, discarded, log, lag, "
-                       "reads, write, no violations, violation, pg)",
-                    heads, 17);
-    switch (h) {
-    case -1:
-        return false;
-    case 0: /* leader is NODE|none, leader in SET */
-        if (scn__accept(P, "in")) {
-            ex->kind = SCN_EX_LEADER_IN;
-            if (!scn__set_ref(P, &ex->set))
-                return false;
-            break;
-        }
-        ex->kind = SCN_EX_LEADER_IS;
-        if (!scn__need(P, "is"))
-            return false;
-        if (scn__accept(P, "none"))
-            ex->none = true;
-        else if (!scn__node_ref(P, &ex->node))
-            return false;
-        break;
-    case 1: /* leaders CMP N */
-        ex->kind = SCN_EX_LEADERS;
-        if (!scn__cmp_op(P, &ex->cmp) || !scn__number(P, "a count", &ex->value.lit))
-            return false;
-        break;
-    case 2: { /* role of NODE is ROLE */
-        ex->kind = SCN_EX_ROLE;
-        if (!scn__need(P, "of") || !scn__node_ref(P, &ex->node) || !scn__need(P, "is"))
-            return false;
-        ex->negate = scn__accept(P, "not");
-        static const char *const roles[] = {"follower", "pre-candidate",
-                                            "candidate", "leader", "down",
-                                            "paused"};
-        static const enum raft_role rv[] = {RAFT_FOLLOWER, RAFT_PRECANDIDATE,
-                                            RAFT_CANDIDATE, RAFT_LEADER,
-                                            RAFT_DOWN, RAFT_FOLLOWER};
-        int r = scn__keyword(P,
-                        "a role (follower, pre-candidate, candidate, leader, "
-                        "down, paused)",
-                        roles, 6);
-        if (r < 0)
-            return false;
-        ex->role = rv[r];
-        ex->paused = r == 5;
-        break;
-    }
-    case 3:
-    case 4:
-    case 5:
-    case 6: /* term|lsn|commit|applied of NODE CMP VALUE */
-        ex->kind = SCN_EX_QUANTITY;
-        ex->q = (enum scn_quantity)(SCN_Q_TERM + (h - 3));
-        if (!scn__need(P, "of") || !scn__node_ref(P, &ex->node) || !scn__cmp_op(P, &ex->cmp) ||
-            !value(P, &ex->value))
-            return false;
-        break;
-    case 7: /* committed KEY [on NODE] */
-        ex->kind = SCN_EX_COMMITTED;
-        if (!key_on_node(P, ex->key, &ex->node, &ex->has_node))
-            return false;
-        break;
-    case 8:
-        ex->kind = SCN_EX_LOST;
-        if (!scn__key(P, ex->key))
-            return false;
-        break;
-    case 9: /* discarded KEY on NODE */
-        ex->kind = SCN_EX_DISCARDED;
-        if (!scn__key(P, ex->key) || !scn__need(P, "on") || !scn__node_ref(P, &ex->node))
-            return false;
-        break;
-    case 10: { /* log of NODE has|lacks KEY */
-        ex->kind = SCN_EX_LOG_HAS;
-        if (!scn__need(P, "of") || !scn__node_ref(P, &ex->node))
-            return false;
-        static const char *const hl[] = {"has", "lacks"};
-        int k = scn__keyword(P, "'has' or 'lacks'", hl, 2);
-        if (k < 0 || !scn__key(P, ex->key))
-            return false;
-        ex->negate = k == 1;
-        break;
-    }
-    case 11: { /* lag of NODE CMP N entries|bytes | D */
-        ex->kind = SCN_EX_LAG;
-        if (!scn__need(P, "of") || !scn__node_ref(P, &ex->node) || !scn__cmp_op(P, &ex->cmp))
-            return false;
-        struct tok *t = scn__cur(P);
-        uint64_t n;
-        if (t->k == T_WORD && scn__parse_u64(t->s, t->len, &n)) {
-            P->i++;
-            ex->value.lit = n;
-            static const char *const u[] = {"entries", "bytes"};
-            int k = scn__keyword(P,
-                            "a unit: entries or bytes (or write a duration "
-                            "such as 100ms)",
-                            u, 2);
-            if (k < 0)
-                return false;
-            ex->lag_unit = k == 0 ? SCN_LAG_ENTRIES : SCN_LAG_BYTES;
-        } else {
-            if (!scn__duration(P, "the lag", &ex->value.lit))
-                return false;
-            ex->lag_unit = SCN_LAG_TIME;
-        }
-        break;
-    }
-    case 12: { /* reads of CLIENT [not] PROP */
-        ex->kind = SCN_EX_READS;
-        if (!scn__need(P, "of") || (ex->client = scn__client(P, false)) < 0)
-            return false;
-        ex->negate = scn__accept(P, "not");
-        static const char *const props[] = {"fresh", "stale", "monotonic",
-                                            "own-writes"};
-        int k = scn__keyword(P, "fresh, stale, monotonic or own-writes", props, 4);
-        if (k < 0)
-            return false;
-        ex->prop = (enum scn_reads_prop)k;
-        break;
-    }
-    case 13: { /* write of CLIENT KEY OUTCOME */
-        ex->kind = SCN_EX_WRITE;
-        if (!scn__need(P, "of") || (ex->client = scn__client(P, false)) < 0 ||
-            !scn__key(P, ex->key))
-            return false;
-        int o = scn__keyword(P, "an outcome (committed, acked, refused, timeout, lost)",
-                        outcome_words, N_OUTCOMES);
-        if (o < 0)
-            return false;
-        ex->outcome = (enum scn_outcome)o;
-        break;
-    }
-    case 14: { /* no violations | no leader */
-        static const char *const w[] = {"violations", "leader"};
-        int k = scn__keyword(P, "'violations' or 'leader'", w, 2);
-        if (k < 0)
-            return false;
-        if (k == 0)
-            ex->kind = SCN_EX_NO_VIOLATIONS;
-        else {
-            ex->kind = SCN_EX_LEADER_IS;
-            ex->none = true;
-        }
-        break;
-    }
-    case 15: { /* violation [NAME] */
-        ex->kind = SCN_EX_VIOLATION;
-        if (scn__at_end(P))
-            break;
-        static const char *const inv[] = {
-            "ElectionSafety",     "LeaderAppendOnly", "LogMatching",
-            "LeaderCompleteness", "StateMachineSafety", "AckedWriteLost",
-            "TraceConsistency"};
-        int k = scn__keyword(P, "an invariant name", inv, 7);
-        if (k < 0)
-            return false;
-        snprintf(ex->violation, sizeof(ex->violation), "%s", inv[k]);
-        break;
-    }
-    case 16: /* pg ... */
-        ex->kind = SCN_EX_PG;
-        if (!P->p->n_mirror) {
-            scn__error_tok(P, &P->t[P->i - 1],
-                      "'expect pg' needs a `mirror` line in the set-up");
-            return false;
-        }
-        if (scn__accept(P, "primary")) {
-            ex->pg = SCN_PG_PRIMARY;
-            if (!scn__need(P, "is"))
-                return false;
-            if (scn__accept(P, "none"))
-                break;
-            return pg_server_ref(P, ex->server) && scn__end_of_line(P);
-        }
-        if (scn__accept(P, "writable")) {
-            ex->pg = SCN_PG_WRITABLE;
-            if (!scn__cmp_op(P, &ex->cmp) || !scn__number(P, "a count", &ex->value.lit))
-                return false;
-            break;
-        }
-        if (scn__accept(P, "lag")) {
-            ex->pg = SCN_PG_LAG;
-            if (!scn__need(P, "of") || !pg_server_ref(P, ex->server) ||
-                !scn__cmp_op(P, &ex->cmp) ||
-                !scn__duration(P, "the lag", &ex->value.lit))
-                return false;
-            break;
-        }
-        {
-            ex->pg = SCN_PG_HAS;
-            if (!pg_server_ref(P, ex->server))
-                return false;
-            static const char *const hl[] = {"has", "lacks"};
-            int k = scn__keyword(P, "'has' or 'lacks'", hl, 2);
-            if (k < 0 || !scn__key(P, ex->key))
-                return false;
-            ex->negate = k == 1;
-        }
-        break;
-    }
-    return scn__end_of_line(P);
-}
 
 
 static bool add_seg(struct parser *P, struct scn_cmd *cmd, struct scn_seg seg)
@@ -716,28 +511,4 @@ bool scn__c_say(struct parser *P, struct scn_cmd *cmd)
     free(s);
     free(raw);
     return ok;
-}
-
-bool scn__c_let(struct parser *P, struct scn_cmd *cmd)
-{
-    int vars[SCN_MAX_VARS], n = 0;
-    while (!scn__at_end(P) && !scn__is_word(scn__cur(P), "=")) {
-        if (n >= SCN_MAX_VARS) {
-            scn__error_tok(P, scn__cur(P), "too many variables in one let");
-            return false;
-        }
-        if ((vars[n++] = scn__bind_var(P)) < 0)
-            return false;
-    }
-    if (n == 0) {
-        scn__error_tok(P, scn__cur(P), "expected variable names: let A B = all except L");
-        return false;
-    }
-    if (!scn__need(P, "=") || !scn__one_set(P, cmd) || !scn__end_of_line(P))
-        return false;
-    memcpy(cmd->let_vars, vars, sizeof(int) * (size_t)n);
-    cmd->n_let = n;
-    for (int k = 0; k < n; k++)
-        P->bound[vars[k]] = true;
-    return true;
 }

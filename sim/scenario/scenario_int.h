@@ -50,6 +50,7 @@ struct parser {
     int first_action_line; /* 0 until a non-setup command */
     bool seen_setup[32];
     bool bound[SCN_MAX_VARS];
+    bool number[SCN_MAX_VARS]; /* bound to a number (let T = term of L) */
 };
 
 /* scenario_lex.c: messages (one per line, up to MAX_ERRORS, with the
@@ -82,6 +83,7 @@ int scn__bind_var(struct parser *P);
 bool scn__node_ref(struct parser *P, struct scn_node *out);
 bool scn__node_list(struct parser *P, struct scn_node *items, int *count);
 bool scn__set_ref(struct parser *P, struct scn_set *out);
+const char *scn__outcome_like(const struct tok *t);
 int scn__client_index(struct parser *P, const char *s, int len);
 int scn__client(struct parser *P, bool declare);
 char *scn__unescape(const struct tok *t, int **raw);
@@ -95,9 +97,19 @@ bool scn__c_link(struct parser *P, struct scn_cmd *cmd);
 bool scn__c_write(struct parser *P, struct scn_cmd *cmd);
 bool scn__c_read(struct parser *P, struct scn_cmd *cmd);
 bool scn__c_await(struct parser *P, struct scn_cmd *cmd);
+bool scn__key_on_node(struct parser *P, char *key, struct scn_node *node,
+                      bool *has_node);
+/* scenario_expect.c */
 bool scn__c_expect(struct parser *P, struct scn_cmd *cmd);
 bool scn__c_say(struct parser *P, struct scn_cmd *cmd);
+
+/* scenario_words.c: let, mark, partition shapes, outcome sets */
 bool scn__c_let(struct parser *P, struct scn_cmd *cmd);
+bool scn__c_mark(struct parser *P, struct scn_cmd *cmd);
+bool scn__c_partition(struct parser *P, struct scn_cmd *cmd);
+bool scn__outcome_set(struct parser *P, unsigned *set, bool *negate,
+                      enum scn_outcome *first);
+int scn__mark_ref(struct parser *P); /* `since MARK`: 1 + index, or -1 */
 bool scn__cmp_op(struct parser *P, enum scn_cmp *out);
 
 #endif

@@ -549,6 +549,12 @@ bool scn__node_ref(struct parser *P, struct scn_node *out)
                           t->len, t->s, t->len, t->s, t->len, t->s);
             return false;
         }
+        if (P->number[v]) {
+            scn__error_tok(P, t, "%.*s is a number (let %.*s = ...), not a "
+                                 "node",
+                           t->len, t->s, t->len, t->s);
+            return false;
+        }
         out->var = v;
         P->i++;
         return true;
@@ -627,7 +633,40 @@ bool scn__set_ref(struct parser *P, struct scn_set *out)
     }
     if (scn__accept(P, "except"))
         return scn__node_list(P, out->except, &out->n_except);
+    if (scn__cur(P)->k == T_COMMA && out->n == 1) {
+        /* start n1, n2: a list of nodes goes in braces */
+        scn__error_tok(P, scn__cur(P),
+                       "several nodes go in braces: write {%.*s, ...}",
+                       P->t[P->i - 1].len > 20 ? 20 : P->t[P->i - 1].len,
+                       P->t[P->i - 1].s);
+        return false;
+    }
     return true;
+}
+
+/* Words a reader may mean as a read outcome rather than a value; the
+ * outcome it most likely means, or NULL. */
+const char *scn__outcome_like(const struct tok *t)
+{
+    static const char *const outcomes[] = {"fresh", "stale", "missing"};
+    static const struct {
+        const char *w, *means;
+    } synonyms[] = {
+        {"old", "stale"},        {"older", "stale"},    {"outdated", "stale"},
+        {"new", "fresh"},        {"newest", "fresh"},   {"latest", "fresh"},
+        {"current", "fresh"},    {"absent", "missing"}, {"none", "missing"},
+        {"null", "missing"},     {"empty", "missing"},  {"gone", "missing"},
+        {"deleted", "missing"},  {"nothing", "missing"},
+    };
+    for (size_t k = 0; k < sizeof(synonyms) / sizeof(*synonyms); k++)
+        if (scn__is_word(t, synonyms[k].w))
+            return synonyms[k].means;
+    /* a typo of an outcome word (one edit away, e.g. stal, frsh) */
+    for (int k = 0; k < 3 && t->len >= 4; k++)
+        if (util_edit_distance(t->s, (size_t)t->len, outcomes[k],
+                               strlen(outcomes[k])) <= 1)
+            return outcomes[k];
+    return NULL;
 }
 
 int scn__client_index(struct parser *P, const char *s, int len)
@@ -640,7 +679,8 @@ int scn__client_index(struct parser *P, const char *s, int len)
 }
 
 static const char *const reserved_clients[] = {"leader", "all", "rest", "via",
-                                               "from", "expect", "within"};
+                                               "from", "expect", "within",
+                                               "of"};
 
 /* A client; declare = a write/read/clients may introduce a new one. */
 int scn__client(struct parser *P, bool declare)

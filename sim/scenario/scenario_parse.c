@@ -351,13 +351,13 @@ static bool setup(struct parser *P, int k)
 static const char *const action_words[] = {
     "link", "start", "crash", "restart", "pause", "resume", "partition",
     "isolate", "cut", "heal", "write", "read", "wait", "await", "expect",
-    "say", "step", "show", "let", "campaign", "at"};
+    "say", "step", "show", "let", "campaign", "mark", "at"};
 #define N_ACTIONS ((int)(sizeof(action_words) / sizeof(*action_words)))
 static const enum scn_cmd_kind action_kinds[] = {
     SCN_LINK, SCN_START, SCN_CRASH, SCN_RESTART, SCN_PAUSE, SCN_RESUME,
     SCN_PARTITION, SCN_ISOLATE, SCN_CUT, SCN_HEAL, SCN_WRITE, SCN_READ,
     SCN_WAIT, SCN_AWAIT, SCN_EXPECT, SCN_SAY, SCN_STEP, SCN_SHOW_STATUS,
-    SCN_LET, SCN_CAMPAIGN, 0};
+    SCN_LET, SCN_CAMPAIGN, SCN_MARK, 0};
 
 static void unknown_command(struct parser *P)
 {
@@ -445,16 +445,9 @@ static bool action(struct parser *P, struct scn_cmd *cmd, bool nested)
         }
         return scn__one_set(P, cmd) && scn__end_of_line(P);
     case SCN_PARTITION:
-        while (!scn__at_end(P))
-            if (!scn__one_set(P, cmd))
-                return false;
-        if (cmd->n_sets < 2) {
-            scn__error_tok(P, scn__cur(P),
-                      "a partition needs at least two groups, e.g. partition "
-                      "{n1,n2} rest");
-            return false;
-        }
-        return true;
+        return scn__c_partition(P, cmd);
+    case SCN_MARK:
+        return scn__c_mark(P, cmd);
     case SCN_CUT:
         return scn__one_set(P, cmd) && scn__arrow(P, &cmd->both_ways) &&
                scn__one_set(P, cmd) && scn__end_of_line(P);
@@ -462,7 +455,10 @@ static bool action(struct parser *P, struct scn_cmd *cmd, bool nested)
     case SCN_STEP:
         return scn__end_of_line(P);
     case SCN_SHOW_STATUS:
-        return scn__need(P, "status") && scn__end_of_line(P);
+        if (!scn__need(P, "status"))
+            return false;
+        cmd->wal = scn__accept(P, "--wal");
+        return scn__end_of_line(P);
     case SCN_WRITE:
         return scn__c_write(P, cmd);
     case SCN_READ:
