@@ -130,6 +130,8 @@ override() {
     *"bench rss"*) c=${c/--nodes 100/--nodes 20}           # 9900 connections
         [[ $c == *--hold* ]] || c="$c --hold 1s" ;;           # default 10 s
     *"bench pg-failover"*) c=${c/--trials 10/--trials 1} ;;
+    # a server that runs until Ctrl-C: 3 s, then the Ctrl-C (it exits 0)
+    *"raftsim serve"*) c="timeout --preserve-status -s INT 3 $c" ;;
     esac
     printf '%s' "$c"
 }
