@@ -357,8 +357,9 @@ int live_http_start(struct live_session *s, const struct sockaddr_in *addr,
     for (int i = 0; i < 16; i++)
         snprintf(h->token + 2 * i, 3, "%02x", raw[i]);
     h->d = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-            MHD_USE_ERROR_LOG,
+        /* no MHD_USE_ERROR_LOG: a viewer closing its tab is not an
+         * error a teacher should read; failing to listen is said below */
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
         0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(LIVE_MAX_VIEWERS + 64),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(LIVE_MAX_VIEWERS + 32),
