@@ -109,6 +109,12 @@
       n.paused = false;
       n.role = "follower"; /* its `role` line (reason restart) follows */
       break;
+    case "recv":
+      /* a follower that hears an append follows its sender (a restarted
+       * node gets no leader-seen line while the term stays the same) */
+      if (e.type === "append" && n.role === "follower" && e.term === n.term)
+        n.follows = (node(e.from) || { id: 0 }).id;
+      break;
     case "pause":
       n.paused = true;
       break;
