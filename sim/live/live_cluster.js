@@ -20,7 +20,9 @@
   var SIZE = 600, CX = 300, CY = 300, RING = 228;
   var MSG_MS = 550;      /* how long a message is on screen, wall time */
   var DROP_MS = 450;     /* how long a dropped message stays, in red */
-  var MAX_MSGS = 400;    /* a late joiner's burst: the oldest go first */
+  var MAX_MSGS = 400;
+  /* role words short enough to fit in a circle of 15 */
+  var SHORT = { leader: "leader", candidate: "cand.", "pre-candidate": "pre-c.", follower: "" };    /* a late joiner's burst: the oldest go first */
 
   var svg, gCuts, gMsgs, gNodes, onPick = null;
   var msgs = new Map();  /* send id → {from, to, cls, t0, done, dropAt, el} */
@@ -102,6 +104,13 @@
     var m = { from: from, to: id(e.to), t0: performance.now(), done: false,
               dropAt: 0, el: el("circle", { r: beat ? 3 : 5, "class": cls }, gMsgs) };
     m.el.dataset.type = e.type;
+    if (drawnCount > 0 && from <= drawnCount) { /* start at the sender, even if lost at once */
+      var p = pos(from, drawnCount);
+      m.el.setAttribute("cx", p.x.toFixed(1));
+      m.el.setAttribute("cy", p.y.toFixed(1));
+    } else {
+      m.el.setAttribute("class", cls + " hidden");
+    }
     msgs.set(e.id, m);
     animate();
   }
@@ -228,8 +237,7 @@
                 (n.id === leaderId ? " the-leader" : "");
       if (g.getAttribute("class") !== cls)
         g.setAttribute("class", cls);
-      setText(ts[1], n.up ? (n.role === "leader" ? "leader" : n.role === "follower" ? "" :
-                             n.role) + " t" + n.term : "crashed t" + n.term);
+      setText(ts[1], (n.up ? SHORT[n.role] || "" : "crashed") + " t" + n.term);
       setText(ts[2], n.last + " / " + n.commit);
       setText(ts[3], n.paused ? "paused" : "");
     });
