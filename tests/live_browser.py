@@ -25,6 +25,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -36,6 +37,17 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-sync", "--disable-dev-shm-usage", "--window-size=1300,1100"]
 SCENARIO = "scenarios/split-brain.scn"
 SHOT = "build/live.png"
+CLUSTER_SHOT = "build/live-cluster.png"
+FPS_JS = """
+var done = arguments[arguments.length - 1], n = 0, t0 = performance.now(), seen = 0;
+function f(t) {
+  n++;
+  seen = Math.max(seen, window.raftCluster.inFlight());
+  if (t - t0 < 3000) requestAnimationFrame(f);
+  else done([n * 1000 / (t - t0), seen]);
+}
+requestAnimationFrame(f);
+"""
 
 passed = 0
 failed = 0
@@ -264,6 +276,97 @@ def viewer(d, srv):
     check("no script errors on the viewer page", not errs, repr(errs))
 
 
+def svg_nodes(d):
+    return d.find_elements(By.CSS_SELECTOR, "#cluster-svg g.node")
+
+
+def svg_leader(d):
+    """The node the cluster view draws as leader (up), or 0."""
+    g = d.find_elements(By.CSS_SELECTOR, "#cluster-svg g.node.role-leader:not(.crashed)")
+    return int(g[0].get_attribute("data-node")) if len(g) == 1 else 0
+
+
+def post(srv, path, body):
+    req = urllib.request.Request("http://127.0.0.1:%d%s?token=%s" % (srv.port, path, srv.token),
+                                 data=body.encode(), method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status
+
+
+def cluster(d, tmp):
+    """The cluster view: circles, messages, the node menu, cuts, 15 nodes."""
+    scn = os.path.join(tmp, "five.scn")
+    with open(scn, "w") as f:
+        f.write("nodes 5\n")
+    srv = Server(os.environ["RAFTSIM"], [scn, "--speed", "1"])
+    try:
+        d.get(srv.controller)
+        until(d, lambda d: d.execute_script("return document.body.dataset.connected") == "1",
+              15, "the cluster page connects")
+        until(d, lambda d: len(svg_nodes(d)) == 5, 10, "the cluster view draws 5 nodes")
+        check("the cluster view shows 5 node circles",
+              len(d.find_elements(By.CSS_SELECTOR, "#cluster-svg g.node circle.body")) == 5)
+        until(d, lambda d: svg_leader(d) > 0, 20, "the cluster view shows a leader")
+        fps, seen = d.execute_async_script(FPS_JS)
+        print("live_browser: cluster view at x1, 5 nodes: %.1f frames per second over 3 s "
+              "(requestAnimationFrame), up to %d messages drawn at once" % (fps, seen),
+              flush=True)
+        check("messages in flight are drawn (heartbeats at x1)", seen > 0, "%d" % seen)
+        old = svg_leader(d)
+        body = d.find_element(By.CSS_SELECTOR,
+                              '#cluster-svg g.node[data-node="%d"] circle.body' % old)
+        ActionChains(d).context_click(body).perform()
+        until(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#node-menu button"), 5,
+              "right-clicking n%d opens the node menu" % old)
+        d.find_element(By.CSS_SELECTOR, '#node-menu button[data-act="crash"]').click()
+        until(d, lambda d: "crashed" in d.find_element(
+            By.CSS_SELECTOR, '#cluster-svg g.node[data-node="%d"]' % old).get_attribute("class"),
+            10, "the menu's crash greys n%d" % old)
+        until(d, lambda d: svg_leader(d) not in (0, old), 20,
+              "another node becomes leader in the cluster view after crashing n%d" % old)
+        check("a different node leads in the picture", svg_leader(d) not in (0, old),
+              "n%d then n%d" % (old, svg_leader(d)))
+        acts = [li.get_attribute("data-line") for li in
+                d.find_elements(By.CSS_SELECTOR, "#actions li")]
+        check("the actions list shows 'crash n%d'" % old, acts == ["crash n%d" % old],
+              repr(acts))
+        # A partition typed as a line is drawn as broken links; heal mends them.
+        new = svg_leader(d)
+        box = d.find_element(By.ID, "act-input")
+        box.clear()
+        box.send_keys("isolate n%d" % new)
+        d.find_element(By.ID, "act-send").click()
+        until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#cluster-cuts g.cut")) == 4,
+              10, "isolating n%d draws its 4 links cut" % new)
+        dash = {int(r.get_attribute("data-node")): r.find_element(By.CSS_SELECTOR, "td.role").text
+                for r in d.find_elements(By.CSS_SELECTOR, "#dashboard-body tr")}
+        check("the dashboard has a row a node, n%d crashed" % old,
+              len(dash) == 5 and dash.get(old) == "crashed", repr(dash))
+        d.save_screenshot(CLUSTER_SHOT)
+        post(srv, "/act", "heal")
+        until(d, lambda d: not d.find_elements(By.CSS_SELECTOR, "#cluster-cuts g.cut"), 10,
+              "heal removes the broken links")
+        # The restart of the session with 15 nodes: readable ring.
+        post(srv, "/control", "restart nodes=15")  # restarts paused
+        post(srv, "/control", "resume")
+        until(d, lambda d: len(svg_nodes(d)) == 15, 15, "the cluster view draws 15 nodes")
+        until(d, lambda d: svg_leader(d) > 0, 20, "15 nodes: a leader in the picture")
+        errs = js_errors(d)
+        check("no script errors on the cluster page", not errs, repr(errs))
+        # The viewer: the same picture, no menu.
+        d.get(srv.viewer)
+        until(d, lambda d: len(svg_nodes(d)) == 15, 15, "the viewer draws the 15 nodes")
+        g = d.find_element(By.CSS_SELECTOR, '#cluster-svg g.node[data-node="1"] circle.body')
+        ActionChains(d).context_click(g).perform()
+        ActionChains(d).click(g).perform()
+        time.sleep(0.3)
+        check("a viewer URL has no node menu and no actions list",
+              not d.find_elements(By.CSS_SELECTOR, "#node-menu, #actions, button"))
+    finally:
+        srv.stop()
+        srv.kill()
+
+
 def main():
     binary = os.environ.get("RAFTSIM")
     if not binary:
@@ -279,6 +382,7 @@ def main():
             d = browser(os.path.join(tmp, "profile"))
             controller(d, srv, tmp)
             viewer(d, srv)
+            cluster(d, tmp)
     except Exception as e:
         traceback.print_exc()
         check("no exception", False, "%s: %s" % (type(e).__name__, e))
@@ -288,8 +392,9 @@ def main():
         rc = srv.stop()
         check("SIGTERM ends serve with exit 0", rc == 0, "exit %r" % rc)
         srv.kill()
-    if os.path.exists(SHOT):
-        print("live_browser: screenshot %s" % SHOT)
+    for shot in (SHOT, CLUSTER_SHOT):
+        if os.path.exists(shot):
+            print("live_browser: screenshot %s" % shot)
     print("live_browser: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

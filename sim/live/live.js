@@ -19,6 +19,8 @@
   "use strict";
 
   var NARRATION_MAX = 200;
+  var LAG_ALERT = 5;      /* entries behind the leader: the row turns red */
+  var ACTIONS_MAX = 100;
   var token = new URLSearchParams(window.location.search).get("token");
 
   function $(id) { return document.getElementById(id); }
@@ -29,7 +31,8 @@
   var model;
 
   function newModel() {
-    return { nodes: [], tUs: 0, lastId: -1, events: 0, generation: 0 };
+    return { nodes: [], tUs: 0, lastId: -1, events: 0, generation: 0,
+             caption: null };
   }
 
   function node(name) {
@@ -44,7 +47,7 @@
 
   function blankNode(id) {
     return { id: id, role: "follower", term: 0, last: 0, commit: 0,
-             up: true, paused: false };
+             up: true, paused: false, follows: 0 };
   }
 
   /* One trace object into the model. */
@@ -58,14 +61,30 @@
         model.nodes.push(blankNode(i));
       return;
     }
+    if (e.kind === "say" && typeof e.text === "string") {
+      model.caption = { text: e.text, ok: null, tUs: e.t_us };
+      return;
+    }
+    if (e.kind === "expect" && typeof e.text === "string") {
+      model.caption = { text: e.text, ok: !!e.ok, tUs: e.t_us };
+      return;
+    }
     var n = node(e.node);
     if (!n)
-      return; /* a "cluster" line: partition, heal, say, expect … */
+      return; /* a "cluster" line: partition, heal … */
     switch (e.kind) {
     case "role":
       n.role = e.role;
       n.term = e.term;
       n.up = true;
+      /* whom it follows: a leader itself; a follower the leader it has
+       * heard from (reason leader-seen), else nobody known yet */
+      if (e.role === "leader")
+        n.follows = n.id;
+      else if (e.role === "follower" && e.reason === "leader-seen")
+        n.follows = (node(e.peer) || { id: 0 }).id;
+      else
+        n.follows = 0;
       break;
     case "append":
       n.last = e.lsn;
@@ -83,11 +102,18 @@
       n.up = false;
       n.paused = false;
       n.role = "down";
+      n.follows = 0;
       break;
     case "restart":
       n.up = true;
       n.paused = false;
       n.role = "follower"; /* its `role` line (reason restart) follows */
+      break;
+    case "recv":
+      /* a follower that hears an append follows its sender (a restarted
+       * node gets no leader-seen line while the term stays the same) */
+      if (e.type === "append" && n.role === "follower" && e.term === n.term)
+        n.follows = (node(e.from) || { id: 0 }).id;
       break;
     case "pause":
       n.paused = true;
@@ -153,7 +179,7 @@
           b.id = "node-btn-" + n.id;
           b.addEventListener("click", function () {
             var up = b.dataset.up === "1";
-            post("/act", (up ? "crash n" : "restart n") + n.id, $("act-result"));
+            act((up ? "crash n" : "restart n") + n.id);
           });
           var cell = row.insertCell(-1);
           cell.className = "act";
@@ -234,8 +260,49 @@
       pre.scrollTop = pre.scrollHeight;
   }
 
+  /* The replication dashboard: the same model, lag against the leader. */
+  function drawDashboard() {
+    var body = $("dashboard-body"), l = leader();
+    while (body.rows.length > model.nodes.length)
+      body.deleteRow(-1);
+    model.nodes.forEach(function (n, i) {
+      var row = body.rows[i];
+      if (!row) {
+        row = body.insertRow(-1);
+        row.dataset.node = String(n.id);
+        ["id", "role", "term", "last", "commit", "applied", "lag", "follows"].forEach(
+          function (c) { row.insertCell(-1).className = c; });
+      }
+      /* lag: entries the node has not applied that the leader has */
+      var lag = l && n.up ? Math.max(0, l.last - n.commit) : null;
+      setText(row.cells[0], "n" + n.id);
+      setText(row.cells[1], n.up ? n.role : "crashed");
+      setText(row.cells[2], String(n.term));
+      setText(row.cells[3], String(n.last));
+      setText(row.cells[4], String(n.commit));
+      setText(row.cells[5], String(n.commit));
+      setText(row.cells[6], lag === null ? "–" : String(lag));
+      setText(row.cells[7], !n.up ? "–" : n.follows === n.id ? "(leads)" :
+                            n.follows ? "n" + n.follows : "–");
+      row.className = "role-" + n.role + (n.up ? "" : " crashed") +
+                      (lag !== null && lag >= LAG_ALERT ? " lagging" : "");
+    });
+  }
+
+  function drawCaption() {
+    var el = $("caption"), c = model.caption;
+    var t = c ? (c.ok === null ? "" : c.ok ? "\u2713 " : "\u2717 ") + c.text : "";
+    setText(el, t);
+    el.className = "caption" + (c && c.ok === true ? " ok" : "") +
+                   (c && c.ok === false ? " failed" : "");
+  }
+
   function draw() {
     dirty = false;
+    if (window.raftCluster)
+      window.raftCluster.draw(model, (leader() || { id: 0 }).id);
+    drawDashboard();
+    drawCaption();
     drawNodes();
     drawLeader();
     drawClock();
@@ -246,6 +313,8 @@
     model = newModel();
     pendingLines = [];
     narrationLines = 0;
+    if (window.raftCluster)
+      window.raftCluster.reset();
     var pre = $("narration");
     while (pre.firstChild)
       pre.removeChild(pre.firstChild);
@@ -283,6 +352,8 @@
       if (!isNaN(id))
         model.lastId = id;
       apply(e);
+      if (window.raftCluster)
+        window.raftCluster.event(e);
       schedule();
     });
     es.addEventListener("narration", function (ev) {
@@ -337,6 +408,75 @@
       });
   }
 
+  /* A scenario line from the page: sent, then shown in the actions list
+   * (with its answer) so that students see the language behind a click. */
+  function act(line) {
+    return post("/act", line, $("act-result")).then(function (ok) {
+      var list = $("actions");
+      if (list) {
+        var li = document.createElement("li");
+        li.className = ok ? "ok" : "error";
+        li.dataset.line = line;
+        var code = document.createElement("code");
+        code.textContent = line;
+        li.appendChild(code);
+        li.appendChild(document.createTextNode(
+          "  " + ($("act-result").textContent.split("\n")[0] || "")));
+        list.appendChild(li);
+        while (list.childNodes.length > ACTIONS_MAX)
+          list.removeChild(list.firstChild);
+        list.scrollTop = list.scrollHeight;
+      }
+      return ok;
+    });
+  }
+
+  /* The node menu of the cluster view (controller only). */
+  var menu = null;
+
+  function closeMenu() {
+    if (menu) {
+      menu.parentNode.removeChild(menu);
+      menu = null;
+    }
+  }
+
+  function openMenu(k, ev) {
+    closeMenu();
+    var n = model.nodes[k - 1];
+    if (!n)
+      return;
+    menu = document.createElement("div");
+    menu.id = "node-menu";
+    menu.className = "node-menu";
+    menu.dataset.node = String(k);
+    var title = document.createElement("div");
+    title.className = "title";
+    title.textContent = "n" + k + (n.up ? " (" + n.role + ")" : " (crashed)");
+    menu.appendChild(title);
+    var items = n.up ? [["crash", "crash n" + k],
+                        ["crash-lose", "crash n" + k + " lose-unflushed"],
+                        n.paused ? ["resume", "resume n" + k] : ["pause", "pause n" + k],
+                        ["campaign", "campaign n" + k]]
+                     : [["restart", "restart n" + k]];
+    items.forEach(function (it) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.dataset.act = it[0];
+      b.textContent = it[1];
+      b.addEventListener("click", function (e2) {
+        e2.stopPropagation();
+        closeMenu();
+        act(it[1]);
+      });
+      menu.appendChild(b);
+    });
+    document.body.appendChild(menu);
+    menu.style.left = (ev.pageX + 4) + "px";
+    menu.style.top = (ev.pageY + 4) + "px";
+    ev.stopPropagation();
+  }
+
   function seekWord(v) {
     v = v.trim();
     return /^[0-9]+(\.[0-9]*)?$/.test(v) ? v + "s" : v;
@@ -352,6 +492,11 @@
       return;
     }
     panel.hidden = false;
+    document.addEventListener("click", closeMenu);
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape")
+        closeMenu();
+    });
     document.body.classList.add("is-controller");
     var history = [], pos = 0;
     var input = $("act-input");
@@ -362,7 +507,7 @@
         return;
       history.push(line);
       pos = history.length;
-      post("/act", line, $("act-result")).then(function (ok) {
+      act(line).then(function (ok) {
         if (ok)
           input.value = "";
       });
@@ -394,6 +539,8 @@
   }
 
   model = newModel();
+  if (window.raftCluster)
+    window.raftCluster.init($("cluster"), token ? openMenu : null);
   setUpController();
   connect();
   /* for tests and the console: the model the page draws */

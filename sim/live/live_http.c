@@ -282,6 +282,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     if (!strcmp(url, "/live.js"))
         return send_text(c, MHD_HTTP_OK, "text/javascript; charset=utf-8",
                          live_js, strlen(live_js));
+    if (!strcmp(url, "/live_cluster.js"))
+        return send_text(c, MHD_HTTP_OK, "text/javascript; charset=utf-8",
+                         live_cluster_js, strlen(live_cluster_js));
     if (!strcmp(url, "/live.css"))
         return send_text(c, MHD_HTTP_OK, "text/css; charset=utf-8", live_css,
                          strlen(live_css));

@@ -1,0 +1,284 @@
+/*
+ * live_cluster.js — the cluster view of the live page (issue 17): the
+ * nodes on a ring (like RaftScope) drawn in SVG, with their role, term,
+ * last LSN / commit LSN, crashed nodes greyed and paused ones marked; the
+ * messages in flight animated along the chords from the trace's `send`,
+ * `recv` and `drop` lines (heartbeats, i.e. `append` with no entries and
+ * their answers, faint); cut links drawn broken from `partition`, `cut`,
+ * `link` and `heal`.  live.js owns the model (roles, terms, LSNs) and
+ * calls in here: event() for every trace object, draw() once a frame it
+ * has something new, reset() when the model is dropped.  The messages
+ * are animated in wall time, not virtual time: at ×1 a message takes
+ * about a millisecond, far too fast to see, so each one is shown for
+ * MSG_MS and held short of its target until its `recv` arrives.
+ * No inline style (the CSP forbids it): classes, and SVG attributes.
+ */
+(function () {
+  "use strict";
+
+  var SVG = "http://www.w3.org/2000/svg";
+  var SIZE = 600, CX = 300, CY = 300, RING = 228;
+  var MSG_MS = 550;      /* how long a message is on screen, wall time */
+  var DROP_MS = 450;     /* how long a dropped message stays, in red */
+  var MAX_MSGS = 400;
+  /* role words short enough to fit in a circle of 15 */
+  var SHORT = { leader: "leader", candidate: "cand.", "pre-candidate": "pre-c.", follower: "" };    /* a late joiner's burst: the oldest go first */
+
+  var svg, gCuts, gMsgs, gNodes, onPick = null;
+  var msgs = new Map();  /* send id → {from, to, cls, t0, done, dropAt, el} */
+  var cuts = new Set();  /* "a>b": nothing from node a reaches node b */
+  var cutsVersion = 0, cutsDrawn = -1, drawnCount = -1;
+  var animating = false;
+
+  function el(name, attrs, parent) {
+    var e = document.createElementNS(SVG, name);
+    for (var k in attrs)
+      e.setAttribute(k, attrs[k]);
+    if (parent)
+      parent.appendChild(e);
+    return e;
+  }
+
+  function id(name) {
+    var m = /^n([0-9]+)$/.exec(name || "");
+    return m ? parseInt(m[1], 10) : 0;
+  }
+
+  /* Node k of count on the ring: n1 at the top, clockwise. */
+  function pos(k, count) {
+    var a = -Math.PI / 2 + 2 * Math.PI * (k - 1) / Math.max(count, 1);
+    return { x: CX + RING * Math.cos(a), y: CY + RING * Math.sin(a) };
+  }
+
+  function radius(count) {
+    return Math.max(16, Math.min(46, 0.78 * Math.PI * RING / Math.max(count, 1)));
+  }
+
+  function init(container, pick) {
+    onPick = pick;
+    svg = el("svg", { id: "cluster-svg", viewBox: "0 0 " + SIZE + " " + SIZE,
+                      role: "img", "aria-label": "the cluster" });
+    var defs = el("defs", {}, svg);
+    var mk = el("marker", { id: "cut-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5",
+                            markerWidth: "7", markerHeight: "7", orient: "auto" }, defs);
+    el("path", { d: "M0,0 L10,5 L0,10 z", "class": "cut-head" }, mk);
+    el("circle", { cx: CX, cy: CY, r: RING, "class": "ring" }, svg);
+    gCuts = el("g", { id: "cluster-cuts" }, svg);
+    gMsgs = el("g", { id: "cluster-msgs" }, svg);
+    gNodes = el("g", { id: "cluster-nodes" }, svg);
+    container.appendChild(svg);
+  }
+
+  function reset() {
+    msgs.forEach(function (m) { if (m.el.parentNode) m.el.parentNode.removeChild(m.el); });
+    msgs.clear();
+    cuts.clear();
+    cutsVersion++;
+    drawnCount = -1;
+    while (gNodes && gNodes.firstChild)
+      gNodes.removeChild(gNodes.firstChild);
+  }
+
+  function setCut(a, b, on) {
+    var k = a + ">" + b;
+    if (on === cuts.has(k))
+      return;
+    if (on)
+      cuts.add(k);
+    else
+      cuts.delete(k);
+    cutsVersion++;
+  }
+
+  function newMsg(e, from) {
+    if (msgs.size >= MAX_MSGS) {
+      var oldest = msgs.keys().next().value;
+      var o = msgs.get(oldest);
+      if (o.el.parentNode)
+        o.el.parentNode.removeChild(o.el);
+      msgs.delete(oldest);
+    }
+    var beat = (e.type === "append" && !e.entries) ||
+               (e.type === "append-resp" && e.success !== false && !e.entries);
+    var cls = "msg msg-" + e.type + (beat ? " beat" : "");
+    var m = { from: from, to: id(e.to), t0: performance.now(), done: false,
+              dropAt: 0, el: el("circle", { r: beat ? 3 : 5, "class": cls }, gMsgs) };
+    m.el.dataset.type = e.type;
+    if (drawnCount > 0 && from <= drawnCount) { /* start at the sender, even if lost at once */
+      var p = pos(from, drawnCount);
+      m.el.setAttribute("cx", p.x.toFixed(1));
+      m.el.setAttribute("cy", p.y.toFixed(1));
+    } else {
+      m.el.setAttribute("class", cls + " hidden");
+    }
+    msgs.set(e.id, m);
+    animate();
+  }
+
+  /* One trace object (live.js has applied it to its model already). */
+  function event(e) {
+    var me = id(e.node);
+    switch (e.kind) {
+    case "run":
+      reset();
+      break;
+    case "send":
+      if (me && typeof e.id === "number")
+        newMsg(e, me);
+      break;
+    case "recv":
+      var m = msgs.get(e.id);
+      if (m)
+        m.done = true;
+      break;
+    case "drop":
+      var d = msgs.get(e.id);
+      if (d && !d.dropAt) {
+        d.dropAt = performance.now();
+        d.el.classList.add("dropped");
+      }
+      break;
+    case "partition":
+      var g = e.groups || [];
+      for (var i = 0; i < g.length; i++)
+        for (var j = 0; j < g.length; j++)
+          if (i !== j)
+            g[i].forEach(function (a) {
+              g[j].forEach(function (b) { setCut(id(a), id(b), true); });
+            });
+      break;
+    case "cut":
+      setCut(me, id(e.to), true);
+      break;
+    case "link":
+      setCut(me, id(e.to), !!e.cut);
+      break;
+    case "heal":
+      if (cuts.size) {
+        cuts.clear();
+        cutsVersion++;
+      }
+      break;
+    }
+  }
+
+  /* ---------------------------------------------------------------- */
+
+  function drawCuts(count) {
+    while (gCuts.firstChild)
+      gCuts.removeChild(gCuts.firstChild);
+    for (var a = 1; a <= count; a++)
+      for (var b = a + 1; b <= count; b++) {
+        var ab = cuts.has(a + ">" + b), ba = cuts.has(b + ">" + a);
+        if (!ab && !ba)
+          continue;
+        var p = pos(a, count), q = pos(b, count);
+        var g = el("g", { "class": "cut" + (ab && ba ? "" : " one-way") }, gCuts);
+        g.dataset.link = "n" + a + "-n" + b;
+        /* broken in the middle; a one-way cut points at the node its
+         * sender cannot reach */
+        var mx1 = p.x + 0.42 * (q.x - p.x), my1 = p.y + 0.42 * (q.y - p.y);
+        var mx2 = p.x + 0.58 * (q.x - p.x), my2 = p.y + 0.58 * (q.y - p.y);
+        var s1 = el("line", { x1: p.x, y1: p.y, x2: mx1, y2: my1 }, g);
+        var s2 = el("line", { x1: q.x, y1: q.y, x2: mx2, y2: my2 }, g);
+        if (ab && !ba)
+          s1.setAttribute("marker-end", "url(#cut-arrow)");
+        else if (ba && !ab)
+          s2.setAttribute("marker-end", "url(#cut-arrow)");
+      }
+    cutsDrawn = cutsVersion;
+  }
+
+  function buildNodes(nodes) {
+    while (gNodes.firstChild)
+      gNodes.removeChild(gNodes.firstChild);
+    var r = radius(nodes.length), fs = Math.max(9, r * 0.42);
+    nodes.forEach(function (n) {
+      var p = pos(n.id, nodes.length);
+      var g = el("g", { "class": "node", transform: "translate(" + p.x + "," + p.y + ")" },
+                 gNodes);
+      g.dataset.node = String(n.id);
+      el("circle", { r: r, "class": "body" }, g);
+      var t = el("text", { y: -fs * 0.45, "class": "name", "font-size": fs * 1.05 }, g);
+      t.textContent = "n" + n.id;
+      el("text", { y: fs * 0.6, "class": "term", "font-size": fs * 0.8 }, g);
+      el("text", { y: fs * 1.45, "class": "lsn", "font-size": fs * 0.7 }, g);
+      el("text", { y: -r - 6, "class": "badge", "font-size": fs * 0.9 }, g);
+      g.addEventListener("click", function (ev) { if (onPick) onPick(n.id, ev); });
+      g.addEventListener("contextmenu", function (ev) {
+        if (onPick) {
+          ev.preventDefault();
+          onPick(n.id, ev);
+        }
+      });
+    });
+    drawnCount = nodes.length;
+  }
+
+  function setText(e, s) {
+    if (e.textContent !== s)
+      e.textContent = s;
+  }
+
+  function draw(model, leaderId) {
+    if (!svg)
+      return;
+    var nodes = model.nodes;
+    if (drawnCount !== nodes.length) {
+      buildNodes(nodes);
+      cutsVersion++;
+    }
+    if (cutsDrawn !== cutsVersion)
+      drawCuts(nodes.length);
+    var gs = gNodes.childNodes;
+    nodes.forEach(function (n, i) {
+      var g = gs[i], ts = g.getElementsByTagName("text");
+      var cls = "node role-" + n.role + (n.up ? "" : " crashed") + (n.paused ? " paused" : "") +
+                (n.id === leaderId ? " the-leader" : "");
+      if (g.getAttribute("class") !== cls)
+        g.setAttribute("class", cls);
+      setText(ts[1], (n.up ? SHORT[n.role] || "" : "crashed") + " t" + n.term);
+      setText(ts[2], n.last + " / " + n.commit);
+      setText(ts[3], n.paused ? "paused" : "");
+    });
+  }
+
+  /* The message dots, one frame: along the chord, in wall time. */
+  function frame(now) {
+    animating = false;
+    if (!svg || drawnCount <= 0)
+      return;
+    var count = drawnCount;
+    msgs.forEach(function (m, k) {
+      var age = now - m.t0;
+      if ((m.done && age >= MSG_MS) || (m.dropAt && now - m.dropAt >= DROP_MS) ||
+          m.from > count || m.to > count || !m.to) {
+        if (m.el.parentNode)
+          m.el.parentNode.removeChild(m.el);
+        msgs.delete(k);
+        return;
+      }
+      if (m.dropAt)
+        return; /* frozen where it was lost */
+      var f = Math.min(age / MSG_MS, m.done ? 1 : 0.9);
+      var p = pos(m.from, count), q = pos(m.to, count);
+      m.el.setAttribute("cx", (p.x + f * (q.x - p.x)).toFixed(1));
+      m.el.setAttribute("cy", (p.y + f * (q.y - p.y)).toFixed(1));
+    });
+    if (msgs.size)
+      animate();
+  }
+
+  function animate() {
+    if (animating)
+      return;
+    animating = true;
+    window.requestAnimationFrame(frame);
+  }
+
+  window.raftCluster = {
+    init: init, reset: reset, event: event, draw: draw,
+    inFlight: function () { return msgs.size; },
+    cuts: function () { return Array.from(cuts); }
+  };
+})();
