@@ -3,9 +3,10 @@
 # folder may include only the folders listed for it here, raft/ includes
 # nothing of net/ or sim/, net/ nothing of sim/, and sim/ holds only
 # folders.  Fails naming the file and the include that breaks the rule.
-# Also: no tracked file but this one names ../shared, a folder beside the
-# maintainers' checkout that a user's clone does not have (cite public
-# sources instead, README section 4); fails naming each such file.
+# Also: no tracked file names the maintainers' shared/ folder beside the
+# checkout (the path up one level, spelled in $outside below so that this
+# file does not name it either): a user's clone does not have it (cite
+# public sources instead, README section 4); fails naming each such file.
 set -u
 cd "$(dirname "$0")/.."
 declare -A may=(
@@ -43,15 +44,16 @@ layering_fail=$fail
 
 # Outside a git checkout (an exported tarball) every file counts as tracked.
 shared_fail=0
+outside="..""/""shared"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    hits=$(git grep -l -F -e '../shared' -- . ':(exclude)tests/layout.sh')
+    hits=$(git grep -l -F -e "$outside" -- .)
 else
-    hits=$(grep -rlF --exclude-dir=build --exclude-dir=.git -e '../shared' . |
-           sed 's|^\./||' | grep -vx 'tests/layout.sh')
+    hits=$(grep -rlF --exclude-dir=build --exclude-dir=.git -e "$outside" . |
+           sed 's|^\./||')
 fi
 while IFS= read -r f; do
     [ -n "$f" ] || continue
-    echo "layout: $f names ../shared, which a clone of this repository does not have"
+    echo "layout: $f names $outside, which a clone of this repository does not have"
     shared_fail=1
 done <<< "$hits"
 
