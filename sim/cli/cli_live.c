@@ -105,10 +105,9 @@ static int parse_args(const char *prog, const char *cmd, int argc, char **argv,
     memset(a, 0, sizeof(*a));
     live_opts_default(&a->o);
     a->listen = "127.0.0.1:0";
-    optind = 1;
-    opterr = 0;
+    cli_getopt_begin();
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'h':
             (serve ? usage_serve : usage_shell)(stdout, prog);
@@ -137,12 +136,7 @@ static int parse_args(const char *prog, const char *cmd, int argc, char **argv,
         case 't':
             a->trace_path = optarg;
             break;
-        case ':':
-            fprintf(stderr, "%s %s: %s: missing value\n", prog, cmd,
-                    argv[optind - 1]);
-            return 2;
-        default:
-            cli_unknown_option(prog, cmd, argv[optind - 1], opts);
+        default: /* CLI_OPT_BAD: cli_getopt said what was wrong */
             return 2;
         }
     }
@@ -155,20 +149,9 @@ static int parse_args(const char *prog, const char *cmd, int argc, char **argv,
         }
     if (optind < argc)
         a->file = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "%s %s: one scenario file at most ('%s' is one too "
-                        "many)\n",
-                prog, cmd, argv[optind]);
-        return 2;
-    }
+    if (optind < argc)
+        return cli_unexpected(prog, cmd, argv[optind]);
     return -1; /* go on */
-}
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int parse_listen(const char *prog, const char *spec,
@@ -237,7 +220,7 @@ int cli_serve(const char *prog, int argc, char **argv)
     sigaction(SIGTERM, &act, NULL);
     signal(SIGPIPE, SIG_IGN);
     while (!stop_sig) {
-        live_tick(s, wall_s());
+        live_tick(s, util_wall_s());
         struct timespec ts = {0, 20000000}; /* 20 ms: 50 ticks a second */
         nanosleep(&ts, NULL);
     }

@@ -21,13 +21,7 @@
 
 #include "sim/live/live.h"
 #include "sim/live/live_http.h"
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "sim/util/util.h"
 
 static int dial(uint16_t port)
 {
@@ -113,7 +107,7 @@ static void *ticker(void *arg)
 {
     struct live_session *s = arg;
     while (atomic_load(&ticking)) {
-        live_tick(s, wall_s());
+        live_tick(s, util_wall_s());
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
     }
@@ -155,16 +149,16 @@ static int click_bench(FILE *out, int viewers, int clicks)
     for (int k = 1; k <= clicks; k++) {
         char body[64];
         snprintf(body, sizeof(body), "write alice b%d=1", k);
-        double t0 = wall_s();
+        double t0 = util_wall_s();
         if (post(live_http_port(h), path, body) != 0)
             continue;
         /* the slowest viewer: every one of them must see it */
         for (int i = 0; i < viewers; i++)
-            while (atomic_load(&v[i].seen) < k && wall_s() - t0 < 5) {
+            while (atomic_load(&v[i].seen) < k && util_wall_s() - t0 < 5) {
                 struct timespec ts = {0, 50000};
                 nanosleep(&ts, NULL);
             }
-        lat[n++] = (wall_s() - t0) * 1e3;
+        lat[n++] = (util_wall_s() - t0) * 1e3;
     }
     qsort(lat, (size_t)n, sizeof(*lat), cmp_d);
     fprintf(out, "bench live: click -> visible to all %d viewer%s: p50 %.2f ms, "
@@ -208,9 +202,9 @@ int live_bench(FILE *out, int clicks, double cpu_seconds)
         return 2;
     }
     live_control(s, "resume", msg, sizeof(msg));
-    double c0 = cpu_s(), t0 = wall_s();
-    for (int k = 0; wall_s() - t0 < cpu_seconds; k++) {
-        live_tick(s, wall_s());
+    double c0 = cpu_s(), t0 = util_wall_s();
+    for (int k = 0; util_wall_s() - t0 < cpu_seconds; k++) {
+        live_tick(s, util_wall_s());
         if (k % 5 == 4) {
             char line[64];
             snprintf(line, sizeof(line), "write alice c%d=1", k);
@@ -219,7 +213,7 @@ int live_bench(FILE *out, int clicks, double cpu_seconds)
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
     }
-    double wall = wall_s() - t0, cpu = cpu_s() - c0;
+    double wall = util_wall_s() - t0, cpu = cpu_s() - c0;
     fprintf(out, "bench live: server CPU at x1, 5 nodes, a write every 100 ms: "
                  "%.1f%% of one core (%.2f s CPU in %.2f s)\n",
             100 * cpu / wall, cpu, wall);
@@ -230,20 +224,20 @@ int live_bench(FILE *out, int clicks, double cpu_seconds)
     if (live_new(NULL, &o, &s, err, sizeof(err)) != 0 ||
         live_control(s, "restart nodes=5", msg, sizeof(msg)) != 0)
         return 2;
-    double b0 = wall_s();
+    double b0 = util_wall_s();
     for (int k = 0; k < 600; k++) {
         char line[64];
         snprintf(line, sizeof(line), "write alice f%d=1", k);
         live_act(s, line, msg, sizeof(msg));
         live_act(s, "wait 100ms", msg, sizeof(msg));
     }
-    double build = wall_s() - b0;
-    double f0 = wall_s();
+    double build = util_wall_s() - b0;
+    double f0 = util_wall_s();
     live_control(s, "seek 30s", msg, sizeof(msg));
-    double seek = wall_s() - f0;
-    double a0 = wall_s();
+    double seek = util_wall_s() - f0;
+    double a0 = util_wall_s();
     int rc = live_act(s, "crash n1", msg, sizeof(msg));
-    double fork = wall_s() - a0;
+    double fork = util_wall_s() - a0;
     fprintf(out, "bench live: fork at 60 s of virtual history (1200 records): "
                  "seek to 30 s %.1f ms, act there (the fork) %.1f ms; the 60 s "
                  "took %.1f ms to build%s\n",

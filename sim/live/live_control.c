@@ -6,23 +6,25 @@
  */
 #include "sim/live/live_int.h"
 
+#include "sim/util/util.h"
+
+/* A time for `seek`: a duration with its unit (util_parse_duration_us),
+ * or a bare number of seconds; blanks ignored ("1.2 s"). */
 static int parse_time_us(const char *s, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || v < 0 || v > 1e7)
+    char t[64];
+    size_t n = 0;
+    for (; *s && n + 1 < sizeof(t); s++)
+        if (!isspace((unsigned char)*s))
+            t[n++] = *s;
+    t[n] = 0;
+    const char *why;
+    double v;
+    if (util_parse_duration_us(t, out, &why) == 0)
+        return 0;
+    if (util_parse_double(t, &v) != 0 || v < 0 || v > 1e7)
         return -1;
-    while (isspace((unsigned char)*end))
-        end++;
-    double mult = 1e6; /* bare number: seconds */
-    if (!strcmp(end, "ms"))
-        mult = 1e3;
-    else if (!strcmp(end, "us"))
-        mult = 1;
-    else if (*end && strcmp(end, "s"))
-        return -1;
-    *out = (uint64_t)(v * mult);
+    *out = (uint64_t)(v * 1e6);
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <sys/random.h>
 
 #include "live_assets.h" /* generated from sim/live/live_page.html … */
+#include "sim/util/util.h"
 
 #define MAX_BODY 4096
 #define SSE_POLL_MS 250
@@ -87,13 +88,6 @@ struct sse {
     size_t plen, poff;
 };
 
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Fill c->pending with the next messages; false at shutdown. */
 static bool sse_fill(struct sse *x)
 {
@@ -128,7 +122,7 @@ static bool sse_fill(struct sse *x)
         x->idx++;
         sent++;
     }
-    double now = wall_s();
+    double now = util_wall_s();
     if (now - x->last_clock_s >= CLOCK_EVERY_MS / 1e3) {
         char clk[512];
         live_clock_json(h->s, clk, sizeof(clk));
@@ -189,7 +183,7 @@ static enum MHD_Result events(struct live_http *h, struct MHD_Connection *c)
         return MHD_NO;
     }
     x->h = h;
-    x->last_byte_s = wall_s();
+    x->last_byte_s = util_wall_s();
     struct MHD_Response *r = MHD_create_response_from_callback(
         MHD_SIZE_UNKNOWN, 64 * 1024, sse_read, x, sse_free);
     if (!r) {

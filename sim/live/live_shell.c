@@ -44,13 +44,6 @@ struct shell {
     bool tty;
 };
 
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Print the narration that became visible; true if anything was. */
 static bool drain(struct shell *sh)
 {
@@ -178,7 +171,7 @@ static void run_tty(struct shell *sh)
         int r = select(1, &fds, NULL, NULL, &tv);
         if (r > 0)
             rl_callback_read_char();
-        live_tick(sh->s, wall_s());
+        live_tick(sh->s, util_wall_s());
         size_t released;
         live_wait(sh->s, sh->gen, sh->idx, 0, &released);
         if (released > sh->idx) {
