@@ -311,12 +311,13 @@ int live__fork_at(struct live_session *s, uint64_t t, bool set_aside,
     return 0;
 }
 
-/* Run one line now: parse it with the timeline, record it, execute it. */
+/* Run one line now: parse it with the timeline (or take `parsed`, that
+ * parse already made at this time), record it, execute it. */
 static int exec_line(struct live_session *s, const char *line, int file_idx,
-                     char *err, size_t cap)
+                     struct scn_program *parsed, char *err, size_t cap)
 {
     uint64_t t = live__now(s);
-    struct scn_program *p = parse_with(s, line, t, err, cap);
+    struct scn_program *p = parsed ? parsed : parse_with(s, line, t, err, cap);
     if (!p)
         return -1;
     char *copy = strdup(line);
@@ -393,7 +394,7 @@ static bool script_step(struct live_session *s)
         return false;
     }
     char err[2048];
-    if (exec_line(s, bare_src(cmd), idx, err, sizeof(err)) != 0) {
+    if (exec_line(s, bare_src(cmd), idx, NULL, err, sizeof(err)) != 0) {
         char note[2300];
         int n = snprintf(note, sizeof(note),
                          "%10.3f       (line %d of the file skipped: %s)",
@@ -505,9 +506,10 @@ int live_act(struct live_session *s, const char *line, char *msg, size_t cap)
         rc = -1;
         goto out;
     }
-    scn_free(probe);
     if (s->seeked || (double)live__now(s) > s->present_us ||
         s->n_applied < s->n_recs) {
+        scn_free(probe); /* the records change: parse again after the fork */
+        probe = NULL;
         if (live__fork_at(s, t, true, err, sizeof(err)) != 0) {
             snprintf(msg, cap, "cannot go back to %.3f s: %s", (double)t / 1e6,
                      err);
@@ -516,7 +518,7 @@ int live_act(struct live_session *s, const char *line, char *msg, size_t cap)
         }
     } else if (t > live__now(s))
         scn_runner_run_to(s->run, t);
-    if (exec_line(s, line, -1, err, sizeof(err)) != 0) {
+    if (exec_line(s, line, -1, probe, err, sizeof(err)) != 0) {
         snprintf(msg, cap, "%s", err);
         rc = -1;
         goto out;
