@@ -143,8 +143,10 @@ int net_encode_msg(struct net_buf *out, const struct raft_msg *m,
     int rc = 0;
     switch (m->type) {
     case RAFT_MSG_PREVOTE:
-    case RAFT_MSG_VOTE:
         rc |= msgpack_pack_array(&pk, 7);
+        break;
+    case RAFT_MSG_VOTE:
+        rc |= msgpack_pack_array(&pk, 8);
         break;
     case RAFT_MSG_PREVOTE_RESP:
     case RAFT_MSG_VOTE_RESP:
@@ -155,6 +157,9 @@ int net_encode_msg(struct net_buf *out, const struct raft_msg *m,
         break;
     case RAFT_MSG_APPEND_RESP:
         rc |= msgpack_pack_array(&pk, 10);
+        break;
+    case RAFT_MSG_TIMEOUT_NOW:
+        rc |= msgpack_pack_array(&pk, 5);
         break;
     default:
         out->len = at;
@@ -170,6 +175,9 @@ int net_encode_msg(struct net_buf *out, const struct raft_msg *m,
     case RAFT_MSG_VOTE:
         rc |= msgpack_pack_uint64(&pk, m->last_term);
         rc |= msgpack_pack_uint64(&pk, m->last_lsn);
+        if (m->type == RAFT_MSG_VOTE)
+            rc |= m->transfer ? msgpack_pack_true(&pk)
+                              : msgpack_pack_false(&pk);
         break;
     case RAFT_MSG_PREVOTE_RESP:
     case RAFT_MSG_VOTE_RESP:
@@ -496,7 +504,7 @@ static int decode_object(const msgpack_object *root, struct net_frame *out,
     if (type > RAFT_MSG_TYPE_MAX)
         return fail(err, errlen, "unknown frame type %llu",
                     (unsigned long long)type);
-    static const uint32_t fields[] = {6, 7, 8, 7, 8, 9, 10};
+    static const uint32_t fields[] = {6, 7, 8, 8, 8, 9, 10, 5};
     if (root->via.array.size != fields[type])
         return fail(err, errlen, "frame type %llu has %u fields, expected %u",
                     (unsigned long long)type, root->via.array.size,
@@ -529,6 +537,8 @@ static int decode_object(const msgpack_object *root, struct net_frame *out,
     case RAFT_MSG_VOTE:
         m->last_term = get_u64(&c, "last_term");
         m->last_lsn = get_u64(&c, "last_lsn");
+        if (type == RAFT_MSG_VOTE)
+            m->transfer = get_bool(&c, "transfer");
         break;
     case RAFT_MSG_PREVOTE_RESP:
     case RAFT_MSG_VOTE_RESP:

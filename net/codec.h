@@ -9,12 +9,13 @@
  *   HELLO        [v, 0, cluster_id:str, from, to, nonce:bin32]
  *   PREVOTE      [v, 1, from, to, term, last_term, last_lsn]
  *   PREVOTE_RESP [v, 2, from, to, term, granted:bool, last_term, last_lsn]
- *   VOTE         [v, 3, …as PREVOTE]
+ *   VOTE         [v, 3, …as PREVOTE, transfer:bool]
  *   VOTE_RESP    [v, 4, …as PREVOTE_RESP]
  *   APPEND       [v, 5, from, to, term, prev_lsn, prev_term, commit_lsn,
  *                 [[lsn, term, type, key:bin, value:bin], …]]
  *   APPEND_RESP  [v, 6, from, to, term, success:bool, match_lsn,
  *                 reject_lsn, hint_lsn, hint_term]
+ *   TIMEOUT_NOW  [v, 7, from, to, term]   (leadership transfer)
  *   CHALLENGE    [v, 16, nonce:bin32, proof:bin32]
  *   AUTH         [v, 17, proof:bin32]
  *   PING         [v, 18]   (keeps an idle connection alive)
@@ -41,7 +42,8 @@
 
 #include "raft/raft.h"
 
-#define NET_PROTO_VERSION 2 /* 2: authenticated handshake, sealed frames */
+#define NET_PROTO_VERSION 3 /* 2: authenticated handshake, sealed frames;
+                               3: TimeoutNow, the vote's transfer flag */
 #define NET_FRAME_MAX_DEFAULT (1u << 20) /* bytes per frame body */
 #define NET_CLUSTER_ID_MAX 63
 #define NET_FRAME_HELLO 0

@@ -31,7 +31,8 @@ static bool log_ok(const struct raft_node *n, const struct raft_msg *m)
                       wal_last_lsn(&n->wal));
 }
 
-static void send_requests(struct raft_node *n, int type, uint64_t term)
+static void send_requests(struct raft_node *n, int type, uint64_t term,
+                          bool transfer)
 {
     for (int i = 1; i <= n->cfg.n_nodes; i++) {
         if (i == n->cfg.id)
@@ -40,6 +41,7 @@ static void send_requests(struct raft_node *n, int type, uint64_t term)
         m->term = term;
         m->last_term = wal_last_term(&n->wal);
         m->last_lsn = wal_last_lsn(&n->wal);
+        m->transfer = transfer;
     }
 }
 
@@ -56,12 +58,27 @@ void raft__campaign(struct raft_node *n, int reason)
     }
     if (n->cfg.prevote) {
         raft__become_precandidate(n, reason);
-        send_requests(n, RAFT_MSG_PREVOTE, n->term + 1);
+        send_requests(n, RAFT_MSG_PREVOTE, n->term + 1, false);
     } else {
         raft__become_candidate(n, reason);
-        send_requests(n, RAFT_MSG_VOTE, n->term);
+        send_requests(n, RAFT_MSG_VOTE, n->term, false);
     }
     check_tally(n); /* a one-node cluster wins alone */
+}
+
+/* TimeoutNow from the leader (transfer.c): a real election at once, no
+ * pre-vote (thesis §3.10), with requests voters must not refuse as
+ * leader-alive. */
+void raft__campaign_transfer(struct raft_node *n, int from)
+{
+    if (n->term >= RAFT_TERM_MAX) {
+        raft__reset_election_timer(n);
+        return;
+    }
+    raft__become_candidate(n, RAFT_R_TIMEOUT_NOW);
+    n->events[n->n_events - 1].peer = from; /* its role event */
+    send_requests(n, RAFT_MSG_VOTE, n->term, true);
+    check_tally(n);
 }
 
 static void reply(struct raft_node *n, const struct raft_msg *m, bool granted,
@@ -99,9 +116,10 @@ void raft__recv_vote_request(struct raft_node *n, const struct raft_msg *m)
         return;
     }
     /* A real vote in a higher term we refused to adopt (step()), or any
-     * pre-vote while a leader is alive: keep the leader. */
+     * pre-vote while a leader is alive: keep the leader.  Unless the
+     * leader itself sent the candidate (TimeoutNow: a transfer). */
     if (m->term > n->term && (pre || n->cfg.checkquorum) &&
-        raft__leader_alive(n)) {
+        !(!pre && m->transfer) && raft__leader_alive(n)) {
         reply(n, m, false, RAFT_R_LEADER_ALIVE);
         return;
     }
@@ -161,7 +179,7 @@ static void check_tally(struct raft_node *n)
         }
         if (n->role == RAFT_PRECANDIDATE) {
             raft__become_candidate(n, RAFT_R_PREVOTE_WON);
-            send_requests(n, RAFT_MSG_VOTE, n->term);
+            send_requests(n, RAFT_MSG_VOTE, n->term, false);
             check_tally(n);
         } else if (n->role == RAFT_CANDIDATE) {
             raft__become_leader(n);

@@ -2,10 +2,10 @@
  * internal.h — the node's private state, shared by the core's files:
  * node.c (lifecycle, timers, role changes, Ready), election.c (PreVote,
  * RequestVote, the highest-lsn deferral), replication.c (AppendEntries,
- * commit and acknowledgement), reorder.c (a follower's appends that came
- * ahead of a gap) and validate.c (what a message must satisfy before it
- * may change state).  Nothing outside raft/
- * includes this.
+ * commit and acknowledgement), transfer.c (leadership transfer),
+ * reorder.c (a follower's appends that came ahead of a gap) and
+ * validate.c (what a message must satisfy before it may change state).
+ * Nothing outside raft/ includes this.
  */
 #ifndef RAFTSIM_RAFT_INTERNAL_H
 #define RAFTSIM_RAFT_INTERNAL_H
@@ -73,6 +73,10 @@ struct raft_node {
     bool early_ok; /* our last answer to this leader was a success: it
                       pipelines to us, so a gap is an overtaken append */
     uint64_t ack_lsn;           /* last ACK emitted (leader) */
+    /* Leader: leadership transfer in progress (transfer.c). */
+    int transfer_to;                /* RAFT_NONE: none */
+    raft_time_t transfer_deadline;  /* abandoned at this time */
+    bool transfer_sent;             /* TimeoutNow sent at least once */
     bool bcast_pending;         /* new entries to push at ready time */
 
     /* Ready buffers. */
@@ -100,6 +104,7 @@ void raft__emit_entry(struct raft_node *n, int kind,
 
 /* election.c */
 void raft__campaign(struct raft_node *n, int reason);
+void raft__campaign_transfer(struct raft_node *n, int from);
 void raft__recv_vote_request(struct raft_node *n, const struct raft_msg *m);
 void raft__recv_vote_response(struct raft_node *n, const struct raft_msg *m);
 void raft__gather_expired(struct raft_node *n);
@@ -110,6 +115,11 @@ int raft__check_msg(const struct raft_node *n, const struct raft_msg *m,
                     uint64_t *at);
 void raft__reject(struct raft_node *n, const struct raft_msg *m, int reason,
                   uint64_t at);
+
+/* transfer.c */
+void raft__transfer_progress(struct raft_node *n, int peer);
+void raft__transfer_tick(struct raft_node *n);
+void raft__recv_timeout_now(struct raft_node *n, const struct raft_msg *m);
 
 /* reorder.c */
 bool raft__early_keep(struct raft_node *n, const struct raft_msg *m);

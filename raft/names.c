@@ -44,6 +44,10 @@ static const char *const reason_names[RAFT_R_REASON_MAX] = {
     [RAFT_R_ENTRY_TERM] = "entry-term",
     [RAFT_R_ENTRY_TYPE] = "entry-type",
     [RAFT_R_BELOW_COMMIT] = "below-commit",
+    [RAFT_R_TRANSFER] = "transfer",
+    [RAFT_R_TIMEOUT_NOW] = "timeout-now",
+    [RAFT_R_TRANSFER_TIMEOUT] = "transfer-timeout",
+    [RAFT_R_NOT_LEADER] = "not-leader",
 };
 
 static const char *const kind_names[] = {
@@ -51,6 +55,7 @@ static const char *const kind_names[] = {
     [RAFT_EV_DEFER] = "defer",     [RAFT_EV_APPEND] = "append",
     [RAFT_EV_COMMIT] = "commit",   [RAFT_EV_DISCARD] = "discard",
     [RAFT_EV_ACK] = "ack",         [RAFT_EV_REJECT] = "reject",
+    [RAFT_EV_TRANSFER] = "transfer",
 };
 
 static const char *const msg_names[] = {
@@ -60,6 +65,7 @@ static const char *const msg_names[] = {
     [RAFT_MSG_VOTE_RESP] = "vote-resp",
     [RAFT_MSG_APPEND] = "append",
     [RAFT_MSG_APPEND_RESP] = "append-resp",
+    [RAFT_MSG_TIMEOUT_NOW] = "timeout-now",
 };
 
 #define NAME(tab, i)                                                        \

@@ -201,6 +201,7 @@ void raft__become_follower(struct raft_node *n, uint64_t term, int leader,
     n->role = RAFT_FOLLOWER;
     n->leader = leader;
     n->bcast_pending = false;
+    n->transfer_to = RAFT_NONE; /* done (the target's term) or moot */
     memset(&n->granted, 0, sizeof(n->granted));
     memset(&n->refused, 0, sizeof(n->refused));
     raft__reset_election_timer(n);
@@ -263,6 +264,7 @@ void raft__become_leader(struct raft_node *n)
     n->role = RAFT_LEADER;
     n->leader = n->cfg.id;
     n->deferred = false;
+    n->transfer_to = RAFT_NONE;
     uint64_t last = wal_last_lsn(&n->wal);
     for (int i = 1; i <= n->cfg.n_nodes; i++) {
         struct raft_progress *p = &n->prog[i];
@@ -329,6 +331,7 @@ void raft_tick(struct raft_node *n, raft_time_t now_us)
                 return;
             }
         }
+        raft__transfer_tick(n);
         if (n->now >= n->heartbeat_deadline) {
             n->heartbeat_deadline = n->now + n->cfg.heartbeat_us;
             raft__broadcast(n, true);
@@ -358,6 +361,8 @@ raft_time_t raft_next_deadline(const struct raft_node *n)
         raft_time_t d = n->heartbeat_deadline;
         if (n->cfg.checkquorum && n->checkquorum_deadline < d)
             d = n->checkquorum_deadline;
+        if (n->transfer_to != RAFT_NONE && n->transfer_deadline < d)
+            d = n->transfer_deadline;
         return d;
     }
     if (n->role == RAFT_PRECANDIDATE && n->gather_deadline &&
@@ -401,7 +406,7 @@ void raft_step(struct raft_node *n, raft_time_t now_us,
             (m->type == RAFT_MSG_PREVOTE_RESP && m->granted))
             adopt = false;
         if (m->type == RAFT_MSG_VOTE && n->cfg.checkquorum &&
-            raft__leader_alive(n))
+            !m->transfer && raft__leader_alive(n))
             adopt = false;
         if (adopt)
             raft__become_follower(
@@ -434,6 +439,9 @@ void raft_step(struct raft_node *n, raft_time_t now_us,
     case RAFT_MSG_APPEND_RESP:
         raft__recv_append_response(n, m);
         break;
+    case RAFT_MSG_TIMEOUT_NOW:
+        raft__recv_timeout_now(n, m);
+        break;
     }
 }
 
@@ -445,6 +453,8 @@ int raft_propose(struct raft_node *n, raft_time_t now_us, const char *key,
         return RAFT_EDOWN;
     if (n->role != RAFT_LEADER)
         return RAFT_ENOTLEADER;
+    if (n->transfer_to != RAFT_NONE)
+        return RAFT_ETRANSFER; /* thesis §3.10: the log must stop growing */
     if (now_us > n->now)
         n->now = now_us;
     struct wal_payload *p = wal_payload_new(key, key_len, value, value_len);
@@ -537,6 +547,7 @@ void raft_crash(struct raft_node *n, bool lose_unflushed)
     n->bcast_pending = false;
     n->leader_contact_valid = false;
     n->deferred = false;
+    n->transfer_to = RAFT_NONE;
     /* The commit point is kept (etcd persists it in HardState) but can
      * never exceed the surviving log. */
     if (n->commit_lsn > wal_last_lsn(&n->wal))

@@ -50,6 +50,9 @@ enum {
     RAFT_EINVAL = -2,     /* bad configuration or argument */
     RAFT_ENOMEM = -3,
     RAFT_EDOWN = -4,      /* node is crashed */
+    RAFT_ETRANSFER = -5,  /* propose on a leader handing leadership over
+                             (raft_transfer_leadership): retry at the new
+                             leader in about a round trip */
 };
 
 typedef uint64_t raft_time_t; /* microseconds, driver's clock */
@@ -135,8 +138,9 @@ enum raft_msg_type {
     RAFT_MSG_VOTE_RESP,
     RAFT_MSG_APPEND,
     RAFT_MSG_APPEND_RESP,
+    RAFT_MSG_TIMEOUT_NOW, /* leader -> transfer target: campaign now */
 };
-#define RAFT_MSG_TYPE_MAX RAFT_MSG_APPEND_RESP
+#define RAFT_MSG_TYPE_MAX RAFT_MSG_TIMEOUT_NOW
 
 struct raft_msg {
     uint8_t type; /* enum raft_msg_type */
@@ -146,6 +150,10 @@ struct raft_msg {
      * (the highest-lsn policy reads it). */
     uint64_t last_term, last_lsn;
     bool granted; /* *VOTE_RESP */
+    bool transfer; /* VOTE: campaigning on a TimeoutNow (leadership
+                      transfer), so voters that still hear the old leader
+                      do not refuse it as leader-alive (etcd's
+                      campaignTransfer) */
     /* APPEND */
     uint64_t prev_lsn, prev_term, commit_lsn;
     uint32_t n_entries;
@@ -183,6 +191,11 @@ enum raft_event_kind {
     RAFT_EV_ACK,      /* lsn: leader may ack client writes up to lsn */
     RAFT_EV_REJECT,   /* peer, msg_type, msg_term, reason, lsn: a message
                          that breaks the protocol's rules was dropped */
+    RAFT_EV_TRANSFER, /* leader: leadership transfer to peer; reason
+                         transfer (started), timeout-now (sent) or
+                         transfer-timeout (abandoned); lsn: the leader's
+                         last lsn, cand_lsn: peer's match lsn, until_us:
+                         the deadline (started, abandoned) */
 };
 
 enum raft_reason {
@@ -222,6 +235,16 @@ enum raft_reason {
     RAFT_R_ENTRY_TERM,      /* entry terms decreasing or above the term */
     RAFT_R_ENTRY_TYPE,      /* unknown entry type */
     RAFT_R_BELOW_COMMIT,    /* would replace an entry we committed */
+    /* leadership transfer (thesis §3.10) */
+    RAFT_R_TRANSFER,        /* transfer event: started */
+    RAFT_R_TIMEOUT_NOW,     /* transfer event: TimeoutNow sent to peer;
+                               role candidate: campaigns on peer's
+                               TimeoutNow, without pre-vote */
+    RAFT_R_TRANSFER_TIMEOUT, /* transfer event: not done within an
+                                election timeout (election_min): abandoned,
+                                the leader accepts writes again */
+    RAFT_R_NOT_LEADER,      /* reject: a TimeoutNow from a node that is
+                               not the leader we follow in its term */
     RAFT_R_REASON_MAX
 };
 
@@ -292,6 +315,19 @@ void raft_persisted(struct raft_node *n, raft_time_t now_us, uint64_t lsn);
  * healthy leader's followers still refuse.  RAFT_EDOWN for a down node,
  * RAFT_EINVAL for a leader or a node that never stands (nofailover). */
 int raft_campaign_now(struct raft_node *n, raft_time_t now_us);
+/* Leadership transfer (thesis §3.10, etcd's MsgTransferLeader): the
+ * leader refuses proposals (RAFT_ETRANSFER), replicates to target until
+ * its match lsn is the leader's last lsn, then sends it TimeoutNow; the
+ * target campaigns at once, without pre-vote, and its vote requests say
+ * so (raft_msg.transfer).  Not done within election_min_us: abandoned
+ * (a transfer event), and the leader accepts writes again.  A transfer
+ * to the same target in progress is left running; to another target it
+ * replaces it.  RAFT_EDOWN for a down node, RAFT_ENOTLEADER for a
+ * non-leader, RAFT_EINVAL for a target that is itself or not a voter. */
+int raft_transfer_leadership(struct raft_node *n, raft_time_t now_us,
+                             int target);
+/* Leader: the transfer target in progress, or RAFT_NONE. */
+int raft_transfer_target(const struct raft_node *n);
 /* Crash: volatile state is gone; term, vote and the WAL survive up to
  * flushed_lsn, or entirely if !lose_unflushed (the OS kept the page
  * cache).  Lost entries are reported as DISCARD events (reason crash).

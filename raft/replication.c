@@ -306,6 +306,7 @@ void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
         raft__maybe_commit(n);
         while (p->next_lsn <= last && p->inflight < n->cfg.max_inflight)
             raft__send_append(n, m->from);
+        raft__transfer_progress(n, m->from);
         return;
     }
     /* Rejected.  Ignore replies to appends we have since moved past, and

@@ -25,6 +25,9 @@
  *   entry-type      an entry type the WAL does not know
  *   below-commit    the entries would replace one this node committed
  *                   (a correct leader holds every committed entry, §5.4)
+ *   not-leader      a TimeoutNow of our term from a node other than the
+ *                   leader we follow in it (only a leader transfers);
+ *                   a TimeoutNow of term 0 is term-range
  * A rejected message gets no reply: a peer that sends such messages is
  * broken and a reply would only be another input to it.
  */
@@ -118,6 +121,13 @@ int raft__check_msg(const struct raft_node *n, const struct raft_msg *m,
         return check_append(n, m, at);
     case RAFT_MSG_APPEND_RESP:
         return check_append_resp(n, m, at);
+    case RAFT_MSG_TIMEOUT_NOW:
+        if (m->term == 0)
+            return RAFT_R_TERM_RANGE; /* sent by a leader: term >= 1 */
+        if (m->term == n->term && n->leader != RAFT_NONE &&
+            n->leader != m->from)
+            return RAFT_R_NOT_LEADER;
+        return RAFT_R_NONE;
     }
     return RAFT_R_NONE;
 }

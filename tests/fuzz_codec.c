@@ -100,12 +100,13 @@ int main(int argc, char **argv)
     struct wal_payload *p = wal_payload_new("key", 3, "value", 5);
     struct wal_entry e[2] = {{.lsn = 3, .term = 2, .payload = p},
                              {.lsn = 4, .term = 2, .type = WAL_ENTRY_NOOP}};
-    for (int t = RAFT_MSG_PREVOTE; t <= RAFT_MSG_APPEND_RESP; t++) {
+    for (int t = RAFT_MSG_PREVOTE; t <= RAFT_MSG_TYPE_MAX; t++) {
         struct raft_msg m = {.type = (uint8_t)t, .from = 1, .to = 2,
                              .term = 5, .last_term = 4, .last_lsn = 9,
                              .granted = true, .prev_lsn = 2, .prev_term = 1,
                              .commit_lsn = 2, .success = true,
-                             .match_lsn = 4};
+                             .match_lsn = 4,
+                             .transfer = t == RAFT_MSG_VOTE};
         if (t == RAFT_MSG_APPEND) {
             m.n_entries = 2;
             m.entries = e;

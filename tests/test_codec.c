@@ -72,6 +72,30 @@ Test(codec, append_with_entries_round_trips)
     wal_payload_unref(p);
 }
 
+Test(codec, timeout_now_and_the_vote_transfer_flag_round_trip)
+{
+    struct raft_msg t = {.type = RAFT_MSG_TIMEOUT_NOW, .from = 1, .to = 3,
+                         .term = 12};
+    struct raft_msg d = roundtrip(&t);
+    cr_assert_eq(d.type, RAFT_MSG_TIMEOUT_NOW);
+    cr_assert_eq(d.from, 1);
+    cr_assert_eq(d.to, 3);
+    cr_assert_eq(d.term, 12);
+    for (int flag = 0; flag <= 1; flag++) {
+        struct raft_msg v = {.type = RAFT_MSG_VOTE, .from = 3, .to = 2,
+                             .term = 13, .last_term = 12, .last_lsn = 40,
+                             .transfer = flag};
+        d = roundtrip(&v);
+        cr_assert_eq(d.transfer, (bool)flag);
+        cr_assert_eq(d.last_lsn, 40);
+    }
+    /* A pre-vote has no such field: the flag is not carried. */
+    struct raft_msg p = {.type = RAFT_MSG_PREVOTE, .from = 3, .to = 2,
+                         .term = 13, .transfer = true};
+    d = roundtrip(&p);
+    cr_assert(!d.transfer);
+}
+
 Test(codec, append_response_and_hello_round_trip)
 {
     struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1,
@@ -122,33 +146,37 @@ Test(codec, huge_declared_array_is_refused_before_allocating)
     /* array32 claiming 4.29 billion elements, in five bytes */
     REFUSED("\xdd\xff\xff\xff\xff", "declares 4294967295 elements");
     /* nested: a valid-looking frame whose entries claim 2^31 */
-    REFUSED("\x99\x02\x05\x01\x02\x01\x00\x00\x00\xdd\x80\x00\x00\x00",
+    REFUSED("\x99\x03\x05\x01\x02\x01\x00\x00\x00\xdd\x80\x00\x00\x00",
             "elements");
     /* a binary claiming 2^32-1 bytes */
-    REFUSED("\x95\x02\x00\xc6\xff\xff\xff\xff", "declares 4294967295 bytes");
+    REFUSED("\x95\x03\x00\xc6\xff\xff\xff\xff", "declares 4294967295 bytes");
 }
 
 Test(codec, malformed_frames_are_refused_with_a_reason)
 {
     REFUSED("", "truncated");
     REFUSED("\x01", "not an array");
-    REFUSED("\x92\x01\x01", "protocol version 1, expected 2");
-    REFUSED("\x92\x02\x63", "unknown frame type 99");
-    REFUSED("\x92\x02\x01", "has 2 fields, expected 7");
-    REFUSED("\x97\x02\x01\x01\x02\xa1x\x00\x00", "'term' is not");
-    REFUSED("\x97\x02\x01\x00\x02\x01\x00\x00", "not a node id");
-    REFUSED("\x97\x02\x01\x02\x02\x01\x00\x00", "to itself");
-    REFUSED("\x97\x02\x01\x01\x02\x01\x00\x00\x00", "trailing");
+    REFUSED("\x92\x01\x01", "protocol version 1, expected 3");
+    REFUSED("\x92\x03\x63", "unknown frame type 99");
+    REFUSED("\x92\x03\x08", "unknown frame type 8");
+    REFUSED("\x94\x03\x07\x01\x02", "has 4 fields, expected 5");
+    REFUSED("\x97\x03\x03\x01\x02\x05\x04\x09", "has 7 fields, expected 8");
+    REFUSED("\x98\x03\x03\x01\x02\x05\x04\x09\x01", "transfer");
+    REFUSED("\x92\x03\x01", "has 2 fields, expected 7");
+    REFUSED("\x97\x03\x01\x01\x02\xa1x\x00\x00", "'term' is not");
+    REFUSED("\x97\x03\x01\x00\x02\x01\x00\x00", "not a node id");
+    REFUSED("\x97\x03\x01\x02\x02\x01\x00\x00", "to itself");
+    REFUSED("\x97\x03\x01\x01\x02\x01\x00\x00\x00", "trailing");
     REFUSED("\x81\x01\x01", "map");
-    REFUSED("\x92\x02\xcb\x00\x00\x00\x00\x00\x00\x00\x00", "unsupported");
+    REFUSED("\x92\x03\xcb\x00\x00\x00\x00\x00\x00\x00\x00", "unsupported");
     REFUSED("\x91\x91\x91\x91\x91\x01", "nested too deeply");
     /* entries: wrong arity, a key that is a str, lsn gap */
-    REFUSED("\x99\x02\x05\x01\x02\x01\x00\x00\x00\x91\x93\x01\x01\x00",
+    REFUSED("\x99\x03\x05\x01\x02\x01\x00\x00\x00\x91\x93\x01\x01\x00",
             "not a 5-array");
-    REFUSED("\x99\x02\x05\x01\x02\x01\x00\x00\x00\x91\x95\x01\x01\x00\xa1k"
+    REFUSED("\x99\x03\x05\x01\x02\x01\x00\x00\x00\x91\x95\x01\x01\x00\xa1k"
             "\xc4\x00",
             "entry.key");
-    REFUSED("\x99\x02\x05\x01\x02\x01\x00\x00\x00\x91\x95\x02\x01\x00\xc4\x00"
+    REFUSED("\x99\x03\x05\x01\x02\x01\x00\x00\x00\x91\x95\x02\x01\x00\xc4\x00"
             "\xc4\x00",
             "expected 1");
 }

@@ -270,6 +270,7 @@ static void check_same(const struct raft_msg *a, const struct raft_msg *b)
     cr_assert_eq(a->last_term, b->last_term);
     cr_assert_eq(a->last_lsn, b->last_lsn);
     cr_assert_eq(a->granted, b->granted);
+    cr_assert_eq(a->transfer, b->transfer);
     cr_assert_eq(a->prev_lsn, b->prev_lsn);
     cr_assert_eq(a->prev_term, b->prev_term);
     cr_assert_eq(a->commit_lsn, b->commit_lsn);
@@ -311,6 +312,7 @@ static struct raft_msg sample(int type, int from, int to)
         m.last_term = t - 1;
         m.last_lsn = 1000 + t;
         m.granted = type == RAFT_MSG_VOTE_RESP;
+        m.transfer = type == RAFT_MSG_VOTE && from == 2;
         break;
     case RAFT_MSG_APPEND_RESP:
         m.success = from == 2;
@@ -322,6 +324,9 @@ static struct raft_msg sample(int type, int from, int to)
     }
     return m;
 }
+
+/* every type from each of the two peers */
+#define PER_NODE (2 * RAFT_MSG_TYPE_MAX)
 
 Test(tcp, three_nodes_exchange_every_message_type)
 {
@@ -342,12 +347,12 @@ Test(tcp, three_nodes_exchange_every_message_type)
                 raft_msg_free(&m);
             }
     for (int j = 1; j <= 3; j++) {
-        cr_assert(await_msgs(j, 12, 3000), "n%d got %d", j, nodes[j].n_msgs);
+        cr_assert(await_msgs(j, PER_NODE, 3000), "n%d got %d", j, nodes[j].n_msgs);
         run_for(20);
-        cr_assert_eq(nodes[j].n_msgs, 12, "nothing extra arrives");
+        cr_assert_eq(nodes[j].n_msgs, PER_NODE, "nothing extra arrives");
         int next[4] = {0, RAFT_MSG_PREVOTE, RAFT_MSG_PREVOTE,
                        RAFT_MSG_PREVOTE};
-        for (int k = 0; k < 12; k++) {
+        for (int k = 0; k < PER_NODE; k++) {
             const struct raft_msg *got = &nodes[j].msgs[k];
             cr_assert_eq(got->to, j);
             /* in order per sender */
@@ -357,8 +362,8 @@ Test(tcp, three_nodes_exchange_every_message_type)
             raft_msg_free(&want);
         }
         const struct net_stats *s = net_node_stats(nodes[j].net);
-        cr_assert_eq(s->frames_received, 12);
-        cr_assert_eq(s->frames_sent, 12);
+        cr_assert_eq(s->frames_received, PER_NODE);
+        cr_assert_eq(s->frames_sent, PER_NODE);
         cr_assert_eq(s->connects, 2);
         cr_assert_eq(s->refused + s->bad_frames, 0);
     }

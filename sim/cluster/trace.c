@@ -218,6 +218,14 @@ void trace_raft_event(struct trace *tr, uint64_t t_us,
         if (ev->lsn)
             trace_u64(tr, "lsn", ev->lsn);
         break;
+    case RAFT_EV_TRANSFER:
+        trace_u64(tr, "term", ev->term);
+        trace_node(tr, "to", ev->peer);
+        trace_str(tr, "reason", raft_reason_name(ev->reason));
+        trace_u64(tr, "lsn", ev->lsn);
+        trace_u64(tr, "match_lsn", ev->cand_lsn);
+        trace_u64(tr, "until_us", ev->until_us);
+        break;
     }
     trace_end(tr);
 }
@@ -243,6 +251,8 @@ void trace_msg(struct trace *tr, uint64_t t_us, const char *kind,
     case RAFT_MSG_VOTE:
         trace_u64(tr, "last_lsn", m->last_lsn);
         trace_u64(tr, "last_term", m->last_term);
+        if (m->transfer)
+            trace_bool(tr, "transfer", true);
         break;
     case RAFT_MSG_PREVOTE_RESP:
     case RAFT_MSG_VOTE_RESP:
