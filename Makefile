@@ -160,8 +160,8 @@ fuzz-codec: | $(STAMP)
 	  corpus-codec >codec.log 2>&1; rc=$$?; tail -n 15 codec.log; exit $$rc; }
 
 # Speed of the simulator, then over loopback TCP: failover (the Raft
-# paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/),
-# throughput, and the memory of a large cluster; then a real PostgreSQL
+# paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/), a
+# switchover (leadership transfer, BENCH_SWITCHOVER_TRIALS), throughput, and the memory of a large cluster; then a real PostgreSQL
 # pair's failover (tools/pg-pair) and the health endpoint over that pair
 # (2,000 GETs from 50 clients, then 64 slowloris connections).
 # BENCH_DURATION, BENCH_HOLD, BENCH_RSS_NODES and BENCH_PG_TRIALS shorten
@@ -171,10 +171,12 @@ BENCH_DURATION ?= 5s
 BENCH_HOLD ?= 10s
 BENCH_RSS_NODES ?= 100
 BENCH_PG_TRIALS ?= 10
+BENCH_SWITCHOVER_TRIALS ?= 50
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
 	$(BUILD)/raftsim bench sim
 	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
+	$(BUILD)/raftsim bench switchover --trials $(BENCH_SWITCHOVER_TRIALS)
 	$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)
 	$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)
 	$(BUILD)/raftsim bench live

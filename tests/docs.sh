@@ -123,9 +123,11 @@ override() {
     case "$c" in
     "make demo"*) c="$c DEMO_SCALE=2" ;;                      # 15 s -> 1.2 s
     "make bench"*) c="${c%%#*}"; c="${c%% }"
-        c="$c BENCH_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1" ;;
+        c="$c BENCH_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3" ;;
     *"explore --transport tcp"*) c=${c/--seeds 20/--seeds 1}; c=${c/--duration 3s/--duration 1s} ;;
     *"bench failover"*) c=${c/--trials 100/--trials 1} ;;  # 7 ranges x 1 trial
+    *"bench switchover"*) c=${c/--trials 50/--trials 3}     # 50 -> 3
+        [[ $c == *--trials* ]] || c="$c --trials 3" ;;
     *"bench throughput"*) c=${c/--duration 5s/--duration 1s} ;;
     *"bench rss"*) c=${c/--nodes 100/--nodes 20}           # 9900 connections
         [[ $c == *--hold* ]] || c="$c --hold 1s" ;;           # default 10 s

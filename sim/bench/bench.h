@@ -35,6 +35,20 @@ struct bench_failover_opts {
 /* Figure 16 of the Raft paper, over real TCP (bench_failover.c). */
 int bench_failover(FILE *out, const struct bench_failover_opts *o);
 
+struct bench_switchover_opts {
+    int trials;
+    int nodes;
+    uint64_t heartbeat_us, election_min_us, election_max_us;
+    uint64_t latency_us; /* one-way, added per link */
+    uint64_t seed;
+};
+
+/* Leadership transfer over real TCP: request -> the target leads, and
+ * -> its first committed write (bench_switchover.c).  Returns 0, or 1
+ * when no leader was elected, no trial succeeded or the checker found a
+ * violation. */
+int bench_switchover(FILE *out, const struct bench_switchover_opts *o);
+
 /* What bench_throughput measured (for tests; the figures are printed). */
 struct bench_throughput_result {
     uint64_t committed;   /* writes acknowledged (quorum: committed) in time */

@@ -1,6 +1,6 @@
 /*
- * cli_bench.c — `raftsim bench sim|failover|throughput|rss|pg-failover|
- * health`:
+ * cli_bench.c — `raftsim bench sim|failover|switchover|throughput|rss|
+ * pg-failover|health`:
  * the command line of the benchmarks (bench*.c do the measuring).
  * Exit status: what the benchmark returns, 2 on bad usage.
  */
@@ -29,6 +29,9 @@ static void usage_bench(FILE *f)
     fprintf(f,
             "usage: %s bench [sim]\n"
             "       %s bench failover [OPTIONS]\n"
+            "       %s bench switchover [--trials N] [--nodes N] [--range "
+            "MIN-MAX]\n"
+            "                           [--latency D] [--seed S]\n"
             "       %s bench throughput [--nodes N] [--duration D] "
             "[--inflight K]\n"
             "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n"
@@ -42,6 +45,9 @@ static void usage_bench(FILE *f)
             "failover    the Raft paper's Figure 16 over loopback TCP: crash "
             "the leader,\n"
             "            time a new leader and its first committed write\n"
+            "switchover  leadership transfer (TimeoutNow) over loopback TCP: "
+            "time the\n"
+            "            target leading and its first committed write\n"
             "throughput  committed writes/s over loopback TCP (quorum ack, "
             "batching and\n"
             "            pipelining), commit latency p50/p99, messages, "
@@ -70,6 +76,15 @@ static void usage_bench(FILE *f)
             "  --election P      highest-lsn | raft (default highest-lsn)\n"
             "  --seed S          first seed (default 1)\n"
             "  --csv FILE        one row per trial\n\n"
+            "switchover options:\n"
+            "  --trials N        transfers, each to a random other node "
+            "(default 50)\n"
+            "  --nodes N         cluster size, 2 to %d (default 5)\n"
+            "  --range MIN-MAX   election timeouts (default 150ms-300ms; "
+            "heartbeat MIN/3)\n"
+            "  --latency D       one-way latency added to every link "
+            "(default 0)\n"
+            "  --seed S          seed (default 1)\n\n"
             "throughput options:\n"
             "  --nodes N         cluster size, 1 to %d (default 3)\n"
             "  --duration D      how long to write, e.g. 5s (default 5s, "
@@ -106,10 +121,11 @@ static void usage_bench(FILE *f)
             "examples:\n"
             "  %s bench sim\n"
             "  %s bench failover --trials 2 --ranges 150ms-300ms\n"
+            "  %s bench switchover --trials 5 --nodes 3\n"
             "  %s bench throughput --nodes 3 --duration 1s\n"
             "  %s bench rss --nodes 10 --hold 1s\n",
-            prog, prog, prog, prog, prog, prog, prog, RAFT_MAX_NODES,
-            RAFT_MAX_NODES, prog, prog, prog, prog);
+            prog, prog, prog, prog, prog, prog, prog, prog, RAFT_MAX_NODES,
+            RAFT_MAX_NODES, RAFT_MAX_NODES, prog, prog, prog, prog, prog);
 }
 
 static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
@@ -254,6 +270,67 @@ static int bench_nodes(const char *cmd, const char *arg, int *out)
     }
     *out = (int)u;
     return 0;
+}
+
+static int cmd_bench_switchover(int argc, char **argv)
+{
+    static const char *cmd = "bench switchover";
+    struct bench_switchover_opts o = {.trials = 50, .nodes = 5,
+                                      .election_min_us = 150000,
+                                      .election_max_us = 300000, .seed = 1};
+    static const struct option opts[] = {
+        {"trials", required_argument, 0, 't'},
+        {"nodes", required_argument, 0, 'n'},
+        {"range", required_argument, 0, 'r'},
+        {"latency", required_argument, 0, 'l'},
+        {"seed", required_argument, 0, 's'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    cli_getopt_begin();
+    int ch;
+    uint64_t u;
+    const char *err;
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
+        switch (ch) {
+        case 't':
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 10000)
+                return bad_value(cmd, "trials", optarg, "expected 1 to 10000");
+            o.trials = (int)u;
+            break;
+        case 'n':
+            if (bench_nodes(cmd, optarg, &o.nodes))
+                return 2;
+            if (o.nodes < 2)
+                return bad_value(cmd, "nodes", optarg,
+                                 "a transfer needs 2 nodes or more");
+            break;
+        case 'r':
+            if (parse_range(optarg, &o.election_min_us, &o.election_max_us,
+                            &err))
+                return bad_value(cmd, "range", optarg, err);
+            break;
+        case 'l':
+            if (util_parse_duration_us(optarg, &o.latency_us, &err))
+                return bad_value(cmd, "latency", optarg, err);
+            if (o.latency_us > 1000000)
+                return bad_value(cmd, "latency", optarg, "at most 1s");
+            break;
+        case 's':
+            if (util_parse_u64(optarg, &o.seed))
+                return bad_value(cmd, "seed", optarg, "expected a number");
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        default: /* CLI_OPT_BAD: already said */
+            return 2;
+        }
+    }
+    if (optind < argc)
+        return cli_unexpected(prog, cmd, argv[optind]);
+    o.heartbeat_us = o.election_min_us / 3;
+    return bench_switchover(stdout, &o);
 }
 
 static int cmd_bench_throughput(int argc, char **argv)
@@ -469,6 +546,7 @@ static const struct {
 } benches[] = {
     {"sim", cmd_bench_sim},
     {"failover", cmd_bench_failover},
+    {"switchover", cmd_bench_switchover},
     {"throughput", cmd_bench_throughput},
     {"rss", cmd_bench_rss},
     {"pg-failover", cmd_bench_pg},
@@ -504,7 +582,7 @@ int cli_bench(const char *prog_, int argc, char **argv)
         return rc;
     }
     fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
-            "throughput, rss, pg-failover, live, health; see '%s bench --help')\n",
+            "switchover, throughput, rss, pg-failover, live, health; see '%s bench --help')\n",
             prog, which, prog);
     return 2;
 }

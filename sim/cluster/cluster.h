@@ -79,7 +79,8 @@ void sim_options_default(struct sim_options *o, int n_nodes);
 enum sim_outcome {
     SIM_PENDING = 0,
     SIM_ACKED,   /* the cluster acknowledged it (per ack mode) */
-    SIM_REFUSED, /* no leader could take it (read-only mode: 503) */
+    SIM_REFUSED, /* no leader could take it (read-only mode: 503), or
+                    the leader was handing over (transfer_to) */
     SIM_UNKNOWN, /* timed out or leader changed: may or may not commit */
 };
 const char *sim_outcome_name(enum sim_outcome o);
@@ -97,6 +98,9 @@ struct sim_write {
     int retries;
     int retry_from, retry_to;
     bool retry_down, retry_hinted;
+    /* SIM_REFUSED by leader `node` because it was handing leadership to
+     * this node (RAFT_ETRANSFER); 0: refused for want of a leader. */
+    int transfer_to;
 };
 
 struct sim_stats {
@@ -141,6 +145,10 @@ void sim_resume(struct sim_cluster *c, int id);
 /* Node id campaigns now (raft_campaign_now): RAFT_OK, RAFT_EDOWN (down
  * or paused), RAFT_EINVAL (a leader, or a node that never stands). */
 int sim_campaign(struct sim_cluster *c, int id);
+/* Leader `from` hands leadership to `to` (raft_transfer_leadership):
+ * RAFT_OK, RAFT_EDOWN (down or paused), RAFT_ENOTLEADER, RAFT_EINVAL.
+ * Writes it receives meanwhile are refused (sim_write.transfer_to). */
+int sim_transfer(struct sim_cluster *c, int from, int to);
 bool sim_is_up(const struct sim_cluster *c, int id);     /* not crashed */
 bool sim_is_paused(const struct sim_cluster *c, int id);
 /* group[id] for id in 1..n: nodes in different groups cannot talk. */

@@ -5,7 +5,8 @@
  * node leads, and waits for the leader's ACK event; otherwise the client
  * follows the redirect hint, or tries the next node after a heartbeat, up
  * to MAX_ATTEMPTS (then "refused": the cluster is read-only without a
- * leader).  A leader that steps down answers "unknown" for what it had
+ * leader).  A leader handing leadership over refuses at once ("transfer
+ * in progress", like etcd's ErrProposalDropped): the client may retry.  A leader that steps down answers "unknown" for what it had
  * pending, and a client that hears nothing for client_timeout gives up
  * with "unknown" too: such a write may or may not commit.
  */
@@ -163,6 +164,10 @@ bool sim__client_request(struct sim_cluster *c, struct sim_ev *e)
         respond(c, e->widx, e->node, CR_REDIRECT, raft_leader(s->r));
         return false;
     }
+    if (rc == RAFT_ETRANSFER) { /* "transfer in progress": try again */
+        respond(c, e->widx, e->node, CR_TRANSFER, raft_transfer_target(s->r));
+        return false;
+    }
     if (rc != RAFT_OK) {
         respond(c, e->widx, e->node, CR_DOWN, RAFT_NONE);
         return false;
@@ -192,6 +197,10 @@ void sim__client_response(struct sim_cluster *c, struct sim_ev *e)
         return;
     case CR_UNKNOWN:
         sim__finish_write(c, e->widx, SIM_UNKNOWN);
+        return;
+    case CR_TRANSFER:
+        w->pub.transfer_to = e->hint;
+        sim__finish_write(c, e->widx, SIM_REFUSED);
         return;
     default:
         break;

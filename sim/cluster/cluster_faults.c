@@ -99,6 +99,16 @@ int sim_campaign(struct sim_cluster *c, int id)
     return rc;
 }
 
+int sim_transfer(struct sim_cluster *c, int from, int to)
+{
+    struct node_state *s = &c->nodes[from];
+    if (!s->up || s->paused)
+        return RAFT_EDOWN;
+    int rc = raft_transfer_leadership(s->r, c->now, to);
+    sim__pump(c, from);
+    return rc;
+}
+
 bool sim_is_up(const struct sim_cluster *c, int id) { return c->nodes[id].up; }
 bool sim_is_paused(const struct sim_cluster *c, int id)
 {

@@ -27,7 +27,7 @@ enum ev_type {
     EV_WIRE,        /* TCP: a delayed frame goes onto the socket */
 };
 
-enum cresp { CR_ACKED = 1, CR_REDIRECT, CR_DOWN, CR_UNKNOWN };
+enum cresp { CR_ACKED = 1, CR_REDIRECT, CR_DOWN, CR_UNKNOWN, CR_TRANSFER };
 
 struct sim_ev {
     uint64_t t, seq;

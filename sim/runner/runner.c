@@ -260,6 +260,9 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
     case SCN_CAMPAIGN:
         r_do_life(R, cmd);
         break;
+    case SCN_TRANSFER:
+        r_do_transfer(R, cmd);
+        break;
     case SCN_PARTITION:
         if (cmd->shape != SCN_SHAPE_SETS)
             r_do_shape(R, cmd);

@@ -225,4 +225,42 @@ void r_do_life(struct runner *R, const struct scn_cmd *cmd)
     }
 }
 
+/* `transfer leader to NODE`: the core narrates the rest (runner_say.c). */
+void r_do_transfer(struct runner *R, const struct scn_cmd *cmd)
+{
+    int from, to;
+    if (R->mir) { /* its switchover (fence, replay, promote) is not done */
+        r_fail_line(R, cmd, "a mirrored run cannot switch over yet: the "
+                            "PostgreSQL servers would not follow the "
+                            "transfer");
+        return;
+    }
+    if (!r_one_node(R, cmd, &cmd->from, &from) ||
+        !r_one_node(R, cmd, &cmd->node, &to))
+        return;
+    struct raft_node *r = sim_node(R->c, from);
+    bool up = sim_is_up(R->c, from);
+    if (!up || sim_is_paused(R->c, from)) {
+        rs_line(R, from, C_DIM, "cannot transfer leadership: it is %s",
+                up ? "paused" : "down");
+    } else if (raft_role(r) != RAFT_LEADER) {
+        rs_line(R, from, C_DIM,
+                "cannot transfer leadership: it does not lead (%s, term "
+                "%llu)",
+                raft_role_name(raft_role(r)),
+                (unsigned long long)raft_term(r));
+    } else if (to == from) {
+        rs_line(R, from, C_DIM, "already leads term %llu: nothing to "
+                                "transfer",
+                (unsigned long long)raft_term(r));
+    } else if (raft_config(sim_node(R->c, to))->nofailover) {
+        rs_line(R, from, C_DIM, "will not transfer leadership to n%d: it "
+                                "never stands (a witness without a "
+                                "database)",
+                to);
+    } else {
+        sim_transfer(R->c, from, to);
+    }
+}
+
 /* ------------------------------------------------------------------ */

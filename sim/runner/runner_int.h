@@ -99,6 +99,12 @@ struct runner {
     uint64_t horizon_us;       /* time does not pass beyond it (0: none) */
     bool cut_short;            /* the command met the horizon: no verdict */
     bool interrupted;          /* a stop signal ended the run early */
+    /* leadership transfer narration (runner_say.c), per leader: the
+     * target in progress (0: none), when it started, whether TimeoutNow
+     * went out (told: with the start line already) */
+    int xfer_to[SCN_MAX_NODES + 1];
+    uint64_t xfer_t0[SCN_MAX_NODES + 1];
+    bool xfer_sent[SCN_MAX_NODES + 1], xfer_told[SCN_MAX_NODES + 1];
     struct {                   /* runner_progress.c */
         bool on, shown;
         double wall0_s, drawn_s;
@@ -157,6 +163,7 @@ void r_do_link(struct runner *R, const struct scn_cmd *cmd);
 void r_do_partition(struct runner *R, const struct scn_cmd *cmd, bool isolate);
 void r_do_cut(struct runner *R, const struct scn_cmd *cmd);
 void r_do_life(struct runner *R, const struct scn_cmd *cmd);
+void r_do_transfer(struct runner *R, const struct scn_cmd *cmd);
 
 
 /* runner_mirror.c */

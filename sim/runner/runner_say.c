@@ -205,6 +205,8 @@ static void role_line(struct runner *R, const struct raft_event *ev)
         rr_begin(R, ev);
     else
         rr_end(R, ev->node);
+    int xfer = R->xfer_to[ev->node]; /* a role change ends a transfer */
+    R->xfer_to[ev->node] = 0;
     switch (ev->role) {
     case RAFT_FOLLOWER: {
         const char *lead = was == RAFT_LEADER ? "steps down: " : "";
@@ -229,6 +231,13 @@ static void role_line(struct runner *R, const struct raft_event *ev)
                         sim_node(R->c, ev->node)));
             return;
         case RAFT_R_HIGHER_TERM:
+            if (was == RAFT_LEADER && xfer == ev->peer) {
+                rs_line(R, ev->node, NULL,
+                        "steps down: follower term %llu (saw term %llu from "
+                        "n%d, the transfer's target)",
+                        term, term, ev->peer);
+                return;
+            }
             rs_line(R, ev->node, was == RAFT_LEADER ? C_YELLOW : NULL,
                     "%sfollower term %llu (saw term %llu from n%d)", lead,
                     term, term, ev->peer);
@@ -288,6 +297,11 @@ static void role_line(struct runner *R, const struct raft_event *ev)
         } else if (ev->reason == RAFT_R_CAMPAIGN) {
             rs_line(R, ev->node, NULL, "candidate term %llu (told to "
                                        "campaign now)", term);
+        } else if (ev->reason == RAFT_R_TIMEOUT_NOW) {
+            rs_line(R, ev->node, NULL,
+                    "campaigns at once (TimeoutNow from n%d, no pre-vote): "
+                    "candidate term %llu",
+                    ev->peer, term);
         } else {
             rs_line(R, ev->node, NULL,
                     "candidate term %llu (election timeout: no leader heard "
@@ -305,6 +319,63 @@ static void role_line(struct runner *R, const struct raft_event *ev)
     }
 }
 
+
+/* Leadership transfer (raft/transfer.c), as the leader tells it. */
+static void transfer_line(struct runner *R, const struct raft_event *ev)
+{
+    int i = ev->node, to = ev->peer;
+    unsigned long long last = ev->lsn, match = ev->cand_lsn;
+    switch (ev->reason) {
+    case RAFT_R_TRANSFER:
+        R->xfer_to[i] = to;
+        R->xfer_t0[i] = sim_now(R->c);
+        R->xfer_sent[i] = R->xfer_told[i] = false;
+        if (match >= last) {
+            R->xfer_told[i] = true; /* TimeoutNow follows at once */
+            rs_line(R, i, C_MAGENTA,
+                    "transfers leadership to n%d (n%d is up to date at lsn "
+                    "%llu) — sends TimeoutNow; refuses writes meanwhile",
+                    to, to, last);
+        } else {
+            rs_line(R, i, C_MAGENTA,
+                    "transfers leadership to n%d: refuses writes while it "
+                    "brings n%d up to date (n%d matches up to lsn %llu of "
+                    "%llu)",
+                    to, to, to, match, last);
+        }
+        return;
+    case RAFT_R_TIMEOUT_NOW:
+        R->xfer_sent[i] = true;
+        if (R->xfer_told[i]) {
+            R->xfer_told[i] = false;
+            return;
+        }
+        rs_line(R, i, C_MAGENTA,
+                "n%d is up to date at lsn %llu — sends TimeoutNow (transfer "
+                "to n%d)",
+                to, last, to);
+        return;
+    case RAFT_R_TRANSFER_TIMEOUT: {
+        double ms = (double)(sim_now(R->c) - R->xfer_t0[i]) / 1000.0;
+        if (R->xfer_sent[i])
+            rs_line(R, i, C_YELLOW,
+                    "transfer to n%d abandoned after %.0fms (TimeoutNow "
+                    "sent, but n%d did not take over within an election "
+                    "timeout), accepts writes again",
+                    to, ms, to);
+        else
+            rs_line(R, i, C_YELLOW,
+                    "transfer to n%d abandoned after %.0fms (n%d still "
+                    "matches only up to lsn %llu of %llu after an election "
+                    "timeout), accepts writes again",
+                    to, ms, to, match, last);
+        R->xfer_to[i] = 0;
+        return;
+    }
+    default:
+        return;
+    }
+}
 
 void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
 {
@@ -390,6 +461,9 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
             rs_line(R, ev->node, C_DIM, "may acknowledge writes up to lsn %llu",
                     (unsigned long long)ev->lsn);
         break;
+    case RAFT_EV_TRANSFER:
+        transfer_line(R, ev);
+        break;
     case RAFT_EV_REJECT:
         rs_line(R, ev->node, C_RED,
                 "drops a malformed %s from n%d (term %llu): %s",
@@ -439,6 +513,13 @@ void rs_write_hook(void *ctx, struct sim_cluster *c, int widx)
                 (unsigned long long)w->term, ms);
         break;
     case SIM_REFUSED:
+        if (w->transfer_to) {
+            rs_line(R, 0, C_YELLOW,
+                    "%s write %s=%s: refused by n%d — leadership transfer to "
+                    "n%d in progress (retry at the new leader)",
+                    who, w->key, w->value, w->node, w->transfer_to);
+            break;
+        }
         rs_line(R, 0, C_YELLOW,
                 "%s write %s=%s: refused — 503 read-only: no leader", who,
                 w->key, w->value);

@@ -21,6 +21,7 @@
  *             | link SET ->|<-> SET reset
  *   life      start [SET] | crash SET [lose-unflushed] | restart SET
  *             | pause SET | resume SET | campaign SET
+ *             | transfer leader to NODE   (or transfer NODE to NODE)
  *   network   partition SET SET... | partition ring | partition bridge NODE
  *             | isolate SET | cut SET ->|<-> SET | heal
  *             | isolate leader on append|commit
@@ -257,6 +258,7 @@ enum scn_cmd_kind {
     SCN_LET,
     SCN_CAMPAIGN,
     SCN_MARK,
+    SCN_TRANSFER, /* transfer NODE to NODE: from (the leader) -> node */
 };
 
 /* `partition ring`, `partition bridge NODE`: the Jepsen nemesis shapes */

@@ -351,13 +351,13 @@ static bool setup(struct parser *P, int k)
 static const char *const action_words[] = {
     "link", "start", "crash", "restart", "pause", "resume", "partition",
     "isolate", "cut", "heal", "write", "read", "wait", "await", "expect",
-    "say", "step", "show", "let", "campaign", "mark", "at"};
+    "say", "step", "show", "let", "campaign", "mark", "transfer", "at"};
 #define N_ACTIONS ((int)(sizeof(action_words) / sizeof(*action_words)))
 static const enum scn_cmd_kind action_kinds[] = {
     SCN_LINK, SCN_START, SCN_CRASH, SCN_RESTART, SCN_PAUSE, SCN_RESUME,
     SCN_PARTITION, SCN_ISOLATE, SCN_CUT, SCN_HEAL, SCN_WRITE, SCN_READ,
     SCN_WAIT, SCN_AWAIT, SCN_EXPECT, SCN_SAY, SCN_STEP, SCN_SHOW_STATUS,
-    SCN_LET, SCN_CAMPAIGN, SCN_MARK, 0};
+    SCN_LET, SCN_CAMPAIGN, SCN_MARK, SCN_TRANSFER, 0};
 
 static void unknown_command(struct parser *P)
 {
@@ -473,6 +473,10 @@ static bool action(struct parser *P, struct scn_cmd *cmd, bool nested)
         return scn__c_say(P, cmd);
     case SCN_LET:
         return scn__c_let(P, cmd);
+    case SCN_TRANSFER: /* transfer leader to NODE: `leader` is a node */
+        cmd->has_node = true;
+        return scn__node_ref(P, &cmd->from) && scn__need(P, "to") &&
+               scn__node_ref(P, &cmd->node) && scn__end_of_line(P);
     default:
         return false;
     }
