@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "raft/prng.h"
 #include "sim/cluster/cluster.h"
 #include "sim/runner/runner.h"
 #include "sim/scenario/scenario.h"
@@ -204,4 +205,104 @@ Test(transfer_run, a_lagging_target_is_told_as_caught_up_first)
     cr_assert(strstr(out, "is up to date at lsn 2 — sends TimeoutNow"), "%s",
               out);
     free(out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Safety under faults: random transfers among crashes, restarts,
+ * partitions, heals and writes, with the checker on.  Virtual time. */
+
+static int stress_seed(uint64_t seed, int *transfers, int *done)
+{
+    struct sim_options o;
+    sim_options_default(&o, 5);
+    o.seed = seed;
+    o.n_clients = 2;
+    if (seed % 2) /* no deferral to hide behind: plain Raft's vote rule */
+        o.policy = RAFT_ELECT_RAFT;
+    struct sim_cluster *c;
+    cr_assert_eq(sim_cluster_new(&o, &c), 0);
+    struct prng rng;
+    prng_seed(&rng, seed * 7919 + 1);
+    int ids[RAFT_MAX_NODES];
+    for (int step = 0; step < 40; step++) {
+        int pick = (int)prng_range(&rng, 0, 9);
+        int k = (int)prng_range(&rng, 1, 5);
+        int down = 0;
+        for (int i = 1; i <= 5; i++)
+            down += !sim_is_up(c, i);
+        if (pick <= 3 && sim_leaders(c, ids) >= 1) {
+            int l = ids[prng_range(&rng, 0, (uint64_t)sim_leaders(c, ids) - 1)];
+            if (sim_transfer(c, l, k) == RAFT_OK)
+                (*transfers)++;
+        } else if (pick == 4 && down < 2) {
+            sim_crash(c, k, prng_range(&rng, 0, 1));
+        } else if (pick == 5 && !sim_is_up(c, k)) {
+            sim_restart(c, k);
+            /* a target that lags: the leader must catch it up first */
+            if (sim_leaders(c, ids) >= 1 && sim_transfer(c, ids[0], k) ==
+                                                RAFT_OK)
+                (*transfers)++;
+        } else if (pick == 6) {
+            int group[RAFT_MAX_NODES + 1];
+            for (int i = 1; i <= 5; i++)
+                group[i] = (int)prng_range(&rng, 0, 1);
+            sim_partition(c, group);
+        } else if (pick == 7) {
+            sim_heal(c);
+        } else {
+            char v[16];
+            snprintf(v, sizeof(v), "v%d", step);
+            sim_client_write(c, (int)prng_range(&rng, 1, 2), 0, "k", v);
+        }
+        if (!sim_run_until(c, sim_now(c) + prng_range(&rng, 1000, 150000)))
+            break;
+    }
+    sim_heal(c);
+    for (int i = 1; i <= 5; i++)
+        if (!sim_is_up(c, i))
+            sim_restart(c, i);
+    sim_run_until(c, sim_now(c) + 2000000);
+    sim_finish(c);
+    *done += (int)sim_stats(c)->elections;
+    int v = (int)sim_violations(c) + (int)sim_stats(c)->acked_lost;
+    if (v)
+        fprintf(stderr, "seed %llu: %s\n", (unsigned long long)seed,
+                sim_violation(c) ? sim_violation(c)->detail : "acked lost");
+    sim_cluster_free(c);
+    return v;
+}
+
+/* A follower back from a crash lags: plain Raft (no deferral), so only
+ * the catch-up before TimeoutNow keeps a stale log from winning. */
+Test(transfer_run, a_restarted_follower_is_caught_up_before_it_leads)
+{
+    char *out;
+    int rc = run("nodes 3\n"
+                 "policy raft\n"
+                 "await leader as L within 3s\n"
+                 "let A B = all except L\n"
+                 "crash B\n"
+                 "write alice x=1 expect committed\n"
+                 "write alice x=2 expect committed\n"
+                 "restart B\n"
+                 "transfer leader to B\n"
+                 "await leader in {B} within 1s\n"
+                 "expect log of B has x=2\n"
+                 "write alice y=1 expect committed within 2s\n"
+                 "expect no violations\n",
+                 &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "is up to date at lsn 3 — sends TimeoutNow"), "%s",
+              out);
+    free(out);
+}
+
+Test(transfer_run, random_transfers_under_faults_break_no_invariant,
+     .timeout = 120)
+{
+    int transfers = 0, elections = 0, bad = 0;
+    for (uint64_t s = 1; s <= 300; s++)
+        bad += stress_seed(s, &transfers, &elections);
+    cr_assert_eq(bad, 0, "%d violations", bad);
+    cr_assert_gt(transfers, 1000, "transfers started: %d", transfers);
 }
