@@ -172,6 +172,22 @@ int main(int argc, char **argv)
         }
         fclose(f);
     }
+    /* n3 forges a leadership transfer: TimeoutNow of the current term
+     * (not its leader: rejected), of a higher one (adopted: campaigns),
+     * and vote requests with the transfer flag past leader stickiness. */
+    if ((f = open_seed(argv[1], k++))) {
+        for (int i = 0; i < 6; i++) {
+            struct raft_msg m = {.type = RAFT_MSG_TIMEOUT_NOW, .from = 3,
+                                 .to = 1 + (i & 1), .term = 1 + (i >> 1)};
+            record(f, 10, &m);
+            struct raft_msg v = {.type = RAFT_MSG_VOTE, .from = 3,
+                                 .to = 1 + (i & 1), .term = 2 + (i >> 1),
+                                 .last_term = 1, .last_lsn = 4,
+                                 .transfer = true};
+            record(f, 5, &v);
+        }
+        fclose(f);
+    }
     /* The probe's frames (issue 15). */
     if ((f = open_seed(argv[1], k++))) {
         struct wal_entry e[2] = {{.lsn = 1, .term = 999999, .payload = p},

@@ -458,6 +458,8 @@
                         ["crash-lose", "crash n" + k + " lose-unflushed"],
                         n.paused ? ["resume", "resume n" + k] : ["pause", "pause n" + k],
                         ["campaign", "campaign n" + k]]
+                       .concat(n.role === "leader" ? []
+                               : [["transfer", "transfer leader to n" + k]])
                      : [["restart", "restart n" + k]];
     items.forEach(function (it) {
       var b = document.createElement("button");
