@@ -346,6 +346,23 @@ def cluster(d, tmp):
         post(srv, "/act", "heal")
         until(d, lambda d: not d.find_elements(By.CSS_SELECTOR, "#cluster-cuts g.cut"), 10,
               "heal removes the broken links")
+        # A switchover from the menu: a follower's `transfer leader to`.
+        until(d, lambda d: svg_leader(d) > 0, 20, "a leader after the heal")
+        lead = svg_leader(d)
+        tgt = next(k for k in range(1, 6) if k not in (old, lead))
+        body = d.find_element(By.CSS_SELECTOR,
+                              '#cluster-svg g.node[data-node="%d"] circle.body' % tgt)
+        ActionChains(d).context_click(body).perform()
+        until(d, lambda d: d.find_elements(
+            By.CSS_SELECTOR, '#node-menu button[data-act="transfer"]'), 5,
+              "n%d's menu offers a transfer" % tgt)
+        d.find_element(By.CSS_SELECTOR, '#node-menu button[data-act="transfer"]').click()
+        until(d, lambda d: svg_leader(d) == tgt, 10,
+              "the menu's 'transfer leader to n%d' makes it the leader" % tgt)
+        acts = [li.get_attribute("data-line") for li in
+                d.find_elements(By.CSS_SELECTOR, "#actions li")]
+        check("the actions list shows 'transfer leader to n%d'" % tgt,
+              "transfer leader to n%d" % tgt in acts, repr(acts))
         # The restart of the session with 15 nodes: readable ring.
         post(srv, "/control", "restart nodes=15")  # restarts paused
         post(srv, "/control", "resume")
