@@ -301,8 +301,12 @@ Test(transfer_run, random_transfers_under_faults_break_no_invariant,
      .timeout = 120)
 {
     int transfers = 0, elections = 0, bad = 0;
-    for (uint64_t s = 1; s <= 300; s++)
+    const uint64_t seeds = 300;
+    for (uint64_t s = 1; s <= seeds; s++)
         bad += stress_seed(s, &transfers, &elections);
+    printf("transfer stress: %llu seeds, %d transfers started, %d elections, "
+           "%d violations\n",
+           (unsigned long long)seeds, transfers, elections, bad);
     cr_assert_eq(bad, 0, "%d violations", bad);
     cr_assert_gt(transfers, 1000, "transfers started: %d", transfers);
 }
