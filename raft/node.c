@@ -1,8 +1,9 @@
 /*
  * node.c — a raft node's lifecycle, its clock, its role changes and the
  * Ready/Advance hand-off to the driver.  Message handling lives in
- * election.c and replication.c; this file routes messages to them after
- * the term rules every message obeys (Raft Figure 2, "All Servers").
+ * election.c, replication.c and transfer.c; this file routes messages to
+ * them after the term rules every message obeys (Raft Figure 2, "All
+ * Servers").
  */
 #include "raft/internal.h"
 

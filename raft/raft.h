@@ -12,7 +12,7 @@
  * and after each call collects what the node asks for with raft_ready_get():
  * messages to send, WAL entries to make durable, committed entries to apply,
  * and structured events (role changes, votes, appends, commits, discards,
- * acknowledgements) with precise reasons.  raft_advance() ends the batch.
+ * acknowledgements, leadership transfers) with precise reasons.  raft_advance() ends the batch.
  * This is the etcd-raft "Ready" idea; the same core runs under the virtual
  * time simulator (sim/) and over real TCP (net/).
  *
