@@ -22,7 +22,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all check test asan bench clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
+.PHONY: all check test asan bench bench-report clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
 all: $(BUILD)/raftsim
 
 deps: $(STAMP)
@@ -189,6 +189,11 @@ bench: $(BUILD)/raftsim
 	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && \
 	  $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; \
 	  rc=$$?; tools/pg-pair down >/dev/null; exit $$rc
+
+# A report of over a million trace lines in headless Chromium: the time to
+# open it, step and redraw, printed (tests/report_big.sh).
+bench-report: $(BUILD)/raftsim
+	RAFTSIM=$(BUILD)/raftsim tests/report_big.sh
 
 clean:
 	rm -rf build

@@ -107,7 +107,9 @@ def step_to(d, body, target, limit):
 
 def big(d, path):
     """Open a large report; print (not assert) how long it took."""
-    secs = open_page(d, path, timeout=600)
+    d.set_page_load_timeout(900)  # a loaded machine: the figure is printed
+    d.set_script_timeout(300)
+    secs = open_page(d, path, timeout=900)
     n = d.execute_script("return window.raftReport.lines")
     ms = d.execute_script("return window.raftReport.loadMs")
     # 200 steps forward from the middle, each drawing the WAL panel, the

@@ -268,6 +268,8 @@
         }
       };
       for (let k = lastLE(msgs, "ts", t0 - M.maxDur - 1) + 1; k < msgs.length && msgs[k].ts <= t1; k++) drawMsg(msgs[k]);
+      const dups = R.sortedDups(M);
+      for (let k = lastLE(dups, "ts", t0 - M.maxDur - 1) + 1; k < dups.length && dups[k].ts <= t1; k++) drawMsg(dups[k]);
       for (const m of M.open) if (m.ts < t0 - M.maxDur - 1) drawMsg(m);
       /* WAL marks on lanes: appends when close; discards once they happened */
       const fine = V.scale >= 0.004;

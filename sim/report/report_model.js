@@ -49,7 +49,7 @@
   function create() {
     const M = {
       E: [], N: 0, run: null, end: 0, version: 0,
-      msgs: [], evMsg: [], open: new Set(), bands: [[]], gaps: [], parts: [],
+      msgs: [], dups: [], dupsSorted: true, evMsg: [], open: new Set(), bands: [[]], gaps: [], parts: [],
       ents: [[]], commits: [[]], follows: [[]], notes: [], maxDur: 0, hasIdless: false,
       lanes: [], laneOf: new Map(), writes: [], reads: [], cmarks: [],
     };
@@ -75,10 +75,9 @@
     }
     const closePart = (t) => { if (st.openPart) { st.openPart.t1 = t; st.openPart = null; } };
     const qkey = (from, to, e) => from + ">" + to + ":" + e.type + ":" + e.term;
-    function insertMsg(m) { /* a duplicate arrives late: keep msgs sorted by send */
-      const k = lastLE(M.msgs, "ts", m.ts) + 1;
-      M.msgs.splice(k, 0, m);
-    }
+    /* A duplicate's second copy is known only when it arrives: copies
+     * go to M.dups, sorted by send time when a view asks (sortedDups). */
+    function insertMsg(m) { M.dups.push(m); M.dupsSorted = false; }
 
     function client(e, i, t, n) {
       if (e.op === "read") {
@@ -231,6 +230,11 @@
     return M;
   }
 
+  function sortedDups(M) {
+    if (!M.dupsSorted) { M.dups.sort((a, b) => a.ts - b.ts || a.si - b.si); M.dupsSorted = true; }
+    return M.dups;
+  }
+
   function fromArray(E) { const M = create(); for (let i = 0; i < E.length; i++) M.add(E[i]); return M; }
 
   /* ---------------------------------------------------------------- */
@@ -261,7 +265,11 @@
     live.reverse(); gone.reverse();
     return { live, gone, truncated: scanned >= 40000 };
   }
-  function lastLsnAt(M, n, i) { const w = walAt(M, n, i, 1, 0); return w.live.length ? w.live[w.live.length - 1].lsn : 0; }
+  function lastLsnAt(M, n, i) {
+    const ents = M.ents[n];
+    for (let j = lastLE(ents, "ia", i), s = 0; j >= 0 && s < 60000; j--, s++) if (ents[j].ir > i) return ents[j].lsn;
+    return 0;
+  }
 
   /* The leader the way the runner names it: up, leading, highest term. */
   function leaderAt(M, i) {
@@ -273,21 +281,45 @@
     return best;
   }
 
-  /* One row per node: the runner's status table (sim/runner/runner_say.c)
-   * at line i.  The trace has no apply event: applied is the commit LSN. */
+  /* The live entries of node n after line i with an lsn above `from`,
+   * by lsn.  Walking the appends back from i, the live ones come in
+   * falling lsn order (a discard always takes a whole suffix), so the
+   * walk stops at the first live one at or below `from`. */
+  function tailAt(M, n, i, from) {
+    const ents = M.ents[n], out = new Map();
+    for (let j = lastLE(ents, "ia", i), s = 0; j >= 0 && s < 60000; j--, s++) {
+      const en = ents[j];
+      if (en.ir <= i) continue;
+      if (en.lsn <= from) break;
+      out.set(en.lsn, en);
+    }
+    return out;
+  }
+
+  /* One row per node: the runner's status table (sim/runner/runner_say.c,
+   * rv_lag in runner_view.c) at line i.  The trace has no apply event:
+   * applied is the commit LSN. */
   function dashboardAt(M, i) {
     const L = leaderAt(M, i), t = i >= 0 ? M.E[i].t_us : 0, rows = [];
-    let lw = null;
-    if (L) { lw = new Map(); for (const en of walAt(M, L, i, 20000, 0).live) lw.set(en.lsn, en); }
     const leaderLast = L ? lastLsnAt(M, L, i) : 0;
+    let low = leaderLast;
+    const base = [];
     for (let n = 1; n <= M.N; n++) {
-      const r = roleAt(M, n, i), w = walAt(M, n, i, 20000, 0).live;
-      const last = w.length ? w[w.length - 1].lsn : 0, commit = commitAt(M, n, i);
+      const r = roleAt(M, n, i), commit = commitAt(M, n, i);
+      base.push({ r, commit });
+      if (r.role !== "down") low = Math.min(low, commit);
+    }
+    const LOOK = 256; /* how far back a node's history may differ */
+    const lw = L ? tailAt(M, L, i, Math.max(0, low - LOOK)) : null;
+    for (let n = 1; n <= M.N; n++) {
+      const { r, commit } = base[n - 1], mine = tailAt(M, n, i, Math.max(0, commit - LOOK));
+      let last = 0;
+      mine.forEach((en) => { if (en.lsn > last) last = en.lsn; });
+      if (!mine.size) last = lastLsnAt(M, n, i);
       const row = { n, role: r.role, term: r.term, up: r.up, last, commit, applied: commit,
                     follows: r.role === "down" ? 0 : followsAt(M, n, i), lag: null, alert: false };
       if (L && r.role !== "down") {
         /* entries applied from an older, discarded history are no progress */
-        const mine = new Map(); for (const en of w) mine.set(en.lsn, en);
         let a = commit;
         while (a > 0 && mine.has(a) && lw.has(a) && mine.get(a).term !== lw.get(a).term) a--;
         if (a > leaderLast) a = leaderLast;
@@ -356,6 +388,6 @@
     return 0;
   }
 
-  G.RaftModel = { create, fromArray, nodeNum, fmtT, fmtShort, esc, lastLE, cellText, roleAt, commitAt,
+  G.RaftModel = { create, fromArray, sortedDups, nodeNum, fmtT, fmtShort, esc, lastLE, cellText, roleAt, commitAt,
                   followsAt, walAt, leaderAt, dashboardAt, describe, firstEvent, ROLE_SHORT, LAG_ALERT };
 })(window);
