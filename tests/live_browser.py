@@ -267,7 +267,8 @@ def viewer(d, srv):
     controls = d.find_elements(By.CSS_SELECTOR,
                                "#controller, #act-input, #act-send, #btn-pause, "
                                "#btn-resume, #btn-step, #speed, #seek-input, #seek-go, "
-                               "#export, button, input, select, form")
+                               "#export, button, input:not(.view-only), "
+                               "select:not(.view-only), form")
     check("the viewer page has no controls", not controls,
           repr([c.get_attribute("id") or c.tag_name for c in controls]))
     check("the viewer's table equals GET /state", table(d) == table_of_state(state(srv)),
@@ -414,6 +415,9 @@ def timeline(d, tmp):
                 "write alice x=1 expect committed\nwait 120ms\nread alice x from any\n")
     srv = Server(os.environ["RAFTSIM"], [scn, "--speed", "2"])
     try:
+        # the previous server's stream, cut when it stopped, is not ours
+        d.get("about:blank")
+        d.get_log("browser")
         d.get(srv.viewer)
         until(d, lambda d: d.execute_script("return document.body.dataset.connected") == "1",
               15, "the viewer connects (timeline)")
@@ -457,6 +461,7 @@ def timeline(d, tmp):
               % (n_events, n_msgs, TIMELINE_SHOT), flush=True)
         errs = js_errors(d)
         check("no script errors on the timeline view", not errs, repr(errs))
+        d.get("about:blank")
     finally:
         srv.stop()
         srv.kill()

@@ -18,6 +18,7 @@ usage: report.py PAGE.html TRACE.jsonl SCREENSHOT.png [--big PAGE.html]
        report.py --big PAGE.html
 """
 import json
+import os
 import sys
 import tempfile
 import time
@@ -85,6 +86,20 @@ def row_text(d, node):
     return d.execute_script(
         "const r = document.querySelector('.walrow[data-node=\"' + arguments[0] + '\"]');"
         "return r ? r.textContent : ''", node)
+
+
+def status_table(path):
+    """The rows of the last status table in `raftsim run` output."""
+    if not path:
+        return None
+    rows = []
+    for line in open(path):
+        w = line.split()
+        if w[:2] == ["node", "role"]:
+            rows = []
+        elif len(w) == 10 and w[0].startswith("n") and w[0][1:].isdigit():
+            rows.append(w)
+    return rows
 
 
 def first_event(lines):
@@ -250,6 +265,17 @@ def main():
             dash = d.execute_script("return document.querySelectorAll('#dash tr[data-node]').length")
             if dash != lines[0]["nodes"]:
                 fail("the dashboard has %d rows" % dash)
+            # at the end, the dashboard says what the runner's last status
+            # table said (`show status` at the same moment)
+            want_rows = status_table(os.environ.get("REPORT_STATUS"))
+            if want_rows:
+                body.send_keys(Keys.END)
+                got_rows = d.execute_script(
+                    "return Array.from(document.querySelectorAll('#dash tr[data-node]'), (r) =>"
+                    " Array.from(r.cells, (c) => c.textContent.trim()))")
+                if got_rows != want_rows:
+                    fail("the dashboard at the end %r is not the runner's status table %r"
+                         % (got_rows, want_rows))
             # step back: the position moves back and the address follows
             for _ in range(len(lines)):
                 if cur(d) < heal:

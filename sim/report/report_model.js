@@ -26,6 +26,9 @@
   /* what a WAL record costs (sim/runner/runner_view.c, rv_lag) */
   const RECORD_BYTES = 17;
 
+  /* numbers from a trace line: anything else counts as 0 (a crafted
+   * trace cannot smuggle markup through a number into the page) */
+  function num(x) { return typeof x === "number" && isFinite(x) ? x : 0; }
   function nodeNum(s) { return typeof s === "string" && s[0] === "n" ? parseInt(s.slice(1), 10) || 0 : 0; }
   function fmtT(us) { return (us / 1e6).toFixed(6).replace(/(\.\d{3})(\d{3})$/, "$1 $2") + " s"; }
   function fmtShort(us) {
@@ -82,7 +85,7 @@
     function client(e, i, t, n) {
       if (e.op === "read") {
         const l = lane(e.client, e.client);
-        const sk = l.key + "\u0000" + e.key, lsn = e.lsn || 0;
+        const sk = l.key + "\u0000" + e.key, lsn = num(e.lsn);
         let backwards = false;
         if (st.seen.has(sk)) { backwards = lsn < st.seen.get(sk); if (!backwards) st.seen.set(sk, lsn); }
         else st.seen.set(sk, lsn);
@@ -114,7 +117,7 @@
         w = q && q.length ? q.shift() : null;
       }
       if (!w) return;
-      w.outcome = e.outcome; w.tOut = t; w.oi = i; w.lsn = e.lsn || 0; w.ansNode = n;
+      w.outcome = String(e.outcome); w.tOut = t; w.oi = i; w.lsn = num(e.lsn); w.ansNode = n;
       M.cmarks.push({ kind: "out", t, i, w });
       if (w.lsn) { /* where the write entered a log: the arrow's end */
         const ents = M.ents[n] || [];
@@ -137,7 +140,7 @@
         break;
       case "role": {
         if (st.openBand[n]) st.openBand[n].t1 = t;
-        const b = { t0: t, t1: Infinity, i0: i, role: e.role, term: e.term };
+        const b = { t0: t, t1: Infinity, i0: i, role: String(e.role), term: num(e.term) };
         M.bands[n].push(b); st.openBand[n] = b;
         if (e.role === "leader") follow(n, i, n);
         else if (e.role === "follower" && e.reason === "leader-seen") follow(n, i, nodeNum(e.peer));
@@ -206,21 +209,21 @@
         break;
       }
       case "append": {
-        const old = st.live[n].get(e.lsn);
+        const old = st.live[n].get(num(e.lsn));
         if (old !== undefined) { old.ir = i; old.tr = t; old.why = "overwritten"; }
-        const en = { lsn: e.lsn, term: e.term, key: e.key, value: e.value, noop: !!e.noop, ia: i, ta: t, ir: Infinity, tr: Infinity, why: "" };
-        M.ents[n].push(en); st.live[n].set(e.lsn, en);
+        const en = { lsn: num(e.lsn), term: num(e.term), key: String(e.key), value: e.value === undefined ? undefined : String(e.value), noop: !!e.noop, ia: i, ta: t, ir: Infinity, tr: Infinity, why: "" };
+        M.ents[n].push(en); st.live[n].set(en.lsn, en);
         break;
       }
       case "discard": {
-        const en = st.live[n].get(e.lsn);
+        const en = st.live[n].get(num(e.lsn));
         if (en) {
-          en.ir = i; en.tr = t; en.why = e.reason; st.live[n].delete(e.lsn);
+          en.ir = i; en.tr = t; en.why = String(e.reason); st.live[n].delete(en.lsn);
           if (en.value === undefined && e.value !== undefined) en.value = e.value;
         }
         break;
       }
-      case "commit": M.commits[n].push({ i, lsn: e.lsn }); break;
+      case "commit": M.commits[n].push({ i, lsn: num(e.lsn) }); break;
       case "client": client(e, i, t, n); break;
       case "say": M.notes.push({ i, t, cls: "say", text: e.text }); break;
       case "expect": M.notes.push({ i, t, cls: e.ok ? "ok" : "fail", text: e.text + (e.ok ? "" : " — got: " + (e.actual || "?")) }); break;
@@ -388,6 +391,6 @@
     return 0;
   }
 
-  G.RaftModel = { create, fromArray, sortedDups, nodeNum, fmtT, fmtShort, esc, lastLE, cellText, roleAt, commitAt,
+  G.RaftModel = { num, create, fromArray, sortedDups, nodeNum, fmtT, fmtShort, esc, lastLE, cellText, roleAt, commitAt,
                   followsAt, walAt, leaderAt, dashboardAt, describe, firstEvent, ROLE_SHORT, LAG_ALERT };
 })(window);

@@ -55,7 +55,7 @@
              '<th>lag entries</th><th>bytes</th><th>seconds</th><th>follows</th></tr></thead><tbody>');
     for (const r of d.rows) {
       const lag = r.lag;
-      out.push('<tr class="' + (r.alert ? "lagging" : "") + (r.n === d.leader ? " leads" : "") + '" data-node="n' + r.n + '"><td>n' + r.n + "</td><td>" + roleChip(r) + "</td><td>" + r.term +
+      out.push('<tr class="' + (r.alert ? "lagging" : "") + (r.n === d.leader ? " leads" : "") + '" data-node="n' + r.n + '"><td>n' + r.n + "</td><td>" + roleChip(r, true) + "</td><td>" + r.term +
                "</td><td>" + r.last + "</td><td>" + r.commit + "</td><td>" + r.applied + "</td><td>" + (lag ? lag.entries : "–") + "</td><td>" + (lag ? lag.bytes : "–") +
                "</td><td>" + (lag ? lag.seconds.toFixed(3) : "–") + "</td><td>" + (r.role === "down" ? "–" : r.follows ? "n" + r.follows : "–") + "</td></tr>");
     }
