@@ -22,7 +22,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all check test asan bench clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
+.PHONY: all check test asan bench bench-report clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
 all: $(BUILD)/raftsim
 
 deps: $(STAMP)
@@ -36,19 +36,27 @@ $(BUILD)/obj/%.o: %.c | $(STAMP)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 # The report page (sim/report/report_page.html) becomes a C string at
-# build time.
+# build time, with the views it shares with the live page (a line
+# @@INCLUDE FILE@@ is replaced by that file) inlined: one self-contained
+# page.
 CPPFLAGS += -I$(BUILD)/gen
-$(BUILD)/gen/report_page.h: sim/report/report_page.html
+REPORT_VIEWS = sim/report/report_model.js sim/report/report_lamport.js \
+               sim/report/report_wal.js sim/report/report_views.css
+$(BUILD)/gen/report_page.h: sim/report/report_page.html $(REPORT_VIEWS)
 	@mkdir -p $(dir $@)
 	{ echo '/* generated from sim/report/report_page.html by the Makefile */'; \
 	  echo 'static const char report_page_html[] ='; \
+	  awk '/^@@INCLUDE [^ ]*@@$$/ { f = substr($$2, 1, length($$2) - 2); \
+	         if ((getline l < f) <= 0) { print "missing " f > "/dev/stderr"; exit 1 } \
+	         do print l; while ((getline l < f) > 0); close(f); next } { print }' $< | \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
-	      -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@.tmp && mv $@.tmp $@
+	      -e 's/^/"/' -e 's/$$/\\n"/'; echo ';'; } > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/sim/report/report.o: $(BUILD)/gen/report_page.h
 
 # The live page and its assets (sim/live/) become C strings the same way.
 LIVE_ASSETS = sim/live/live_page.html sim/live/live.js sim/live/live_cluster.js \
-              sim/live/live.css
+              sim/live/live.css sim/live/live_timeline.js sim/live/live_timeline.css \
+              $(REPORT_VIEWS)
 $(BUILD)/gen/live_assets.h: $(LIVE_ASSETS)
 	@mkdir -p $(dir $@)
 	{ echo '/* generated from sim/live/ by the Makefile */'; \
@@ -183,6 +191,11 @@ bench: $(BUILD)/raftsim
 	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && \
 	  $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; \
 	  rc=$$?; tools/pg-pair down >/dev/null; exit $$rc
+
+# A report of over a million trace lines in headless Chromium: the time to
+# open it, step and redraw, printed (tests/report_big.sh).
+bench-report: $(BUILD)/raftsim
+	RAFTSIM=$(BUILD)/raftsim tests/report_big.sh
 
 clean:
 	rm -rf build

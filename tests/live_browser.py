@@ -267,7 +267,8 @@ def viewer(d, srv):
     controls = d.find_elements(By.CSS_SELECTOR,
                                "#controller, #act-input, #act-send, #btn-pause, "
                                "#btn-resume, #btn-step, #speed, #seek-input, #seek-go, "
-                               "#export, button, input, select, form")
+                               "#export, button, input:not(.view-only), "
+                               "select:not(.view-only), form")
     check("the viewer page has no controls", not controls,
           repr([c.get_attribute("id") or c.tag_name for c in controls]))
     check("the viewer's table equals GET /state", table(d) == table_of_state(state(srv)),
@@ -400,6 +401,7 @@ def main():
             controller(d, srv, tmp)
             viewer(d, srv)
             cluster(d, tmp)
+            timeline(d, tmp)
     except Exception as e:
         traceback.print_exc()
         check("no exception", False, "%s: %s" % (type(e).__name__, e))
@@ -409,11 +411,77 @@ def main():
         rc = srv.stop()
         check("SIGTERM ends serve with exit 0", rc == 0, "exit %r" % rc)
         srv.kill()
-    for shot in (SHOT, CLUSTER_SHOT):
+    for shot in (SHOT, CLUSTER_SHOT, TIMELINE_SHOT):
         if os.path.exists(shot):
             print("live_browser: screenshot %s" % shot)
     print("live_browser: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+TIMELINE_SHOT = "build/live-timeline.png"
+
+
+def timeline(d, tmp):
+    """The timeline view (the report's Lamport diagram, WAL and dashboard,
+    fed by the event stream): on a viewer URL, it shows the messages, a
+    client's write and the value its read returned, the WAL cells with
+    their values, and no acting control."""
+    scn = os.path.join(tmp, "timeline.scn")
+    with open(scn, "w") as f:
+        f.write("nodes 3\nseed 5\nawait leader as L within 3s\n"
+                "write alice x=1 expect committed\nwait 120ms\nread alice x from any\n")
+    srv = Server(os.environ["RAFTSIM"], [scn, "--speed", "2"])
+    try:
+        # the previous server's stream, cut when it stopped, is not ours
+        d.get("about:blank")
+        d.get_log("browser")
+        d.get(srv.viewer)
+        until(d, lambda d: d.execute_script("return document.body.dataset.connected") == "1",
+              15, "the viewer connects (timeline)")
+        d.find_element(By.ID, "view-timeline").click()
+        check("the timeline view is shown and the cluster view hidden",
+              d.find_element(By.ID, "timeline").is_displayed()
+              and not d.find_element(By.CSS_SELECTOR, "section.view").is_displayed())
+        until(d, lambda d: d.execute_script(
+            "return document.querySelectorAll('#tl-svg .crlabel').length") > 0, 30,
+            "the timeline draws alice's read")
+        n_events = d.execute_script("return window.raftTimeline.model().E.length")
+        n_msgs = d.execute_script("return document.querySelectorAll('#tl-svg .msg').length")
+        check("the timeline's model has the stream's events", n_events > 20, "%d" % n_events)
+        check("the timeline draws messages", n_msgs >= 3, "%d" % n_msgs)
+        heads = d.execute_script("return Array.from(document.querySelectorAll("
+                                 "'#tl-lanehead span'), (c) => c.textContent)")
+        check("the timeline has a lane per node and one for alice",
+              heads == ["n1", "n2", "n3", "alice"], repr(heads))
+        reads = d.execute_script("return Array.from(document.querySelectorAll("
+                                 "'#tl-svg .crlabel'), (c) => c.textContent)")
+        check("the read shows the value returned", "read x → 1" in reads, repr(reads))
+        writes = d.execute_script("return Array.from(document.querySelectorAll("
+                                  "'#tl-svg .cwlabel'), (c) => c.textContent)")
+        check("the write is drawn from alice's lane", "x=1" in writes, repr(writes))
+        # read in one script: the panel is redrawn every frame
+        cells = d.execute_script("return Array.from(document.querySelectorAll("
+                                 "'#tl-wal .cell.committed'), (c) => c.textContent)")
+        check("the timeline's WAL shows committed x=1 with its value",
+              any(c.endswith(" x=1") for c in cells), repr(cells))
+        rows = d.execute_script("return document.querySelectorAll('#tl-dash tr[data-node]').length")
+        check("the timeline's dashboard has a row per node", rows == 3, "%d" % rows)
+        # a moment picked in the past stops following; the box brings it back
+        d.find_element(By.ID, "tl-svg").click()
+        check("clicking the diagram stops following",
+              not d.find_element(By.ID, "tl-follow").is_selected())
+        d.find_element(By.ID, "tl-follow").click()
+        check("the viewer still has no acting control",
+              not d.find_elements(By.CSS_SELECTOR, "#node-menu, #actions, button, #controller"))
+        d.save_screenshot(TIMELINE_SHOT)
+        print("live_browser: timeline view: %d events, %d messages drawn, screenshot %s"
+              % (n_events, n_msgs, TIMELINE_SHOT), flush=True)
+        errs = js_errors(d)
+        check("no script errors on the timeline view", not errs, repr(errs))
+        d.get("about:blank")
+    finally:
+        srv.stop()
+        srv.kill()
 
 
 if __name__ == "__main__":

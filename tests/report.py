@@ -1,14 +1,24 @@
 #!/usr/bin/python3
 """End-to-end check of the report page in headless Chromium (tests/report.sh).
 
-Opens the split-brain report as file://, steps forward event by event to
-the heal, checks that the old leader's WAL shows its discarded entry
-struck through, steps back, and saves a screenshot.  Every wait is
-bounded; Chromium runs with the flags that keep it off the network.
+Opens the split-brain report (with reads added, tests/report.sh) as
+file://: it must open on the first event with it on screen, lanes for the
+nodes and the clients, a time axis and a compressed quiet start, and a
+legend naming every mark.  Steps forward to the heal: the old leader's
+entry y is not struck through yet (no spoilers) until "show what happens
+later" is ticked; steps on to the discard: now it is.  The client writes,
+answers and reads (with values and badges) are drawn.  Steps back,
+reopens the address and saves a screenshot.  Every wait is bounded;
+Chromium runs with the flags that keep it off the network.
+
+--big PAGE.html opens a large report and prints (never asserts) the time
+to open it and to step and redraw (tests/report_big.sh).
 
 usage: report.py PAGE.html TRACE.jsonl SCREENSHOT.png [--big PAGE.html]
+       report.py --big PAGE.html
 """
 import json
+import os
 import sys
 import tempfile
 import time
@@ -57,14 +67,117 @@ def cur(d):
     return d.execute_script("return window.raftReport.state.cur")
 
 
+def texts(d, css):
+    """textContent of every match, in one script (the panels are redrawn)."""
+    return d.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), (e) => e.textContent)", css)
+
+
+def struck(d, node, want):
+    """The WAL cells of node reading `want`, and whether each is struck."""
+    return d.execute_script("""
+        const row = document.querySelector('.walrow[data-node="' + arguments[0] + '"]');
+        return row ? Array.from(row.querySelectorAll('.cell'), (c) => c.textContent === arguments[1] ?
+            [c.className, getComputedStyle(c).textDecorationLine.includes('line-through')] : null)
+            .filter((x) => x) : null;""", node, want)
+
+
+def row_text(d, node):
+    return d.execute_script(
+        "const r = document.querySelector('.walrow[data-node=\"' + arguments[0] + '\"]');"
+        "return r ? r.textContent : ''", node)
+
+
+def status_table(path):
+    """The rows of the last status table in `raftsim run` output."""
+    if not path:
+        return None
+    rows = []
+    for line in open(path):
+        w = line.split()
+        if w[:2] == ["node", "role"]:
+            rows = []
+        elif len(w) == 10 and w[0].startswith("n") and w[0][1:].isdigit():
+            rows.append(w)
+    return rows
+
+
+def first_event(lines):
+    """Where the page opens: the first line after the set-up at the start."""
+    t0 = lines[0]["t_us"]
+    for i, e in enumerate(lines):
+        if e["t_us"] > t0 or not (e["kind"] in ("run", "say") or
+                                  (e["kind"] == "role" and e.get("reason") == "start")):
+            return i
+    return 0
+
+
+def step_to(d, body, target, limit):
+    for _ in range(limit):
+        if cur(d) >= target:
+            break
+        body.send_keys(Keys.ARROW_RIGHT)
+    return cur(d)
+
+
+def big(d, path):
+    """Open a large report; print (not assert) how long it took."""
+    d.set_page_load_timeout(900)  # a loaded machine: the figure is printed
+    d.set_script_timeout(300)
+    secs = open_page(d, path, timeout=900)
+    n = d.execute_script("return window.raftReport.lines")
+    ms = d.execute_script("return window.raftReport.loadMs")
+    # 200 steps forward from the middle, each drawing the WAL panel, the
+    # dashboard and the diagram; then one scroll redraw with heartbeats
+    step_ms = d.execute_script("""
+        const S = window.raftReport.state, t0 = performance.now();
+        document.getElementById('jump').value = (S.M.end / 2e6) + 's';
+        document.getElementById('go').click();
+        for (let k = 0; k < 200; k++) document.dispatchEvent(
+            new KeyboardEvent('keydown', {key: 'ArrowRight'}));
+        return (performance.now() - t0) / 201;""")
+    draw_ms = d.execute_script("""
+        const t0 = performance.now();
+        document.getElementById('hb').click();
+        document.getElementById('scroll').scrollTop += 5000;
+        return new Promise((ok) => requestAnimationFrame(() =>
+            ok(performance.now() - t0)));""")
+    errs = js_errors(d)
+    if errs:
+        fail("script errors on the big page: %s" % errs)
+    drawn = d.execute_script("return document.querySelectorAll('#svg .msg').length")
+    if drawn < 10:
+        fail("the big page drew only %d messages" % drawn)
+    print("report.py: big: %s: %d lines opened in %.2f s (navigation to a drawn page; "
+          "model and first drawing %.0f ms), %.1f ms per step, %.0f ms to redraw with "
+          "heartbeats, %d messages on screen" % (path, n, secs, ms, step_ms, draw_ms, drawn))
+
+
 def main():
+    if sys.argv[1:2] == ["--big"]:
+        with tempfile.TemporaryDirectory(prefix="raftsim-chromium-") as profile:
+            d = browser(profile)
+            try:
+                big(d, sys.argv[2])
+            finally:
+                d.quit()
+        return
     page, trace, shot = sys.argv[1:4]
     lines = [json.loads(l) for l in open(trace) if l.strip()]
-    discards = [e for e in lines if e["kind"] == "discard" and e["reason"] == "conflict"]
+    discards = [i for i, e in enumerate(lines) if e["kind"] == "discard" and e["reason"] == "conflict"]
     if not discards:
         fail("the split-brain trace has no conflict discard")
-    old_leader, lost = discards[0]["node"], discards[0]
+    lost = lines[discards[0]]
+    old_leader = lost["node"]
     heal = next(i for i, e in enumerate(lines) if e["kind"] == "heal")
+    want = "%d:%d %s=%s" % (lost["lsn"], lost["term"], lost["key"], lost["value"])
+    reads = [e for e in lines if e["kind"] == "client" and e.get("op") == "read"]
+    names = []
+    for e in lines:
+        if e["kind"] == "client":
+            n = e.get("name", e["client"]) if e.get("op") == "write" else e["client"]
+            if n not in names:
+                names.append(n)
     with tempfile.TemporaryDirectory(prefix="raftsim-chromium-") as profile:
         d = browser(profile)
         try:
@@ -72,34 +185,103 @@ def main():
             errs = js_errors(d)
             if errs:
                 fail("script errors: %s" % errs)
+            # (1) it opens on the first event, and that event is on screen
+            first = first_event(lines)
+            if cur(d) != first:
+                fail("the page opened at line %d, not on the first event (line %d: %s)"
+                     % (cur(d), first, lines[first]))
+            if not d.execute_script("return window.raftReport.view.onScreen(arguments[0])",
+                                    lines[first]["t_us"]):
+                fail("the first event (t=%d us) is off screen when the page opens"
+                     % lines[first]["t_us"])
+            n_msgs = d.execute_script("return document.querySelectorAll('#svg .msg').length")
+            if n_msgs < 3:
+                fail("only %d messages drawn on opening" % n_msgs)
+            # a lane per node, then one per client, named as the scenario names them
+            heads = texts(d, "#lanehead span")
+            nodes = ["n%d" % k for k in range(1, lines[0]["nodes"] + 1)]
+            if heads != nodes + names:
+                fail("lane heads %r, want %r" % (heads, nodes + names))
+            if len(texts(d, "#svg .ticklabel")) < 3:
+                fail("no time axis: %r" % texts(d, "#svg .ticklabel"))
+            if not texts(d, "#svg .gaplabel"):
+                fail("the quiet start is not compressed (no gap marked)")
+            legend = d.find_element(By.ID, "legend").text
+            for word in ("partition", "appends lsn", "discards", "client write", "unknown",
+                         "refused", "stale", "own write missing", "went back in time",
+                         "compressed", "heartbeat", "dropped"):
+                if word not in legend:
+                    fail("the legend does not explain %r: %r" % (word, legend))
+            # no spoilers: before the heal, nothing says y will go
             body = d.find_element(By.TAG_NAME, "body")
-            # step forward with the keyboard until the heal line is current
-            for _ in range(len(lines) + 5):
-                if cur(d) >= heal:
-                    break
-                body.send_keys(Keys.ARROW_RIGHT)
-            if cur(d) != heal:
+            if step_to(d, body, heal, len(lines) + 5) != heal:
                 fail("stepping forward passed the heal: at %d, heal is %d" % (cur(d), heal))
             if "heal" not in d.find_element(By.ID, "now").text:
                 fail("the 'now' panel does not show the heal: %r" % d.find_element(By.ID, "now").text)
             if "#t=0.468760" not in d.current_url:
                 fail("the address does not keep the moment: " + d.current_url)
-            row = d.find_element(By.CSS_SELECTOR, '.walrow[data-node="%s"]' % old_leader)
-            want = "%d:%d %s" % (lost["lsn"], lost["term"], lost["key"])
-            struck = [c for c in row.find_elements(By.CSS_SELECTOR, ".cell")
-                      if c.text == want and "line-through" in
-                      c.value_of_css_property("text-decoration-line")]
-            if not struck:
-                fail("%s's WAL does not show %s struck through: %r" % (old_leader, want, row.text))
-            if "conflict" not in row.text:
-                fail("%s's WAL does not say why %s goes: %r" % (old_leader, want, row.text))
-            # the diagram drew something: lanes, messages, a partition band
-            n_msgs = d.execute_script("return document.querySelectorAll('#svg .msg').length")
-            if n_msgs < 3:
-                fail("only %d messages drawn" % n_msgs)
+            cells = struck(d, old_leader, want)
+            if not cells or any(c[1] for c in cells):
+                fail("at the heal, %s's %s is missing or already struck through (a spoiler): %r"
+                     % (old_leader, want, cells))
+            if "discard" in row_text(d, old_leader) or texts(d, "#svg .discmark"):
+                fail("at the heal the page already tells of the discard: %r"
+                     % row_text(d, old_leader))
+            # the teacher's toggle shows it ahead of time
+            d.find_element(By.ID, "future").click()
+            cells = struck(d, old_leader, want)
+            if not cells or not all(c[1] and "doomed" in c[0] for c in cells):
+                fail("'show what happens later' does not strike %s through: %r" % (want, cells))
+            if "later: discarded at 0.515 s: conflict" not in row_text(d, old_leader):
+                fail("the toggle does not say when and why: %r" % row_text(d, old_leader))
+            if not texts(d, "#svg .discmark"):
+                fail("the toggle does not show the discard in the diagram")
+            d.find_element(By.ID, "future").click()
+            # ... and once it happens, it is struck through for everyone
+            if step_to(d, body, discards[0], len(lines) + 5) != discards[0]:
+                fail("stepping forward passed the discard")
+            cells = struck(d, old_leader, want)
+            if not cells or not all(c[1] and "gone" in c[0] for c in cells):
+                fail("after the discard %s's %s is not struck through: %r" % (old_leader, want, cells))
+            if "conflict" not in row_text(d, old_leader):
+                fail("%s's WAL does not say why %s went: %r" % (old_leader, want, row_text(d, old_leader)))
+            # client lanes: writes, answers, reads with values and badges
+            writes = texts(d, "#svg .cwlabel")
+            for w in ("x=1", "y=2", "z=3"):
+                if w not in writes:
+                    fail("no client write %s drawn: %r" % (w, writes))
+            outs = texts(d, "#svg .colabel")
+            if "ok x" not in outs or "? unknown y" not in outs:
+                fail("the answers to the clients are not drawn: %r" % outs)
+            got = texts(d, "#svg .crlabel")
+            for e in reads:
+                label = "read %s \u2192 %s" % (e["key"], e.get("value", "nothing"))
+                if e["t_us"] <= lines[discards[0]]["t_us"] and label not in got:
+                    fail("the read %r is not drawn with its value: %r" % (label, got))
+            badges = texts(d, "#svg .badge")
+            if reads and not all(b in badges for b in ("stale", "own write missing",
+                                                       "went back in time")):
+                fail("the read badges are missing: %r" % badges)
+            dash = d.execute_script("return document.querySelectorAll('#dash tr[data-node]').length")
+            if dash != lines[0]["nodes"]:
+                fail("the dashboard has %d rows" % dash)
+            # at the end, the dashboard says what the runner's last status
+            # table said (`show status` at the same moment)
+            want_rows = status_table(os.environ.get("REPORT_STATUS"))
+            if want_rows:
+                body.send_keys(Keys.END)
+                got_rows = d.execute_script(
+                    "return Array.from(document.querySelectorAll('#dash tr[data-node]'), (r) =>"
+                    " Array.from(r.cells, (c) => c.textContent.trim()))")
+                if got_rows != want_rows:
+                    fail("the dashboard at the end %r is not the runner's status table %r"
+                         % (got_rows, want_rows))
             # step back: the position moves back and the address follows
-            body.send_keys(Keys.ARROW_LEFT)
-            if cur(d) >= heal:
+            for _ in range(len(lines)):
+                if cur(d) < heal:
+                    break
+                body.send_keys(Keys.ARROW_LEFT)
+            if cur(d) != heal - 1:
                 fail("stepping back did not move: at %d" % cur(d))
             if "#t=" not in d.current_url or ("e=%d" % heal) in d.current_url:
                 fail("the address did not follow the step back: " + d.current_url)
@@ -115,34 +297,12 @@ def main():
             errs = js_errors(d)
             if errs:
                 fail("script errors: %s" % errs)
-            print("report.py: ok: %s opened in %.2f s, heal at line %d, %s's %s struck through, screenshot %s"
-                  % (page, secs, heal + 1, old_leader, want, shot))
+            print("report.py: ok: %s opened in %.2f s on line %d, heal at line %d, %s's %s "
+                  "struck through only from line %d, %d client lanes, %d reads, screenshot %s"
+                  % (page, secs, first + 1, heal + 1, old_leader, want, discards[0] + 1,
+                     len(names), len(reads), shot))
             if len(sys.argv) > 5 and sys.argv[4] == "--big":
-                big = sys.argv[5]
-                secs = open_page(d, big, timeout=300)
-                n = d.execute_script("return window.raftReport.lines")
-                ms = d.execute_script("return window.raftReport.loadMs")
-                # 200 steps forward from the middle, each drawing the WAL
-                # panel and the diagram; then one scroll redraw
-                step_ms = d.execute_script("""
-                    const S = window.raftReport.state, t0 = performance.now();
-                    document.getElementById('jump').value = (S.M.end / 2e6) + 's';
-                    document.getElementById('go').click();
-                    for (let k = 0; k < 200; k++) document.dispatchEvent(
-                        new KeyboardEvent('keydown', {key: 'ArrowRight'}));
-                    return (performance.now() - t0) / 201;""")
-                draw_ms = d.execute_script("""
-                    const t0 = performance.now();
-                    document.getElementById('hb').click();
-                    document.getElementById('scroll').scrollTop += 5000;
-                    return new Promise((ok) => requestAnimationFrame(() =>
-                        ok(performance.now() - t0)));""")
-                errs = js_errors(d)
-                if errs:
-                    fail("script errors on the big page: %s" % errs)
-                print("report.py: big: %s: %d lines opened in %.2f s (model %.0f ms), "
-                      "%.1f ms per step, %.0f ms to redraw with heartbeats"
-                      % (big, n, secs, ms, step_ms, draw_ms))
+                big(d, sys.argv[5])
         finally:
             d.quit()
 

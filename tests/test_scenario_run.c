@@ -346,3 +346,40 @@ Test(scenario_run, a_files_mirror_control_needs_permission)
     unlink(errpath);
     rmdir(dir);
 }
+
+/* The trace fields the report page's client lanes and WAL cells read:
+ * values on append and discard lines, and on client write lines the
+ * write's number and the client's name (read lines are named). */
+Test(scenario_run, the_trace_carries_values_write_numbers_and_client_names)
+{
+    const char *text = "nodes 3\nseed 4\ncheckquorum off\n"
+                       "await leader as L within 2s\n"
+                       "write alice x=one expect committed\n"
+                       "isolate L\n"
+                       "write bob y=two via L\n"
+                       "await leader in all except L within 3s\n"
+                       "heal\n"
+                       "await follower L within 3s\n"
+                       "await caught-up L within 3s\n"
+                       "read alice x from any\n";
+    char *t = NULL;
+    size_t len = 0;
+    FILE *tf = open_memstream(&t, &len);
+    struct scn_run_result r;
+    char *out = NULL;
+    cr_assert_eq(run(text, &r, &out, tf), 0, "%s", out);
+    fclose(tf);
+    free(out);
+    cr_assert(strstr(t, "\"kind\":\"append\",\"lsn\":2,\"term\":1,\"key\":\"x\","
+                        "\"value\":\"one\"}"), "%s", t);
+    cr_assert(strstr(t, "\"key\":\"y\",\"reason\":\"conflict\",\"value\":\"two\"}"),
+              "no discard of y with its value");
+    cr_assert(strstr(t, "\"op\":\"write\",\"key\":\"x\",\"value\":\"one\",\"lsn\":0,"
+                        "\"outcome\":\"sent\",\"write\":1,\"name\":\"alice\"}"));
+    cr_assert(strstr(t, "\"client\":\"c2\",\"op\":\"write\",\"key\":\"y\",\"value\":\"two\","
+                        "\"lsn\":0,\"outcome\":\"sent\",\"write\":2,\"name\":\"bob\"}"));
+    cr_assert(strstr(t, "\"client\":\"alice\",\"op\":\"read\",\"key\":\"x\","));
+    /* no-ops carry no value */
+    cr_assert(strstr(t, "\"key\":\"\",\"noop\":true}"));
+    free(t);
+}

@@ -223,6 +223,14 @@ void sim_hold_clock(struct sim_cluster *c, bool hold)
         sim__wire_hold(c, hold);
 }
 
+void sim_client_name(struct sim_cluster *c, int client, const char *name)
+{
+    if (client < 1 || client > c->o.n_clients || !name)
+        return;
+    snprintf(c->clients[client].name, sizeof(c->clients[client].name), "%s",
+             name);
+}
+
 int sim_client_leader(const struct sim_cluster *c, int client)
 {
     if (client < 1 || client > c->o.n_clients)

@@ -174,6 +174,10 @@ int sim_client_write(struct sim_cluster *c, int client, int via,
                      const char *key, const char *value);
 const struct sim_write *sim_get_write(const struct sim_cluster *c, int idx);
 int sim_n_writes(const struct sim_cluster *c);
+/* The name a scenario gives client `client` ("alice"): written as `name`
+ * on its trace lines from then on, so a reader can match its writes
+ * ("c1") to its reads (named).  Cut to 31 bytes. */
+void sim_client_name(struct sim_cluster *c, int client, const char *name);
 
 /* Called after each core event is recorded (checker and trace first).
  * The hook may change links (sim_partition, sim_cut, sim_heal,

@@ -31,6 +31,11 @@ static void trace_client(struct sim_cluster *c, const struct write_state *w,
     trace_str(&c->tr, "value", w->pub.value);
     trace_u64(&c->tr, "lsn", w->pub.lsn);
     trace_str(&c->tr, "outcome", outcome);
+    /* appended to the contract later: which write this is (1, 2, … in
+     * the order sent: a retry is a new write), and the client's name */
+    trace_u64(&c->tr, "write", (uint64_t)(w - c->writes) + 1);
+    if (c->clients[w->pub.client].name[0])
+        trace_str(&c->tr, "name", c->clients[w->pub.client].name);
     trace_end(&c->tr);
 }
 

@@ -64,6 +64,7 @@ struct write_state {
 
 struct client_state {
     int believed_leader;
+    char name[32]; /* the scenario's name for it ("" : none), for the trace */
 };
 
 /* Heap entries carry their keys so that sifting never touches the pool. */

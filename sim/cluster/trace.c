@@ -147,6 +147,24 @@ void trace_end(struct trace *tr)
     fwrite(tr->buf, 1, tr->len, tr->f);
 }
 
+/* The most of a value a trace line carries (the line is at most 2 KiB
+ * and every byte may need six to escape); longer ones are cut and marked
+ * "value_cut":true. */
+#define TRACE_VALUE_MAX 160
+
+/* Appended to the contract later: the entry's value, after the fields
+ * that were there first (noop entries have none). */
+static void value_field(struct trace *tr, const struct raft_event *ev)
+{
+    if (ev->entry_type == WAL_ENTRY_NOOP || !ev->payload)
+        return;
+    size_t n = ev->payload->value_len;
+    trace_strn(tr, "value", wal_payload_value(ev->payload),
+               n > TRACE_VALUE_MAX ? TRACE_VALUE_MAX : n);
+    if (n > TRACE_VALUE_MAX)
+        trace_bool(tr, "value_cut", true);
+}
+
 static void entry_fields(struct trace *tr, const struct raft_event *ev)
 {
     trace_u64(tr, "lsn", ev->lsn);
@@ -200,10 +218,12 @@ void trace_raft_event(struct trace *tr, uint64_t t_us,
         break;
     case RAFT_EV_APPEND:
         entry_fields(tr, ev);
+        value_field(tr, ev);
         break;
     case RAFT_EV_DISCARD:
         entry_fields(tr, ev);
         trace_str(tr, "reason", raft_reason_name(ev->reason));
+        value_field(tr, ev);
         break;
     case RAFT_EV_COMMIT:
     case RAFT_EV_ACK:

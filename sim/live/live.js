@@ -309,7 +309,17 @@
     drawNarration();
   }
 
+  /* Other views of the same events (live_timeline.js): subscribe(f)
+   * calls f("trace", e) for every trace object, f("reset") when the
+   * model is dropped. */
+  var subscribers = [];
+  function tell(what, e) {
+    for (var k = 0; k < subscribers.length; k++)
+      subscribers[k](what, e);
+  }
+
   function dropModel() {
+    tell("reset");
     model = newModel();
     pendingLines = [];
     narrationLines = 0;
@@ -354,6 +364,7 @@
       apply(e);
       if (window.raftCluster)
         window.raftCluster.event(e);
+      tell("trace", e);
       schedule();
     });
     es.addEventListener("narration", function (ev) {
@@ -551,6 +562,7 @@
     leader: function () { var l = leader(); return l ? l.id : 0; },
     clock: function () { return clock; },
     /* the id of the last trace or narration message applied */
-    lastId: function () { return model.lastId; }
+    lastId: function () { return model.lastId; },
+    subscribe: function (f) { subscribers.push(f); }
   };
 })();

@@ -282,6 +282,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     if (!strcmp(url, "/live.css"))
         return send_text(c, MHD_HTTP_OK, "text/css; charset=utf-8", live_css,
                          strlen(live_css));
+    /* the views shared with the report page (sim/report/) and the live
+     * page's timeline view built on them */
+    static const struct {
+        const char *url, *type, *body;
+    } views[] = {
+        {"/report_model.js", "text/javascript; charset=utf-8", report_model_js},
+        {"/report_lamport.js", "text/javascript; charset=utf-8", report_lamport_js},
+        {"/report_wal.js", "text/javascript; charset=utf-8", report_wal_js},
+        {"/report_views.css", "text/css; charset=utf-8", report_views_css},
+        {"/live_timeline.js", "text/javascript; charset=utf-8", live_timeline_js},
+        {"/live_timeline.css", "text/css; charset=utf-8", live_timeline_css},
+    };
+    for (size_t k = 0; k < sizeof(views) / sizeof(views[0]); k++)
+        if (!strcmp(url, views[k].url))
+            return send_text(c, MHD_HTTP_OK, views[k].type, views[k].body,
+                             strlen(views[k].body));
     if (!strcmp(url, "/events"))
         return events(h, c);
     if (!strcmp(url, "/state") || !strcmp(url, "/export")) {

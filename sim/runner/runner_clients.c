@@ -25,6 +25,7 @@ void r_do_write(struct runner *R, const struct scn_cmd *cmd)
     int via = 0;
     if ((cmd->via.id || cmd->via.var != -1) && !r_one_node(R, cmd, &cmd->via, &via))
         return;
+    sim_client_name(R->c, cmd->client + 1, R->p->clients[cmd->client]);
     int widx = sim_client_write(R->c, cmd->client + 1, via, cmd->key,
                                 cmd->value);
     unsigned set = cmd->outcomes;
