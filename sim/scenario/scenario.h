@@ -22,7 +22,7 @@
  *   life      start [SET] | crash SET [lose-unflushed] | restart SET
  *             | pause SET | resume SET | campaign SET
  *   network   partition SET SET... | partition ring | partition bridge NODE
- *             | isolate SET | cut SET ->|<-> SET | heal
+ *             | isolate SET | cut SET ->|<-> SET | heal [SET ->|<-> SET]
  *             | isolate leader on append|commit
  *   names     let VAR... = SET | let VAR = term|lsn|commit|applied of NODE
  *             | mark NAME
