@@ -173,11 +173,25 @@ def _acting(lb, d, srv, tmp):
           10, "the read's arrow is drawn")
     shot(d, "build/live-acting.png")
 
+    # Touch: a long press on a node opens its menu (a pointer of type touch).
+    js(d, """var g = document.querySelector('#cluster-svg g.node[data-node="' + arguments[0] + '"]'),
+             r = g.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+             g.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true, pointerType: 'touch',
+               clientX: x, clientY: y, isPrimary: true}));""", lead)
+    until(d, lambda d: js(d, "var m = document.getElementById('node-menu');"
+                             "return m ? m.dataset.node : null") == str(lead), 3,
+          "a long press (touch) on n%d opens its node menu" % lead)
+    d.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    until(d, lambda d: not exists(d, "#node-menu"), 3, "Esc closes the menu")
+
     # Partition by the UI: shift-click the leader and one follower, press partition.
     other = [k for k in range(1, 6) if k != lead]
     minority = sorted([lead, other[0]])
-    for k in minority:
-        ActionChains(d).key_down(Keys.SHIFT).click(node_el(d, k)).key_up(Keys.SHIFT).perform()
+    # the first by shift-click, the second in select mode (a touch screen's way)
+    ActionChains(d).key_down(Keys.SHIFT).click(node_el(d, minority[0])).key_up(Keys.SHIFT).perform()
+    d.find_element(By.ID, "btn-select-mode").click()
+    node_el(d, minority[1]).click()
+    d.find_element(By.ID, "btn-select-mode").click()
     until(d, lambda d: lb.text(d, "selection") == "selected: {n%d, n%d}" % tuple(minority), 10,
           "shift-click selects two nodes")
     check("no node menu opened by a shift-click", not d.find_elements(By.ID, "node-menu"))

@@ -75,6 +75,7 @@
   function longPress(target, f) {
     var timer = 0, x = 0, y = 0;
     target.addEventListener("pointerdown", function (ev) {
+      delete target.dataset.longPressed; /* a new gesture */
       if (ev.pointerType !== "touch" && ev.pointerType !== "pen")
         return;
       x = ev.clientX;
@@ -82,7 +83,8 @@
       clearTimeout(timer);
       timer = setTimeout(function () {
         timer = 0;
-        target.dataset.longPressed = "1";
+        target.dataset.longPressed = "1"; /* the click that ends it, if any soon */
+        setTimeout(function () { delete target.dataset.longPressed; }, 1000);
         f({ pageX: ev.pageX, pageY: ev.pageY, clientX: x, clientY: y,
             stopPropagation: function () {}, preventDefault: function () {},
             longPress: true });
@@ -356,7 +358,8 @@
       /* the election timer: a ring just outside the body, drawn as a
        * fraction of its length (pathLength 100), from the top clockwise */
       el("circle", { r: r + 5, "class": "timer", pathLength: "100",
-                     transform: "rotate(-90)", "stroke-dasharray": "0 100" }, g);
+                     transform: "rotate(-90)", "stroke-dasharray": "0.0 100",
+                     "data-fraction": "0.000" }, g);
       el("circle", { r: r, "class": "body" }, g);
       var t = el("text", { y: -fs * 0.45, "class": "name", "font-size": fs * 1.05 }, g);
       t.textContent = "n" + n.id;
@@ -432,12 +435,13 @@
         }
       }
       var d = (100 * f).toFixed(1) + " 100";
-      if (arc.getAttribute("stroke-dasharray") !== d)
+      if (arc.getAttribute("stroke-dasharray") !== d) {
         arc.setAttribute("stroke-dasharray", d);
+        arc.dataset.fraction = f.toFixed(3);
+      }
       var c = "timer" + (f < 0.25 && f > 0 ? " low" : "") + (n.paused ? " frozen" : "");
       if (arc.getAttribute("class") !== c)
         arc.setAttribute("class", c);
-      arc.dataset.fraction = f.toFixed(3);
     });
     return live;
   }
