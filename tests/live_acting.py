@@ -49,8 +49,9 @@ def run(lb, d, tmp):
         _acting(lb, d, srv, tmp)
         _viewer(lb, d, srv)
     finally:
-        srv.stop()
+        rc = srv.stop()
         srv.kill()
+    lb.check("SIGTERM ends the acting session's serve with exit 0", rc == 0, "exit %r" % rc)
 
 
 def js(d, src, *args):
