@@ -55,8 +55,8 @@ $(BUILD)/obj/sim/report/report.o: $(BUILD)/gen/report_page.h
 
 # The live page and its assets (sim/live/) become C strings the same way.
 LIVE_ASSETS = sim/live/live_page.html sim/live/live.js sim/live/live_cluster.js \
-              sim/live/live.css sim/live/live_timeline.js sim/live/live_timeline.css \
-              $(REPORT_VIEWS)
+              sim/live/live_clients.js sim/live/live_act.js sim/live/live.css \
+              sim/live/live_timeline.js sim/live/live_timeline.css $(REPORT_VIEWS)
 $(BUILD)/gen/live_assets.h: $(LIVE_ASSETS)
 	@mkdir -p $(dir $@)
 	{ echo '/* generated from sim/live/ by the Makefile */'; \

@@ -372,6 +372,16 @@ raft_time_t raft_next_deadline(const struct raft_node *n)
     return n->election_deadline;
 }
 
+raft_time_t raft_election_deadline(const struct raft_node *n,
+                                   raft_time_t *timeout_us)
+{
+    if (timeout_us)
+        *timeout_us = n->election_timeout;
+    if (n->role == RAFT_DOWN || n->role == RAFT_LEADER)
+        return UINT64_MAX;
+    return n->election_deadline;
+}
+
 static bool is_request(int type)
 {
     return type == RAFT_MSG_PREVOTE || type == RAFT_MSG_VOTE;

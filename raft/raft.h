@@ -303,6 +303,12 @@ int raft_propose(struct raft_node *n, raft_time_t now_us, const char *key,
 
 /* Earliest time the node wants raft_tick (UINT64_MAX: none). */
 raft_time_t raft_next_deadline(const struct raft_node *n);
+/* When the election timer fires if nothing resets it (UINT64_MAX for a
+ * leader or a down node, which run none), and the randomized timeout it
+ * was drawn with (*timeout_us, may be NULL): what a picture of the
+ * cluster drains. */
+raft_time_t raft_election_deadline(const struct raft_node *n,
+                                   raft_time_t *timeout_us);
 
 bool raft_has_ready(const struct raft_node *n);
 void raft_ready_get(struct raft_node *n, struct raft_ready *rd);

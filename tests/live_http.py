@@ -506,6 +506,16 @@ def check_viewers(srv, tmp):
                 bad += 1
         check("after the reset: the old timeline's events up to 0.1 s, same order",
               bad == 0, "%d viewers differ" % bad)
+        # Acting there forks: /export?abandoned (a key without a value)
+        # is the timeline set aside, /export the new one.
+        st, _, _ = post(srv, "/act", "crash n2")
+        st2, ab, _ = request(srv.port, "GET", "/export?abandoned")
+        st3, now, _ = request(srv.port, "GET", "/export")
+        check("after a fork, /export?abandoned has the set-aside line, /export does not",
+              st == 200 and st2 == 200 and st3 == 200 and 'live_http was here' in ab
+              and 'live_http was here' not in now and "crash n2" in now
+              and "crash n2" not in ab, "%d %d %d\n%s\n---\n%s" % (st, st2, st3, ab[-300:],
+                                                                   now[-300:]))
     finally:
         stop.set()
         for v in everyone:

@@ -277,7 +277,7 @@ Test(live, pausing_ahead_of_the_display_shows_no_future, .timeout = 30)
     live_state_json(s, f);
     fclose(f);
     cr_assert(strstr(st, "\"t_us\":62500,\"computed_us\":62500"), "%s", st);
-    cr_assert(strstr(st, "\"leader\":0}"), "a leader from the future: %s", st);
+    cr_assert(strstr(st, "\"leader\":0,"), "a leader from the future: %s", st);
     free(st);
     control(s, "resume");
     for (int k = 1; k <= 50; k++)
@@ -285,7 +285,63 @@ Test(live, pausing_ahead_of_the_display_shows_no_future, .timeout = 30)
     f = open_memstream(&st, &len);
     live_state_json(s, f);
     fclose(f);
-    cr_assert(!strstr(st, "\"leader\":0}"), "no leader after 1 s: %s", st);
+    cr_assert(!strstr(st, "\"leader\":0,"), "no leader after 1 s: %s", st);
     free(st);
+    live_free(s);
+}
+
+/* The view line: each follower's election timer, a deadline ahead of the
+ * display drawn within the election range; none for the leader; none at
+ * all while an await runs ahead of the display; the clients by name, in
+ * the order trace lines number them. */
+Test(live, the_view_tells_timers_and_client_names, .timeout = 30)
+{
+    struct live_opts o;
+    live_opts_default(&o);
+    o.scripted = true;
+    struct live_session *s;
+    char err[2048];
+    cr_assert_eq(live_new(NULL, &o, &s, err, sizeof(err)), 0, "%s", err);
+    char *v = live_view_json(s);
+    unsigned long long d[3], len[3];
+    cr_assert_eq(sscanf(v, "{\"generation\":%*u,\"clients\":[],\"timers\":"
+                           "[[%llu,%llu],[%llu,%llu],[%llu,%llu]]}",
+                        &d[0], &len[0], &d[1], &len[1], &d[2], &len[2]),
+                 6, "%s", v);
+    for (int i = 0; i < 3; i++)
+        cr_assert(len[i] >= 150000 && len[i] <= 300000 && d[i] == len[i],
+                  "n%d's timer from 0: %s", i + 1, v);
+    free(v);
+    act(s, "await leader as L within 3s");
+    act(s, "write bob x=1 expect committed");
+    act(s, "read alice x");
+    v = live_view_json(s);
+    cr_assert(strstr(v, "\"clients\":[\"bob\",\"alice\"]"), "%s", v);
+    int nulls = 0, timers = 0;
+    for (const char *p = strstr(v, "\"timers\":"); p && *p; p++) {
+        nulls += !strncmp(p, "null", 4);
+        timers += *p == '[' && p[1] != '[';
+    }
+    cr_assert(nulls == 1 && timers == 2, "one leader, two timers: %s", v);
+    uint64_t now = live_present_us(s);
+    unsigned long long dl;
+    const char *p = strstr(v, "\"timers\":[") + strlen("\"timers\":[");
+    int checked = 0;
+    for (; (p = strchr(p, '[')) && sscanf(p, "[%llu,", &dl) == 1; p++, checked++)
+        cr_assert(dl > now, "a follower's deadline is ahead of %llu: %s",
+                  (unsigned long long)now, v);
+    cr_assert_eq(checked, 2, "%s", v);
+    free(v);
+    live_free(s);
+
+    /* an await that runs ahead of the display: no timers are told */
+    live_opts_default(&o);
+    cr_assert_eq(live_new(NULL, &o, &s, err, sizeof(err)), 0, "%s", err);
+    live_tick(s, 100.0);
+    live_tick(s, 100.0625);
+    act(s, "await leader as L within 3s");
+    v = live_view_json(s);
+    cr_assert(!strstr(v, "timers"), "timers from the future: %s", v);
+    free(v);
     live_free(s);
 }

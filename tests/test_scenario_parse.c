@@ -360,6 +360,15 @@ Test(scenario_parse, isolate_a_set_or_the_next_leader_cut_and_heal)
     cr_assert_eq(c[5].kind, SCN_HEAL);
     cr_assert_eq(c[5].n_sets, 0);
     scn_free(p);
+    p = parse_ok("heal n1 -> n2\nheal {n1, n3} <-> rest\n");
+    c = p->cmds;
+    cr_assert_eq(c[0].kind, SCN_HEAL);
+    cr_assert_eq(c[0].n_sets, 2);
+    cr_assert(!c[0].both_ways);
+    cr_assert_eq(c[0].sets[1].items[0].id, 2);
+    cr_assert(c[1].both_ways);
+    cr_assert(c[1].sets[1].rest);
+    scn_free(p);
 }
 
 Test(scenario_parse, write_parses_client_key_value_route_outcome_and_limit)

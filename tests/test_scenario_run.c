@@ -382,4 +382,34 @@ Test(scenario_run, the_trace_carries_values_write_numbers_and_client_names)
     /* no-ops carry no value */
     cr_assert(strstr(t, "\"key\":\"\",\"noop\":true}"));
     free(t);
+/* heal SET -> SET mends only those links, one way; the reverse stays cut
+ * (a second heal finds it still cut), and healing a link that is not cut
+ * says so. */
+Test(scenario_run, heal_of_one_link_mends_only_that_direction)
+{
+    struct scn_run_result r;
+    char *out = NULL, *tr = NULL;
+    size_t tl = 0;
+    FILE *trace = open_memstream(&tr, &tl);
+    int rc = run("nodes 3\n"
+                 "cut n1 <-> n2\n"
+                 "cut n3 -> n1\n"
+                 "heal n1 -> n2\n"
+                 "heal n2 -> n1\n"
+                 "heal n1 <-> n2\n"
+                 "expect no violations\n",
+                 &r, &out, trace);
+    fclose(trace);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "heal n1 -> n2: n2 hears n1 again"), "%s", out);
+    cr_assert(strstr(out, "heal n2 -> n1: n1 hears n2 again"), "%s", out);
+    cr_assert(strstr(out, "heal n1 <-> n2: no link there was cut"), "%s", out);
+    const char *a = strstr(tr, "\"node\":\"n1\",\"kind\":\"link\",\"to\":\"n2\"");
+    const char *b = strstr(tr, "\"node\":\"n2\",\"kind\":\"link\",\"to\":\"n1\"");
+    cr_assert(a && b && a < b, "n1->n2 mended first, then n2->n1:\n%s", tr);
+    cr_assert(strstr(a, "\"cut\":false") && strstr(b, "\"cut\":false"), "%s", tr);
+    cr_assert(!strstr(tr, "\"node\":\"n3\",\"kind\":\"link\""),
+              "n3 -> n1 stays cut:\n%s", tr);
+    free(out);
+    free(tr);
 }

@@ -82,6 +82,12 @@ int live_export(struct live_session *s, FILE *out, bool abandoned);
 
 /* A snapshot for a viewer that joins late (JSON object). */
 void live_state_json(struct live_session *s, FILE *out);
+/* The view line of the event stream (malloc'd JSON object): what the
+ * page draws that the trace does not carry — the clients' names (trace
+ * lines number them c1, c2 … in this order) and, unless a command has
+ * run ahead of the display, each node's election timer as
+ * [deadline_us, timeout_us] or null (a leader, a crashed node). */
+char *live_view_json(struct live_session *s);
 /* The clock line of the event stream (JSON object). */
 void live_clock_json(struct live_session *s, char *buf, size_t cap);
 

@@ -10,9 +10,14 @@
  * A `reset` (seek, fork, restart) means the timeline was rebuilt and its
  * events follow from its start, so the model is dropped; so is it when
  * the stream reconnects, because the server always starts from the top.
+ * The stream's `view` line names the clients (write lines number them)
+ * and gives each node's election timer, which live_cluster.js drains
+ * against vnow(), the clock line moved on by wall time at its speed.
  * Drawing is batched to one frame: a late joiner gets the whole timeline
  * at once.  With ?token=T the controller panel acts through POST /act and
- * POST /control; without it the panel is removed from the page.
+ * POST /control (the node menu here; the client panel, partitions, the
+ * link menu, the time slider and the keys in live_act.js); without it the
+ * panel is removed from the page.
  * Everything is written with textContent (the trace holds client strings).
  */
 (function () {
@@ -32,7 +37,7 @@
 
   function newModel() {
     return { nodes: [], tUs: 0, lastId: -1, events: 0, generation: 0,
-             caption: null };
+             caption: null, clientNames: [] };
   }
 
   function node(name) {
@@ -137,7 +142,19 @@
   /* ---------------------------------------------------------------- */
   /* Drawing (batched)                                                 */
 
-  var clock = null;
+  var clock = null, clockAt = 0;
+
+  /* The virtual clock now: the last clock line moved on by the wall time
+   * since it came, at its speed (never past a released event's time by
+   * much: the server paces the same way). */
+  function vnow() {
+    if (!clock)
+      return model.tUs;
+    var t = clock.t_us;
+    if (!clock.paused)
+      t += (performance.now() - clockAt) * 1000 * clock.speed;
+    return Math.max(t, model.tUs);
+  }
   var pendingLines = [];
   var narrationLines = 0;
   var dirty = false;
@@ -365,6 +382,8 @@
       if (window.raftCluster)
         window.raftCluster.event(e);
       tell("trace", e);
+      if (e.kind === "client" && window.raftAct)
+        window.raftAct.clientEvent(e);
       schedule();
     });
     es.addEventListener("narration", function (ev) {
@@ -384,10 +403,25 @@
       dropModel();
       model.generation = e.generation || 0;
     });
+    es.addEventListener("view", function (ev) {
+      var e = parse(ev);
+      if (!e)
+        return;
+      if (Array.isArray(e.clients))
+        model.clientNames = e.clients;
+      if (Array.isArray(e.timers) && window.raftCluster)
+        window.raftCluster.timers(e.timers);
+      schedule();
+      if (window.raftAct)
+        window.raftAct.changed();
+    });
     es.addEventListener("clock", function (ev) {
       var e = parse(ev);
       if (e) {
+        clockAt = performance.now();
         clock = e;
+        if (window.raftAct)
+          window.raftAct.changed();
         model.generation = e.generation || model.generation;
         schedule();
       }
@@ -428,6 +462,9 @@
         var li = document.createElement("li");
         li.className = ok ? "ok" : "error";
         li.dataset.line = line;
+        var at = /^ok at ([0-9.]+) s/.exec($("act-result").textContent);
+        if (at)
+          li.dataset.t = at[1]; /* when it happened (virtual seconds) */
         var code = document.createElement("code");
         code.textContent = line;
         li.appendChild(code);
@@ -446,10 +483,11 @@
   var menu = null;
 
   function closeMenu() {
-    if (menu) {
-      menu.parentNode.removeChild(menu);
-      menu = null;
-    }
+    /* the node menu and live_act.js's link menu */
+    Array.prototype.forEach.call(document.querySelectorAll(".node-menu"), function (m) {
+      m.parentNode.removeChild(m);
+    });
+    menu = null;
   }
 
   function openMenu(k, ev) {
@@ -457,6 +495,12 @@
     var n = model.nodes[k - 1];
     if (!n)
       return;
+    if (window.raftAct && window.raftAct.wantsSelect(ev)) {
+      window.raftAct.toggle(k);
+      if (ev.stopPropagation)
+        ev.stopPropagation();
+      return;
+    }
     menu = document.createElement("div");
     menu.id = "node-menu";
     menu.className = "node-menu";
@@ -472,6 +516,8 @@
                        .concat(n.role === "leader" ? []
                                : [["transfer", "transfer leader to n" + k]])
                      : [["restart", "restart n" + k]];
+    if (n.up)
+      items.push(["isolate", "isolate n" + k]);
     items.forEach(function (it) {
       var b = document.createElement("button");
       b.type = "button";
@@ -484,10 +530,31 @@
       });
       menu.appendChild(b);
     });
-    document.body.appendChild(menu);
-    menu.style.left = (ev.pageX + 4) + "px";
-    menu.style.top = (ev.pageY + 4) + "px";
-    ev.stopPropagation();
+    if (window.raftAct) {
+      var sel = document.createElement("button");
+      sel.type = "button";
+      sel.dataset.act = "select";
+      sel.textContent = window.raftAct.isSelected(k) ? "unselect (partition)" : "select (partition)";
+      sel.addEventListener("click", function (e2) {
+        e2.stopPropagation();
+        closeMenu();
+        window.raftAct.toggle(k);
+      });
+      menu.appendChild(sel);
+    }
+    placeMenu(menu, ev);
+  }
+
+  /* A menu at the pointer, kept inside the window. */
+  function placeMenu(m, ev) {
+    document.body.appendChild(m);
+    var x = ev.pageX + 4, y = ev.pageY + 4;
+    var maxX = window.scrollX + document.documentElement.clientWidth - m.offsetWidth - 4;
+    var maxY = window.scrollY + document.documentElement.clientHeight - m.offsetHeight - 4;
+    m.style.left = Math.max(0, Math.min(x, maxX)) + "px";
+    m.style.top = Math.max(0, Math.min(y, maxY)) + "px";
+    if (ev.stopPropagation)
+      ev.stopPropagation();
   }
 
   function seekWord(v) {
@@ -552,17 +619,35 @@
   }
 
   model = newModel();
-  if (window.raftCluster)
-    window.raftCluster.init($("cluster"), token ? openMenu : null);
-  setUpController();
-  connect();
-  /* for tests and the console: the model the page draws */
+  /* for tests, the console and live_act.js: the model the page draws and
+   * the controller's two verbs */
   window.raftLive = {
     model: function () { return model; },
     leader: function () { var l = leader(); return l ? l.id : 0; },
     clock: function () { return clock; },
+    now: vnow,
     /* the id of the last trace or narration message applied */
     lastId: function () { return model.lastId; },
-    subscribe: function (f) { subscribers.push(f); }
+    subscribe: function (f) { subscribers.push(f); },
+    token: token,
+    act: act,
+    control: function (line) { return post("/control", line, $("control-result")); },
+    closeMenu: closeMenu,
+    placeMenu: placeMenu,
+    openNodeMenu: openMenu
   };
+  if (window.raftCluster)
+    window.raftCluster.init($("cluster"), {
+      pick: token ? openMenu : null,
+      link: token ? function (a, b, ev) {
+        closeMenu();
+        if (window.raftAct)
+          window.raftAct.linkMenu(a, b, ev);
+      } : null,
+      now: vnow
+    });
+  setUpController();
+  if (token && window.raftAct)
+    window.raftAct.init();
+  connect();
 })();

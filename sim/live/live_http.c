@@ -84,6 +84,7 @@ struct sse {
     size_t idx;
     bool started;
     double last_clock_s, last_byte_s;
+    char *view;    /* the last view line sent */
     char *pending; /* bytes not yet handed to MHD */
     size_t plen, poff;
 };
@@ -109,6 +110,8 @@ static bool sse_fill(struct sse *x)
         x->idx = 0;
         x->started = true;
         x->last_clock_s = 0;
+        free(x->view); /* a new generation: told again */
+        x->view = NULL;
     }
     int sent = 0;
     while (x->idx < released && sent < 2000) {
@@ -129,6 +132,14 @@ static bool sse_fill(struct sse *x)
         fprintf(f, "event: clock\ndata: %s\n\n", clk);
         x->last_clock_s = now;
     }
+    /* the view line (timers, client names) whenever it changed */
+    char *view = live_view_json(h->s);
+    if (view && (!x->view || strcmp(view, x->view))) {
+        fprintf(f, "event: view\ndata: %s\n\n", view);
+        free(x->view);
+        x->view = view;
+    } else
+        free(view);
     fclose(f);
     if (len == 0 && now - x->last_byte_s >= KEEPALIVE_S) {
         free(buf);
@@ -166,6 +177,7 @@ static void sse_free(void *cls)
 {
     struct sse *x = cls;
     atomic_fetch_sub(&x->h->viewers, 1);
+    free(x->view);
     free(x->pending);
     free(x);
 }
@@ -206,6 +218,16 @@ struct post {
     size_t len;
     bool too_big;
 };
+
+static enum MHD_Result has_abandoned(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (key && !strcmp(key, "abandoned"))
+        *(bool *)cls = true;
+    return MHD_YES;
+}
 
 static bool token_ok(struct live_http *h, struct MHD_Connection *c)
 {
@@ -279,6 +301,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     if (!strcmp(url, "/live_cluster.js"))
         return send_text(c, MHD_HTTP_OK, "text/javascript; charset=utf-8",
                          live_cluster_js, strlen(live_cluster_js));
+    if (!strcmp(url, "/live_clients.js"))
+        return send_text(c, MHD_HTTP_OK, "text/javascript; charset=utf-8",
+                         live_clients_js, strlen(live_clients_js));
+    if (!strcmp(url, "/live_act.js"))
+        return send_text(c, MHD_HTTP_OK, "text/javascript; charset=utf-8",
+                         live_act_js, strlen(live_act_js));
     if (!strcmp(url, "/live.css"))
         return send_text(c, MHD_HTTP_OK, "text/css; charset=utf-8", live_css,
                          strlen(live_css));
@@ -311,9 +339,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         if (st)
             live_state_json(h->s, f);
         else {
-            const char *ab =
-                MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "abandoned");
-            rc = live_export(h->s, f, ab != NULL);
+            /* `?abandoned` has no value, which the lookup cannot tell
+             * from no argument at all: look at the keys */
+            bool ab = false;
+            MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, has_abandoned, &ab);
+            rc = live_export(h->s, f, ab);
         }
         fclose(f);
         if (rc != 0) {

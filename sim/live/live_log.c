@@ -154,6 +154,58 @@ void live_clock_json(struct live_session *s, char *buf, size_t cap)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Each node's election timer as "[deadline_us,timeout_us]" (null for a
+ * leader or a crashed node, which run none). */
+static void timers_json(struct sim_cluster *c, FILE *f)
+{
+    fputc('[', f);
+    for (int i = 1; c && i <= sim_n_nodes(c); i++) {
+        raft_time_t len, d = raft_election_deadline(sim_node(c, i), &len);
+        if (i > 1)
+            fputc(',', f);
+        if (d == UINT64_MAX || !sim_is_up(c, i))
+            fputs("null", f);
+        else
+            fprintf(f, "[%llu,%llu]", (unsigned long long)d,
+                    (unsigned long long)len);
+    }
+    fputc(']', f);
+}
+
+static void clients_json(const struct scn_program *p, FILE *f)
+{
+    fputc('[', f);
+    for (int i = 0; p && i < p->n_clients; i++) {
+        if (i)
+            fputc(',', f);
+        json_str(f, p->clients[i]);
+    }
+    fputc(']', f);
+}
+
+char *live_view_json(struct live_session *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    pthread_mutex_lock(&s->mu);
+    struct sim_cluster *c = s->run ? scn_runner_cluster(s->run) : NULL;
+    fprintf(f, "{\"generation\":%llu,\"clients\":", (unsigned long long)s->gen);
+    clients_json(s->prog, f);
+    /* a command that ran ahead of the display (an await): its timers are
+     * the future's, so none are told until the display catches up */
+    if ((double)live__now(s) <= s->present_us + 0.5) {
+        fputs(",\"timers\":", f);
+        timers_json(c, f);
+    }
+    fputc('}', f);
+    pthread_mutex_unlock(&s->mu);
+    fclose(f);
+    return buf;
+}
+
 void live_state_json(struct live_session *s, FILE *f)
 {
     pthread_mutex_lock(&s->mu);
@@ -193,7 +245,14 @@ void live_state_json(struct live_session *s, FILE *f)
                 (unsigned long long)sim_applied_lsn(c, i), up ? "true" : "false",
                 sim_is_paused(c, i) ? "true" : "false");
     }
-    fprintf(f, "],\"leader\":%d}", leader);
+    fprintf(f, "],\"leader\":%d,\"timers\":", leader);
+    if ((double)live__now(s) > s->present_us + 0.5)
+        fputs("null", f); /* (see live_view_json) */
+    else
+        timers_json(c, f);
+    fputs(",\"clients\":", f);
+    clients_json(s->prog, f);
+    fputc('}', f);
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -288,6 +288,10 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
         r_do_cut(R, cmd);
         break;
     case SCN_HEAL:
+        if (cmd->n_sets == 2) {
+            r_do_heal_links(R, cmd);
+            break;
+        }
         sim_heal(R->c);
         rs_line(R, 0, C_MAGENTA, "heal: every cut link works again");
         rm_net(R);

@@ -140,6 +140,43 @@ void r_do_cut(struct runner *R, const struct scn_cmd *cmd)
                 sa, sb, sb, sa);
 }
 
+/* heal SET -> SET (or <->): those links work again; their latency, loss
+ * and the other cuts stay. */
+void r_do_heal_links(struct runner *R, const struct scn_cmd *cmd)
+{
+    bool a[SCN_MAX_NODES + 1], b[SCN_MAX_NODES + 1];
+    if (!r_resolve(R, cmd, &cmd->sets[0], a) || !r_resolve(R, cmd, &cmd->sets[1], b))
+        return;
+    int healed = 0;
+    for (int i = 1; i <= R->n; i++)
+        for (int j = 1; j <= R->n; j++) {
+            if (i == j)
+                continue;
+            bool fwd = a[i] && b[j], back = cmd->both_ways && b[i] && a[j];
+            const struct sim_link *old = sim_get_link(R->c, i, j);
+            if ((!fwd && !back) || !old->cut)
+                continue;
+            struct sim_link l = *old;
+            l.cut = false;
+            sim_set_link(R->c, i, j, &l);
+            healed++;
+        }
+    char sa[SCN_MAX_NODES * 5 + 4], sb[SCN_MAX_NODES * 5 + 4];
+    r_set_text(R, sa, sizeof(sa), a);
+    r_set_text(R, sb, sizeof(sb), b);
+    rm_net(R);
+    if (!healed)
+        rs_line(R, 0, C_MAGENTA, "heal %s %s %s: no link there was cut", sa,
+                cmd->both_ways ? "<->" : "->", sb);
+    else if (cmd->both_ways)
+        rs_line(R, 0, C_MAGENTA, "heal %s <-> %s: those links work again "
+                                 "both ways (other cuts stay)", sa, sb);
+    else
+        rs_line(R, 0, C_MAGENTA, "heal %s -> %s: %s hears %s again (the "
+                                 "reverse and the other cuts are as they were)",
+                sa, sb, sb, sa);
+}
+
 void r_do_life(struct runner *R, const struct scn_cmd *cmd)
 {
     bool in[SCN_MAX_NODES + 1];

@@ -162,6 +162,7 @@ void r_do_read(struct runner *R, const struct scn_cmd *cmd);
 void r_do_link(struct runner *R, const struct scn_cmd *cmd);
 void r_do_partition(struct runner *R, const struct scn_cmd *cmd, bool isolate);
 void r_do_cut(struct runner *R, const struct scn_cmd *cmd);
+void r_do_heal_links(struct runner *R, const struct scn_cmd *cmd);
 void r_do_life(struct runner *R, const struct scn_cmd *cmd);
 void r_do_transfer(struct runner *R, const struct scn_cmd *cmd);
 

@@ -23,7 +23,7 @@
  *             | pause SET | resume SET | campaign SET
  *             | transfer leader to NODE   (or transfer NODE to NODE)
  *   network   partition SET SET... | partition ring | partition bridge NODE
- *             | isolate SET | cut SET ->|<-> SET | heal
+ *             | isolate SET | cut SET ->|<-> SET | heal [SET ->|<-> SET]
  *             | isolate leader on append|commit
  *   names     let VAR... = SET | let VAR = term|lsn|commit|applied of NODE
  *             | mark NAME

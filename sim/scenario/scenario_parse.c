@@ -451,7 +451,11 @@ static bool action(struct parser *P, struct scn_cmd *cmd, bool nested)
     case SCN_CUT:
         return scn__one_set(P, cmd) && scn__arrow(P, &cmd->both_ways) &&
                scn__one_set(P, cmd) && scn__end_of_line(P);
-    case SCN_HEAL:
+    case SCN_HEAL: /* heal, or heal SET ->|<-> SET: those links only */
+        if (scn__at_end(P))
+            return true;
+        return scn__one_set(P, cmd) && scn__arrow(P, &cmd->both_ways) &&
+               scn__one_set(P, cmd) && scn__end_of_line(P);
     case SCN_STEP:
         return scn__end_of_line(P);
     case SCN_SHOW_STATUS:
