@@ -2,7 +2,7 @@
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN      = -std=gnu11 -Wall -Wextra -Werror
-DEPS_PKGS = libuv msgpack libpq libmicrohttpd libedit libcrypto
+DEPS_PKGS = libuv msgpack libpq libmicrohttpd libedit libcrypto jansson
 CPPFLAGS += -I. -MMD -MP
 BUILD    ?= build
 STAMP     = $(BUILD)/.deps-installed

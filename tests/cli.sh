@@ -122,7 +122,8 @@ check "run: unambiguous abbreviation" 0 "passed" "$bin" run --qui scenarios/spli
 check "bench: stray argument" 2 "unexpected argument 'x'" "$bin" bench failover x
 # -h and --help on every command and subcommand: the help on stdout, exit 0
 for args in "run" "explore" "bench" "bench sim" "bench failover" "bench throughput" \
-    "bench rss" "bench pg-failover" "pg" "pg status" "pg health" "report" "version"; do
+    "bench rss" "bench pg-failover" "pg" "pg status" "pg health" "report" "version" \
+    "explore-merge"; do
     for h in -h --help; do
         # shellcheck disable=SC2086
         check "help: $args $h" 0 "usage: " "$bin" $args $h
@@ -290,6 +291,58 @@ for f in "$tmp/esc.scn"; do
         pass=$((pass + 1))
     fi
 done
+
+# explore on every core and on many machines (issue 20): the figures and
+# the first failure depend on the seeds only, never on the split
+sans_wall() { sed 's/ wall_s=[0-9.]*$//' "$@"; }
+timeout 120 "$bin" explore --seeds 300 --quiet --unsafe vote-any --no-save --jobs 1 >"$tmp/j1" 2>&1
+timeout 120 "$bin" explore --seeds 300 --quiet --unsafe vote-any --no-save --jobs 2 >"$tmp/j2" 2>&1
+if grep -q "first violation: seed" "$tmp/j1" && [ "$(sans_wall "$tmp/j1")" = "$(sans_wall "$tmp/j2")" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --jobs 1 and --jobs 2 differ"; diff "$tmp/j1" "$tmp/j2"; fi
+# the saved schedule is the lowest failing seed's, and it replays
+check "--jobs 3 saves the first failure" 1 "as a scenario: .* run $tmp/jobs.scn" \
+    "$bin" explore --seeds 120 --quiet --unsafe vote-any --jobs 3 --save "$tmp/jobs.scn"
+seed=$(grep -o 'first violation: seed [0-9]*' "$tmp/j1" | grep -o '[0-9]*$')
+grep -q "^# explore seed $seed," "$tmp/jobs.scn" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: saved schedule is not seed $seed's"; }
+check "the saved schedule replays" 0 "invariants violated \(as expected\)" "$bin" run --quiet "$tmp/jobs.scn"
+# shards 0/3, 1/3, 2/3 merged = one run
+for i in 0 1 2; do
+    timeout 120 "$bin" explore --seeds 300 --unsafe vote-any --no-save --jobs 1 --shard $i/3 --json >"$tmp/shard$i.json" 2>/dev/null
+done
+timeout 60 "$bin" explore-merge "$tmp/shard0.json" "$tmp/shard2.json" "$tmp/shard1.json" >"$tmp/merged" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && [ "$(sans_wall "$tmp/j1")" = "$(sans_wall "$tmp/merged")" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: merged shards (exit $rc) differ from one run"; diff "$tmp/j1" "$tmp/merged"; fi
+/usr/bin/python3 - "$tmp/shard1.json" <<'PY' && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --json shape"; }
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["format"] == "raftsim-explore-1"
+assert r["shard"] == {"index": 1, "count": 3, "start_seed": 101, "seeds": 100}, r["shard"]
+assert r["params"]["seeds"] == 300 and r["params"]["unsafe"] == ["vote-any"]
+assert r["totals"]["seeds"] == 100 and r["seeds_per_s"] > 0
+f = r["first_failure"]
+assert f is None or (101 <= f["seed"] <= 200 and "--start-seed %d " % f["seed"] in f["reproduce"])
+PY
+"$bin" explore --seeds 300 --nodes 3 --no-save --shard 1/3 --json >"$tmp/other.json" 2>/dev/null
+check "merge refuses other parameters" 2 "is not a shard of the same run as .*: \"nodes\" is 3 in .* and 5 in" \
+    "$bin" explore-merge "$tmp/shard0.json" "$tmp/other.json" "$tmp/shard2.json"
+check "merge refuses a shard twice" 2 "shard 0/3 given twice" "$bin" explore-merge "$tmp/shard0.json" "$tmp/shard0.json"
+check "merge wants every shard" 2 "1 of 3 shards missing \(the first: 1/3\)" "$bin" explore-merge "$tmp/shard0.json" "$tmp/shard2.json"
+check "merge --partial" 1 "figures are of 200 seeds of 300" "$bin" explore-merge --partial "$tmp/shard0.json" "$tmp/shard2.json"
+echo '{"format": "something else"}' >"$tmp/bad.json"
+check "merge refuses a non-result" 2 "not an explore result" "$bin" explore-merge "$tmp/bad.json"
+check "merge: no file" 2 "no FILE given" "$bin" explore-merge
+check "bad --shard" 2 "bad value '3/3' for --shard" "$bin" explore --shard 3/3
+check "bad --jobs" 2 "bad value '0' for --jobs" "$bin" explore --jobs 0
+check "--trace wants one job" 2 "--trace needs --jobs 1" "$bin" explore --jobs 2 --seeds 2 --trace "$tmp/t.jsonl"
+# the progress line on a terminal: seeds/s, violations, ETA; none in a pipe
+timeout 60 script -qec "$bin explore --seeds 200 --jobs 2 --no-save" /dev/null >"$tmp/tty" 2>&1 </dev/null
+grep -Eq 'explore: [0-9]+/200 seeds, [0-9]+ violations, [0-9]+ seeds/s, ETA [0-9]' "$tmp/tty" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no progress line on a terminal"; }
+grep -q "$(printf '\r')" "$tmp/j2" && { fail=$((fail + 1)); echo "FAIL: progress in a pipe"; } || pass=$((pass + 1))
+# the speed-up of two workers: a figure, not an assertion (the machine is shared)
+t0=$(date +%s%N); "$bin" explore --seeds 400 --quiet --no-save --jobs 1 >/dev/null 2>&1; t1=$(date +%s%N)
+"$bin" explore --seeds 400 --quiet --no-save --jobs 2 >/dev/null 2>&1; t2=$(date +%s%N)
+echo "cli: explore 400 seeds: --jobs 1 $(((t1 - t0) / 1000000)) ms, --jobs 2 $(((t2 - t1) / 1000000)) ms (x$(awk -v a=$((t1 - t0)) -v b=$((t2 - t1)) 'BEGIN{printf "%.2f", a/b}'))"
 
 # TCP clusters: the descriptor budget is checked up front (issue 15: 128
 # nodes failed with "too many open files" only in the trace, exit 0), a

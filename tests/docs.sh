@@ -81,7 +81,8 @@ help_cmds() {
     for args in "--help" "run --help" "explore --help" "bench --help" \
         "bench sim --help" "bench failover --help" "bench throughput --help" \
         "bench rss --help" "bench pg-failover --help" "pg --help" \
-        "pg status --help" "pg health --help" "report --help" "version --help"; do
+        "pg status --help" "pg health --help" "report --help" "version --help" \
+        "explore-merge --help"; do
         # shellcheck disable=SC2086
         "$bin_rel" $args 2>&1 | awk -v src="$bin_rel $args" -v re="$cmd_re" \
             -v me="$bin_rel" '
