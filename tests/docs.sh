@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/docs.sh — every command the project shows really runs.
 #
-# It collects each command line that starts with `build/raftsim` or
-# `make` (after an optional `$ ` prompt and VAR=value assignments; a
-# trailing `\` joins the next line, a trailing `# comment` is dropped)
+# It collects each command line that starts with `build/raftsim`, `make`
+# or `parallel` (GNU parallel running raftsim), after an optional `$ `
+# prompt and VAR=value assignments (a trailing `\` joins the next line, a
+# trailing `# comment` is dropped)
 #   - from every fenced code block of README.md, and
 #   - from every --help text (raftsim, each command, each bench and pg
 #     subcommand: their "examples:" sections),
@@ -56,7 +57,7 @@ ln -s "$repo/tools" "$tmp/cwd/tools"
 
 # --- collecting ------------------------------------------------------------
 # One "SOURCE<TAB>COMMAND" line per command, in the order shown.
-cmd_re='^[[:space:]]*(\$ )?([A-Z_][A-Z0-9_]*=[^ ]* )*(build/raftsim|make)( |$)'
+cmd_re='^[[:space:]]*(\$ )?([A-Z_][A-Z0-9_]*=[^ ]* )*(build/raftsim|make|parallel)( |$)'
 readme_cmds() {
     awk -v re="$cmd_re" '
         function flush() { if (cmd != "") print src "\t" cmd; cmd = "" }
