@@ -368,6 +368,54 @@ for ((i = 0; i < ${n:-0}; i++)); do JOB_COMPLETION_INDEX=$i timeout 60 sh -c "$k
 timeout 60 "$bin" explore-merge "$tmp"/k8s/shard-*.json 2>&1 | sed 's/ wall_s=.*//' >"$tmp/kmerged"
 [ "$krc" -eq 0 ] && [ "$(sans_wall "$tmp/j1")" = "$(cat "$tmp/kmerged")" ] && pass=$((pass + 1)) || {
     fail=$((fail + 1)); echo "FAIL: the Indexed Job's shards (exit $krc) differ from one run"; cat "$tmp/kmerged"; }
+# --history: the clients' writes as a Jepsen history, EDN and JSON Lines
+check "history: edn" 0 "$last_line" "$bin" explore --seeds 1 --start-seed 7 --quiet --history "$tmp/h.edn"
+check "history: json" 0 "$last_line" "$bin" explore --seeds 1 --start-seed 7 --quiet --history "$tmp/h.txt" --history-format json
+check "history: per seed" 0 "$last_line" "$bin" explore --seeds 3 --jobs 2 --quiet --history "$tmp/h%llu.json"
+check "history: one file, many seeds" 2 "put %llu in the name" "$bin" explore --seeds 3 --history "$tmp/h.edn"
+check "history: bad format" 2 "expected edn or json" "$bin" explore --history "$tmp/h.edn" --history-format xml
+/usr/bin/python3 - "$tmp/h.txt" "$tmp/h.edn" "$tmp/h1.json" "$tmp/h3.json" <<'PY' && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: history shape"; }
+import json, re, sys
+def edn_to_ops(path):  # the flat maps we write: keywords, strings, ints, one vector
+    ops = []
+    for line in open(path):
+        m = dict(re.findall(r':([a-z-]+) (\[[^\]]*\]|"(?:[^"\\]|\\.)*"|:[a-z-]+|-?[0-9]+)', line))
+        op = {}
+        for k, v in m.items():
+            if v.startswith(":"): op[k] = v[1:]
+            elif v.startswith("["): op[k] = json.loads("[" + v[1:-1].replace('" "', '","') + "]")
+            elif v.startswith('"'): op[k] = json.loads(v)
+            else: op[k] = int(v)
+        ops.append(op)
+    return ops
+def check(ops):
+    assert ops, "empty history"
+    busy, retired, last_t = {}, set(), -1
+    for i, op in enumerate(ops):
+        assert op["index"] == i and op["f"] == "write" and len(op["value"]) == 2, op
+        assert op["type"] in ("invoke", "ok", "fail", "info"), op
+        assert op["time"] >= last_t, op
+        last_t = op["time"]
+        p = op["process"]
+        assert p not in retired, ("a process used after an info", op)
+        if op["type"] == "invoke":
+            assert p not in busy, ("two operations at once on one process", op)
+            busy[p] = op
+        else:
+            inv = busy.pop(p)
+            assert inv["value"] == op["value"] and inv["client"] == op["client"], (inv, op)
+            if op["type"] == "info":
+                retired.add(p)
+    assert not busy, "an invoke without a completion"
+    return [o["type"] for o in ops]
+j = [json.loads(l) for l in open(sys.argv[1])]
+e = edn_to_ops(sys.argv[2])
+types = check(j)
+assert check(e) == types and e == j, "EDN and JSON differ"
+assert {"ok", "info", "fail"} <= set(types), set(types)  # seed 7 times out and refuses
+for path in sys.argv[3:]:
+    check([json.loads(l) for l in open(path)])
+PY
 # the progress line on a terminal: seeds/s, violations, ETA; none in a pipe
 timeout 60 script -qec "$bin explore --seeds 200 --jobs 2 --no-save" /dev/null >"$tmp/tty" 2>&1 </dev/null
 grep -Eq 'explore: [0-9]+/200 seeds, [0-9]+ violations, [0-9]+ seeds/s, ETA [0-9]' "$tmp/tty" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no progress line on a terminal"; }

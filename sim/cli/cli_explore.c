@@ -88,6 +88,15 @@ static void usage_explore(FILE *f)
         "stdout instead of\n"
         "                        the last line (totals, first failure, "
         "parameters, seeds/s)\n"
+        "  --history FILE        each seed's client writes as a Jepsen "
+        "history (invoke,\n"
+        "                        ok, fail, info) for Knossos, elle-cli or "
+        "Porcupine;\n"
+        "                        %%llu becomes the seed (needed for more "
+        "than one seed)\n"
+        "  --history-format F    edn or json (JSON Lines); default: by the "
+        "extension\n"
+        "                        (.edn: edn, else json)\n"
         "  --quiet               no progress line even on a terminal\n"
         "  -h, --help            this text\n\n"
         "examples:\n"
@@ -96,8 +105,9 @@ static void usage_explore(FILE *f)
         "  %s explore --nodes 3 --faults partition,crash --ack async "
         "--quiet\n"
         "  %s explore --seeds 400 --jobs 2 --quiet\n"
-        "  %s explore --seeds 300 --shard 1/3 --json --no-save\n",
-        prog, RAFT_MAX_NODES, prog, prog, prog, prog, prog);
+        "  %s explore --seeds 300 --shard 1/3 --json --no-save\n"
+        "  %s explore --seeds 1 --start-seed 7 --history /tmp/history.edn\n",
+        prog, RAFT_MAX_NODES, prog, prog, prog, prog, prog, prog);
 }
 
 static int bad_value(const char *cmd, const char *opt, const char *val,
@@ -131,6 +141,8 @@ enum {
     O_JOBS,
     O_SHARD,
     O_JSON,
+    O_HISTORY,
+    O_HFORMAT,
 };
 
 static const struct option explore_opts_long[] = {
@@ -158,6 +170,8 @@ static const struct option explore_opts_long[] = {
     {"jobs", required_argument, 0, O_JOBS},
     {"shard", required_argument, 0, O_SHARD},
     {"json", no_argument, 0, O_JSON},
+    {"history", required_argument, 0, O_HISTORY},
+    {"history-format", required_argument, 0, O_HFORMAT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -236,6 +250,7 @@ int cli_explore(const char *prog_, int argc, char **argv)
     explore_opts_default(&o);
     const char *trace_path = NULL, *err = NULL;
     bool quiet = false, json = false, jobs_given = false;
+    const char *hformat = NULL;
     int jobs = 1;
     uint64_t shard_i = 0, shard_n = 1;
     o.scenario_out = "explore-seed%llu.scn";
@@ -410,6 +425,15 @@ int cli_explore(const char *prog_, int argc, char **argv)
         case O_JSON:
             json = true;
             break;
+        case O_HISTORY:
+            o.history = optarg;
+            break;
+        case O_HFORMAT:
+            if (strcmp(optarg, "edn") && strcmp(optarg, "json"))
+                return bad_value("explore", name, optarg,
+                                 "expected edn or json");
+            hformat = optarg;
+            break;
         case O_QUIET:
             quiet = true;
             break;
@@ -470,6 +494,28 @@ int cli_explore(const char *prog_, int argc, char **argv)
     if (!jobs_given)
         jobs = trace_path || o.transport == SIM_TRANSPORT_TCP ? 1
                                                               : explore_cores();
+    if (o.history) {
+        size_t hl = strlen(o.history);
+        o.history_edn = hformat ? !strcmp(hformat, "edn")
+                                : hl >= 4 && !strcmp(o.history + hl - 4, ".edn");
+        if (!strstr(o.history, "%llu") && o.seeds > 1) {
+            fprintf(stderr, "%s explore: --history %s holds one seed's "
+                            "history; with --seeds %llu put %%llu in the "
+                            "name (it becomes the seed)\n",
+                    prog, o.history, (unsigned long long)o.seeds);
+            return 2;
+        }
+        if (!strstr(o.history, "%llu") &&
+            util_out_check(o.history, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s explore: cannot write the history: %s\n",
+                    prog, why);
+            return 2;
+        }
+    } else if (hformat) {
+        fprintf(stderr, "%s explore: --history-format needs --history\n",
+                prog);
+        return 2;
+    }
     uint64_t range_start = o.start_seed, range_seeds = o.seeds;
     if (o.start_seed > UINT64_MAX - o.seeds) {
         fprintf(stderr, "%s explore: --start-seed + --seeds is past the "

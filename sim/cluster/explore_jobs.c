@@ -412,6 +412,7 @@ void explore_run_jobs(const struct explore_opts *o, int jobs,
         struct explore_opts save = *o;
         save.trace = NULL;
         save.progress = NULL;
+        save.history = NULL; /* written when the seed first ran */
         struct explore_result again;
         memset(&again, 0, sizeof(again));
         explore_seed(&save, r->first_seed, &again);
@@ -422,4 +423,32 @@ void explore_run_jobs(const struct explore_opts *o, int jobs,
             strcmp(again.first.invariant, r->first.invariant) != 0;
     }
     r->wall_s = util_wall_s() - t0;
+}
+
+int explore_history_open(const struct explore_opts *o, uint64_t seed,
+                         struct util_out *out)
+{
+    char path[4096], err[4096 + 128];
+    const char *pct = strstr(o->history, "%llu");
+    if (pct)
+        snprintf(path, sizeof(path), "%.*s%llu%s", (int)(pct - o->history),
+                 o->history, (unsigned long long)seed, pct + 4);
+    else
+        snprintf(path, sizeof(path), "%s", o->history);
+    memset(out, 0, sizeof(*out));
+    if (util_out_open(out, path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "explore: cannot write the history: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int explore_history_close(struct util_out *out)
+{
+    char err[4096 + 128];
+    if (util_out_commit(out, err, sizeof(err)) != 0) {
+        fprintf(stderr, "explore: history lost: %s\n", err);
+        return -1;
+    }
+    return 0;
 }

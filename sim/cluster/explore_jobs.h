@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "sim/cluster/explore.h"
+#include "sim/util/util.h"
 
 /* Sums over a batch, on top of explore_result's. */
 struct explore_batch {
@@ -68,5 +69,12 @@ void explore_batch_merge(struct explore_batch *b,
  * more to save its schedule. */
 void explore_run_jobs(const struct explore_opts *o, int jobs,
                       struct explore_batch *b);
+
+/* --history: seed's file (`%llu` in o->history becomes the seed),
+ * opened for writing; -1 with the reason said on stderr. */
+int explore_history_open(const struct explore_opts *o, uint64_t seed,
+                         struct util_out *out);
+/* Write it out (atomically); -1 with the reason said on stderr. */
+int explore_history_close(struct util_out *out);
 
 #endif
