@@ -159,7 +159,8 @@ fuzz-codec: | $(STAMP)
 	cd build/fuzz && { ./fuzz-codec -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	  corpus-codec >codec.log 2>&1; rc=$$?; tail -n 15 codec.log; exit $$rc; }
 
-# Speed of the simulator, then over loopback TCP: failover (the Raft
+# Speed of the simulator (and explore's seeds/s by cluster size on 1 and 2
+# workers, BENCH_EXPLORE_TIME per figure), then over loopback TCP: failover (the Raft
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/),
 # throughput, and the memory of a large cluster; then a real PostgreSQL
 # pair's failover (tools/pg-pair) and the health endpoint over that pair
@@ -171,9 +172,11 @@ BENCH_DURATION ?= 5s
 BENCH_HOLD ?= 10s
 BENCH_RSS_NODES ?= 100
 BENCH_PG_TRIALS ?= 10
+BENCH_EXPLORE_TIME ?= 2s
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
 	$(BUILD)/raftsim bench sim
+	$(BUILD)/raftsim bench explore --seconds $(BENCH_EXPLORE_TIME)
 	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
 	$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)
 	$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)

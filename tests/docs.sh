@@ -125,7 +125,7 @@ override() {
     case "$c" in
     "make demo"*) c="$c DEMO_SCALE=2" ;;                      # 15 s -> 1.2 s
     "make bench"*) c="${c%%#*}"; c="${c%% }"
-        c="$c BENCH_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1" ;;
+        c="$c BENCH_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_EXPLORE_TIME=100ms" ;;
     *"explore --transport tcp"*) c=${c/--seeds 20/--seeds 1}; c=${c/--duration 3s/--duration 1s} ;;
     *"bench failover"*) c=${c/--trials 100/--trials 1} ;;  # 7 ranges x 1 trial
     *"bench throughput"*) c=${c/--duration 5s/--duration 1s} ;;
