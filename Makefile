@@ -2,7 +2,7 @@
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN      = -std=gnu11 -Wall -Wextra -Werror
-DEPS_PKGS = libuv msgpack libpq libmicrohttpd libedit libcrypto
+DEPS_PKGS = libuv msgpack libpq libmicrohttpd libedit libcrypto jansson
 CPPFLAGS += -I. -MMD -MP
 BUILD    ?= build
 STAMP     = $(BUILD)/.deps-installed
@@ -167,9 +167,11 @@ fuzz-codec: | $(STAMP)
 	cd build/fuzz && { ./fuzz-codec -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	  corpus-codec >codec.log 2>&1; rc=$$?; tail -n 15 codec.log; exit $$rc; }
 
-# Speed of the simulator, then over loopback TCP: failover (the Raft
+# Speed of the simulator (and explore's seeds/s by cluster size on 1 and 2
+# workers, BENCH_EXPLORE_TIME per figure), then over loopback TCP: failover (the Raft
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/), a
-# switchover (leadership transfer, BENCH_SWITCHOVER_TRIALS), throughput, and the memory of a large cluster; then a real PostgreSQL
+# switchover (leadership transfer, BENCH_SWITCHOVER_TRIALS), throughput,
+# and the memory of a large cluster; then a real PostgreSQL
 # pair's failover (tools/pg-pair) and the health endpoint over that pair
 # (2,000 GETs from 50 clients, then 64 slowloris connections).
 # BENCH_DURATION, BENCH_HOLD, BENCH_RSS_NODES and BENCH_PG_TRIALS shorten
@@ -180,9 +182,11 @@ BENCH_HOLD ?= 10s
 BENCH_RSS_NODES ?= 100
 BENCH_PG_TRIALS ?= 10
 BENCH_SWITCHOVER_TRIALS ?= 50
+BENCH_EXPLORE_TIME ?= 2s
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
 	$(BUILD)/raftsim bench sim
+	$(BUILD)/raftsim bench explore --seconds $(BENCH_EXPLORE_TIME)
 	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
 	$(BUILD)/raftsim bench switchover --trials $(BENCH_SWITCHOVER_TRIALS)
 	$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)

@@ -65,6 +65,12 @@ struct raft_node {
     raft_time_t gather_deadline; /* 0: not gathering */
     bool gather_done;
     struct raft_progress *prog; /* [n_nodes + 1], leader only */
+    /* The commit rule's shortcut (replication.c): how many followers
+     * match past above_floor (the commit lsn when last counted); kept up
+     * as acks arrive, recounted when the commit lsn moves. */
+    int n_above;
+    uint64_t above_floor;
+    bool above_valid;
     uint64_t *infl;             /* [(n_nodes + 1) * max_inflight] */
     /* Follower: appends of this term's leader that arrived ahead of a
      * gap (the network reorders), kept until the gap fills (reorder.c). */

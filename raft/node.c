@@ -275,6 +275,7 @@ void raft__become_leader(struct raft_node *n)
         p->recent_active = true;
     }
     n->prog[n->cfg.id].match_lsn = n->wal.flushed_lsn;
+    n->above_valid = false;
     n->ack_lsn = n->commit_lsn;
     struct raft_event *ev = raft__event(n, RAFT_EV_ROLE);
     ev->reason = RAFT_R_WON_ELECTION;

@@ -352,4 +352,11 @@ uint64_t raft_match_lsn(const struct raft_node *n, int peer); /* leader */
 const struct wal *raft_wal(const struct raft_node *n);
 const struct raft_config *raft_config(const struct raft_node *n);
 
+/* The commit rule's arithmetic, pure: the quorum-th largest of
+ * match[0..n) when it is above `floor` (the commit lsn so far), else
+ * floor.  Expected O(n): one pass, and a selection only when a quorum is
+ * past the floor.  n <= RAFT_MAX_NODES + 1, 1 <= quorum <= n. */
+uint64_t raft_quorum_lsn(const uint64_t *match, int n, int quorum,
+                         uint64_t floor);
+
 #endif

@@ -253,29 +253,87 @@ static void maybe_ack(struct raft_node *n)
     }
 }
 
+/* The k-th largest of v[0..n) (1 <= k <= n), reordering v: Hoare's
+ * quickselect with a median-of-three pivot, expected O(n).  Deterministic:
+ * the pivot depends only on the values. */
+static uint64_t kth_largest(uint64_t *v, int n, int k)
+{
+    int lo = 0, hi = n - 1, want = k - 1;
+    while (lo < hi) {
+        uint64_t a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
+        uint64_t pivot = a < b ? (b < c ? b : (a < c ? c : a))
+                               : (a < c ? a : (b < c ? c : b));
+        int i = lo, j = hi;
+        while (i <= j) { /* descending: big ones to the left */
+            while (v[i] > pivot)
+                i++;
+            while (v[j] < pivot)
+                j--;
+            if (i <= j) {
+                uint64_t t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            return v[want]; /* between j and i: equal to the pivot */
+    }
+    return v[want];
+}
+
+uint64_t raft_quorum_lsn(const uint64_t *match, int n, int quorum,
+                         uint64_t floor)
+{
+    uint64_t above[RAFT_MAX_NODES + 1];
+    int k = 0;
+    if (n < 1 || quorum < 1 || quorum > n || n > RAFT_MAX_NODES + 1)
+        return floor;
+    for (int i = 0; i < n; i++)
+        if (match[i] > floor)
+            above[k++] = match[i];
+    /* Fewer than a quorum past the floor: the quorum-th largest is at or
+     * below it.  This is most replies: every ack after the one that moved
+     * the commit point costs this one pass. */
+    if (k < quorum)
+        return floor;
+    return kth_largest(above, k, quorum);
+}
+
+/* Commit the highest lsn a quorum holds, if it is of this term (§5.4.2).
+ * O(1) for most acks: n_above counts the followers past the commit lsn,
+ * so while fewer than a quorum (the leader included) are past it nothing
+ * can commit.  Only when a quorum is, the match indices are gathered and
+ * the quorum-th largest selected (raft_quorum_lsn, O(N)); that happens
+ * about once per commit step, and so does the recount after it. */
 void raft__maybe_commit(struct raft_node *n)
 {
     assert(n->role == RAFT_LEADER);
-    uint64_t m[RAFT_MAX_NODES];
-    int k = 0;
-    n->prog[n->cfg.id].match_lsn = n->wal.flushed_lsn;
-    for (int i = 1; i <= n->cfg.n_nodes; i++) {
-        /* insertion sort, descending */
-        uint64_t v = n->prog[i].match_lsn;
-        int j = k++;
-        while (j > 0 && m[j - 1] < v) {
-            m[j] = m[j - 1];
-            j--;
-        }
-        m[j] = v;
+    int self = n->cfg.id;
+    uint64_t floor = n->commit_lsn;
+    n->prog[self].match_lsn = n->wal.flushed_lsn;
+    if (!n->above_valid || n->above_floor != floor) {
+        n->n_above = 0;
+        for (int i = 1; i <= n->cfg.n_nodes; i++)
+            n->n_above += i != self && n->prog[i].match_lsn > floor;
+        n->above_floor = floor;
+        n->above_valid = true;
     }
-    uint64_t lsn = m[n->quorum - 1];
-    if (lsn > n->commit_lsn &&
-        (wal_term_at(&n->wal, lsn) == n->term ||
-         (n->cfg.unsafe & RAFT_UNSAFE_COMMIT_OLD_TERM))) {
-        n->commit_lsn = lsn;
-        struct raft_event *ev = raft__event(n, RAFT_EV_COMMIT);
-        ev->lsn = lsn;
+    if (n->n_above + (n->wal.flushed_lsn > floor) >= n->quorum) {
+        uint64_t m[RAFT_MAX_NODES];
+        for (int i = 1; i <= n->cfg.n_nodes; i++)
+            m[i - 1] = n->prog[i].match_lsn;
+        uint64_t lsn = raft_quorum_lsn(m, n->cfg.n_nodes, n->quorum, floor);
+        if (lsn > floor &&
+            (wal_term_at(&n->wal, lsn) == n->term ||
+             (n->cfg.unsafe & RAFT_UNSAFE_COMMIT_OLD_TERM))) {
+            n->commit_lsn = lsn;
+            struct raft_event *ev = raft__event(n, RAFT_EV_COMMIT);
+            ev->lsn = lsn;
+        }
     }
     maybe_ack(n);
 }
@@ -289,6 +347,9 @@ void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
     if (m->success) {
         assert(m->match_lsn <= last); /* validate.c */
         if (m->match_lsn > p->match_lsn) {
+            /* keep the commit rule's count (raft__maybe_commit) */
+            n->n_above += n->above_valid && p->match_lsn <= n->above_floor &&
+                          m->match_lsn > n->above_floor;
             p->match_lsn = m->match_lsn;
             p->stalled = 0;
         }

@@ -122,7 +122,8 @@ check "run: unambiguous abbreviation" 0 "passed" "$bin" run --qui scenarios/spli
 check "bench: stray argument" 2 "unexpected argument 'x'" "$bin" bench failover x
 # -h and --help on every command and subcommand: the help on stdout, exit 0
 for args in "run" "explore" "bench" "bench sim" "bench failover" "bench throughput" \
-    "bench rss" "bench pg-failover" "pg" "pg status" "pg health" "report" "version"; do
+    "bench rss" "bench pg-failover" "pg" "pg status" "pg health" "report" "version" \
+    "explore-merge"; do
     for h in -h --help; do
         # shellcheck disable=SC2086
         check "help: $args $h" 0 "usage: " "$bin" $args $h
@@ -290,6 +291,156 @@ for f in "$tmp/esc.scn"; do
         pass=$((pass + 1))
     fi
 done
+
+# explore on every core and on many machines (issue 20): the figures and
+# the first failure depend on the seeds only, never on the split
+sans_wall() { sed 's/ wall_s=[0-9.]*$//' "$@"; }
+timeout 120 "$bin" explore --seeds 300 --quiet --unsafe vote-any --no-save --jobs 1 >"$tmp/j1" 2>&1
+timeout 120 "$bin" explore --seeds 300 --quiet --unsafe vote-any --no-save --jobs 2 >"$tmp/j2" 2>&1
+if grep -q "first violation: seed" "$tmp/j1" && [ "$(sans_wall "$tmp/j1")" = "$(sans_wall "$tmp/j2")" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --jobs 1 and --jobs 2 differ"; diff "$tmp/j1" "$tmp/j2"; fi
+# the saved schedule is the lowest failing seed's, and it replays
+check "--jobs 3 saves the first failure" 1 "as a scenario: .* run $tmp/jobs.scn" \
+    "$bin" explore --seeds 120 --quiet --unsafe vote-any --jobs 3 --save "$tmp/jobs.scn"
+seed=$(grep -o 'first violation: seed [0-9]*' "$tmp/j1" | grep -o '[0-9]*$')
+grep -q "^# explore seed $seed," "$tmp/jobs.scn" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: saved schedule is not seed $seed's"; }
+check "the saved schedule replays" 0 "invariants violated \(as expected\)" "$bin" run --quiet "$tmp/jobs.scn"
+# shards 0/3, 1/3, 2/3 merged = one run
+for i in 0 1 2; do
+    timeout 120 "$bin" explore --seeds 300 --unsafe vote-any --no-save --jobs 1 --shard $i/3 --json >"$tmp/shard$i.json" 2>/dev/null
+done
+timeout 60 "$bin" explore-merge "$tmp/shard0.json" "$tmp/shard2.json" "$tmp/shard1.json" >"$tmp/merged" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && [ "$(sans_wall "$tmp/j1")" = "$(sans_wall "$tmp/merged")" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: merged shards (exit $rc) differ from one run"; diff "$tmp/j1" "$tmp/merged"; fi
+/usr/bin/python3 - "$tmp/shard1.json" <<'PY' && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --json shape"; }
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["format"] == "raftsim-explore-1"
+assert r["shard"] == {"index": 1, "count": 3, "start_seed": 101, "seeds": 100}, r["shard"]
+assert r["params"]["seeds"] == 300 and r["params"]["unsafe"] == ["vote-any"]
+assert r["totals"]["seeds"] == 100 and r["seeds_per_s"] > 0
+f = r["first_failure"]
+assert f is None or (101 <= f["seed"] <= 200 and "--start-seed %d " % f["seed"] in f["reproduce"])
+PY
+"$bin" explore --seeds 300 --nodes 3 --no-save --shard 1/3 --json >"$tmp/other.json" 2>/dev/null
+check "merge refuses other parameters" 2 "is not a shard of the same run as .*: \"nodes\" is 3 in .* and 5 in" \
+    "$bin" explore-merge "$tmp/shard0.json" "$tmp/other.json" "$tmp/shard2.json"
+check "merge refuses a shard twice" 2 "shard 0/3 given twice" "$bin" explore-merge "$tmp/shard0.json" "$tmp/shard0.json"
+check "merge wants every shard" 2 "1 of 3 shards missing \(the first: 1/3\)" "$bin" explore-merge "$tmp/shard0.json" "$tmp/shard2.json"
+check "merge --partial" 1 "figures are of 200 seeds of 300" "$bin" explore-merge --partial "$tmp/shard0.json" "$tmp/shard2.json"
+echo '{"format": "something else"}' >"$tmp/bad.json"
+check "merge refuses a non-result" 2 "not an explore result" "$bin" explore-merge "$tmp/bad.json"
+check "merge: no file" 2 "no FILE given" "$bin" explore-merge
+check "bad --shard" 2 "bad value '3/3' for --shard" "$bin" explore --shard 3/3
+check "bad --jobs" 2 "bad value '0' for --jobs" "$bin" explore --jobs 0
+check "--trace wants one job" 2 "--trace needs --jobs 1" "$bin" explore --jobs 2 --seeds 2 --trace "$tmp/t.jsonl"
+# GNU parallel runs the shards (README, "Every core, many machines")
+if command -v parallel >/dev/null; then
+    rm -f "$tmp"/par*.json
+    timeout 120 parallel -j 2 "$bin" explore --seeds 300 --unsafe vote-any --shard {}/3 --json --no-save --jobs 1 \
+        '>' "$tmp"/par{}.json ::: 0 1 2 2>/dev/null
+    timeout 60 "$bin" explore-merge "$tmp"/par*.json >"$tmp/pmerged" 2>&1
+    [ "$(sans_wall "$tmp/j1")" = "$(sans_wall "$tmp/pmerged")" ] && pass=$((pass + 1)) || {
+        fail=$((fail + 1)); echo "FAIL: shards from GNU parallel differ from one run"; diff "$tmp/j1" "$tmp/pmerged"; }
+else
+    fail=$((fail + 1)); echo "FAIL: no GNU parallel (tools/install-deps installs it)"
+fi
+# the Kubernetes Indexed Job's command, run here for every index with the
+# manifest's completions (fewer seeds; raftsim and /results point here)
+/usr/bin/python3 - tools/explore-job.yaml >"$tmp/k8s.cmd" <<'PY' || { fail=$((fail + 1)); echo "FAIL: tools/explore-job.yaml"; }
+import sys, yaml
+job = yaml.safe_load(open(sys.argv[1]))
+spec = job["spec"]
+assert job["kind"] == "Job" and spec["completionMode"] == "Indexed"
+c = spec["template"]["spec"]["containers"][0]
+assert c["command"][:2] == ["sh", "-c"]
+cmd = c["command"][2]
+assert "--shard $JOB_COMPLETION_INDEX/%d" % spec["completions"] in cmd, cmd
+print(spec["completions"])
+print(cmd)
+PY
+n=$(head -n 1 "$tmp/k8s.cmd")
+kcmd=$(tail -n +2 "$tmp/k8s.cmd" | sed "s|raftsim explore|$bin explore|; s|/results|$tmp/k8s|g; s|--seeds 10000|--seeds 300 --unsafe vote-any|")
+mkdir -p "$tmp/k8s"
+krc=0
+for ((i = 0; i < ${n:-0}; i++)); do JOB_COMPLETION_INDEX=$i timeout 60 sh -c "$kcmd" 2>/dev/null || krc=1; done
+timeout 60 "$bin" explore-merge "$tmp"/k8s/shard-*.json 2>&1 | sed 's/ wall_s=.*//' >"$tmp/kmerged"
+[ "$krc" -eq 0 ] && [ "$(sans_wall "$tmp/j1")" = "$(cat "$tmp/kmerged")" ] && pass=$((pass + 1)) || {
+    fail=$((fail + 1)); echo "FAIL: the Indexed Job's shards (exit $krc) differ from one run"; cat "$tmp/kmerged"; }
+# --history: the clients' writes as a Jepsen history, EDN and JSON Lines
+check "history: edn" 0 "$last_line" "$bin" explore --seeds 1 --start-seed 7 --quiet --history "$tmp/h.edn"
+check "history: json" 0 "$last_line" "$bin" explore --seeds 1 --start-seed 7 --quiet --history "$tmp/h.txt" --history-format json
+check "history: per seed" 0 "$last_line" "$bin" explore --seeds 3 --jobs 2 --quiet --history "$tmp/h%llu.json"
+check "history: one file, many seeds" 2 "put %llu in the name" "$bin" explore --seeds 3 --history "$tmp/h.edn"
+check "history: bad format" 2 "expected edn or json" "$bin" explore --history "$tmp/h.edn" --history-format xml
+/usr/bin/python3 - "$tmp/h.txt" "$tmp/h.edn" "$tmp/h1.json" "$tmp/h3.json" <<'PY' && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: history shape"; }
+import json, re, sys
+def edn_to_ops(path):  # the flat maps we write: keywords, strings, ints, one vector
+    ops = []
+    for line in open(path):
+        m = dict(re.findall(r':([a-z-]+) (\[[^\]]*\]|"(?:[^"\\]|\\.)*"|:[a-z-]+|-?[0-9]+)', line))
+        op = {}
+        for k, v in m.items():
+            if v.startswith(":"): op[k] = v[1:]
+            elif v.startswith("["): op[k] = json.loads("[" + v[1:-1].replace('" "', '","') + "]")
+            elif v.startswith('"'): op[k] = json.loads(v)
+            else: op[k] = int(v)
+        ops.append(op)
+    return ops
+def check(ops):
+    assert ops, "empty history"
+    busy, retired, last_t = {}, set(), -1
+    for i, op in enumerate(ops):
+        assert op["index"] == i and op["f"] == "write" and len(op["value"]) == 2, op
+        assert op["type"] in ("invoke", "ok", "fail", "info"), op
+        assert op["time"] >= last_t, op
+        last_t = op["time"]
+        p = op["process"]
+        assert p not in retired, ("a process used after an info", op)
+        if op["type"] == "invoke":
+            assert p not in busy, ("two operations at once on one process", op)
+            busy[p] = op
+        else:
+            inv = busy.pop(p)
+            assert inv["value"] == op["value"] and inv["client"] == op["client"], (inv, op)
+            if op["type"] == "info":
+                retired.add(p)
+    assert not busy, "an invoke without a completion"
+    return [o["type"] for o in ops]
+j = [json.loads(l) for l in open(sys.argv[1])]
+e = edn_to_ops(sys.argv[2])
+types = check(j)
+assert check(e) == types and e == j, "EDN and JSON differ"
+assert {"ok", "info", "fail"} <= set(types), set(types)  # seed 7 times out and refuses
+for path in sys.argv[3:]:
+    check([json.loads(l) for l in open(path)])
+PY
+# the progress line on a terminal: seeds/s, violations, ETA; none in a pipe
+timeout 60 script -qec "$bin explore --seeds 200 --jobs 2 --no-save" /dev/null >"$tmp/tty" 2>&1 </dev/null
+grep -Eq 'explore: [0-9]+/200 seeds, [0-9]+ violations, [0-9]+ seeds/s, ETA [0-9]' "$tmp/tty" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no progress line on a terminal"; }
+timeout 60 "$bin" explore --seeds 50 --jobs 2 --no-save 2>&1 | cat >"$tmp/piped"
+grep -q "$(printf '\r')" "$tmp/piped" && { fail=$((fail + 1)); echo "FAIL: progress in a pipe"; } || pass=$((pass + 1))
+# a worker that dies (here: SIGKILL) is reported with its seed, exit 2
+timeout --preserve-status -s INT 4 "$bin" explore --seeds 1000000 --jobs 2 --quiet --no-save >"$tmp/wd" 2>&1 &
+wpid=$!
+child=""
+for _ in $(seq 40); do # timeout -> raftsim -> its workers
+    parent=$(pgrep -P "$wpid" | head -n 1)
+    [ -n "$parent" ] && child=$(pgrep -P "$parent" | head -n 1)
+    [ -n "$child" ] && break
+    sleep 0.1
+done
+sleep 0.3
+[ -n "$child" ] && kill -KILL "$child"
+wait "$wpid"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -Eq "1 worker\(s\) died \(the first of signal 9\) in seed [0-9]+, which is not in the figures; run it alone: .*--jobs 1" "$tmp/wd"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: a dead worker (exit $rc)"; cat "$tmp/wd"; fi
+# the speed-up of two workers: a figure, not an assertion (the machine is shared)
+t0=$(date +%s%N); "$bin" explore --seeds 200 --quiet --no-save --jobs 1 >/dev/null 2>&1; t1=$(date +%s%N)
+"$bin" explore --seeds 200 --quiet --no-save --jobs 2 >/dev/null 2>&1; t2=$(date +%s%N)
+echo "cli: explore 200 seeds: --jobs 1 $(((t1 - t0) / 1000000)) ms, --jobs 2 $(((t2 - t1) / 1000000)) ms (x$(awk -v a=$((t1 - t0)) -v b=$((t2 - t1)) 'BEGIN{printf "%.2f", a/b}'))"
 
 # TCP clusters: the descriptor budget is checked up front (issue 15: 128
 # nodes failed with "too many open files" only in the trace, exit 0), a

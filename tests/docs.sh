@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/docs.sh — every command the project shows really runs.
 #
-# It collects each command line that starts with `build/raftsim` or
-# `make` (after an optional `$ ` prompt and VAR=value assignments; a
-# trailing `\` joins the next line, a trailing `# comment` is dropped)
+# It collects each command line that starts with `build/raftsim`, `make`
+# or `parallel` (GNU parallel running raftsim), after an optional `$ `
+# prompt and VAR=value assignments (a trailing `\` joins the next line, a
+# trailing `# comment` is dropped)
 #   - from every fenced code block of README.md, and
 #   - from every --help text (raftsim, each command, each bench and pg
 #     subcommand: their "examples:" sections),
@@ -56,7 +57,7 @@ ln -s "$repo/tools" "$tmp/cwd/tools"
 
 # --- collecting ------------------------------------------------------------
 # One "SOURCE<TAB>COMMAND" line per command, in the order shown.
-cmd_re='^[[:space:]]*(\$ )?([A-Z_][A-Z0-9_]*=[^ ]* )*(build/raftsim|make)( |$)'
+cmd_re='^[[:space:]]*(\$ )?([A-Z_][A-Z0-9_]*=[^ ]* )*(build/raftsim|make|parallel)( |$)'
 readme_cmds() {
     awk -v re="$cmd_re" '
         function flush() { if (cmd != "") print src "\t" cmd; cmd = "" }
@@ -81,7 +82,8 @@ help_cmds() {
     for args in "--help" "run --help" "explore --help" "bench --help" \
         "bench sim --help" "bench failover --help" "bench throughput --help" \
         "bench rss --help" "bench pg-failover --help" "pg --help" \
-        "pg status --help" "pg health --help" "report --help" "version --help"; do
+        "pg status --help" "pg health --help" "report --help" "version --help" \
+        "explore-merge --help"; do
         # shellcheck disable=SC2086
         "$bin_rel" $args 2>&1 | awk -v src="$bin_rel $args" -v re="$cmd_re" \
             -v me="$bin_rel" '
@@ -123,7 +125,7 @@ override() {
     case "$c" in
     "make demo"*) c="$c DEMO_SCALE=2" ;;                      # 15 s -> 1.2 s
     "make bench"*) c="${c%%#*}"; c="${c%% }"
-        c="$c BENCH_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3" ;;
+        c="$c BENCH_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3 BENCH_EXPLORE_TIME=100ms" ;;
     *"explore --transport tcp"*) c=${c/--seeds 20/--seeds 1}; c=${c/--duration 3s/--duration 1s} ;;
     *"bench failover"*) c=${c/--trials 100/--trials 1} ;;  # 7 ranges x 1 trial
     *"bench switchover"*) c=${c/--trials 50/--trials 3}     # 50 -> 3

@@ -21,6 +21,8 @@ struct option;
 int cli_run(const char *prog, int argc, char **argv);
 /* `raftsim explore …`; argv[0] is "explore". */
 int cli_explore(const char *prog, int argc, char **argv);
+/* `raftsim explore-merge FILE…`; argv[0] is "explore-merge". */
+int cli_explore_merge(const char *prog, int argc, char **argv);
 /* `raftsim bench …`; argv[0] is "bench". */
 int cli_bench(const char *prog, int argc, char **argv);
 /* `raftsim pg status|health`; argv[0] is "pg". */

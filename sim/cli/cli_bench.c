@@ -37,6 +37,7 @@ static void usage_bench(FILE *f)
             "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n"
             "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n"
             "       %s bench live\n"
+            "       %s bench explore [--seconds D] [--jobs N]\n"
             "       %s bench health [--requests N] [--concurrency C] "
             "[--slowloris S]\n"
             "                       [--target HOST:PORT]\n\n"
@@ -56,6 +57,10 @@ static void usage_bench(FILE *f)
             "peak and\n"
             "            current RSS, RSS per node, elections during the "
             "hold\n"
+            "explore     explore seeds/s at 3, 5, 9, 33, 128 nodes on 1 "
+            "and N workers\n"
+            "            (default 2), the speed-up, simulated s per wall s "
+            "and core\n"
             "live        the live classroom server: click -> visible to "
             "every viewer\n"
             "            (1 and 100 viewers), its CPU at x1, a fork at 60 s "
@@ -123,9 +128,11 @@ static void usage_bench(FILE *f)
             "  %s bench failover --trials 2 --ranges 150ms-300ms\n"
             "  %s bench switchover --trials 5 --nodes 3\n"
             "  %s bench throughput --nodes 3 --duration 1s\n"
-            "  %s bench rss --nodes 10 --hold 1s\n",
-            prog, prog, prog, prog, prog, prog, prog, prog, RAFT_MAX_NODES,
-            RAFT_MAX_NODES, RAFT_MAX_NODES, prog, prog, prog, prog, prog);
+            "  %s bench rss --nodes 10 --hold 1s\n"
+            "  %s bench explore --seconds 200ms\n",
+            prog, prog, prog, prog, prog, prog, prog, prog, prog,
+            RAFT_MAX_NODES, RAFT_MAX_NODES, RAFT_MAX_NODES, prog, prog, prog,
+            prog, prog, prog);
 }
 
 static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
@@ -535,6 +542,48 @@ static int cmd_bench_sim(int argc, char **argv)
     return bench_sim(stdout, 600.0, 200);
 }
 
+static int cmd_bench_explore(int argc, char **argv)
+{
+    static const char *cmd = "bench explore";
+    enum { O_SECONDS = 256, O_JOBS };
+    static const struct option opts[] = {
+        {"seconds", required_argument, 0, O_SECONDS},
+        {"jobs", required_argument, 0, O_JOBS},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    uint64_t per = 2000000, u;
+    int jobs = 2;
+    const char *err = NULL;
+    cli_getopt_begin();
+    int ch;
+    while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
+        switch (ch) {
+        case O_SECONDS:
+            if (util_parse_duration_us(optarg, &per, &err))
+                return bad_value(cmd, "seconds", optarg, err);
+            if (per < 10000 || per > 600000000)
+                return bad_value(cmd, "seconds", optarg,
+                                 "expected 10ms to 10min");
+            break;
+        case O_JOBS:
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 1024)
+                return bad_value(cmd, "jobs", optarg,
+                                 "expected a number of processes, 1 to 1024");
+            jobs = (int)u;
+            break;
+        case 'h':
+            usage_bench(stdout);
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (optind < argc)
+        return cli_unexpected(prog, cmd, argv[optind]);
+    return bench_explore(stdout, (double)per / 1e6, jobs);
+}
+
 static int cmd_bench_live(int argc, char **argv)
 {
     return cli_bench_live(prog, argc, argv);
@@ -551,6 +600,7 @@ static const struct {
     {"rss", cmd_bench_rss},
     {"pg-failover", cmd_bench_pg},
     {"live", cmd_bench_live},
+    {"explore", cmd_bench_explore},
     {"health", cmd_bench_health},
 };
 
@@ -582,7 +632,8 @@ int cli_bench(const char *prog_, int argc, char **argv)
         return rc;
     }
     fprintf(stderr, "%s bench: unknown benchmark '%s' (known: sim, failover, "
-            "switchover, throughput, rss, pg-failover, live, health; see '%s bench --help')\n",
+            "switchover, throughput, rss, pg-failover, live, explore, health; "
+            "see '%s bench --help')\n",
             prog, which, prog);
     return 2;
 }

@@ -17,6 +17,8 @@
 #include "net/auth.h"
 #include "raft/raft.h"
 #include "sim/cluster/explore.h"
+#include "sim/cluster/explore_jobs.h"
+#include "sim/cluster/explore_json.h"
 #include "sim/util/util.h"
 
 static const char *prog = "raftsim";
@@ -76,14 +78,36 @@ static void usage_explore(FILE *f)
         "e.g.\n"
         "                        head -c 32 /dev/urandom > FILE); default: "
         "random per run\n"
+        "  --jobs N              worker processes (default: one per core; "
+        "1 with --trace\n"
+        "                        or tcp); the figures do not depend on N\n"
+        "  --shard I/N           run the I-th of N equal shares of the seeds "
+        "(0 <= I < N);\n"
+        "                        merge the shards' --json with explore-merge\n"
+        "  --json                print the result as one JSON object on "
+        "stdout instead\n"
+        "                        of the last line (totals, first failure, "
+        "parameters)\n"
+        "  --history FILE        each seed's client writes as a Jepsen "
+        "history (invoke,\n"
+        "                        ok, fail, info) for Knossos, elle-cli or "
+        "Porcupine;\n"
+        "                        %%llu becomes the seed (needed for more "
+        "than one seed)\n"
+        "  --history-format F    edn or json (JSON Lines); default: by the "
+        "extension\n"
+        "                        (.edn: edn, else json)\n"
         "  --quiet               no progress line even on a terminal\n"
         "  -h, --help            this text\n\n"
         "examples:\n"
         "  %s explore --seeds 200 --quiet\n"
         "  %s explore --seeds 300 --quiet --unsafe vote-any --no-save\n"
         "  %s explore --nodes 3 --faults partition,crash --ack async "
-        "--quiet\n",
-        prog, RAFT_MAX_NODES, prog, prog, prog);
+        "--quiet\n"
+        "  %s explore --seeds 400 --jobs 2 --quiet\n"
+        "  %s explore --seeds 300 --shard 1/3 --json --no-save\n"
+        "  %s explore --seeds 1 --start-seed 7 --history /tmp/history.edn\n",
+        prog, RAFT_MAX_NODES, prog, prog, prog, prog, prog, prog);
 }
 
 static int bad_value(const char *cmd, const char *opt, const char *val,
@@ -114,6 +138,11 @@ enum {
     O_SAVE,
     O_NOSAVE,
     O_KEY,
+    O_JOBS,
+    O_SHARD,
+    O_JSON,
+    O_HISTORY,
+    O_HFORMAT,
 };
 
 static const struct option explore_opts_long[] = {
@@ -138,9 +167,63 @@ static const struct option explore_opts_long[] = {
     {"save", required_argument, 0, O_SAVE},
     {"no-save", no_argument, 0, O_NOSAVE},
     {"key", required_argument, 0, O_KEY},
+    {"jobs", required_argument, 0, O_JOBS},
+    {"shard", required_argument, 0, O_SHARD},
+    {"json", no_argument, 0, O_JSON},
+    {"history", required_argument, 0, O_HISTORY},
+    {"history-format", required_argument, 0, O_HFORMAT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
+
+/* The command that replays seed `seed` alone, options as in o. */
+static void repro_command(FILE *out, const struct explore_opts *o,
+                          uint64_t seed)
+{
+    fprintf(out, "%s explore --nodes %d --start-seed %llu --seeds 1", prog,
+            o->nodes, (unsigned long long)seed);
+    if (o->duration_us != 10000000)
+        fprintf(out, " --duration %lluus",
+                (unsigned long long)o->duration_us);
+    if (o->settle_us != 3000000)
+        fprintf(out, " --settle %lluus", (unsigned long long)o->settle_us);
+    if (o->faults != EXPLORE_F_ALL) {
+        static const char *fn[] = {"partition", "crash", "pause", "drop",
+                                   "delay"};
+        fprintf(out, " --faults ");
+        bool first = true;
+        for (int b = 0; b < 5; b++)
+            if (o->faults & (1u << b)) {
+                fprintf(out, "%s%s", first ? "" : ",", fn[b]);
+                first = false;
+            }
+        if (first)
+            fprintf(out, "none");
+    }
+    if (o->ack != RAFT_ACK_QUORUM)
+        fprintf(out, " --ack %s", raft_ack_mode_name(o->ack));
+    if (o->policy != RAFT_ELECT_HIGHEST_LSN)
+        fprintf(out, " --election %s", raft_policy_name(o->policy));
+    if (!o->prevote)
+        fprintf(out, " --no-prevote");
+    if (!o->checkquorum)
+        fprintf(out, " --no-checkquorum");
+    for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
+        if (o->unsafe & b)
+            fprintf(out, " --unsafe %s", raft_unsafe_name(b));
+    if (o->heartbeat_us != 50000)
+        fprintf(out, " --heartbeat %lluus",
+                (unsigned long long)o->heartbeat_us);
+    if (o->election_min_us != 150000 || o->election_max_us != 300000)
+        fprintf(out, " --election-timeout %lluus-%lluus",
+                (unsigned long long)o->election_min_us,
+                (unsigned long long)o->election_max_us);
+    if (o->writes_per_s != 100)
+        fprintf(out, " --writes-per-s %g", o->writes_per_s);
+    if (o->transport == SIM_TRANSPORT_TCP)
+        fprintf(out, " --transport tcp --time-scale %g", o->time_scale);
+    fprintf(out, " --trace seed%llu.jsonl", (unsigned long long)seed);
+}
 
 static void print_repro(const struct explore_opts *o,
                         const struct explore_result *r)
@@ -152,52 +235,9 @@ static void print_repro(const struct explore_opts *o,
             (double)v->t_us / 1e6, v->nodes[0]);
     if (v->nodes[1])
         fprintf(stderr, ",n%d", v->nodes[1]);
-    fprintf(stderr, "\n  %s\n", v->detail);
-    fprintf(stderr, "explore: reproduce with: %s explore --nodes %d "
-                    "--start-seed %llu --seeds 1",
-            prog, o->nodes, (unsigned long long)r->first_seed);
-    if (o->duration_us != 10000000)
-        fprintf(stderr, " --duration %lluus",
-                (unsigned long long)o->duration_us);
-    if (o->settle_us != 3000000)
-        fprintf(stderr, " --settle %lluus", (unsigned long long)o->settle_us);
-    if (o->faults != EXPLORE_F_ALL) {
-        static const char *fn[] = {"partition", "crash", "pause", "drop",
-                                   "delay"};
-        fprintf(stderr, " --faults ");
-        bool first = true;
-        for (int b = 0; b < 5; b++)
-            if (o->faults & (1u << b)) {
-                fprintf(stderr, "%s%s", first ? "" : ",", fn[b]);
-                first = false;
-            }
-        if (first)
-            fprintf(stderr, "none");
-    }
-    if (o->ack != RAFT_ACK_QUORUM)
-        fprintf(stderr, " --ack %s", raft_ack_mode_name(o->ack));
-    if (o->policy != RAFT_ELECT_HIGHEST_LSN)
-        fprintf(stderr, " --election %s", raft_policy_name(o->policy));
-    if (!o->prevote)
-        fprintf(stderr, " --no-prevote");
-    if (!o->checkquorum)
-        fprintf(stderr, " --no-checkquorum");
-    for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
-        if (o->unsafe & b)
-            fprintf(stderr, " --unsafe %s", raft_unsafe_name(b));
-    if (o->heartbeat_us != 50000)
-        fprintf(stderr, " --heartbeat %lluus",
-                (unsigned long long)o->heartbeat_us);
-    if (o->election_min_us != 150000 || o->election_max_us != 300000)
-        fprintf(stderr, " --election-timeout %lluus-%lluus",
-                (unsigned long long)o->election_min_us,
-                (unsigned long long)o->election_max_us);
-    if (o->writes_per_s != 100)
-        fprintf(stderr, " --writes-per-s %g", o->writes_per_s);
-    if (o->transport == SIM_TRANSPORT_TCP)
-        fprintf(stderr, " --transport tcp --time-scale %g", o->time_scale);
-    fprintf(stderr, " --trace seed%llu.jsonl\n",
-            (unsigned long long)r->first_seed);
+    fprintf(stderr, "\n  %s\nexplore: reproduce with: ", v->detail);
+    repro_command(stderr, o, r->first_seed);
+    fprintf(stderr, "\n");
     if (o->transport == SIM_TRANSPORT_TCP)
         fprintf(stderr, "explore: note: TCP runs follow the wall clock, so a "
                         "replay may not fail the same way; the virtual-time "
@@ -209,7 +249,10 @@ int cli_explore(const char *prog_, int argc, char **argv)
     struct explore_opts o;
     explore_opts_default(&o);
     const char *trace_path = NULL, *err = NULL;
-    bool quiet = false;
+    bool quiet = false, json = false, jobs_given = false;
+    const char *hformat = NULL;
+    int jobs = 1;
+    uint64_t shard_i = 0, shard_n = 1;
     o.scenario_out = "explore-seed%llu.scn";
     uint64_t u;
     prog = prog_;
@@ -358,6 +401,39 @@ int cli_explore(const char *prog_, int argc, char **argv)
             o.time_scale = f;
             break;
         }
+        case O_JOBS:
+            if (util_parse_u64(optarg, &u) || u < 1 || u > 1024)
+                return bad_value("explore", name, optarg,
+                                 "expected a number of processes, 1 to 1024");
+            jobs = (int)u;
+            jobs_given = true;
+            break;
+        case O_SHARD: {
+            char buf[64];
+            snprintf(buf, sizeof(buf), "%s", optarg);
+            char *slash = strchr(buf, '/');
+            if (slash)
+                *slash = '\0';
+            if (!slash || util_parse_u64(buf, &shard_i) ||
+                util_parse_u64(slash + 1, &shard_n) || shard_n < 1 ||
+                shard_n > 1000000 || shard_i >= shard_n)
+                return bad_value("explore", name, optarg,
+                                 "expected I/N with 0 <= I < N <= 1000000, "
+                                 "e.g. 0/4");
+            break;
+        }
+        case O_JSON:
+            json = true;
+            break;
+        case O_HISTORY:
+            o.history = optarg;
+            break;
+        case O_HFORMAT:
+            if (strcmp(optarg, "edn") && strcmp(optarg, "json"))
+                return bad_value("explore", name, optarg,
+                                 "expected edn or json");
+            hformat = optarg;
+            break;
         case O_QUIET:
             quiet = true;
             break;
@@ -409,51 +485,131 @@ int cli_explore(const char *prog_, int argc, char **argv)
     }
     if (!quiet && isatty(STDERR_FILENO))
         o.progress = stderr;
+    if (jobs > 1 && trace_path) {
+        fprintf(stderr, "%s explore: --trace needs --jobs 1 (every seed's "
+                        "events go into the one file, in seed order)\n",
+                prog);
+        return 2;
+    }
+    if (!jobs_given)
+        jobs = trace_path || o.transport == SIM_TRANSPORT_TCP ? 1
+                                                              : explore_cores();
+    if (o.history) {
+        size_t hl = strlen(o.history);
+        o.history_edn = hformat ? !strcmp(hformat, "edn")
+                                : hl >= 4 && !strcmp(o.history + hl - 4, ".edn");
+        if (!strstr(o.history, "%llu") && o.seeds > 1) {
+            fprintf(stderr, "%s explore: --history %s holds one seed's "
+                            "history; with --seeds %llu put %%llu in the "
+                            "name (it becomes the seed)\n",
+                    prog, o.history, (unsigned long long)o.seeds);
+            return 2;
+        }
+        if (!strstr(o.history, "%llu") &&
+            util_out_check(o.history, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s explore: cannot write the history: %s\n",
+                    prog, why);
+            return 2;
+        }
+    } else if (hformat) {
+        fprintf(stderr, "%s explore: --history-format needs --history\n",
+                prog);
+        return 2;
+    }
+    uint64_t range_start = o.start_seed, range_seeds = o.seeds;
+    if (o.start_seed > UINT64_MAX - o.seeds) {
+        fprintf(stderr, "%s explore: --start-seed + --seeds is past the "
+                        "largest seed\n", prog);
+        return 2;
+    }
+    explore_shard_range(range_start, range_seeds, shard_i, shard_n,
+                        &o.start_seed, &o.seeds);
     util_stop_on_signals();
-    struct explore_result r;
-    explore_run(&o, &r);
+    struct explore_batch b;
+    explore_run_jobs(&o, jobs, &b);
+    b.range_start = range_start;
+    b.range_seeds = range_seeds;
+    b.shard_index = shard_i;
+    b.shard_count = shard_n;
+    struct explore_result r = b.r;
+    FILE *info = json ? stderr : stdout; /* stdout is the JSON's */
+    int rc = r.interrupted ? cli_interrupted_status() : r.violations ? 1 : 0;
     if (trace.f && util_out_commit(&trace, why, sizeof(why)) != 0) {
         fprintf(stderr, "%s explore: trace lost: %s\n", prog, why);
         return 2;
     }
     if (r.save_failed)
         return 2;
+    if (b.worker_deaths) {
+        fprintf(stderr, "%s explore: %llu worker(s) died", prog,
+                (unsigned long long)b.worker_deaths);
+        if (b.dead_signal)
+            fprintf(stderr, " (the first of signal %d)", b.dead_signal);
+        if (b.dead_seed) {
+            fprintf(stderr, " in seed %llu, which is not in the figures; "
+                            "run it alone: ", (unsigned long long)b.dead_seed);
+            repro_command(stderr, &o, b.dead_seed);
+            fprintf(stderr, " --jobs 1");
+        }
+        fprintf(stderr, "\n");
+        rc = 2;
+    }
     if (r.transport_errors) {
         fprintf(stderr, "%s explore: %llu transport error(s) stopped nodes "
                         "from working; the first: %s\n",
                 prog, (unsigned long long)r.transport_errors,
                 r.first_transport_error);
-        explore_print_summary(stdout, &r);
-        return 2;
+        rc = 2;
     }
     if (r.setup_failures) {
         fprintf(stderr, "%s explore: %llu seed(s) could not set up their "
                         "TCP listeners\n",
                 prog, (unsigned long long)r.setup_failures);
-        explore_print_summary(stdout, &r);
-        return 2;
+        rc = 2;
     }
-    if (r.no_leader_at_end)
-        printf("explore: %llu seed(s) ended without exactly one leader after "
-               "settling\n",
-               (unsigned long long)r.no_leader_at_end);
-    if (r.have_first) {
+    if (r.no_leader_at_end && rc != 2)
+        fprintf(info, "explore: %llu seed(s) ended without exactly one leader "
+                      "after settling\n",
+                (unsigned long long)r.no_leader_at_end);
+    char *repro = NULL;
+    if (r.have_first && rc != 2) {
         fflush(stdout);
         print_repro(&o, &r);
         if (r.scenario[0])
             fprintf(stderr,
                     "explore: the failing schedule, as a scenario: %s run %s\n",
                     prog, r.scenario);
+        if (b.replay_differs)
+            fprintf(stderr, "explore: warning: seed %llu did not fail the "
+                            "same way when run again to save it; the run is "
+                            "not deterministic (a simulator bug)\n",
+                    (unsigned long long)r.first_seed);
+        size_t len = 0;
+        FILE *m = open_memstream(&repro, &len);
+        if (m) {
+            repro_command(m, &o, r.first_seed);
+            fclose(m);
+        }
     }
-    if (r.interrupted)
-        printf("explore: interrupted at t=%.3f s (%s) in seed %llu; the "
-               "figures below are the %llu seed(s) that ran\n",
-               (double)r.last_end_us / 1e6,
-               o.transport == SIM_TRANSPORT_TCP ? "real" : "virtual",
-               (unsigned long long)r.last_seed,
-               (unsigned long long)r.seeds);
-    explore_print_summary(stdout, &r);
-    if (r.interrupted)
-        return cli_interrupted_status();
-    return r.violations ? 1 : 0;
+    if (r.interrupted && rc != 2)
+        fprintf(info, "explore: interrupted at t=%.3f s (%s) in seed %llu; "
+                      "the figures below are the %llu seed(s) that ran\n",
+                (double)r.last_end_us / 1e6,
+                o.transport == SIM_TRANSPORT_TCP ? "real" : "virtual",
+                (unsigned long long)r.last_seed, (unsigned long long)r.seeds);
+    if (json) {
+        char *text = explore_batch_to_json(
+            explore_params_json(&o, range_start, range_seeds), &b, repro);
+        if (!text) {
+            fprintf(stderr, "%s explore: out of memory\n", prog);
+            rc = 2;
+        } else {
+            printf("%s\n", text);
+            free(text);
+        }
+    } else {
+        explore_print_summary(stdout, &r);
+    }
+    free(repro);
+    return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * main.c — the raftsim command line: the first word picks a subcommand
- * (cli_run.c, cli_explore.c, cli_bench.c, cli_pg.c, cli_report.c), which
- * parses its own options the GNU way (cli_util.c).
+ * (cli_run.c, cli_explore.c, cli_explore_merge.c, cli_bench.c, cli_pg.c,
+ * cli_report.c), which parses its own options the GNU way (cli_util.c).
  * Exit codes: 0 success, 1 a run found a violation, 2 bad usage, 130/143
  * when SIGINT/SIGTERM stopped a run.
  */
@@ -31,6 +31,9 @@ static void usage_top(FILE *f)
             "virtual-time cluster\n"
             "            and check Raft's safety properties after every "
             "event\n"
+            "  explore-merge\n"
+            "            add up the --json results of explore --shard "
+            "runs\n"
             "  bench     benchmarks: simulator speed, failover, throughput, "
             "memory\n"
             "  pg        watch a real PostgreSQL pair: status, GET /health/db\n"
@@ -71,7 +74,8 @@ static const struct {
     const char *name;
     cmd_fn fn;
 } commands[] = {
-    {"run", cli_run},         {"explore", cli_explore}, {"bench", cli_bench},
+    {"run", cli_run},         {"explore", cli_explore},
+    {"explore-merge", cli_explore_merge},                {"bench", cli_bench},
     {"pg", cli_pg},           {"report", cli_report},   {"serve", cli_serve},
     {"shell", cli_shell},
 };

@@ -175,6 +175,7 @@ void sim_cluster_free(struct sim_cluster *c)
 {
     if (!c)
         return;
+    sim__history_end(c); /* writes still out: outcome unknown */
     sim__wire_free(c); /* close sockets before the nodes go */
     for (uint32_t k = 0; k < c->heap_len; k++)
         raft_msg_free(&c->pool[c->heap[k].idx].msg);
@@ -190,6 +191,7 @@ void sim_cluster_free(struct sim_cluster *c)
     free(c->links);
     free(c->clients);
     free(c->writes);
+    free(c->hist_proc);
     free(c->pool);
     free(c->next_free);
     free(c->heap);

@@ -72,6 +72,11 @@ struct sim_options {
     uint64_t client_timeout_us;  /* give up on a write: outcome unknown */
     int n_clients;
     FILE *trace;                 /* JSON Lines, or NULL */
+    /* The clients' writes as a Jepsen history (cluster_history.c), EDN
+     * or JSON Lines, or NULL; the pending ones end as `info` when the
+     * cluster is freed. */
+    FILE *history;
+    bool history_edn;
 };
 
 void sim_options_default(struct sim_options *o, int n_nodes);

@@ -117,6 +117,7 @@ int sim_client_write(struct sim_cluster *c, int client, int via,
         target = pick_node(c);
     w->pub.node = target;
     trace_client(c, w, "sent");
+    sim__history_invoke(c, widx);
     if (c->write_hook)
         c->write_hook(c->write_hook_ctx, c, widx);
     client_send(c, widx, target, c->o.client_latency_us);
@@ -148,6 +149,7 @@ void sim__finish_write(struct sim_cluster *c, int widx,
         break;
     }
     trace_client(c, w, sim_outcome_name(o));
+    sim__history_complete(c, widx);
     if (c->write_hook)
         c->write_hook(c->write_hook_ctx, c, widx);
 }

@@ -60,6 +60,7 @@ struct write_state {
     struct sim_write pub;
     int target;
     int attempts;
+    int hist_process; /* its Jepsen process (cluster_history.c) */
 };
 
 struct client_state {
@@ -100,6 +101,11 @@ struct sim_cluster {
     void *hook_ctx;
     sim_write_hook write_hook;
     void *write_hook_ctx;
+    /* the history (cluster_history.c): each process's state (0 free,
+     * 1 busy, 2 retired by an info) and the next op's index */
+    unsigned char *hist_proc;
+    int n_hist_proc;
+    uint64_t hist_index;
     struct sim_wire *wire; /* TCP mode, else NULL */
     /* TCP mode: put a frame on the socket (cluster_wire.c sets it, so
      * that cluster_step.c never calls up into the transport) */
@@ -154,6 +160,11 @@ void sim__ack_pending(struct sim_cluster *c, struct node_state *s, int id,
 /* Proposes the write at its node; true when the node must be pumped. */
 bool sim__client_request(struct sim_cluster *c, struct sim_ev *e);
 void sim__finish_write(struct sim_cluster *c, int widx, enum sim_outcome o);
+
+/* cluster_history.c: the Jepsen history, when o.history is set */
+void sim__history_invoke(struct sim_cluster *c, int widx);
+void sim__history_complete(struct sim_cluster *c, int widx);
+void sim__history_end(struct sim_cluster *c);
 void sim__client_response(struct sim_cluster *c, struct sim_ev *e);
 
 #endif

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "raft/prng.h"
+#include "sim/cluster/explore_jobs.h"
 #include "sim/util/util.h"
 
 void explore_opts_default(struct explore_opts *o)
@@ -390,6 +391,11 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
     so.checkquorum = o->checkquorum;
     so.unsafe = o->unsafe;
     so.trace = o->trace;
+    struct util_out hist = {0};
+    if (o->history && explore_history_open(o, seed, &hist) != 0)
+        res->save_failed = true;
+    so.history = hist.f;
+    so.history_edn = o->history_edn;
     struct sched s = {.o = o};
     prng_seed(&s.rng, seed * 0x9e3779b97f4a7c15ull + 7);
     /* Half the seeds get a slow disk, so crashes can lose a real tail. */
@@ -401,6 +407,7 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
                 o->nodes,
                 rc < RAFT_EDOWN ? uv_strerror(rc) : "bad options or no memory");
         res->setup_failures++;
+        util_out_discard(&hist);
         return;
     }
     sim_set_hook(s.c, trap_hook, &s);
@@ -549,7 +556,9 @@ void explore_seed(const struct explore_opts *o, uint64_t seed,
                  (unsigned long long)seed, terr);
     res->transport_errors += te;
     free(s.rec);
-    sim_cluster_free(s.c);
+    sim_cluster_free(s.c); /* ends the history: writes still out */
+    if (hist.f && explore_history_close(&hist) != 0)
+        res->save_failed = true;
 }
 
 void explore_run(const struct explore_opts *o, struct explore_result *res)

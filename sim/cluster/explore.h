@@ -47,6 +47,11 @@ struct explore_opts {
      * a scenario file (`%llu` in the name becomes the seed); NULL: no. */
     const char *scenario_out;
     FILE *progress; /* one updating line, or NULL */
+    /* Each seed's client writes as a Jepsen history (EDN or JSON Lines,
+     * cluster_history.c) into this file (`%llu` becomes the seed), or
+     * NULL. */
+    const char *history;
+    bool history_edn;
 };
 
 struct explore_result {
