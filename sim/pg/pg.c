@@ -174,7 +174,46 @@ static const char OBSERVE_SQL[] =
     "                                        replay_lsn)), 0)::bigint"
     "      FROM pg_stat_replication) END,"
     " (SELECT COALESCE(max(EXTRACT(EPOCH FROM replay_lag)), 0)::float8"
-    "    FROM pg_stat_replication)";
+    "    FROM pg_stat_replication),"
+    " CASE WHEN pg_is_in_recovery() THEN '' ELSE"
+    "   (SELECT COALESCE(string_agg(concat_ws(' ', application_name, state,"
+    "        sync_state, COALESCE(replay_lsn::text, '-'),"
+    "        COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)"
+    "                 ::bigint, 0),"
+    "        COALESCE(EXTRACT(EPOCH FROM replay_lag)::float8, 0)),"
+    "      E'\\n' ORDER BY application_name), '')"
+    "    FROM pg_stat_replication) END";
+
+/* "name state sync_state replay_lsn lag_bytes lag_s" lines */
+static void parse_standbys(const char *text, struct pg_obs *o)
+{
+    while (*text && o->n_sb < PG_MAX_SERVERS) {
+        size_t len = strcspn(text, "\n");
+        char line[256], lsn[32];
+        snprintf(line, sizeof(line), "%.*s", (int)len, text);
+        struct pg_standby *b = &o->sb[o->n_sb];
+        memset(b, 0, sizeof(*b));
+        unsigned long long bytes = 0;
+        if (sscanf(line, "%15s %15s %11s %31s %llu %lf", b->name, b->state,
+                   b->sync_state, lsn, &bytes, &b->lag_s) == 6) {
+            pg_parse_lsn(lsn, &b->replay_lsn);
+            b->lag_bytes = bytes;
+            o->n_sb++;
+        }
+        text += len;
+        if (*text)
+            text++;
+    }
+}
+
+const struct pg_standby *pg_standby_of(const struct pg_obs *primary,
+                                       const char *name)
+{
+    for (int i = 0; i < primary->n_sb; i++)
+        if (!strcmp(primary->sb[i].name, name))
+            return &primary->sb[i];
+    return NULL;
+}
 
 void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o)
 {
@@ -187,7 +226,7 @@ void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o)
     }
     PGresult *r = PQexec(c, OBSERVE_SQL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
-        PQnfields(r) != 10) {
+        PQnfields(r) != 11) {
         one_line(o->error, sizeof(o->error), s->name,
                  PQresultStatus(r) == PGRES_TUPLES_OK ? "unexpected result"
                                                       : PQerrorMessage(c));
@@ -203,6 +242,7 @@ void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o)
         o->n_standbys = (int)strtol(PQgetvalue(r, 0, 7), NULL, 10);
         o->lag_bytes = strtoull(PQgetvalue(r, 0, 8), NULL, 10);
         o->lag_s = strtod(PQgetvalue(r, 0, 9), NULL);
+        parse_standbys(PQgetvalue(r, 0, 10), o);
     }
     PQclear(r);
     PQfinish(c);
@@ -506,9 +546,22 @@ void pg_status_print(FILE *out, const struct pg_server *s,
                                                           : "standby*")
                            : o->read_only ? "fenced"
                                           : "primary";
-        if (o->in_recovery)
+        /* a standby's lag as its primary sees it (pg_stat_replication,
+         * matched by application_name) */
+        const struct pg_standby *b = NULL;
+        for (int j = 0; j < n && o->in_recovery && !b; j++)
+            if (obs[j].up && !obs[j].in_recovery)
+                b = pg_standby_of(&obs[j], s[i].name);
+        if (o->in_recovery && b)
+            fprintf(out,
+                    "%-6s %-9s %-9s %4u  %-12s %-12s %-12s %10" PRIu64
+                    " %8.3f\n",
+                    s[i].name, "up", role, o->timeline, "-", rcv, rep,
+                    b->lag_bytes, b->lag_s);
+        else if (o->in_recovery)
             fprintf(out, "%-6s %-9s %-9s %4u  %-12s %-12s %-12s %10s %8s\n",
-                    s[i].name, "up", role, o->timeline, "-", rcv, rep, "", "");
+                    s[i].name, "up", role, o->timeline, "-", rcv, rep, "-",
+                    "-");
         else
             fprintf(out,
                     "%-6s %-9s %-9s %4u  %-12s %-12s %-12s %10" PRIu64
