@@ -173,6 +173,15 @@ static void do_insert(struct runner *R, const struct action *a)
     if (pg_insert_row(&M->s[s], RM_TIMEOUT_S, sync, a->lsn, a->term, a->key,
                       a->value, node, &pg_lsn, &waited, err,
                       sizeof(err)) != 0) {
+        if (M->st[s] == S_STALE && strstr(err, "read-only transaction")) {
+            /* the fence doing its job: a deposed leader's write */
+            rm_say(R, C_YELLOW, "%s refuses INSERT %s=%s (sim lsn %llu): it "
+                                "is fenced (default_transaction_read_only), "
+                                "so the deposed primary takes no write",
+                   M->s[s].name, a->key, a->value,
+                   (unsigned long long)a->lsn);
+            return;
+        }
         rm_fail(R, "INSERT %s=%s (lsn %llu) on %s: %s", a->key, a->value,
              (unsigned long long)a->lsn, M->s[s].name, err);
         return;
@@ -453,6 +462,10 @@ static void do_restart(struct runner *R, const struct action *a)
     M->st[s] = M->was_primary[s] ? S_PRIMARY : S_STANDBY;
     rm_say(R, C_MAGENTA, "%s started with n%d (%.0f ms)", M->s[s].name, a->node,
         ms);
+    /* a standby that was down through a failover still names the old
+     * primary in its primary_conninfo */
+    if (M->st[s] == S_STANDBY && p >= 0 && p != s && !rm_streams_from(M, s, p))
+        rm_follow_primary(R, s, p);
 }
 
 /* Replication follows the simulated links between the nodes. */

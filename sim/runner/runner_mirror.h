@@ -75,6 +75,9 @@ int rm_control(struct runner *R, const char *action, int s, double *ms,
 void rm_observe_all(struct rmirror *M, struct pg_obs *obs);
 
 /* runner_mirror_setup.c */
+/* Standby s streams from primary p, as p's pg_stat_replication shows it
+ * (by application_name: tools/pg-pair sets it to the server's name). */
+bool rm_streams_from(struct rmirror *M, int s, int p);
 /* PostgreSQL's synchronous replication for primary p from the ack mode
  * (synchronous_standby_names on p, reloaded); narrated. 0 or -1. */
 int rm_apply_sync(struct runner *R, int p, char *err, size_t cap);

@@ -86,8 +86,7 @@ int rm_apply_sync(struct runner *R, int p, char *err, size_t cap)
 /* ------------------------------------------------------------------ */
 /* Standbys                                                            */
 
-/* standby s streams from primary p, as p's pg_stat_replication says */
-static bool streams(struct rmirror *M, int s, int p)
+bool rm_streams_from(struct rmirror *M, int s, int p)
 {
     struct pg_obs o;
     pg_observe(&M->s[p], RM_TIMEOUT_S, &o);
@@ -98,7 +97,7 @@ static bool streams(struct rmirror *M, int s, int p)
 static bool wait_streaming(struct rmirror *M, int s, int p, double secs)
 {
     double end = util_wall_s() + secs;
-    while (!streams(M, s, p)) {
+    while (!rm_streams_from(M, s, p)) {
         if (util_wall_s() > end)
             return false;
         nap_ms(100);
@@ -313,7 +312,7 @@ static int prepare(struct runner *R, int P, char *err, size_t cap)
                 return -1;
             continue;
         }
-        if (streams(M, s, P))
+        if (rm_streams_from(M, s, P))
             continue;
         char why[512];
         double t0 = util_wall_s();
