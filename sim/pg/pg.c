@@ -10,7 +10,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "sim/pg/pg_control.h"
 #include "sim/util/util.h"
 
 /* A server's message, first line only, escaped: it is printed on
@@ -71,23 +73,75 @@ void pg_server_free(struct pg_server *s)
     s->conninfo = NULL;
 }
 
+/* libpq key=value quoting: 'x', with \ and ' escaped */
+static void kv_quote(const char *v, char *out, size_t cap)
+{
+    size_t k = 0;
+    if (cap < 3) {
+        if (cap)
+            *out = 0;
+        return;
+    }
+    out[k++] = '\'';
+    for (; *v && k + 3 < cap; v++) {
+        if (*v == '\'' || *v == '\\')
+            out[k++] = '\\';
+        out[k++] = *v;
+    }
+    out[k++] = '\'';
+    out[k] = 0;
+}
+
+static int add_lab(struct pg_server *s, int n, int cap, const char *name,
+                   const char *host, long port, const char *passfile)
+{
+    if (n >= cap)
+        return n;
+    char spec[1400], pf[1100] = "", q[1080], err[256];
+    if (passfile) {
+        kv_quote(passfile, q, sizeof(q));
+        snprintf(pf, sizeof(pf), " passfile=%s", q);
+    }
+    snprintf(spec, sizeof(spec),
+             "%s=host=%s port=%ld user=raftsim dbname=raftsim%s", name, host,
+             port, pf);
+    return pg_server_parse(spec, &s[n], err, sizeof(err)) == 0 ? n + 1 : n;
+}
+
 int pg_default_servers(struct pg_server *s, int cap)
 {
     const char *host = getenv("RAFTSIM_PG_HOST");
     if (!host || !*host)
         host = "127.0.0.1";
+    char dir[4096], path[4200], passfile[4200];
+    pgc_default_dir(dir, sizeof(dir));
+    snprintf(passfile, sizeof(passfile), "%s/pgpass", dir);
+    const char *pf = access(passfile, R_OK) == 0 ? passfile : NULL;
     int n = 0;
-    static const struct {
-        const char *name;
-        int port;
-    } lab[] = {{"a", 5433}, {"b", 5434}};
-    for (int k = 0; k < 2 && n < cap; k++) {
-        char spec[256], err[256];
-        snprintf(spec, sizeof(spec), "%s=postgresql://raftsim@%s:%d/raftsim",
-                 lab[k].name, host, lab[k].port);
-        if (pg_server_parse(spec, &s[n], err, sizeof(err)) == 0)
-            n++;
+    /* the pair's own description: "NAME PORT DELAY_MS" per line */
+    snprintf(path, sizeof(path), "%s/servers", dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char line[256], name[PG_NAME_MAX + 1];
+        long port;
+        while (n < cap && fgets(line, sizeof(line), f))
+            if (sscanf(line, "%15s %ld", name, &port) == 2 && port > 0 &&
+                port < 65536)
+                n = add_lab(s, n, cap, name, host, port, pf);
+        fclose(f);
+        if (n > 0)
+            return n;
     }
+    long base = 5433;
+    const char *b = getenv("RAFTSIM_PG_PORT_BASE");
+    if (b && *b) {
+        char *end;
+        long v = strtol(b, &end, 10);
+        if (!*end && v > 0 && v < 65535)
+            base = v;
+    }
+    n = add_lab(s, n, cap, "a", host, base, pf);
+    n = add_lab(s, n, cap, "b", host, base + 1, pf);
     return n;
 }
 

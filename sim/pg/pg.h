@@ -69,8 +69,11 @@ static inline bool pg_writable(const struct pg_obs *o)
 int pg_server_parse(const char *spec, struct pg_server *s, char *err,
                     size_t cap);
 void pg_server_free(struct pg_server *s);
-/* The lab pair of tools/pg-pair: a on 5433, b on 5434 (RAFTSIM_PG_HOST
- * overrides 127.0.0.1). */
+/* The lab servers of tools/pg-pair: those its pair directory lists
+ * ($RAFTSIM_PG_DIR, default .pg-pair/ at the repo root: the file
+ * "servers"), else a and b on $RAFTSIM_PG_PORT_BASE (default 5433) and the
+ * next port; each with the pair's password file (passfile=DIR/pgpass) when
+ * it exists.  RAFTSIM_PG_HOST overrides 127.0.0.1. */
 int pg_default_servers(struct pg_server *s, int cap);
 
 /* Observe one server; timeout_s bounds connecting and the query. */
