@@ -65,12 +65,12 @@ if [ $# -gt 0 ]; then files="$*"; else files=$(ls scenarios/pg/*.scn); fi
 # on ONE pair; before each file the mirror itself brings the servers to
 # its starting state (the primary on the file's first leader, the others
 # streaming from it, raftsim_kv empty), whatever the file before left.
-# Three servers, c remote (1 s apply delay), for the three-server files;
+# Three servers, c remote (3 s apply delay), for the three-server files;
 # taken down after, so the checks below get a fresh two-server pair.
 t0=$(date +%s)
 timeout 120 "$pair" down >/dev/null 2>&1
-if ! timeout 900 "$pair" up --servers 3 --remote c >"$tmp/up.log" 2>&1; then
-    ko "tools/pg-pair up --servers 3 --remote c"
+if ! timeout 900 "$pair" up --servers 3 --remote c=3s >"$tmp/up.log" 2>&1; then
+    ko "tools/pg-pair up --servers 3 --remote c=3s"
     sed 's/^/    /' "$tmp/up.log" | tail -30
 fi
 echo "pg: three servers up in $(($(date +%s) - t0)) s"

@@ -87,8 +87,8 @@ int rm_apply_sync(struct runner *R, int p, char *err, size_t cap);
  * diverged) it is rejoined with the control command (pg_rewind).  0, or
  * -1 after reporting. */
 int rm_follow_primary(struct runner *R, int s, int p);
-/* Wait until every standby has replayed p's current WAL position
- * (bounded); false when one did not. */
+/* Wait until every streaming standby shows the rows primary p shows
+ * (bounded); false, with why in err, when one does not. */
 bool rm_wait_replayed(struct runner *R, int p, double timeout_s, char *err,
                       size_t cap);
 

@@ -167,34 +167,58 @@ int rm_follow_primary(struct runner *R, int s, int p)
     return 0;
 }
 
+/* the (lsn, term) sets of two row lists are equal */
+static bool same_rows(const struct pg_row *x, int nx, const struct pg_row *y,
+                      int ny)
+{
+    if (nx != ny)
+        return false;
+    for (int i = 0; i < nx; i++) /* both in (lsn, term) order */
+        if (x[i].lsn != y[i].lsn || x[i].term != y[i].term)
+            return false;
+    return true;
+}
+
+/* Every streaming standby shows the rows its primary shows.  Rows, not
+ * LSNs: a standby with recovery_min_apply_delay reports WAL as replayed
+ * while it holds the commit back (measured: pg_last_wal_replay_lsn()
+ * equal to the primary's position, the new row not yet visible). */
 bool rm_wait_replayed(struct runner *R, int p, double timeout_s, char *err,
                       size_t cap)
 {
     struct rmirror *M = R->mir;
     double end = util_wall_s() + timeout_s;
-    for (;;) {
-        struct pg_obs po;
-        pg_observe(&M->s[p], RM_TIMEOUT_S, &po);
-        int behind = -1;
-        for (int s = 0; s < M->n && po.up && behind < 0; s++) {
-            if (s == p || M->st[s] != S_STANDBY || M->cut[s])
-                continue;
-            const struct pg_standby *b = pg_standby_of(&po, M->s[s].name);
-            if (!b || b->replay_lsn < po.current_lsn)
-                behind = s;
+    struct pg_row *want = NULL;
+    int nw = 0;
+    if (pg_rows(&M->s[p], RM_TIMEOUT_S, &want, &nw, err, cap) != 0)
+        return false;
+    bool ok = true;
+    for (int s = 0; s < M->n && ok; s++) {
+        if (s == p || M->st[s] != S_STANDBY || M->cut[s])
+            continue;
+        for (;;) {
+            struct pg_row *have = NULL;
+            int nh = 0;
+            char why[512];
+            bool same = pg_rows(&M->s[s], RM_TIMEOUT_S, &have, &nh, why,
+                                sizeof(why)) == 0 &&
+                        same_rows(want, nw, have, nh);
+            free(have);
+            if (same)
+                break;
+            if (util_wall_s() > end) {
+                snprintf(err, cap, "%s does not show %s's %d row%s after "
+                                   "%.0f s",
+                         M->s[s].name, M->s[p].name, nw, nw == 1 ? "" : "s",
+                         timeout_s);
+                ok = false;
+                break;
+            }
+            nap_ms(50);
         }
-        if (po.up && behind < 0)
-            return true;
-        if (util_wall_s() > end) {
-            if (!po.up)
-                snprintf(err, cap, "%s", po.error);
-            else
-                snprintf(err, cap, "%s has not replayed %s's WAL after %.0f s",
-                         M->s[behind].name, M->s[p].name, timeout_s);
-            return false;
-        }
-        nap_ms(50);
     }
+    free(want);
+    return ok;
 }
 
 /* ------------------------------------------------------------------ */
