@@ -58,8 +58,8 @@ void rm_status(struct runner *R)
 }
 
 /* expect pg ...: true when it holds; actual says what was seen. */
-bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
-              size_t cap)
+static bool check(struct runner *R, const struct scn_expect *ex,
+                  char *actual, size_t cap)
 {
     struct rmirror *M = R->mir;
     if (!M) {
@@ -155,6 +155,17 @@ bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
     }
     }
     return false;
+}
+
+/* The cluster's clock is held while the servers are asked (a `has` may
+ * wait seconds for a late row): the simulation waits for PostgreSQL. */
+bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
+              size_t cap)
+{
+    sim_hold_clock(R->c, true);
+    bool ok = check(R, ex, actual, cap);
+    sim_hold_clock(R->c, false);
+    return ok;
 }
 
 int rm_violations(struct runner *R)
