@@ -21,6 +21,8 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 STEP_TIMEOUT=${STEP_TIMEOUT:-90}
 [ "${1:-}" = --docker ] && export RAFTSIM_PG_BACKEND=docker
 BACKEND=${RAFTSIM_PG_BACKEND:-local}
+# a first Docker up may start dockerd and load (or build) the image
+[ "$BACKEND" = docker ] && STEP_TIMEOUT=${STEP_TIMEOUT_DOCKER:-1200}
 # shellcheck source=tests/pg-lib.sh
 . "$root/tests/pg-lib.sh"
 

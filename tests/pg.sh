@@ -40,6 +40,7 @@ cleanup() {
     [ -n "$pgroot" ] && rm -rf "$pgroot"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 ok() { pass=$((pass + 1)); }
 ko() {
