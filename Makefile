@@ -91,7 +91,9 @@ check: $(BUILD)/tests $(BUILD)/raftsim
 
 # The suite: `check`, then every scenario over loopback TCP, the mirrored
 # scenarios and the health endpoint on a real PostgreSQL pair (tests/pg.sh
-# brings it up and takes it down), the report page in headless Chromium
+# brings it up and takes it down), as local processes and as Docker
+# containers, then the Docker traps, the host left untouched and the
+# docker-compose file (tests/pg-docker.sh), the report page in headless Chromium
 # (tests/report.sh), the live classroom's server and page (tests/live.sh),
 # every command README.md and the --help texts show
 # (tests/docs.sh), then a short pass of each fuzzer.
@@ -99,6 +101,8 @@ FUZZ_SHORT ?= 5
 test: check
 	RAFTSIM=$(BUILD)/raftsim CLOCKS=real tests/scenarios.sh
 	RAFTSIM=$(BUILD)/raftsim tests/pg.sh
+	RAFTSIM=$(BUILD)/raftsim tests/pg.sh --docker
+	tests/pg-docker.sh
 	RAFTSIM=$(BUILD)/raftsim tests/report.sh
 	RAFTSIM=$(BUILD)/raftsim tests/live.sh
 	RAFTSIM=$(BUILD)/raftsim tests/docs.sh

@@ -2,13 +2,24 @@
 # tests/pg.sh — raftsim against a real PostgreSQL pair (tools/pg-pair):
 # every scenario in scenarios/pg/, `pg status`, and `GET /health/db` going
 # 503 (read-only) when the primary dies and 200 again after a promotion.
-# The pair is brought up first and always taken down at the end, also when
-# a step fails.  Every step is bounded by `timeout`.
-# Usage: RAFTSIM=build/raftsim tests/pg.sh [SCENARIO...]
+# The scenarios run back to back on one pair of three servers; the other
+# checks get a fresh pair (`up --fresh`).  The pair is always taken down
+# at the end, also when a step fails.  Every step is bounded by `timeout`.
+# Usage: RAFTSIM=build/raftsim tests/pg.sh [--docker] [SCENARIO...]
+#   --docker (or RAFTSIM_PG_BACKEND=docker): the servers in containers
+# The ports: a free base (RAFTSIM_PG_PORT_BASE) unless one is set.
 set -u
 cd "$(dirname "$0")/.."
 bin=${RAFTSIM:-build/raftsim}
 pair=tools/pg-pair
+if [ "${1:-}" = --docker ]; then
+    export RAFTSIM_PG_BACKEND=docker
+    shift
+fi
+backend=${RAFTSIM_PG_BACKEND:-local}
+# shellcheck source=tests/pg-lib.sh
+. tests/pg-lib.sh
+pick_port_base 3 || exit 1
 pass=0 fail=0
 tmp=$(mktemp -d)
 export RAFTSIM_PG_LOG="$tmp/control.log"
@@ -20,6 +31,7 @@ if [ -z "${RAFTSIM_PG_DIR:-}" ]; then
     chmod 755 "$pgroot"
     export RAFTSIM_PG_DIR="$pgroot/pair"
 fi
+echo "pg: $backend backend, ports from $RAFTSIM_PG_PORT_BASE, $RAFTSIM_PG_DIR"
 health_pid=
 cleanup() {
     [ -n "$health_pid" ] && kill "$health_pid" 2>/dev/null
@@ -28,6 +40,7 @@ cleanup() {
     [ -n "$pgroot" ] && rm -rf "$pgroot"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 ok() { pass=$((pass + 1)); }
 ko() {
@@ -36,33 +49,46 @@ ko() {
 }
 
 up() {
-    timeout 120 "$pair" down >/dev/null 2>&1
-    if ! timeout 180 "$pair" up >"$tmp/up.log" 2>&1; then
+    if ! timeout 900 "$pair" up --fresh >"$tmp/up.log" 2>&1; then
         echo "pg: tools/pg-pair up failed:"
         sed 's/^/    /' "$tmp/up.log" | tail -30
         return 1
     fi
 }
 
+t0=$(date +%s)
 up || exit 1
+echo "pg: pair up in $(($(date +%s) - t0)) s"
+grep -E 'image|dockerd' "$tmp/up.log" | sed 's/^/pg: /'
 if [ $# -gt 0 ]; then files="$*"; else files=$(ls scenarios/pg/*.scn); fi
 
-# Each scenario on a fresh pair: a primary a and a streaming standby b.
-first=1
-for f in $files; do
-    [ $first -eq 1 ] || up || { ko "pair for $f"; continue; }
-    first=0
-    t0=$(date +%s)
-    if timeout 300 "$bin" run --quiet --color never "$f" >"$tmp/out" 2>&1; then
-        ok
-        echo "pg: ok $f ($(($(date +%s) - t0)) s)"
-    else
-        ko "$f"
-        sed 's/^/    /' "$tmp/out" | tail -40
-        echo "    --- control commands:"
-        tail -20 "$RAFTSIM_PG_LOG" 2>/dev/null | sed 's/^/    /'
-    fi
-done
+# ---- back to back (runner_mirror_setup.c): every file in ONE invocation
+# on ONE pair; before each file the mirror itself brings the servers to
+# its starting state (the primary on the file's first leader, the others
+# streaming from it, raftsim_kv empty), whatever the file before left.
+# Three servers, c remote (3 s apply delay), for the three-server files;
+# taken down after, so the checks below get a fresh two-server pair.
+t0=$(date +%s)
+timeout 120 "$pair" down >/dev/null 2>&1
+if ! timeout 900 "$pair" up --servers 3 --remote c=3s >"$tmp/up.log" 2>&1; then
+    ko "tools/pg-pair up --servers 3 --remote c=3s"
+    sed 's/^/    /' "$tmp/up.log" | tail -30
+fi
+echo "pg: three servers up in $(($(date +%s) - t0)) s"
+t0=$(date +%s)
+# shellcheck disable=SC2086 # $files is a list of paths
+if timeout 1800 "$bin" run --color never $files >"$tmp/out" 2>&1; then
+    ok
+    grep -E '^[^ ].*: passed' "$tmp/out" | sed 's/^/pg: ok /'
+    echo "pg: back to back on one pair: $(echo $files | wc -w) files in $(($(date +%s) - t0)) s"
+else
+    ko "back to back: $files"
+    grep -E '^[^ ].*: (passed|failed)|!!|cannot' "$tmp/out" | sed 's/^/    /' | tail -40
+    echo "    --- control commands:"
+    tail -20 "$RAFTSIM_PG_LOG" 2>/dev/null | sed 's/^/    /'
+fi
+timeout 120 "$pair" down >/dev/null 2>&1
+# ---- end of back to back
 
 # a mirror step that fails is reported and fails the run (exit 1)
 up || { ko "pair for the failing step"; exit 1; }

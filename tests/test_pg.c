@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,59 @@ Test(pg, lsn_text_round_trips)
     cr_assert_not(pg_parse_lsn("0/12x", &v));
     cr_assert_not(pg_parse_lsn("100000000/0", &v));
     cr_assert_not(pg_parse_lsn(NULL, &v));
+}
+
+/* The lab servers come from the pair directory tools/pg-pair writes
+ * (names, ports and its password file), else a and b on the port base. */
+Test(pg, lab_servers_follow_the_pair_directory)
+{
+    char dir[] = "/tmp/raftsim-test-pgdir.XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    setenv("RAFTSIM_PG_DIR", dir, 1);
+    setenv("RAFTSIM_PG_PORT_BASE", "6100", 1);
+    unsetenv("RAFTSIM_PG_HOST");
+    struct pg_server s[PG_MAX_SERVERS];
+    /* no pair yet: a and b from the base, no password file */
+    int n = pg_default_servers(s, PG_MAX_SERVERS);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(s[0].name, "a");
+    cr_assert_str_eq(s[0].conninfo,
+                     "host=127.0.0.1 port=6100 user=raftsim dbname=raftsim");
+    cr_assert_str_eq(s[1].conninfo,
+                     "host=127.0.0.1 port=6101 user=raftsim dbname=raftsim");
+    for (int k = 0; k < n; k++)
+        pg_server_free(&s[k]);
+    /* a pair of three with its password file: those, with passfile */
+    char path[128], want[256];
+    snprintf(path, sizeof(path), "%s/servers", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("a 7433 0\nb 7434 0\nc 7435 2000\nbad line\n", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/pgpass", dir);
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    n = pg_default_servers(s, PG_MAX_SERVERS);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(s[2].name, "c");
+    snprintf(want, sizeof(want),
+             "host=127.0.0.1 port=7435 user=raftsim dbname=raftsim "
+             "passfile='%s/pgpass'",
+             dir);
+    cr_assert_str_eq(s[2].conninfo, want);
+    for (int k = 0; k < n; k++)
+        pg_server_free(&s[k]);
+    /* cap respected */
+    cr_assert_eq(pg_default_servers(s, 2), 2);
+    pg_server_free(&s[0]);
+    pg_server_free(&s[1]);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/servers", dir);
+    unlink(path);
+    rmdir(dir);
+    unsetenv("RAFTSIM_PG_DIR");
+    unsetenv("RAFTSIM_PG_PORT_BASE");
 }
 
 Test(pg, server_specs_are_checked)

@@ -63,9 +63,14 @@ int bench_pg_failover(FILE *out, const struct bench_pg_opts *o)
         rc = 1;
         goto out;
     }
-    fprintf(out, "bench pg-failover: servers a (127.0.0.1:5433) and b "
-                 "(127.0.0.1:5434), %d trials\n",
-            o->trials);
+    /* "host=127.0.0.1 port=5433" of each lab connection string */
+    const char *ua = strstr(s[0].conninfo, " user="),
+               *ub = strstr(s[1].conninfo, " user=");
+    fprintf(out, "bench pg-failover: servers a (%.*s) and b (%.*s), %d trials\n",
+            ua ? (int)(ua - s[0].conninfo) : (int)strlen(s[0].conninfo),
+            s[0].conninfo,
+            ub ? (int)(ub - s[1].conninfo) : (int)strlen(s[1].conninfo),
+            s[1].conninfo, o->trials);
     /* Ctrl-C: a trial that began is finished, so that the pair is put
      * back (the rejoin) before the benchmark stops. */
     for (int t = 0; t < o->trials && !util_stop_signal; t++) {

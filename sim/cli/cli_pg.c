@@ -1,7 +1,7 @@
 /*
  * cli_pg.c — `raftsim pg status` and `raftsim pg health`: watch a real
- * PostgreSQL primary/standby pair (by default the lab pair of
- * tools/pg-pair: a on 127.0.0.1:5433, b on 127.0.0.1:5434).
+ * PostgreSQL primary/standby pair (by default the lab of tools/pg-pair:
+ * the servers its directory lists, a on 127.0.0.1:5433, b on 5434, ...).
  *
  * Exit status: 0 when exactly one server accepts writes, 1 when none or
  * several do (or a server cannot be reached), 2 bad usage.
@@ -44,8 +44,10 @@ static void usage_pg(FILE *f, const char *prog)
             "options:\n"
             "  --server NAME=CONNINFO  a server (repeatable; default the "
             "tools/pg-pair lab:\n"
-            "                          a=postgresql://raftsim@127.0.0.1:5433/"
-            "raftsim, b=...:5434)\n"
+            "                          the servers and password file of "
+            "$RAFTSIM_PG_DIR,\n"
+            "                          else a and b on "
+            "$RAFTSIM_PG_PORT_BASE (5433) and the next)\n"
             "  --timeout D             bound on connecting and each query "
             "(default 2s)\n"
             "  --watch                 status: repeat every --interval "

@@ -10,7 +10,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "sim/pg/pg_control.h"
 #include "sim/util/util.h"
 
 /* A server's message, first line only, escaped: it is printed on
@@ -71,23 +73,75 @@ void pg_server_free(struct pg_server *s)
     s->conninfo = NULL;
 }
 
+/* libpq key=value quoting: 'x', with \ and ' escaped */
+static void kv_quote(const char *v, char *out, size_t cap)
+{
+    size_t k = 0;
+    if (cap < 3) {
+        if (cap)
+            *out = 0;
+        return;
+    }
+    out[k++] = '\'';
+    for (; *v && k + 3 < cap; v++) {
+        if (*v == '\'' || *v == '\\')
+            out[k++] = '\\';
+        out[k++] = *v;
+    }
+    out[k++] = '\'';
+    out[k] = 0;
+}
+
+static int add_lab(struct pg_server *s, int n, int cap, const char *name,
+                   const char *host, long port, const char *passfile)
+{
+    if (n >= cap)
+        return n;
+    char spec[1400], pf[1100] = "", q[1080], err[256];
+    if (passfile) {
+        kv_quote(passfile, q, sizeof(q));
+        snprintf(pf, sizeof(pf), " passfile=%s", q);
+    }
+    snprintf(spec, sizeof(spec),
+             "%s=host=%s port=%ld user=raftsim dbname=raftsim%s", name, host,
+             port, pf);
+    return pg_server_parse(spec, &s[n], err, sizeof(err)) == 0 ? n + 1 : n;
+}
+
 int pg_default_servers(struct pg_server *s, int cap)
 {
     const char *host = getenv("RAFTSIM_PG_HOST");
     if (!host || !*host)
         host = "127.0.0.1";
+    char dir[4096], path[4200], passfile[4200];
+    pgc_default_dir(dir, sizeof(dir));
+    snprintf(passfile, sizeof(passfile), "%s/pgpass", dir);
+    const char *pf = access(passfile, R_OK) == 0 ? passfile : NULL;
     int n = 0;
-    static const struct {
-        const char *name;
-        int port;
-    } lab[] = {{"a", 5433}, {"b", 5434}};
-    for (int k = 0; k < 2 && n < cap; k++) {
-        char spec[256], err[256];
-        snprintf(spec, sizeof(spec), "%s=postgresql://raftsim@%s:%d/raftsim",
-                 lab[k].name, host, lab[k].port);
-        if (pg_server_parse(spec, &s[n], err, sizeof(err)) == 0)
-            n++;
+    /* the pair's own description: "NAME PORT DELAY_MS" per line */
+    snprintf(path, sizeof(path), "%s/servers", dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char line[256], name[PG_NAME_MAX + 1];
+        long port;
+        while (n < cap && fgets(line, sizeof(line), f))
+            if (sscanf(line, "%15s %ld", name, &port) == 2 && port > 0 &&
+                port < 65536)
+                n = add_lab(s, n, cap, name, host, port, pf);
+        fclose(f);
+        if (n > 0)
+            return n;
     }
+    long base = 5433;
+    const char *b = getenv("RAFTSIM_PG_PORT_BASE");
+    if (b && *b) {
+        char *end;
+        long v = strtol(b, &end, 10);
+        if (!*end && v > 0 && v < 65535)
+            base = v;
+    }
+    n = add_lab(s, n, cap, "a", host, base, pf);
+    n = add_lab(s, n, cap, "b", host, base + 1, pf);
     return n;
 }
 
@@ -174,7 +228,46 @@ static const char OBSERVE_SQL[] =
     "                                        replay_lsn)), 0)::bigint"
     "      FROM pg_stat_replication) END,"
     " (SELECT COALESCE(max(EXTRACT(EPOCH FROM replay_lag)), 0)::float8"
-    "    FROM pg_stat_replication)";
+    "    FROM pg_stat_replication),"
+    " CASE WHEN pg_is_in_recovery() THEN '' ELSE"
+    "   (SELECT COALESCE(string_agg(concat_ws(' ', application_name, state,"
+    "        sync_state, COALESCE(replay_lsn::text, '-'),"
+    "        COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)"
+    "                 ::bigint, 0),"
+    "        COALESCE(EXTRACT(EPOCH FROM replay_lag)::float8, 0)),"
+    "      E'\\n' ORDER BY application_name), '')"
+    "    FROM pg_stat_replication) END";
+
+/* "name state sync_state replay_lsn lag_bytes lag_s" lines */
+static void parse_standbys(const char *text, struct pg_obs *o)
+{
+    while (*text && o->n_sb < PG_MAX_SERVERS) {
+        size_t len = strcspn(text, "\n");
+        char line[256], lsn[32];
+        snprintf(line, sizeof(line), "%.*s", (int)len, text);
+        struct pg_standby *b = &o->sb[o->n_sb];
+        memset(b, 0, sizeof(*b));
+        unsigned long long bytes = 0;
+        if (sscanf(line, "%15s %15s %11s %31s %llu %lf", b->name, b->state,
+                   b->sync_state, lsn, &bytes, &b->lag_s) == 6) {
+            pg_parse_lsn(lsn, &b->replay_lsn);
+            b->lag_bytes = bytes;
+            o->n_sb++;
+        }
+        text += len;
+        if (*text)
+            text++;
+    }
+}
+
+const struct pg_standby *pg_standby_of(const struct pg_obs *primary,
+                                       const char *name)
+{
+    for (int i = 0; i < primary->n_sb; i++)
+        if (!strcmp(primary->sb[i].name, name))
+            return &primary->sb[i];
+    return NULL;
+}
 
 void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o)
 {
@@ -187,7 +280,7 @@ void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o)
     }
     PGresult *r = PQexec(c, OBSERVE_SQL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
-        PQnfields(r) != 10) {
+        PQnfields(r) != 11) {
         one_line(o->error, sizeof(o->error), s->name,
                  PQresultStatus(r) == PGRES_TUPLES_OK ? "unexpected result"
                                                       : PQerrorMessage(c));
@@ -203,6 +296,7 @@ void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o)
         o->n_standbys = (int)strtol(PQgetvalue(r, 0, 7), NULL, 10);
         o->lag_bytes = strtoull(PQgetvalue(r, 0, 8), NULL, 10);
         o->lag_s = strtod(PQgetvalue(r, 0, 9), NULL);
+        parse_standbys(PQgetvalue(r, 0, 10), o);
     }
     PQclear(r);
     PQfinish(c);
@@ -506,9 +600,22 @@ void pg_status_print(FILE *out, const struct pg_server *s,
                                                           : "standby*")
                            : o->read_only ? "fenced"
                                           : "primary";
-        if (o->in_recovery)
+        /* a standby's lag as its primary sees it (pg_stat_replication,
+         * matched by application_name) */
+        const struct pg_standby *b = NULL;
+        for (int j = 0; j < n && o->in_recovery && !b; j++)
+            if (obs[j].up && !obs[j].in_recovery)
+                b = pg_standby_of(&obs[j], s[i].name);
+        if (o->in_recovery && b)
+            fprintf(out,
+                    "%-6s %-9s %-9s %4u  %-12s %-12s %-12s %10" PRIu64
+                    " %8.3f\n",
+                    s[i].name, "up", role, o->timeline, "-", rcv, rep,
+                    b->lag_bytes, b->lag_s);
+        else if (o->in_recovery)
             fprintf(out, "%-6s %-9s %-9s %4u  %-12s %-12s %-12s %10s %8s\n",
-                    s[i].name, "up", role, o->timeline, "-", rcv, rep, "", "");
+                    s[i].name, "up", role, o->timeline, "-", rcv, rep, "-",
+                    "-");
         else
             fprintf(out,
                     "%-6s %-9s %-9s %4u  %-12s %-12s %-12s %10" PRIu64

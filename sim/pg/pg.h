@@ -45,6 +45,17 @@ struct pg_obs {
     int n_standbys;
     uint64_t lag_bytes;   /* largest pg_wal_lsn_diff(current, replay) */
     double lag_s;         /* largest replay_lag, seconds */
+    /* primary: each standby as pg_stat_replication shows it (by its
+     * application_name; the first PG_MAX_SERVERS) */
+    struct pg_standby {
+        char name[PG_NAME_MAX + 1];
+        char state[16];      /* streaming, catchup, … */
+        char sync_state[12]; /* async, sync, quorum, potential */
+        uint64_t replay_lsn;
+        uint64_t lag_bytes;  /* pg_wal_lsn_diff(current, replay) */
+        double lag_s;        /* replay_lag (0 when PostgreSQL shows none) */
+    } sb[PG_MAX_SERVERS];
+    int n_sb;
     double took_ms;       /* how long the observation took */
 };
 
@@ -58,12 +69,20 @@ static inline bool pg_writable(const struct pg_obs *o)
 int pg_server_parse(const char *spec, struct pg_server *s, char *err,
                     size_t cap);
 void pg_server_free(struct pg_server *s);
-/* The lab pair of tools/pg-pair: a on 5433, b on 5434 (RAFTSIM_PG_HOST
- * overrides 127.0.0.1). */
+/* The lab servers of tools/pg-pair: those its pair directory lists
+ * ($RAFTSIM_PG_DIR, default .pg-pair/ at the repo root: the file
+ * "servers"), else a and b on $RAFTSIM_PG_PORT_BASE (default 5433) and the
+ * next port; each with the pair's password file (passfile=DIR/pgpass) when
+ * it exists.  RAFTSIM_PG_HOST overrides 127.0.0.1. */
 int pg_default_servers(struct pg_server *s, int cap);
 
 /* Observe one server; timeout_s bounds connecting and the query. */
 void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o);
+
+/* The primary's view of the standby called name (its application_name);
+ * NULL when it is not connected. */
+const struct pg_standby *pg_standby_of(const struct pg_obs *primary,
+                                       const char *name);
 
 /* Run SQL statements on a server (no result rows); 0, or -1 with the
  * server's message in err. */

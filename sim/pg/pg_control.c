@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -79,25 +80,50 @@ void pgc_fill_template(const char *tmpl, const char *action,
     out[len] = 0;
 }
 
-void pgc_default_control(char *out, size_t cap)
+/* the repo root: the nearest parent of this binary with tools/pg-pair */
+static int find_root(char *out, size_t cap)
 {
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        /* .../build/raftsim (or .../build/asan/raftsim) → .../tools/pg-pair */
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(exe, '/');
-            if (!slash)
-                break;
-            *slash = 0;
-            char path[4200];
-            snprintf(path, sizeof(path), "%s/tools/pg-pair", exe);
-            if (access(path, X_OK) == 0) {
-                snprintf(out, cap, "'%s' {action} {server}", path);
-                return;
-            }
+    if (n <= 0)
+        return -1;
+    exe[n] = 0;
+    /* .../build/raftsim (or .../build/asan/raftsim) → ... */
+    for (int up = 0; up < 3; up++) {
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+            break;
+        *slash = 0;
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/tools/pg-pair", exe);
+        if (access(path, X_OK) == 0) {
+            snprintf(out, cap, "%s", exe);
+            return 0;
         }
     }
-    snprintf(out, cap, "tools/pg-pair {action} {server}");
+    return -1;
+}
+
+void pgc_default_control(char *out, size_t cap)
+{
+    char root[4096];
+    if (find_root(root, sizeof(root)) == 0)
+        snprintf(out, cap, "'%s/tools/pg-pair' {action} {server}", root);
+    else
+        snprintf(out, cap, "tools/pg-pair {action} {server}");
+}
+
+void pgc_default_dir(char *out, size_t cap)
+{
+    const char *d = getenv("RAFTSIM_PG_DIR");
+    char root[4096], cwd[4096];
+    if (d && *d) {
+        if (d[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+            snprintf(out, cap, "%s", d);
+        else
+            snprintf(out, cap, "%s/%s", cwd, d);
+    } else if (find_root(root, sizeof(root)) == 0)
+        snprintf(out, cap, "%s/.pg-pair", root);
+    else
+        snprintf(out, cap, ".pg-pair");
 }

@@ -18,6 +18,10 @@ int pgc_run_bounded(const char *cmd, double timeout_s, const char *log_path,
  * build/ directory when it exists (so raftsim works from any directory),
  * else tools/pg-pair relative to the current directory. */
 void pgc_default_control(char *out, size_t cap);
+/* The directory of the tools/pg-pair lab: $RAFTSIM_PG_DIR (relative to
+ * the current directory), else .pg-pair/ at the repo root found as for
+ * pgc_default_control, else .pg-pair. */
+void pgc_default_dir(char *out, size_t cap);
 /* A command template with {action} and {server} filled in. */
 void pgc_fill_template(const char *tmpl, const char *action,
                        const char *server, char *out, size_t cap);

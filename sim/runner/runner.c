@@ -518,17 +518,6 @@ int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
     }
     sim_set_hook(R->c, r_hook, R);
     sim_set_write_hook(R->c, rs_write_hook, R);
-    if (p->n_mirror > 0) {
-        char err[512];
-        if (rm_start(R, err, sizeof(err)) != 0) {
-            fprintf(stderr, "%s: the PostgreSQL mirror cannot start: %s\n",
-                    p->file, err);
-            rm_free(R);
-            sim_cluster_free(R->c);
-            free(R);
-            return 2;
-        }
-    }
     for (int i = 1; i <= R->n; i++)
         R->started[i] = true;
     /* `start SET` as the first command (links aside): the others begin
@@ -547,6 +536,22 @@ int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
                     R->started[i] = false;
                     R->role[i] = RAFT_DOWN;
                 }
+    }
+    /* after the start set is known: the mirror puts the primary on the
+     * server of the file's first leader */
+    if (p->n_mirror > 0) {
+        char err[512];
+        sim_hold_clock(R->c, true);
+        int mrc = rm_start(R, err, sizeof(err));
+        sim_hold_clock(R->c, false);
+        if (mrc != 0) {
+            fprintf(stderr, "%s: the PostgreSQL mirror cannot start: %s\n",
+                    p->file, err);
+            rm_free(R);
+            sim_cluster_free(R->c);
+            free(R);
+            return 2;
+        }
     }
     *out = (struct scn_runner *)R;
     return 0;

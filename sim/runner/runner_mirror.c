@@ -1,20 +1,25 @@
 /*
  * runner_mirror.c — mirror a scenario's decisions onto real PostgreSQL
- * servers (`mirror n1=a n2=b`): the Raft quorum decides, PostgreSQL
+ * servers (`mirror n1=a n2=b n3=c`): the Raft quorum decides, PostgreSQL
  * follows.  A node without a server (a witness) votes but holds no
- * database, like repmgr's witness or pg_auto_failover's monitor.
+ * database, like repmgr's witness or pg_auto_failover's monitor.  The
+ * starting state, synchronous replication and re-pointing are in
+ * runner_mirror_setup.c; what the servers show in runner_mirror_look.c.
  *
  * What is mirrored (README, "Mirroring onto PostgreSQL"):
  *   a client entry appended by a leader  → INSERT into raftsim_kv on that
- *       node's server (synchronous_commit local for `ack async`, on with
- *       synchronous_standby_names = '*' for quorum and sync);
+ *       node's server (synchronous_commit local for `ack async`, on for
+ *       quorum and sync, which wait for the standbys that the primary's
+ *       synchronous_standby_names names: ANY k / FIRST n);
  *   a partition between mapped nodes    → the standby's primary_conninfo
  *       is cleared (its WAL receiver stops); heal restores it;
  *   crash / restart of a mapped node     → the control command's crash /
  *       start (a server that was primary before a failover is not started
  *       but rejoined when its node follows the new leader);
- *   a new leader on a mapped node        → fence every other writable
- *       server (default_transaction_read_only), then pg_promote;
+ *   a new leader on a mapped node        → the standbys' replayed LSNs
+ *       compared, every other writable server fenced
+ *       (default_transaction_read_only), pg_promote, the new primary's
+ *       synchronous_standby_names set, the other standbys re-pointed;
  *   the old leader following the new one → CHECKPOINT on the new primary,
  *       the control command's rejoin (pg_rewind, standby configuration,
  *       start), then a check that the rows the simulation discarded are
@@ -26,60 +31,17 @@
  * carried out between steps by rm_flush, with the cluster's clock held,
  * so the simulation waits for PostgreSQL and nothing it does is hurried.
  */
-#include "sim/runner/runner_int.h"
+#include "sim/runner/runner_mirror.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/pg/pg.h"
 #include "sim/pg/pg_control.h"
 #include "sim/util/util.h"
 
-#define PG_TIMEOUT_S 2.0
-#define CONTROL_TIMEOUT_S 90
-#define MAX_ACTIONS 4096
 
-enum srv_state { S_PRIMARY, S_STANDBY, S_DOWN, S_STALE };
-
-enum act_kind { A_INSERT, A_LEADER, A_FOLLOW, A_CRASH, A_RESTART, A_NET };
-
-struct action {
-    enum act_kind kind;
-    int node, peer;
-    uint64_t lsn, term;
-    char key[SCN_KEY_MAX + 1], value[SCN_KEY_MAX + 1];
-};
-
-struct mrow {
-    int server;
-    uint64_t lsn, term;
-    char key[SCN_KEY_MAX + 1];
-};
-
-struct rmirror {
-    struct pg_server s[8];
-    int n;
-    int of[SCN_MAX_NODES + 1]; /* server index, -1: witness */
-    int node_of[8];            /* node of each server */
-    enum srv_state st[8];
-    bool was_primary[8];       /* went down as a primary */
-    bool cut[8];               /* standby's replication cut */
-    char conninfo[8][512];     /* standby's primary_conninfo, saved */
-    const char *control;       /* template */
-    char default_control[4300];
-    struct action q[MAX_ACTIONS];
-    int nq;
-    bool dropped;              /* the queue overflowed */
-    struct mrow *rows;
-    size_t n_rows, cap_rows;
-    bool witness_told;
-    int violations;
-};
-
-static void say(struct runner *R, const char *color, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(struct runner *R, const char *color, const char *fmt, ...)
+void rm_say(struct runner *R, const char *color, const char *fmt, ...)
 {
     char text[1024];
     va_list ap;
@@ -89,9 +51,7 @@ static void say(struct runner *R, const char *color, const char *fmt, ...)
     rs_line(R, 0, color, "pg %s", text);
 }
 
-static void fail(struct runner *R, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void fail(struct runner *R, const char *fmt, ...)
+void rm_fail(struct runner *R, const char *fmt, ...)
 {
     char text[1024];
     va_list ap;
@@ -107,153 +67,38 @@ static void fail(struct runner *R, const char *fmt, ...)
     R->mirror_failures++;
 }
 
-/* Run the control template for one action; 0 on success. */
-static int control(struct runner *R, const char *action, int s, double *ms)
+int rm_control(struct runner *R, const char *action, int s, double *ms,
+               bool quiet)
 {
     struct rmirror *M = R->mir;
     char cmd[1024];
     pgc_fill_template(M->control, action, M->s[s].name, cmd, sizeof(cmd));
-    int rc = pgc_run_bounded(cmd, CONTROL_TIMEOUT_S, getenv("RAFTSIM_PG_LOG"),
-                              ms);
-    if (rc != 0) {
-        fail(R, "`%s` %s after %.0f ms", cmd,
+    int rc = pgc_run_bounded(cmd, RM_CONTROL_TIMEOUT_S,
+                             getenv("RAFTSIM_PG_LOG"), ms);
+    if (rc != 0 && !quiet)
+        rm_fail(R, "`%s` %s after %.0f ms", cmd,
              rc == 124  ? "timed out"
              : rc == -1 ? "could not start"
                         : "failed",
              *ms);
-        return -1;
-    }
-    return 0;
+    return rc ? -1 : 0;
 }
 
-static void observe_all(struct rmirror *M, struct pg_obs *obs)
+static int control(struct runner *R, const char *action, int s, double *ms)
 {
-    for (int i = 0; i < M->n; i++)
-        pg_observe(&M->s[i], PG_TIMEOUT_S, &obs[i]);
+    return rm_control(R, action, s, ms, false);
 }
 
-int rm_start(struct runner *R, char *err, size_t cap)
+void rm_observe_all(struct rmirror *M, struct pg_obs *obs)
 {
-    const struct scn_program *p = R->p;
-    /* A downloaded scenario must not run commands on its own: its
-     * template needs the user's word (cli_run.c checks it up front). */
-    if (p->mirror_control && !R->o.control && !R->o.allow_control) {
-        snprintf(err, cap, "the file's mirror-control runs shell commands; "
-                           "refused without run --allow-control");
-        return -1;
-    }
-    struct rmirror *M = calloc(1, sizeof(*M));
-    if (!M) {
-        snprintf(err, cap, "out of memory");
-        return -1;
-    }
-    R->mir = M;
-    struct pg_server lab[2];
-    int nlab = pg_default_servers(lab, 2);
-    for (int k = 0; k < p->n_mirror; k++) {
-        struct pg_server *s = &M->s[M->n];
-        if (p->mirror[k].conninfo) {
-            char spec[600];
-            snprintf(spec, sizeof(spec), "%s=%s", p->mirror[k].name,
-                     p->mirror[k].conninfo);
-            if (pg_server_parse(spec, s, err, cap) != 0)
-                goto bad;
-        } else {
-            int found = -1;
-            for (int j = 0; j < nlab; j++)
-                if (!strcmp(lab[j].name, p->mirror[k].name))
-                    found = j;
-            if (found < 0) {
-                snprintf(err, cap, "no lab server %s", p->mirror[k].name);
-                goto bad;
-            }
-            *s = lab[found];
-            lab[found].conninfo = NULL; /* moved */
-        }
-        M->n++;
-    }
-    for (int j = 0; j < nlab; j++)
-        pg_server_free(&lab[j]);
-    nlab = 0;
-    for (int i = 0; i <= R->n; i++)
-        M->of[i] = i >= 1 && i <= SCN_MAX_NODES && p->mirror_of[i]
-                       ? p->mirror_of[i] - 1
-                       : -1;
-    for (int i = 1; i <= R->n; i++)
-        if (M->of[i] >= 0)
-            M->node_of[M->of[i]] = i;
-    pgc_default_control(M->default_control, sizeof(M->default_control));
-    M->control = R->o.control            ? R->o.control
-                 : p->mirror_control     ? p->mirror_control
-                                         : M->default_control;
-
-    /* the pair must be ready: every server up, exactly one primary */
-    struct pg_obs obs[8];
-    observe_all(M, obs);
-    int primary = -1, writers = 0;
-    for (int i = 0; i < M->n; i++) {
-        if (!obs[i].up) {
-            snprintf(err, cap, "%s (is the pair up? tools/pg-pair up)",
-                     obs[i].error);
-            return -1;
-        }
-        if (pg_writable(&obs[i])) {
-            writers++;
-            primary = i;
-        }
-        M->st[i] = obs[i].in_recovery ? S_STANDBY : S_PRIMARY;
-    }
-    if (writers != 1) {
-        snprintf(err, cap, "%d servers accept writes; the mirror needs "
-                           "exactly one primary (tools/pg-pair status)",
-                 writers);
-        return -1;
-    }
-    const char *ssn = p->ack == RAFT_ACK_ASYNC
-                          ? "ALTER SYSTEM SET synchronous_standby_names = ''"
-                          : "ALTER SYSTEM SET synchronous_standby_names = '*'";
-    if (pg_mirror_table(&M->s[primary], PG_TIMEOUT_S, err, cap) != 0 ||
-        pg_exec(&M->s[primary], PG_TIMEOUT_S, "TRUNCATE raftsim_kv", err,
-                cap) != 0)
-        return -1;
     for (int i = 0; i < M->n; i++)
-        if (pg_exec(&M->s[i], PG_TIMEOUT_S, ssn, err, cap) != 0 ||
-            pg_exec(&M->s[i], PG_TIMEOUT_S, "SELECT pg_reload_conf()", err,
-                    cap) != 0)
-            return -1;
-    for (int i = 0; i < M->n; i++) {
-        char lsn[24];
-        pg_format_lsn(obs[i].in_recovery ? obs[i].replay_lsn
-                                         : obs[i].current_lsn,
-                      lsn, sizeof(lsn));
-        say(R, C_CYAN, "%s follows n%d: %s, timeline %u, lsn %s%s", M->s[i].name,
-            M->node_of[i], obs[i].in_recovery ? "standby" : "primary",
-            obs[i].timeline, lsn,
-            obs[i].in_recovery && !obs[i].streaming ? " (not streaming)" : "");
-    }
-    return 0;
-bad:
-    for (int j = 0; j < nlab; j++)
-        pg_server_free(&lab[j]);
-    return -1;
-}
-
-void rm_free(struct runner *R)
-{
-    struct rmirror *M = R->mir;
-    if (!M)
-        return;
-    for (int i = 0; i < M->n; i++)
-        pg_server_free(&M->s[i]);
-    free(M->rows);
-    free(M);
-    R->mir = NULL;
+        pg_observe(&M->s[i], RM_TIMEOUT_S, &obs[i]);
 }
 
 static void push(struct runner *R, struct action a)
 {
     struct rmirror *M = R->mir;
-    if (M->nq >= MAX_ACTIONS) {
+    if (M->nq >= RM_MAX_ACTIONS) {
         M->dropped = true;
         return;
     }
@@ -313,7 +158,7 @@ static void do_insert(struct runner *R, const struct action *a)
     int s = M->of[a->node];
     if (s < 0) {
         if (!M->witness_told)
-            say(R, C_DIM, "n%d is a witness: it holds no database, so its "
+            rm_say(R, C_DIM, "n%d is a witness: it holds no database, so its "
                           "writes reach no server",
                 a->node);
         M->witness_told = true;
@@ -325,16 +170,25 @@ static void do_insert(struct runner *R, const struct action *a)
     char err[512], node[8];
     snprintf(node, sizeof(node), "n%d", a->node);
     double t0 = util_wall_s();
-    if (pg_insert_row(&M->s[s], PG_TIMEOUT_S, sync, a->lsn, a->term, a->key,
+    if (pg_insert_row(&M->s[s], RM_TIMEOUT_S, sync, a->lsn, a->term, a->key,
                       a->value, node, &pg_lsn, &waited, err,
                       sizeof(err)) != 0) {
-        fail(R, "INSERT %s=%s (lsn %llu) on %s: %s", a->key, a->value,
+        if (M->st[s] == S_STALE && strstr(err, "read-only transaction")) {
+            /* the fence doing its job: a deposed leader's write */
+            rm_say(R, C_YELLOW, "%s refuses INSERT %s=%s (sim lsn %llu): it "
+                                "is fenced (default_transaction_read_only), "
+                                "so the deposed primary takes no write",
+                   M->s[s].name, a->key, a->value,
+                   (unsigned long long)a->lsn);
+            return;
+        }
+        rm_fail(R, "INSERT %s=%s (lsn %llu) on %s: %s", a->key, a->value,
              (unsigned long long)a->lsn, M->s[s].name, err);
         return;
     }
     char l[24];
     pg_format_lsn(pg_lsn, l, sizeof(l));
-    say(R, C_CYAN, "%s: INSERT %s=%s (sim lsn %llu, term %llu) -> WAL %s in "
+    rm_say(R, C_CYAN, "%s: INSERT %s=%s (sim lsn %llu, term %llu) -> WAL %s in "
                    "%.0f ms%s",
         M->s[s].name, a->key, a->value, (unsigned long long)a->lsn,
         (unsigned long long)a->term, l, (util_wall_s() - t0) * 1e3,
@@ -344,7 +198,7 @@ static void do_insert(struct runner *R, const struct action *a)
         M->cap_rows = M->cap_rows ? M->cap_rows * 2 : 64;
         M->rows = realloc(M->rows, M->cap_rows * sizeof(*M->rows));
         if (!M->rows) {
-            fail(R, "out of memory");
+            rm_fail(R, "out of memory");
             M->n_rows = M->cap_rows = 0;
             return;
         }
@@ -356,12 +210,64 @@ static void do_insert(struct runner *R, const struct action *a)
     snprintf(row->key, sizeof(row->key), "%s", a->key);
 }
 
+/* Before a promotion: the candidate s should have replayed at least as
+ * much as every other standby (the simulation's highest-lsn policy elects
+ * the node with the longest log).  The LSNs are narrated; a standby ahead
+ * of the candidate fails the step under highest-lsn. */
+static void compare_standbys(struct runner *R, int s, int node)
+{
+    struct rmirror *M = R->mir;
+    struct pg_obs o[RM_MAX];
+    /* the candidate first replays what it has received (bounded) */
+    double end = util_wall_s() + 1.0;
+    do {
+        pg_observe(&M->s[s], RM_TIMEOUT_S, &o[s]);
+    } while (o[s].up && o[s].replay_lsn < o[s].receive_lsn &&
+             util_wall_s() < end);
+    char text[600];
+    int len = 0, ahead = -1, others = 0;
+    char l[24];
+    pg_format_lsn(o[s].replay_lsn, l, sizeof(l));
+    len += snprintf(text, sizeof(text), "%s replayed %s", M->s[s].name, l);
+    for (int i = 0; i < M->n; i++) {
+        if (i == s || M->st[i] != S_STANDBY)
+            continue;
+        pg_observe(&M->s[i], RM_TIMEOUT_S, &o[i]);
+        if (!o[i].up || len >= (int)sizeof(text))
+            continue;
+        others++;
+        pg_format_lsn(o[i].replay_lsn, l, sizeof(l));
+        len += snprintf(text + len, sizeof(text) - (size_t)len,
+                        ", %s replayed %s", M->s[i].name, l);
+        if (o[i].replay_lsn > o[s].replay_lsn &&
+            (ahead < 0 || o[i].replay_lsn > o[ahead].replay_lsn))
+            ahead = i;
+    }
+    if (!others)
+        return;
+    bool policy = R->p->policy == RAFT_ELECT_HIGHEST_LSN;
+    char as[64] = "";
+    if (policy)
+        snprintf(as, sizeof(as), ", as n%d's election by highest-lsn says",
+                 node);
+    if (ahead < 0)
+        rm_say(R, C_CYAN, "%s: %s is the most up-to-date standby%s", text,
+               M->s[s].name, as);
+    else if (policy)
+        rm_fail(R, "%s: n%d was elected by highest-lsn but %s is ahead of %s",
+                text, node, M->s[ahead].name, M->s[s].name);
+    else
+        rm_say(R, C_YELLOW, "%s: %s is ahead; policy raft does not look at "
+                            "how much a standby has",
+               text, M->s[ahead].name);
+}
+
 static void do_leader(struct runner *R, const struct action *a)
 {
     struct rmirror *M = R->mir;
     int s = M->of[a->node];
     if (s < 0) {
-        say(R, C_DIM, "n%d leads but is a witness: PostgreSQL keeps its "
+        rm_say(R, C_DIM, "n%d leads but is a witness: PostgreSQL keeps its "
                       "primary",
             a->node);
         return;
@@ -369,26 +275,27 @@ static void do_leader(struct runner *R, const struct action *a)
     if (M->st[s] == S_PRIMARY)
         return;
     if (M->st[s] != S_STANDBY) {
-        fail(R, "n%d leads but server %s is %s: cannot promote it", a->node,
+        rm_fail(R, "n%d leads but server %s is %s: cannot promote it", a->node,
              M->s[s].name, M->st[s] == S_DOWN ? "down" : "not a standby");
         return;
     }
+    compare_standbys(R, s, a->node);
     char err[512];
     double t0 = util_wall_s(), fence_ms = 0;
     for (int o = 0; o < M->n; o++) {
         if (o == s || M->st[o] != S_PRIMARY)
             continue;
         double f0 = util_wall_s();
-        if (pg_exec(&M->s[o], PG_TIMEOUT_S,
+        if (pg_exec(&M->s[o], RM_TIMEOUT_S,
                     "ALTER SYSTEM SET default_transaction_read_only = on", err,
                     sizeof(err)) != 0 ||
-            pg_exec(&M->s[o], PG_TIMEOUT_S, "SELECT pg_reload_conf()", err,
+            pg_exec(&M->s[o], RM_TIMEOUT_S, "SELECT pg_reload_conf()", err,
                     sizeof(err)) != 0) {
-            say(R, C_YELLOW, "cannot fence %s (%s): promoting anyway", M->s[o].name,
+            rm_say(R, C_YELLOW, "cannot fence %s (%s): promoting anyway", M->s[o].name,
                 err);
         } else {
             fence_ms += (util_wall_s() - f0) * 1e3;
-            say(R, C_CYAN, "%s fenced: default_transaction_read_only = on "
+            rm_say(R, C_CYAN, "%s fenced: default_transaction_read_only = on "
                            "(%.0f ms)",
                 M->s[o].name, (util_wall_s() - f0) * 1e3);
         }
@@ -397,25 +304,32 @@ static void do_leader(struct runner *R, const struct action *a)
     double p0 = util_wall_s();
     if (pg_exec(&M->s[s], 35.0, "SELECT pg_promote(true, 30)", err,
                 sizeof(err)) != 0) {
-        fail(R, "promote %s: %s", M->s[s].name, err);
+        rm_fail(R, "promote %s: %s", M->s[s].name, err);
         return;
     }
     double promote_ms = (util_wall_s() - p0) * 1e3;
-    pg_exec(&M->s[s], PG_TIMEOUT_S,
+    pg_exec(&M->s[s], RM_TIMEOUT_S,
             "ALTER SYSTEM RESET default_transaction_read_only", err,
             sizeof(err));
-    pg_exec(&M->s[s], PG_TIMEOUT_S, "SELECT pg_reload_conf()", err,
+    pg_exec(&M->s[s], RM_TIMEOUT_S, "SELECT pg_reload_conf()", err,
             sizeof(err));
     M->st[s] = S_PRIMARY;
     M->cut[s] = false;
     struct pg_obs o;
-    pg_observe(&M->s[s], PG_TIMEOUT_S, &o);
+    pg_observe(&M->s[s], RM_TIMEOUT_S, &o);
     char l[24];
     pg_format_lsn(o.current_lsn, l, sizeof(l));
-    say(R, C_GREEN, "%s promoted for n%d: pg_promote %.0f ms (fence %.0f ms, "
+    rm_say(R, C_GREEN, "%s promoted for n%d: pg_promote %.0f ms (fence %.0f ms, "
                     "total %.0f ms); timeline %u, lsn %s",
         M->s[s].name, a->node, promote_ms, fence_ms,
         (util_wall_s() - t0) * 1e3, o.timeline, l);
+    if (rm_apply_sync(R, s, err, sizeof(err)) != 0)
+        rm_fail(R, "synchronous replication on %s: %s", M->s[s].name, err);
+    /* the other standbys follow the new primary (PostgreSQL 15 docs
+     * §27.3: they would otherwise keep asking the old one) */
+    for (int i = 0; i < M->n; i++)
+        if (i != s && M->st[i] == S_STANDBY)
+            rm_follow_primary(R, i, s);
 }
 
 /* Rows the simulation discarded are gone; committed rows are everywhere. */
@@ -427,9 +341,9 @@ static void verify_rows(struct runner *R, int rejoined)
     char err[512];
     for (int i = 0; i < M->n; i++)
         if (M->st[i] != S_DOWN &&
-            pg_rows(&M->s[i], PG_TIMEOUT_S, &rows[i], &nr[i], err,
+            pg_rows(&M->s[i], RM_TIMEOUT_S, &rows[i], &nr[i], err,
                     sizeof(err)) != 0) {
-            fail(R, "reading rows: %s", err);
+            rm_fail(R, "reading rows: %s", err);
             goto out;
         }
     int gone = 0, kept = 0, bad = 0;
@@ -448,13 +362,13 @@ static void verify_rows(struct runner *R, int rejoined)
                 if (rows[i][j].lsn == m->lsn && rows[i][j].term == m->term)
                     has = true;
             if (discarded && !committed && has) {
-                fail(R, "%s still has %s (lsn %llu, term %llu), which the "
+                rm_fail(R, "%s still has %s (lsn %llu, term %llu), which the "
                         "simulation discarded",
                      M->s[i].name, m->key, (unsigned long long)m->lsn,
                      (unsigned long long)m->term);
                 bad++;
             } else if (committed && !has) {
-                fail(R, "%s lacks committed %s (lsn %llu, term %llu)",
+                rm_fail(R, "%s lacks committed %s (lsn %llu, term %llu)",
                      M->s[i].name, m->key, (unsigned long long)m->lsn,
                      (unsigned long long)m->term);
                 bad++;
@@ -466,7 +380,7 @@ static void verify_rows(struct runner *R, int rejoined)
             kept++;
     }
     if (!bad)
-        say(R, C_GREEN, "%s checked: %d discarded row%s gone from every "
+        rm_say(R, C_GREEN, "%s checked: %d discarded row%s gone from every "
                         "server, %d committed row%s on every server",
             M->s[rejoined].name, gone, gone == 1 ? "" : "s", kept,
             kept == 1 ? "" : "s");
@@ -485,7 +399,7 @@ static void do_follow(struct runner *R, const struct action *a)
     char err[512];
     double c0 = util_wall_s();
     if (pg_exec(&M->s[p], 30.0, "CHECKPOINT", err, sizeof(err)) != 0) {
-        fail(R, "CHECKPOINT on %s: %s", M->s[p].name, err);
+        rm_fail(R, "CHECKPOINT on %s: %s", M->s[p].name, err);
         M->st[s] = S_DOWN;
         return;
     }
@@ -499,12 +413,17 @@ static void do_follow(struct runner *R, const struct action *a)
     M->was_primary[s] = false;
     M->cut[s] = false;
     struct pg_obs o;
-    pg_observe(&M->s[s], PG_TIMEOUT_S, &o);
+    pg_observe(&M->s[s], RM_TIMEOUT_S, &o);
     char l[24];
     pg_format_lsn(o.replay_lsn, l, sizeof(l));
-    say(R, C_GREEN, "%s rejoined as a standby of %s: CHECKPOINT %.0f ms, "
+    rm_say(R, C_GREEN, "%s rejoined as a standby of %s: CHECKPOINT %.0f ms, "
                     "pg_rewind + restart %.0f ms; timeline %u, replayed %s",
         M->s[s].name, M->s[p].name, ckpt_ms, ms, o.timeline, l);
+    /* every standby first replays what the primary has (a remote one
+     * applies late), so a missing row means lost, not late */
+    if (!rm_wait_replayed(R, p, 15.0, err, sizeof(err)))
+        rm_say(R, C_YELLOW, "checking rows before every standby caught up: %s",
+               err);
     verify_rows(R, s);
 }
 
@@ -519,7 +438,7 @@ static void do_crash(struct runner *R, const struct action *a)
         return;
     M->was_primary[s] = M->st[s] == S_PRIMARY || M->st[s] == S_STALE;
     M->st[s] = S_DOWN;
-    say(R, C_MAGENTA, "%s crashed with n%d (immediate stop, %.0f ms)",
+    rm_say(R, C_MAGENTA, "%s crashed with n%d (immediate stop, %.0f ms)",
         M->s[s].name, a->node, ms);
 }
 
@@ -532,7 +451,7 @@ static void do_restart(struct runner *R, const struct action *a)
     int p = writable_server(R);
     if (M->was_primary[s] && p >= 0 && p != s) {
         M->st[s] = S_STALE;
-        say(R, C_DIM, "%s stays down: it was primary before %s took over, so "
+        rm_say(R, C_DIM, "%s stays down: it was primary before %s took over, so "
                       "it rejoins with pg_rewind when n%d follows",
             M->s[s].name, M->s[p].name, a->node);
         return;
@@ -541,8 +460,12 @@ static void do_restart(struct runner *R, const struct action *a)
     if (control(R, "start", s, &ms) != 0)
         return;
     M->st[s] = M->was_primary[s] ? S_PRIMARY : S_STANDBY;
-    say(R, C_MAGENTA, "%s started with n%d (%.0f ms)", M->s[s].name, a->node,
+    rm_say(R, C_MAGENTA, "%s started with n%d (%.0f ms)", M->s[s].name, a->node,
         ms);
+    /* a standby that was down through a failover still names the old
+     * primary in its primary_conninfo */
+    if (M->st[s] == S_STANDBY && p >= 0 && p != s && !rm_streams_from(M, s, p))
+        rm_follow_primary(R, s, p);
 }
 
 /* Replication follows the simulated links between the nodes. */
@@ -560,19 +483,19 @@ static void do_net(struct runner *R)
         int sn = M->node_of[s];
         bool cut = sim_get_link(R->c, pn, sn)->cut;
         if (cut && !M->cut[s]) {
-            if (pg_value(&M->s[s], PG_TIMEOUT_S, "SHOW primary_conninfo",
+            if (pg_value(&M->s[s], RM_TIMEOUT_S, "SHOW primary_conninfo",
                          M->conninfo[s], sizeof(M->conninfo[s]), err,
                          sizeof(err)) != 0 ||
-                pg_exec(&M->s[s], PG_TIMEOUT_S,
+                pg_exec(&M->s[s], RM_TIMEOUT_S,
                         "ALTER SYSTEM SET primary_conninfo = ''", err,
                         sizeof(err)) != 0 ||
-                pg_exec(&M->s[s], PG_TIMEOUT_S, "SELECT pg_reload_conf()", err,
+                pg_exec(&M->s[s], RM_TIMEOUT_S, "SELECT pg_reload_conf()", err,
                         sizeof(err)) != 0) {
-                fail(R, "cutting replication to %s: %s", M->s[s].name, err);
+                rm_fail(R, "cutting replication to %s: %s", M->s[s].name, err);
                 continue;
             }
             M->cut[s] = true;
-            say(R, C_MAGENTA, "%s: replication from %s cut (primary_conninfo "
+            rm_say(R, C_MAGENTA, "%s: replication from %s cut (primary_conninfo "
                               "cleared)",
                 M->s[s].name, M->s[p].name);
         } else if (!cut && M->cut[s]) {
@@ -585,14 +508,14 @@ static void do_net(struct runner *R)
                 *q++ = *c;
             }
             snprintf(q, (size_t)(sql + sizeof(sql) - q), "'");
-            if (pg_exec(&M->s[s], PG_TIMEOUT_S, sql, err, sizeof(err)) != 0 ||
-                pg_exec(&M->s[s], PG_TIMEOUT_S, "SELECT pg_reload_conf()", err,
+            if (pg_exec(&M->s[s], RM_TIMEOUT_S, sql, err, sizeof(err)) != 0 ||
+                pg_exec(&M->s[s], RM_TIMEOUT_S, "SELECT pg_reload_conf()", err,
                         sizeof(err)) != 0) {
-                fail(R, "restoring replication to %s: %s", M->s[s].name, err);
+                rm_fail(R, "restoring replication to %s: %s", M->s[s].name, err);
                 continue;
             }
             M->cut[s] = false;
-            say(R, C_MAGENTA, "%s: replication from %s restored", M->s[s].name,
+            rm_say(R, C_MAGENTA, "%s: replication from %s restored", M->s[s].name,
                 M->s[p].name);
         }
     }
@@ -603,7 +526,7 @@ static void check_writers(struct runner *R)
 {
     struct rmirror *M = R->mir;
     struct pg_obs obs[8];
-    observe_all(M, obs);
+    rm_observe_all(M, obs);
     int writers = 0;
     char names[64] = "";
     for (int i = 0; i < M->n; i++)
@@ -650,7 +573,7 @@ void rm_flush(struct runner *R)
         return;
     sim_hold_clock(R->c, true);
     if (M->dropped) {
-        fail(R, "more than %d mirror steps queued in one step", MAX_ACTIONS);
+        rm_fail(R, "more than %d mirror steps queued in one step", RM_MAX_ACTIONS);
         M->dropped = false;
     }
     /* carry out in order; actions may queue no more (hooks are not run) */
@@ -684,114 +607,3 @@ void rm_flush(struct runner *R)
     sim_hold_clock(R->c, false);
 }
 
-/* `show status`: the servers next to the nodes. */
-void rm_status(struct runner *R)
-{
-    struct rmirror *M = R->mir;
-    if (!M)
-        return;
-    struct pg_obs obs[8];
-    observe_all(M, obs);
-    for (int i = 0; i < M->n; i++) {
-        const struct pg_obs *o = &obs[i];
-        if (!o->up) {
-            fprintf(R->out, "          pg %-4s n%-3d down\n", M->s[i].name,
-                    M->node_of[i]);
-            continue;
-        }
-        char a[24], b[24];
-        pg_format_lsn(o->in_recovery ? o->receive_lsn : o->current_lsn, a,
-                      sizeof(a));
-        pg_format_lsn(o->replay_lsn, b, sizeof(b));
-        if (o->in_recovery)
-            fprintf(R->out,
-                    "          pg %-4s n%-3d standby%s tli %u  received %s  "
-                    "replayed %s\n",
-                    M->s[i].name, M->node_of[i], o->streaming ? "" : "*",
-                    o->timeline, a, b);
-        else
-            fprintf(R->out,
-                    "          pg %-4s n%-3d %s tli %u  lsn %s  lag %llu bytes "
-                    "%.3f s\n",
-                    M->s[i].name, M->node_of[i],
-                    o->read_only ? "fenced " : "primary", o->timeline, a,
-                    (unsigned long long)o->lag_bytes, o->lag_s);
-    }
-}
-
-/* expect pg ...: true when it holds; actual says what was seen. */
-bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
-              size_t cap)
-{
-    struct rmirror *M = R->mir;
-    if (!M) {
-        snprintf(actual, cap, "no mirror is running");
-        return false;
-    }
-    int s = -1;
-    for (int i = 0; i < M->n; i++)
-        if (!strcmp(M->s[i].name, ex->server))
-            s = i;
-    struct pg_obs obs[8];
-    switch (ex->pg) {
-    case SCN_PG_PRIMARY:
-    case SCN_PG_WRITABLE: {
-        observe_all(M, obs);
-        int writers = 0, w = -1;
-        for (int i = 0; i < M->n; i++)
-            if (pg_writable(&obs[i])) {
-                writers++;
-                w = i;
-            }
-        if (ex->pg == SCN_PG_WRITABLE) {
-            snprintf(actual, cap, "%d server%s accept%s writes", writers,
-                     writers == 1 ? "" : "s", writers == 1 ? "s" : "");
-            return rv_compare((uint64_t)writers, ex->cmp, ex->value.lit);
-        }
-        snprintf(actual, cap, "the primary is %s",
-                 writers == 1 ? M->s[w].name
-                 : writers    ? "ambiguous (several accept writes)"
-                              : "none");
-        return ex->server[0] ? writers == 1 && w == s : writers == 0;
-    }
-    case SCN_PG_HAS: {
-        struct pg_row *rows = NULL;
-        int n = 0;
-        char err[512];
-        if (s < 0 || pg_rows(&M->s[s], PG_TIMEOUT_S, &rows, &n, err,
-                             sizeof(err)) != 0) {
-            snprintf(actual, cap, "%s", s < 0 ? "no such server" : err);
-            return false;
-        }
-        int has = 0;
-        for (int j = 0; j < n; j++)
-            has += !strcmp(rows[j].key, ex->key);
-        free(rows);
-        snprintf(actual, cap, "%s has %d row%s with key %s", ex->server, has,
-                 has == 1 ? "" : "s", ex->key);
-        return ex->negate ? has == 0 : has > 0;
-    }
-    case SCN_PG_LAG: {
-        observe_all(M, obs);
-        int p = -1;
-        for (int i = 0; i < M->n; i++)
-            if (pg_writable(&obs[i]))
-                p = i;
-        if (p < 0 || s < 0 || !obs[s].up || !obs[s].in_recovery) {
-            snprintf(actual, cap, "%s is not a standby of a primary",
-                     ex->server);
-            return false;
-        }
-        snprintf(actual, cap, "replay lag %.3f s, %llu bytes", obs[p].lag_s,
-                 (unsigned long long)obs[p].lag_bytes);
-        return rv_compare((uint64_t)(obs[p].lag_s * 1e6), ex->cmp,
-                         ex->value.lit);
-    }
-    }
-    return false;
-}
-
-int rm_violations(struct runner *R)
-{
-    return R->mir ? R->mir->violations : 0;
-}

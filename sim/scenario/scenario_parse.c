@@ -65,9 +65,11 @@ static int mirror_add(struct scn_program *p, const char *s, int len, char *why,
         snprintf(name, sizeof(name), "%.*s", sl, srv);
     else
         snprintf(name, sizeof(name), "n%d", (int)id);
-    if (lab && strcmp(name, "a") && strcmp(name, "b")) {
-        snprintf(why, cap, "no lab server '%s': tools/pg-pair has a and b (or "
-                           "give a connection string)",
+    /* tools/pg-pair names its servers a, b, … h (up --servers N); which
+     * of them the pair has is known only when the run starts */
+    if (lab && !(name[0] >= 'a' && name[0] <= 'h' && !name[1])) {
+        snprintf(why, cap, "no lab server '%s': tools/pg-pair's servers are "
+                           "a to h (or give a connection string)",
                  name);
         return -1;
     }

@@ -1,0 +1,95 @@
+/*
+ * runner_mirror.h — the PostgreSQL mirror's state, shared by its three
+ * files (and by no other):
+ *   runner_mirror.c        events from the core, queued and carried out
+ *                          between steps: INSERT, promote, crash, rejoin,
+ *                          replication cut, the one-writer check
+ *   runner_mirror_setup.c  the servers brought to the file's starting
+ *                          state, PostgreSQL's synchronous replication set
+ *                          from the ack mode, standbys re-pointed, and the
+ *                          settings restored when the run ends
+ *   runner_mirror_look.c   what the servers show: `show status`, `expect
+ *                          pg …`
+ */
+#ifndef RAFTSIM_SIM_RUNNER_MIRROR_H
+#define RAFTSIM_SIM_RUNNER_MIRROR_H
+
+#include "sim/pg/pg.h"
+#include "sim/runner/runner_int.h"
+
+#define RM_TIMEOUT_S 2.0        /* one connection and statement */
+#define RM_CONTROL_TIMEOUT_S 90 /* one control command */
+#define RM_MAX_ACTIONS 4096
+#define RM_MAX PG_MAX_SERVERS
+
+enum srv_state { S_PRIMARY, S_STANDBY, S_DOWN, S_STALE };
+
+enum act_kind { A_INSERT, A_LEADER, A_FOLLOW, A_CRASH, A_RESTART, A_NET };
+
+struct action {
+    enum act_kind kind;
+    int node, peer;
+    uint64_t lsn, term;
+    char key[SCN_KEY_MAX + 1], value[SCN_KEY_MAX + 1];
+};
+
+struct mrow {
+    int server;
+    uint64_t lsn, term;
+    char key[SCN_KEY_MAX + 1];
+};
+
+struct rmirror {
+    struct pg_server s[RM_MAX];
+    int n;
+    int of[SCN_MAX_NODES + 1]; /* server index, -1: witness */
+    int node_of[RM_MAX];       /* node of each server */
+    enum srv_state st[RM_MAX];
+    bool was_primary[RM_MAX];  /* went down as a primary */
+    bool cut[RM_MAX];          /* standby's replication cut */
+    char conninfo[RM_MAX][512]; /* standby's primary_conninfo, saved */
+    const char *control;       /* template */
+    char default_control[4300];
+    struct action q[RM_MAX_ACTIONS];
+    int nq;
+    bool dropped;              /* the queue overflowed */
+    struct mrow *rows;
+    size_t n_rows, cap_rows;
+    bool witness_told;
+    int violations;
+    /* synchronous_standby_names before the run (restored at its end) */
+    bool ssn_saved;
+    bool ssn_was_set;          /* in postgresql.auto.conf (else RESET) */
+    char ssn_before[256];
+};
+
+/* "pg …" narration, and a failed mirror step (fails the run) */
+void rm_say(struct runner *R, const char *color, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void rm_fail(struct runner *R, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Run the control template's action for server s; 0 on success.  quiet:
+ * a failure is not reported (the caller says what it does instead). */
+int rm_control(struct runner *R, const char *action, int s, double *ms,
+               bool quiet);
+void rm_observe_all(struct rmirror *M, struct pg_obs *obs);
+
+/* runner_mirror_setup.c */
+/* Standby s streams from primary p, as p's pg_stat_replication shows it
+ * (by application_name: tools/pg-pair sets it to the server's name). */
+bool rm_streams_from(struct rmirror *M, int s, int p);
+/* PostgreSQL's synchronous replication for primary p from the ack mode
+ * (synchronous_standby_names on p, reloaded); narrated. 0 or -1. */
+int rm_apply_sync(struct runner *R, int p, char *err, size_t cap);
+/* Standby s follows primary p: primary_conninfo re-pointed (ALTER SYSTEM
+ * and reload; a cut standby only has its saved conninfo changed), then a
+ * bounded wait for streaming; when it does not stream (its timeline
+ * diverged) it is rejoined with the control command (pg_rewind).  0, or
+ * -1 after reporting. */
+int rm_follow_primary(struct runner *R, int s, int p);
+/* Wait until every streaming standby shows the rows primary p shows
+ * (bounded); false, with why in err, when one does not. */
+bool rm_wait_replayed(struct runner *R, int p, double timeout_s, char *err,
+                      size_t cap);
+
+#endif
