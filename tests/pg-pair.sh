@@ -215,13 +215,19 @@ status_shows_lag() {
         { echo "status does not show c lagging in bytes and seconds"; return 1; }
     wait_row c held
 }
+fresh_two() {
+    "$pair" up --fresh --servers 2 >/dev/null || return 1
+    one_primary a b || return 1
+    if "$pair" status | grep -q '^c '; then echo "c still listed"; return 1; fi
+    lacks_row a one 2>/dev/null || [ -z "$(q a "SELECT to_regclass('pgpair_t')")" ]
+}
 start_b_refused() {
     expect_fail "$pair" start b || return 1
     if "$pair" status | grep -q '^b .* up '; then echo "b runs after a refused start"; return 1; fi
 }
 crash_b_up() { "$pair" crash b && "$pair" up; }
 crash_b_rejoin() { "$pair" crash b && "$pair" rejoin b; }
-export -f no_way_in remote_lags status_shows_lag start_b_refused crash_b_up crash_b_rejoin cut_b fence_a_promote_b all_rows up_again env_ok restart_b now_ms q port has_row wait_row lacks_row put_row one_primary expect_fail
+export -f fresh_two no_way_in remote_lags status_shows_lag start_b_refused crash_b_up crash_b_rejoin cut_b fence_a_promote_b all_rows up_again env_ok restart_b now_ms q port has_row wait_row lacks_row put_row one_primary expect_fail
 export PGBIN pair log BASE
 
 echo "tools/pg-pair end to end, RAFTSIM_PG_DIR=$RAFTSIM_PG_DIR"
@@ -285,5 +291,6 @@ step "start b refused (it would be a second primary)" start_b_refused
 step "up (b rewound onto a, c re-pointed at a)" "$pair" up
 step "status: a primary, b and c standbys" bash -c 'one_primary a b && one_primary a c'
 step "rows 'one' to 'five' on a, b and c" bash -c 'for n in a b c; do for v in one two three four held five; do wait_row $n $v || exit 1; done; done'
+step "up --fresh --servers 2 (from scratch, c gone)" fresh_two
 step "down" "$pair" down
 [ ! -e "$RAFTSIM_PG_DIR" ] || fail "down left $RAFTSIM_PG_DIR behind"
