@@ -105,6 +105,22 @@ else
     cat "$tmp/out"
 fi
 
+# the report of a mirrored run shows the real servers beside the nodes
+# (the page is the same whatever runs the servers: local backend only)
+if [ "$backend" = local ]; then
+up || { ko "pair for the report"; exit 1; }
+if timeout 300 "$bin" run --quiet --color never --trace "$tmp/pg.jsonl" \
+        --report "$tmp/pg.html" scenarios/pg/failover.scn >"$tmp/out" 2>&1 &&
+    timeout 300 /usr/bin/python3 tests/report_pg.py "$tmp/pg.html" "$tmp/pg.jsonl" \
+        build/report-pg.png >"$tmp/rp.out" 2>&1; then
+    ok
+    sed 's/^/pg: /' "$tmp/rp.out"
+else
+    ko "report of a mirrored run"
+    cat "$tmp/out" "$tmp/rp.out" 2>/dev/null | tail -20
+fi
+fi
+
 # pg status and the health endpoint, on a fresh pair
 up || { ko "pair for health"; exit 1; }
 if timeout 30 "$bin" pg status >"$tmp/status" 2>&1 &&

@@ -226,6 +226,7 @@
       case "commit": M.commits[n].push({ i, lsn: num(e.lsn) }); break;
       case "client": client(e, i, t, n); break;
       case "say": M.notes.push({ i, t, cls: "say", text: e.text }); break;
+      case "pg": (M.pg || (M.pg = [])).push(i); break;
       case "expect": M.notes.push({ i, t, cls: e.ok ? "ok" : "fail", text: e.text + (e.ok ? "" : " — got: " + (e.actual || "?")) }); break;
       case "violation": M.notes.push({ i, t, cls: "violation", text: e.invariant + ": " + e.detail }); break;
       }
@@ -302,6 +303,17 @@
   /* One row per node: the runner's status table (sim/runner/runner_say.c,
    * rv_lag in runner_view.c) at line i.  The trace has no apply event:
    * applied is the commit LSN. */
+  /* The mirrored PostgreSQL servers as the mirror last saw each one, at
+   * or before event i (its `pg` trace lines; none in an unmirrored run). */
+  function pgAt(M, i) {
+    const seen = new Map();
+    for (const j of M.pg || []) {
+      if (j > i) break;
+      seen.set(M.E[j].server, M.E[j]);
+    }
+    return Array.from(seen.values()).sort((a, b) => (a.server < b.server ? -1 : 1));
+  }
+
   function dashboardAt(M, i) {
     const L = leaderAt(M, i), t = i >= 0 ? M.E[i].t_us : 0, rows = [];
     const leaderLast = L ? lastLsnAt(M, L, i) : 0;
@@ -368,6 +380,8 @@
       if (e.op === "read") return e.client + " reads " + e.key + " from " + e.node + " (" + (e.route || "?") + "): " + (e.value !== undefined ? e.value + " (lsn " + e.lsn + ")" : "nothing") + (e.stale ? " — stale" : "");
       return (e.name || e.client) + " write " + e.key + "=" + e.value + " at " + e.node + ": " + e.outcome + (e.lsn ? " (lsn " + e.lsn + ")" : "");
     case "say": return "“" + e.text + "”";
+    case "pg": return "pg " + e.server + " (" + e.node + "): " + e.role + (e.timeline ? ", timeline " + e.timeline : "") + (e.lsn ? ", lsn " + e.lsn : "") +
+                      (e.replayed ? ", replayed " + e.replayed : "") + (e.lag_bytes !== undefined ? ", lag " + e.lag_bytes + " bytes " + Number(e.lag_s).toFixed(3) + " s" : "");
     case "expect": return (e.ok ? "✓ " : "✗ ") + e.text + (e.actual ? " — " + e.actual : "");
     case "violation": return "✗ invariant " + e.invariant + " broken: " + e.detail;
     case "partition": return "partition: " + (e.groups || []).map((g) => "{" + g.join(",") + "}").join(" | ");
@@ -392,5 +406,5 @@
   }
 
   G.RaftModel = { num, create, fromArray, sortedDups, nodeNum, fmtT, fmtShort, esc, lastLE, cellText, roleAt, commitAt,
-                  followsAt, walAt, leaderAt, dashboardAt, describe, firstEvent, ROLE_SHORT, LAG_ALERT };
+                  followsAt, walAt, leaderAt, dashboardAt, pgAt, describe, firstEvent, ROLE_SHORT, LAG_ALERT };
 })(window);

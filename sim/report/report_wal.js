@@ -62,6 +62,18 @@
     out.push("</tbody></table>");
     if (!d.leader) out.push('<div class="more">no leader at this moment: no lag to measure</div>');
     out.push('<div class="more">lag: what the leader (up, highest term) has that the node has not applied; red from ' + R.LAG_ALERT + " entries behind</div>");
+    const pg = R.pgAt(M, i);
+    if (pg.length) {
+      out.push('<table class="repl pgtable"><thead><tr><th>server</th><th>node</th><th>role</th><th>timeline</th><th>WAL LSN</th><th>replayed</th>' +
+               '<th>lag bytes</th><th>seconds</th><th>seen at</th></tr></thead><tbody>');
+      for (const p of pg)
+        out.push('<tr data-server="' + esc(p.server) + '" class="pg-' + esc(p.role) + '"><td>' + esc(p.server) + "</td><td>" + esc(p.node) + "</td><td>" + esc(p.role) +
+                 "</td><td>" + (p.timeline || "–") + "</td><td>" + esc(p.lsn || "–") + "</td><td>" + esc(p.replayed || "–") + "</td><td>" +
+                 (p.lag_bytes !== undefined ? p.lag_bytes : "–") + "</td><td>" + (p.lag_s !== undefined ? Number(p.lag_s).toFixed(3) : "–") +
+                 "</td><td>" + R.fmtT(p.t_us) + "</td></tr>");
+      out.push("</tbody></table>");
+      out.push('<div class="more">the real PostgreSQL servers, as the mirror last queried each one (pg_is_in_recovery, pg_current_wal_lsn / pg_last_wal_receive_lsn, pg_last_wal_replay_lsn; lag from the primary\'s pg_stat_replication)</div>');
+    }
     return out.join("");
   }
 

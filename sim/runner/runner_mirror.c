@@ -527,6 +527,7 @@ static void check_writers(struct runner *R)
     struct rmirror *M = R->mir;
     struct pg_obs obs[8];
     rm_observe_all(M, obs);
+    rm_trace_obs(R, obs);
     int writers = 0;
     char names[64] = "";
     for (int i = 0; i < M->n; i++)

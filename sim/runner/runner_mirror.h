@@ -61,6 +61,9 @@ struct rmirror {
     bool ssn_saved;
     bool ssn_was_set;          /* in postgresql.auto.conf (else RESET) */
     char ssn_before[256];
+    /* the last `pg` trace line of each server (rm_trace_obs writes one
+     * only when what it saw changed) */
+    char traced[RM_MAX][192];
 };
 
 /* "pg …" narration, and a failed mirror step (fails the run) */
@@ -73,6 +76,9 @@ void rm_fail(struct runner *R, const char *fmt, ...)
 int rm_control(struct runner *R, const char *action, int s, double *ms,
                bool quiet);
 void rm_observe_all(struct rmirror *M, struct pg_obs *obs);
+/* runner_mirror_look.c: one `pg` trace line per server whose observation
+ * changed since its last one (the report's PostgreSQL table). */
+void rm_trace_obs(struct runner *R, const struct pg_obs *obs);
 
 /* runner_mirror_setup.c */
 /* Standby s streams from primary p, as p's pg_stat_replication shows it

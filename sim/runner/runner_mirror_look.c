@@ -8,9 +8,67 @@
 #include <string.h>
 #include <time.h>
 
+#include "sim/cluster/trace.h"
 #include "sim/util/util.h"
 
 #define HAS_WAIT_S 5.0
+
+/* A standby's lag as its primary's pg_stat_replication shows it. */
+static const struct pg_standby *standby_lag(const struct rmirror *M,
+                                            const struct pg_obs *obs, int i)
+{
+    const struct pg_standby *sb = NULL;
+    for (int j = 0; j < M->n && obs[i].in_recovery && !sb; j++)
+        if (obs[j].up && !obs[j].in_recovery)
+            sb = pg_standby_of(&obs[j], M->s[i].name);
+    return sb;
+}
+
+void rm_trace_obs(struct runner *R, const struct pg_obs *obs)
+{
+    struct rmirror *M = R->mir;
+    struct trace *tr = sim_tracer(R->c);
+    if (!M || !trace_on(tr))
+        return;
+    for (int i = 0; i < M->n; i++) {
+        const struct pg_obs *o = &obs[i];
+        const char *role = !o->up            ? "down"
+                           : o->in_recovery  ? "standby"
+                           : o->read_only    ? "fenced"
+                                             : "primary";
+        const struct pg_standby *sb = o->up ? standby_lag(M, obs, i) : NULL;
+        uint64_t lsn = o->in_recovery ? o->receive_lsn : o->current_lsn;
+        char now[192];
+        snprintf(now, sizeof(now), "%s %u %llu %llu %d %llu %.3f", role,
+                 o->timeline, (unsigned long long)lsn,
+                 (unsigned long long)o->replay_lsn, o->streaming,
+                 sb ? (unsigned long long)sb->lag_bytes : 0ULL,
+                 sb ? sb->lag_s : 0.0);
+        if (!strcmp(now, M->traced[i]))
+            continue;
+        snprintf(M->traced[i], sizeof(M->traced[i]), "%s", now);
+        char a[24];
+        trace_begin(tr, sim_now(R->c), M->node_of[i], "pg");
+        trace_str(tr, "server", M->s[i].name);
+        trace_str(tr, "role", role);
+        if (o->up) {
+            trace_u64(tr, "timeline", o->timeline);
+            pg_format_lsn(lsn, a, sizeof(a));
+            trace_str(tr, "lsn", a);
+            if (o->in_recovery) {
+                pg_format_lsn(o->replay_lsn, a, sizeof(a));
+                trace_str(tr, "replayed", a);
+                trace_bool(tr, "streaming", o->streaming);
+            }
+            if (sb) {
+                trace_u64(tr, "lag_bytes", sb->lag_bytes);
+                trace_f64(tr, "lag_s", sb->lag_s);
+                trace_str(tr, "sync_state", sb->sync_state);
+            }
+        }
+        trace_end(tr);
+    }
+}
 
 /* `show status`: the servers next to the nodes. */
 void rm_status(struct runner *R)
@@ -20,6 +78,7 @@ void rm_status(struct runner *R)
         return;
     struct pg_obs obs[8];
     rm_observe_all(M, obs);
+    rm_trace_obs(R, obs);
     for (int i = 0; i < M->n; i++) {
         const struct pg_obs *o = &obs[i];
         if (!o->up) {
@@ -32,10 +91,7 @@ void rm_status(struct runner *R)
                       sizeof(a));
         pg_format_lsn(o->replay_lsn, b, sizeof(b));
         /* a standby's lag as its primary sees it */
-        const struct pg_standby *sb = NULL;
-        for (int j = 0; j < M->n && o->in_recovery && !sb; j++)
-            if (obs[j].up && !obs[j].in_recovery)
-                sb = pg_standby_of(&obs[j], M->s[i].name);
+        const struct pg_standby *sb = standby_lag(M, obs, i);
         char lag[64] = "";
         if (sb)
             snprintf(lag, sizeof(lag), "  lag %llu bytes %.3f s (%s)",
