@@ -285,7 +285,7 @@ def _acting(lb, d, srv, tmp):
     # Scrub back to before the partition; fork with a crash instead.
     end = lb.state(srv)["t_us"]
     back_ms = int(t_partition * 1000) - 20
-    js(d, "var s = document.getElementById('timeline'); s.value = arguments[0];"
+    js(d, "var s = document.getElementById('time-slider'); s.value = arguments[0];"
           "s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change'));", back_ms)
     until(d, lambda d: lb.state(srv)["seeked"] and abs(lb.state(srv)["t_us"] - back_ms * 1000) < 2000,
           5, "the slider seeks back to %d ms" % back_ms)
@@ -344,8 +344,11 @@ def _viewer(lb, d, srv):
     check("the viewer URL shows the controller's picture (nodes, cuts, clients)", got == want,
           "viewer %r\ncontroller %r" % (got, want))
     check("the viewer draws the client boxes", len(got["boxes"]) == 2, repr(got["boxes"]))
-    controls = d.find_elements(By.CSS_SELECTOR, "button, input, select, form, #controller, "
-                                                "#client-panel, #timeline, #help, "
+    # the view switch and the timeline view's follow/heartbeats/zoom
+    # (class view-only) change only what this page shows: a viewer has them
+    controls = d.find_elements(By.CSS_SELECTOR, "button, input:not(.view-only), "
+                                                "select:not(.view-only), form, #controller, "
+                                                "#client-panel, #time-slider, #help, "
                                                 "#cluster-hits line")
     check("the viewer has no acting controls (no buttons, inputs, link hit lines)", not controls,
           repr([c.get_attribute("id") or c.tag_name for c in controls]))

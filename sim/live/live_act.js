@@ -317,12 +317,12 @@
   }
 
   function sliderInput() {
-    var v = +$("timeline").value;
+    var v = +$("time-slider").value;
     var c = L.clock();
     setText($("timeline-label"), fmt(v * 1000) + " of " + fmt(c ? c.end_us : 0));
     clearTimeout(seekTimer);
     var wait = SEEK_EVERY_MS - (performance.now() - lastSeek);
-    seekTimer = setTimeout(function () { seekTo(+$("timeline").value); }, Math.max(0, wait));
+    seekTimer = setTimeout(function () { seekTo(+$("time-slider").value); }, Math.max(0, wait));
   }
 
   function nudge(ms) {
@@ -340,7 +340,7 @@
     var c = L.clock();
     if (!c)
       return;
-    var sl = $("timeline");
+    var sl = $("time-slider");
     var max = Math.max(1, Math.ceil(c.end_us / 1000));
     if (+sl.max !== max)
       sl.max = String(max);
@@ -488,7 +488,7 @@
       toggleHelp();
     });
     $("help-close").addEventListener("click", function () { toggleHelp(false); });
-    var sl = $("timeline");
+    var sl = $("time-slider");
     sl.addEventListener("pointerdown", function () { dragging = true; });
     sl.addEventListener("pointerup", function () { dragging = false; });
     sl.addEventListener("input", sliderInput);

@@ -351,13 +351,22 @@ static int prepare(struct runner *R, int P, char *err, size_t cap)
             return -1;
     }
     M->st[P] = S_PRIMARY;
-    for (int s = 0; s < M->n; s++)
-        if (s != P && !wait_streaming(M, s, P, STREAM_WAIT_S)) {
+    /* A standby seen streaming above may have been between two attempts
+     * of a connection its own history refuses (a timeline it cannot
+     * follow: it reconnects, is refused, and retries): one rejoin. */
+    for (int s = 0; s < M->n; s++) {
+        if (s == P || wait_streaming(M, s, P, STREAM_WAIT_S))
+            continue;
+        if (repair(R, "rejoin", s, "stopped streaming from the primary",
+                   err, cap) != 0)
+            return -1;
+        if (!wait_streaming(M, s, P, STREAM_WAIT_S)) {
             snprintf(err, cap, "server %s does not stream from %s after "
                                "its repair",
                      M->s[s].name, M->s[P].name);
             return -1;
         }
+    }
     return 0;
 }
 
