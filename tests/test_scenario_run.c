@@ -382,6 +382,8 @@ Test(scenario_run, the_trace_carries_values_write_numbers_and_client_names)
     /* no-ops carry no value */
     cr_assert(strstr(t, "\"key\":\"\",\"noop\":true}"));
     free(t);
+}
+
 /* heal SET -> SET mends only those links, one way; the reverse stays cut
  * (a second heal finds it still cut), and healing a link that is not cut
  * says so. */
