@@ -22,7 +22,6 @@
 #include "sim/bench/bench_util.h"
 
 #include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

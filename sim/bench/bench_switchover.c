@@ -17,7 +17,6 @@
 #include "sim/bench/bench.h"
 #include "sim/bench/bench_util.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
