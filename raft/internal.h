@@ -135,6 +135,7 @@ void raft__early_clear(struct raft_node *n);
 /* replication.c */
 void raft__send_append(struct raft_node *n, int peer);
 void raft__broadcast(struct raft_node *n, bool heartbeat);
+void raft__push(struct raft_node *n, int peer); /* one peer's share */
 void raft__recv_append(struct raft_node *n, const struct raft_msg *m);
 void raft__recv_append_response(struct raft_node *n,
                                 const struct raft_msg *m);

@@ -111,7 +111,6 @@ void raft__send_append(struct raft_node *n, int peer)
  * Otherwise: push new entries to followers with room in their window. */
 void raft__broadcast(struct raft_node *n, bool heartbeat)
 {
-    uint64_t last = wal_last_lsn(&n->wal);
     for (int i = 1; i <= n->cfg.n_nodes; i++) {
         if (i == n->cfg.id)
             continue;
@@ -129,14 +128,24 @@ void raft__broadcast(struct raft_node *n, bool heartbeat)
             else
                 send_heartbeat(n, i);
         }
-        if (p->probe) {
-            if (!p->probe_sent)
-                raft__send_append(n, i);
-            continue;
-        }
-        while (p->next_lsn <= last && p->inflight < n->cfg.max_inflight)
-            raft__send_append(n, i);
+        raft__push(n, i);
     }
+}
+
+/* Replicate to one peer: a probe when it is probing and none is out,
+ * else new entries while its window has room.  Also used by a
+ * leadership transfer to catch its target up (transfer.c). */
+void raft__push(struct raft_node *n, int peer)
+{
+    struct raft_progress *p = &n->prog[peer];
+    if (p->probe) {
+        if (!p->probe_sent)
+            raft__send_append(n, peer);
+        return;
+    }
+    uint64_t last = wal_last_lsn(&n->wal);
+    while (p->next_lsn <= last && p->inflight < n->cfg.max_inflight)
+        raft__send_append(n, peer);
 }
 
 /* ------------------------------------------------------------------ */

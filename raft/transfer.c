@@ -31,20 +31,6 @@ static struct raft_event *transfer_event(struct raft_node *n, int reason)
     return ev;
 }
 
-/* Replicate to peer as a broadcast would: one probe, or fill the window. */
-static void push(struct raft_node *n, int peer)
-{
-    struct raft_progress *p = &n->prog[peer];
-    uint64_t last = wal_last_lsn(&n->wal);
-    if (p->probe) {
-        if (!p->probe_sent)
-            raft__send_append(n, peer);
-        return;
-    }
-    while (p->next_lsn <= last && p->inflight < n->cfg.max_inflight)
-        raft__send_append(n, peer);
-}
-
 int raft_transfer_leadership(struct raft_node *n, raft_time_t now_us,
                              int target)
 {
@@ -77,7 +63,7 @@ void raft__transfer_progress(struct raft_node *n, int peer)
     if (n->role != RAFT_LEADER || peer != n->transfer_to)
         return;
     if (n->prog[peer].match_lsn < wal_last_lsn(&n->wal)) {
-        push(n, peer);
+        raft__push(n, peer);
         return;
     }
     if (!n->transfer_sent) {

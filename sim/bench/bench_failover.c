@@ -19,9 +19,9 @@
  * round trip inside the process (no network).
  */
 #include "sim/bench/bench.h"
+#include "sim/bench/bench_util.h"
 
 #include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,18 +54,13 @@ static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
                      double *commit_ms)
 {
     struct sim_options so;
-    sim_options_default(&so, 5);
-    so.transport = SIM_TRANSPORT_TCP;
+    bench_tcp_options(&so, 5, o->latency_us);
     so.seed = seed;
     so.election_min_us = emin;
     so.election_max_us = emax;
     so.heartbeat_us = emin / 2;
     so.prevote = o->prevote;
     so.policy = o->policy;
-    so.link.latency_us = o->latency_us;
-    so.link.jitter_us = 0;
-    so.client_latency_us = 0;
-    so.n_clients = 1;
     struct sim_cluster *c;
     if (sim_cluster_new(&so, &c) != 0)
         return -1;
@@ -119,20 +114,6 @@ static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
 out:
     sim_cluster_free(c);
     return rc;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct(const double *v, int n, double p)
-{
-    if (n == 0)
-        return NAN;
-    int i = (int)ceil(p * n) - 1;
-    return v[i < 0 ? 0 : (i >= n ? n - 1 : i)];
 }
 
 /* The paper's figures for this range, where it gives any. */
@@ -210,8 +191,8 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
                         raft_policy_name(o->policy),
                         (unsigned long long)o->latency_us, t, a, b);
         }
-        qsort(lead, (size_t)n, sizeof(double), cmp_double);
-        qsort(comm, (size_t)n, sizeof(double), cmp_double);
+        bench_sort(lead, n);
+        bench_sort(comm, n);
         char label[48];
         snprintf(label, sizeof(label), "%llu-%llu",
                  (unsigned long long)(lo / 1000),
@@ -220,8 +201,9 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
             const double *v = which ? comm : lead;
             fprintf(out, "%-11s %2d/%-3d %-7s %7.1f %7.1f %7.1f %7.1f %7.1f",
                     which ? "" : label, n, done,
-                    which ? "commit" : "leader", pct(v, n, 0), pct(v, n, 0.5),
-                    pct(v, n, 0.9), pct(v, n, 0.99), pct(v, n, 1.0));
+                    which ? "commit" : "leader", bench_pct(v, n, 0),
+                    bench_pct(v, n, 0.5), bench_pct(v, n, 0.9),
+                    bench_pct(v, n, 0.99), bench_pct(v, n, 1.0));
             fprintf(out, "  %s\n", which ? "" : paper(lo, hi));
         }
         fflush(out);

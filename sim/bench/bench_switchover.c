@@ -15,8 +15,8 @@
  * up to 0.2 ms of it; the client sits inside the process (no latency).
  */
 #include "sim/bench/bench.h"
+#include "sim/bench/bench_util.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,20 +47,6 @@ static void hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
     if (ev->kind == RAFT_EV_TRANSFER && ev->node == tr->from &&
         ev->reason == RAFT_R_TIMEOUT_NOW && !tr->t_sent)
         tr->t_sent = sim_now(c);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct(const double *v, int n, double p)
-{
-    if (n == 0)
-        return NAN;
-    int i = (int)ceil(p * n) - 1;
-    return v[i < 0 ? 0 : (i >= n ? n - 1 : i)];
 }
 
 static int leader_of(struct sim_cluster *c)
@@ -102,16 +88,11 @@ static int run_trial(struct sim_cluster *c, struct trial *tr, int l,
 int bench_switchover(FILE *out, const struct bench_switchover_opts *o)
 {
     struct sim_options so;
-    sim_options_default(&so, o->nodes);
-    so.transport = SIM_TRANSPORT_TCP;
+    bench_tcp_options(&so, o->nodes, o->latency_us);
     so.seed = o->seed;
     so.election_min_us = o->election_min_us;
     so.election_max_us = o->election_max_us;
     so.heartbeat_us = o->heartbeat_us;
-    so.link.latency_us = o->latency_us;
-    so.link.jitter_us = 0;
-    so.client_latency_us = 0;
-    so.n_clients = 1;
     fprintf(out,
             "bench switchover: %d nodes over loopback TCP, heartbeat %llu ms, "
             "election %llu-%llu ms, one-way latency %llu us, %d trials\n",
@@ -172,8 +153,8 @@ int bench_switchover(FILE *out, const struct bench_switchover_opts *o)
             n++;
         }
     }
-    qsort(lead, (size_t)n, sizeof(double), cmp_double);
-    qsort(comm, (size_t)n, sizeof(double), cmp_double);
+    bench_sort(lead, n);
+    bench_sort(comm, n);
     fprintf(out, "%-36s %7s %7s %7s %7s %7s %7s\n", "ms", "ok", "min", "p50",
             "p90", "p99", "max");
     for (int which = 0; which < 2; which++) {
@@ -183,8 +164,9 @@ int bench_switchover(FILE *out, const struct bench_switchover_opts *o)
         fprintf(out, "%-36s %7s %7.1f %7.1f %7.1f %7.1f %7.1f\n",
                 which ? "request -> first write committed"
                       : "request -> target leads",
-                ok, pct(v, n, 0), pct(v, n, 0.5), pct(v, n, 0.9),
-                pct(v, n, 0.99), pct(v, n, 1.0));
+                ok, bench_pct(v, n, 0), bench_pct(v, n, 0.5),
+                bench_pct(v, n, 0.9), bench_pct(v, n, 0.99),
+                bench_pct(v, n, 1.0));
     }
     fprintf(out, "TimeoutNow at the request in %d of %d ok trials (the "
                  "others caught the target up first)\n",

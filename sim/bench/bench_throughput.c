@@ -22,6 +22,7 @@
  * failover.c).
  */
 #include "sim/bench/bench.h"
+#include "sim/bench/bench_util.h"
 
 #include <assert.h>
 #include <math.h>
@@ -124,13 +125,8 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
         return 1;
 
     struct sim_options so;
-    sim_options_default(&so, nodes);
-    so.transport = SIM_TRANSPORT_TCP;
+    bench_tcp_options(&so, nodes, 0); /* loopback supplies the latency */
     so.ack_mode = RAFT_ACK_QUORUM;
-    so.link.latency_us = 0; /* loopback supplies the latency */
-    so.link.jitter_us = 0;
-    so.client_latency_us = 0; /* the client lives in this process */
-    so.n_clients = 1;
     struct sim_cluster *c;
     int rc = sim_cluster_new(&so, &c);
     if (rc != 0) {

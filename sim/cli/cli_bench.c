@@ -156,6 +156,37 @@ static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
     return 0;
 }
 
+/* The options bench failover and bench switchover share: each returns 0
+ * or, having said what is wrong, 2. */
+static int bench_trials(const char *cmd, const char *arg, int max, int *out)
+{
+    uint64_t u;
+    if (util_parse_u64(arg, &u) || u < 1 || u > (uint64_t)max) {
+        char why[48];
+        snprintf(why, sizeof(why), "expected 1 to %d", max);
+        return bad_value(cmd, "trials", arg, why);
+    }
+    *out = (int)u;
+    return 0;
+}
+
+static int bench_latency(const char *cmd, const char *arg, uint64_t *out)
+{
+    const char *err;
+    if (util_parse_duration_us(arg, out, &err))
+        return bad_value(cmd, "latency", arg, err);
+    if (*out > 1000000)
+        return bad_value(cmd, "latency", arg, "at most 1s");
+    return 0;
+}
+
+static int bench_seed(const char *cmd, const char *arg, uint64_t *out)
+{
+    if (util_parse_u64(arg, out))
+        return bad_value(cmd, "seed", arg, "expected a non-negative integer");
+    return 0;
+}
+
 static int cmd_bench_failover(int argc, char **argv)
 {
     static const char *cmd = "bench failover";
@@ -187,15 +218,12 @@ static int cmd_bench_failover(int argc, char **argv)
     };
     cli_getopt_begin();
     int ch;
-    uint64_t u;
     const char *err;
     while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't':
-            if (util_parse_u64(optarg, &u) || u < 1 || u > 100000)
-                return bad_value(cmd, "trials", optarg,
-                                 "expected 1 to 100000");
-            o.trials = (int)u;
+            if (bench_trials(cmd, optarg, 100000, &o.trials))
+                return 2;
             break;
         case 'r': {
             o.n_ranges = 0;
@@ -218,12 +246,8 @@ static int cmd_bench_failover(int argc, char **argv)
             break;
         }
         case 'l':
-            if (util_parse_duration_us(optarg, &u, &err))
-                return bad_value(cmd, "latency", optarg, err);
-            if (u > 1000000)
-                return bad_value(cmd, "latency", optarg,
-                                 "at most 1s");
-            o.latency_us = u;
+            if (bench_latency(cmd, optarg, &o.latency_us))
+                return 2;
             break;
         case 'P':
             o.prevote = false;
@@ -234,10 +258,8 @@ static int cmd_bench_failover(int argc, char **argv)
                                  "expected highest-lsn or raft");
             break;
         case 's':
-            if (util_parse_u64(optarg, &u))
-                return bad_value(cmd, "seed", optarg,
-                                 "expected a non-negative integer");
-            o.seed = u;
+            if (bench_seed(cmd, optarg, &o.seed))
+                return 2;
             break;
         case 'c':
             o.csv_path = optarg;
@@ -296,14 +318,12 @@ static int cmd_bench_switchover(int argc, char **argv)
     };
     cli_getopt_begin();
     int ch;
-    uint64_t u;
     const char *err;
     while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't':
-            if (util_parse_u64(optarg, &u) || u < 1 || u > 10000)
-                return bad_value(cmd, "trials", optarg, "expected 1 to 10000");
-            o.trials = (int)u;
+            if (bench_trials(cmd, optarg, 10000, &o.trials))
+                return 2;
             break;
         case 'n':
             if (bench_nodes(cmd, optarg, &o.nodes))
@@ -318,14 +338,12 @@ static int cmd_bench_switchover(int argc, char **argv)
                 return bad_value(cmd, "range", optarg, err);
             break;
         case 'l':
-            if (util_parse_duration_us(optarg, &o.latency_us, &err))
-                return bad_value(cmd, "latency", optarg, err);
-            if (o.latency_us > 1000000)
-                return bad_value(cmd, "latency", optarg, "at most 1s");
+            if (bench_latency(cmd, optarg, &o.latency_us))
+                return 2;
             break;
         case 's':
-            if (util_parse_u64(optarg, &o.seed))
-                return bad_value(cmd, "seed", optarg, "expected a number");
+            if (bench_seed(cmd, optarg, &o.seed))
+                return 2;
             break;
         case 'h':
             usage_bench(stdout);

@@ -475,6 +475,12 @@ int cli_explore(const char *prog_, int argc, char **argv)
                 why);
         return 2;
     }
+    if (jobs > 1 && trace_path) {
+        fprintf(stderr, "%s explore: --trace needs --jobs 1 (every seed's "
+                        "events go into the one file, in seed order)\n",
+                prog);
+        return 2;
+    }
     if (trace_path) {
         if (util_out_open(&trace, trace_path, why, sizeof(why)) != 0) {
             fprintf(stderr, "%s explore: cannot write trace: %s\n", prog,
@@ -485,12 +491,6 @@ int cli_explore(const char *prog_, int argc, char **argv)
     }
     if (!quiet && isatty(STDERR_FILENO))
         o.progress = stderr;
-    if (jobs > 1 && trace_path) {
-        fprintf(stderr, "%s explore: --trace needs --jobs 1 (every seed's "
-                        "events go into the one file, in seed order)\n",
-                prog);
-        return 2;
-    }
     if (!jobs_given)
         jobs = trace_path || o.transport == SIM_TRANSPORT_TCP ? 1
                                                               : explore_cores();

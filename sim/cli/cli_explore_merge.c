@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sim/cluster/explore_json.h"
+#include "sim/util/util.h"
 
 static void usage(FILE *f, const char *prog)
 {
@@ -55,40 +56,17 @@ static char *slurp(const char *path)
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
     if (!f)
         return NULL;
-    size_t len = 0, cap = 65536;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-        if (len + 1 == cap) {
-            if (cap >= (64u << 20)) { /* no shard result is that big */
-                free(buf);
-                buf = NULL;
-                errno = EFBIG;
-                break;
-            }
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
+    size_t len = 0, max = 64u << 20; /* no shard result is that big */
+    char *buf = util_read_all(f, max, &len);
+    int saved = errno;
     if (f != stdin)
         fclose(f);
-    if (buf && bad) {
+    if (buf && len > max) {
         free(buf);
-        errno = EIO;
-        return NULL;
+        buf = NULL;
+        saved = EFBIG;
     }
-    if (buf)
-        buf[len] = '\0';
+    errno = saved;
     return buf;
 }
 

@@ -20,7 +20,6 @@
 (function () {
   "use strict";
 
-  var SVG = "http://www.w3.org/2000/svg";
   var ARROW_GROW_MS = 350, ARROW_MS = 3000, MAX_ARROWS = 40;
   var BOX_H = 40, BOX_GAP = 8, TOP = 16;
 
@@ -28,24 +27,15 @@
   var last = {};     /* client key → its last answer */
   var arrows = [];   /* {key, node, dir, kind, label, t0, el} */
   var drawnNames = "";
-
-  function el(name, attrs, parent) {
-    var e = document.createElementNS(SVG, name);
-    for (var k in attrs)
-      e.setAttribute(k, attrs[k]);
-    if (parent)
-      parent.appendChild(e);
-    return e;
-  }
-
-  function nodeId(name) {
-    var m = /^n([0-9]+)$/.exec(name || "");
-    return m ? parseInt(m[1], 10) : 0;
-  }
+  /* the cluster view's helpers, given at init: an SVG element maker and
+   * "n3" -> 3 */
+  var el, nodeId;
 
   function init(group, o) {
     g = group;
     opt = o;
+    el = o.el;
+    nodeId = o.nodeId;
     gArrows = el("g", { id: "client-arrows" }, g);
     gBoxes = el("g", { id: "client-boxes" }, g);
   }

@@ -140,7 +140,7 @@
       }, nodeRadius: function () {
         return radius(lastModel ? lastModel.nodes.length : 5);
       }, x0: 2 * CX + 50, width: W - 2 * CX - 60, height: SIZE, animate: animate,
-      now: function () { return vnow(); } });
+      now: function () { return vnow(); }, el: el, nodeId: id });
   }
 
   function reset() {

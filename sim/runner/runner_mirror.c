@@ -486,11 +486,7 @@ static void do_net(struct runner *R)
             if (pg_value(&M->s[s], RM_TIMEOUT_S, "SHOW primary_conninfo",
                          M->conninfo[s], sizeof(M->conninfo[s]), err,
                          sizeof(err)) != 0 ||
-                pg_exec(&M->s[s], RM_TIMEOUT_S,
-                        "ALTER SYSTEM SET primary_conninfo = ''", err,
-                        sizeof(err)) != 0 ||
-                pg_exec(&M->s[s], RM_TIMEOUT_S, "SELECT pg_reload_conf()", err,
-                        sizeof(err)) != 0) {
+                rm_set_conninfo(&M->s[s], "", err, sizeof(err)) != 0) {
                 rm_fail(R, "cutting replication to %s: %s", M->s[s].name, err);
                 continue;
             }
@@ -499,18 +495,8 @@ static void do_net(struct runner *R)
                               "cleared)",
                 M->s[s].name, M->s[p].name);
         } else if (!cut && M->cut[s]) {
-            char sql[1200], *q = sql;
-            q += snprintf(sql, sizeof(sql), "ALTER SYSTEM SET primary_conninfo = '");
-            for (const char *c = M->conninfo[s]; *c && q < sql + sizeof(sql) - 4;
-                 c++) {
-                if (*c == '\'')
-                    *q++ = '\'';
-                *q++ = *c;
-            }
-            snprintf(q, (size_t)(sql + sizeof(sql) - q), "'");
-            if (pg_exec(&M->s[s], RM_TIMEOUT_S, sql, err, sizeof(err)) != 0 ||
-                pg_exec(&M->s[s], RM_TIMEOUT_S, "SELECT pg_reload_conf()", err,
-                        sizeof(err)) != 0) {
+            if (rm_set_conninfo(&M->s[s], M->conninfo[s], err,
+                                sizeof(err)) != 0) {
                 rm_fail(R, "restoring replication to %s: %s", M->s[s].name, err);
                 continue;
             }

@@ -81,6 +81,10 @@ void rm_observe_all(struct rmirror *M, struct pg_obs *obs);
 void rm_trace_obs(struct runner *R, const struct pg_obs *obs);
 
 /* runner_mirror_setup.c */
+/* ALTER SYSTEM SET primary_conninfo on s to conninfo (quotes doubled;
+ * "" cuts its replication), then reload.  0, or -1 with why in err. */
+int rm_set_conninfo(const struct pg_server *s, const char *conninfo,
+                    char *err, size_t cap);
 /* Standby s streams from primary p, as p's pg_stat_replication shows it
  * (by application_name: tools/pg-pair sets it to the server's name). */
 bool rm_streams_from(struct rmirror *M, int s, int p);

@@ -43,6 +43,20 @@ static int exec2(const struct pg_server *s, const char *sql, char *err,
     return 0;
 }
 
+int rm_set_conninfo(const struct pg_server *s, const char *conninfo,
+                    char *err, size_t cap)
+{
+    char sql[1200], *q = sql;
+    q += snprintf(sql, sizeof(sql), "ALTER SYSTEM SET primary_conninfo = '");
+    for (const char *c = conninfo; *c && q < sql + sizeof(sql) - 4; c++) {
+        if (*c == '\'')
+            *q++ = '\'';
+        *q++ = *c;
+    }
+    snprintf(q, (size_t)(sql + sizeof(sql) - q), "'");
+    return exec2(s, sql, err, cap);
+}
+
 /* ------------------------------------------------------------------ */
 /* Synchronous replication from the ack mode                           */
 
@@ -122,15 +136,7 @@ static int repoint(struct runner *R, int s, int p, char *err, size_t cap)
         snprintf(M->conninfo[s], sizeof(M->conninfo[s]), "%s", next);
         return 0;
     }
-    char sql[1200], *q = sql;
-    q += snprintf(sql, sizeof(sql), "ALTER SYSTEM SET primary_conninfo = '");
-    for (const char *c = next; *c && q < sql + sizeof(sql) - 4; c++) {
-        if (*c == '\'')
-            *q++ = '\'';
-        *q++ = *c;
-    }
-    snprintf(q, (size_t)(sql + sizeof(sql) - q), "'");
-    return exec2(&M->s[s], sql, err, cap);
+    return rm_set_conninfo(&M->s[s], next, err, cap);
 }
 
 int rm_follow_primary(struct runner *R, int s, int p)
@@ -497,22 +503,11 @@ static void restore(struct runner *R)
     struct rmirror *M = R->mir;
     char err[512];
     for (int s = 0; s < M->n; s++) {
-        if (!M->cut[s])
+        if (!M->cut[s] ||
+            rm_set_conninfo(&M->s[s], M->conninfo[s], err, sizeof(err)) != 0)
             continue;
-        char sql[1200], *q = sql;
-        q += snprintf(sql, sizeof(sql), "ALTER SYSTEM SET primary_conninfo = '");
-        for (const char *c = M->conninfo[s]; *c && q < sql + sizeof(sql) - 4;
-             c++) {
-            if (*c == '\'')
-                *q++ = '\'';
-            *q++ = *c;
-        }
-        snprintf(q, (size_t)(sql + sizeof(sql) - q), "'");
-        if (exec2(&M->s[s], sql, err, sizeof(err)) == 0) {
-            M->cut[s] = false;
-            rm_say(R, C_DIM, "end: %s's replication restored",
-                   M->s[s].name);
-        }
+        M->cut[s] = false;
+        rm_say(R, C_DIM, "end: %s's replication restored", M->s[s].name);
     }
     if (!M->ssn_saved)
         return;

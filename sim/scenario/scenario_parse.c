@@ -661,34 +661,14 @@ int scn_parse_file(const char *path, struct scn_program **out, FILE *err)
             fprintf(err, "%s: error: cannot open: %s\n", path, strerror(errno));
         return -1;
     }
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len == cap) {
-            if (cap > MAX_FILE)
-                break;
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    bool bad = ferror(f);
+    size_t len = 0;
+    char *buf = util_read_all(f, MAX_FILE, &len); /* scn_parse refuses more */
     int saved = errno;
     fclose(f);
-    if (!buf || bad) {
+    if (!buf) {
         if (err)
             fprintf(err, "%s: error: cannot read: %s\n", path,
-                    buf ? strerror(saved) : "out of memory");
-        free(buf);
+                    saved == ENOMEM ? "out of memory" : strerror(saved));
         return -1;
     }
     int rc = scn_parse(path, buf, len, out, err);

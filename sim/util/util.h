@@ -46,6 +46,12 @@ int util_out_commit(struct util_out *o, char *err, size_t cap);
 int util_out_check(const char *path, char *err, size_t cap);
 void util_out_discard(struct util_out *o);
 
+/* All of f read into memory, NUL-terminated (free() it), its length in
+ * *len; reading stops once more than max bytes are in (the caller sees
+ * *len > max and refuses).  NULL with errno set on a read error or when
+ * memory runs out (ENOMEM).  f stays open.  (util_file.c) */
+char *util_read_all(FILE *f, size_t max, size_t *len);
+
 /* The signal (SIGINT, SIGTERM) that asked the process to stop, or 0.
  * Only the command line's handler sets it (util_stop_on_signals); every
  * loop that can last longer than a moment of wall time (the TCP driver,
