@@ -376,6 +376,33 @@ static int prepare(struct runner *R, int P, char *err, size_t cap)
     return 0;
 }
 
+/* Rejoin (pg_rewind onto P) every standby whose rows differ from P's. */
+static int rejoin_behind(struct runner *R, int P, char *err, size_t cap)
+{
+    struct rmirror *M = R->mir;
+    struct pg_row *want = NULL;
+    int nw = 0;
+    if (pg_rows(&M->s[P], RM_TIMEOUT_S, &want, &nw, err, cap) != 0)
+        return -1;
+    int rc = 0;
+    for (int s = 0; s < M->n && rc == 0; s++) {
+        if (s == P || M->st[s] != S_STANDBY || M->cut[s])
+            continue;
+        struct pg_row *have = NULL;
+        int nh = 0;
+        char why[512];
+        bool same = pg_rows(&M->s[s], RM_TIMEOUT_S, &have, &nh, why,
+                            sizeof(why)) == 0 &&
+                    same_rows(want, nw, have, nh);
+        free(have);
+        if (!same)
+            rc = repair(R, "rejoin", s, "does not replay the primary's rows",
+                        err, cap);
+    }
+    free(want);
+    return rc;
+}
+
 /* synchronous_standby_names as the pair had it, for the run's end */
 static void save_ssn(struct rmirror *M, int p)
 {
@@ -469,8 +496,17 @@ int rm_start(struct runner *R, char *err, size_t cap)
         pg_exec(&M->s[P], RM_TIMEOUT_S, "TRUNCATE raftsim_kv", err, cap) != 0 ||
         rm_apply_sync(R, P, err, cap) != 0)
         goto out;
-    if (!rm_wait_replayed(R, P, RESET_WAIT_S, err, cap))
-        goto out;
+    if (!rm_wait_replayed(R, P, RESET_WAIT_S, err, cap)) {
+        /* A standby that streams but does not replay what P sends (seen
+         * after files that mirrored only other servers: a history it
+         * cannot follow): rejoin each standby that differs, once. */
+        if (rejoin_behind(R, P, why, sizeof(why)) != 0) {
+            snprintf(err, cap, "%s", why);
+            goto out;
+        }
+        if (!rm_wait_replayed(R, P, RESET_WAIT_S, err, cap))
+            goto out;
+    }
     struct pg_obs obs[RM_MAX];
     rm_observe_all(M, obs);
     for (int i = 0; i < M->n; i++) {
