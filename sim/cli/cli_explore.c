@@ -44,8 +44,23 @@ static void usage_explore(FILE *f)
         "  --duration D          faulty part of each run (default 10s)\n"
         "  --settle D            healed tail of each run (default 3s)\n"
         "  --faults LIST         comma list of partition,crash,pause,drop,"
-        "delay, or all\n"
-        "                        or none (default all)\n"
+        "delay,dup,\n"
+        "                        slow, or all or none (default all; dup and "
+        "slow: swarm only)\n"
+        "  --swarm on|off        on (default): each seed draws its own fault "
+        "kinds,\n"
+        "                        rates, write rate, election timeout and "
+        "quiet spells;\n"
+        "                        off: the same fixed mix for every seed\n"
+        "  --no-liveness         no liveness phase (default: after the "
+        "faults, heal,\n"
+        "                        keep a majority up; no leader or no commit "
+        "is a\n"
+        "                        Liveness violation)\n"
+        "  --liveness-within D   the liveness bound (default 10 election "
+        "timeouts)\n"
+        "  --check-determinism   run every seed twice and compare trace "
+        "hashes\n"
         "  --ack MODE            async | quorum | sync (default quorum)\n"
         "  --election POLICY     highest-lsn | raft (default highest-lsn)\n"
         "  --no-prevote          disable PreVote\n"
@@ -72,6 +87,11 @@ static void usage_explore(FILE *f)
         "                        explore-seed%%llu.scn; %%llu becomes the "
         "seed)\n"
         "  --no-save             do not write that file\n"
+        "  --no-shrink           save every event of the seed (default: "
+        "shrink the\n"
+        "                        schedule first, as `shrink` does, and save "
+        "the\n"
+        "                        smallest one that fails the same way)\n"
         "  --key FILE            tcp: the cluster's secret (16 to 4096 bytes, "
         "e.g.\n"
         "                        head -c 32 /dev/urandom > FILE); default: "
@@ -84,6 +104,15 @@ static void usage_explore(FILE *f)
         "  %s explore --nodes 3 --faults partition,crash --ack async "
         "--quiet\n",
         prog, RAFT_MAX_NODES, prog, prog, prog);
+}
+
+/* explore_opts.shrink: the first failing seed's schedule, shrunk. */
+static char *shrink_schedule(void *ctx, const char *name, const char *text,
+                             size_t len, size_t *out_len)
+{
+    (void)ctx;
+    int rc;
+    return cli_shrink_buf(prog, name, text, len, 0, false, out_len, &rc);
 }
 
 static int bad_value(const char *cmd, const char *opt, const char *val,
@@ -114,6 +143,11 @@ enum {
     O_SAVE,
     O_NOSAVE,
     O_KEY,
+    O_SWARM,
+    O_NOLIVE,
+    O_LIVEWITHIN,
+    O_DETERMINISM,
+    O_NOSHRINK,
 };
 
 static const struct option explore_opts_long[] = {
@@ -138,6 +172,11 @@ static const struct option explore_opts_long[] = {
     {"save", required_argument, 0, O_SAVE},
     {"no-save", no_argument, 0, O_NOSAVE},
     {"key", required_argument, 0, O_KEY},
+    {"swarm", required_argument, 0, O_SWARM},
+    {"no-liveness", no_argument, 0, O_NOLIVE},
+    {"liveness-within", required_argument, 0, O_LIVEWITHIN},
+    {"check-determinism", no_argument, 0, O_DETERMINISM},
+    {"no-shrink", no_argument, 0, O_NOSHRINK},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -161,12 +200,19 @@ static void print_repro(const struct explore_opts *o,
                 (unsigned long long)o->duration_us);
     if (o->settle_us != 3000000)
         fprintf(stderr, " --settle %lluus", (unsigned long long)o->settle_us);
+    if (!o->swarm)
+        fprintf(stderr, " --swarm off");
+    if (!o->liveness)
+        fprintf(stderr, " --no-liveness");
+    if (o->liveness_us)
+        fprintf(stderr, " --liveness-within %lluus",
+                (unsigned long long)o->liveness_us);
     if (o->faults != EXPLORE_F_ALL) {
         static const char *fn[] = {"partition", "crash", "pause", "drop",
-                                   "delay"};
+                                   "delay",     "dup",   "slow"};
         fprintf(stderr, " --faults ");
         bool first = true;
-        for (int b = 0; b < 5; b++)
+        for (int b = 0; b < 7; b++)
             if (o->faults & (1u << b)) {
                 fprintf(stderr, "%s%s", first ? "" : ",", fn[b]);
                 first = false;
@@ -198,6 +244,12 @@ static void print_repro(const struct explore_opts *o,
         fprintf(stderr, " --transport tcp --time-scale %g", o->time_scale);
     fprintf(stderr, " --trace seed%llu.jsonl\n",
             (unsigned long long)r->first_seed);
+    if (r->first_params.on) {
+        char text[512];
+        explore_swarm_text(&r->first_params, text, sizeof(text));
+        fprintf(stderr, "explore: seed %llu drew: %s\n",
+                (unsigned long long)r->first_seed, text);
+    }
     if (o->transport == SIM_TRANSPORT_TCP)
         fprintf(stderr, "explore: note: TCP runs follow the wall clock, so a "
                         "replay may not fail the same way; the virtual-time "
@@ -211,6 +263,7 @@ int cli_explore(const char *prog_, int argc, char **argv)
     const char *trace_path = NULL, *err = NULL;
     bool quiet = false;
     o.scenario_out = "explore-seed%llu.scn";
+    o.shrink = shrink_schedule;
     uint64_t u;
     prog = prog_;
     cli_getopt_begin();
@@ -283,7 +336,7 @@ int cli_explore(const char *prog_, int argc, char **argv)
                 char why[128];
                 snprintf(why, sizeof(why),
                          "unknown fault '%s' (known: partition, crash, "
-                         "pause, drop, delay, all, none)",
+                         "pause, drop, delay, dup, slow, all, none)",
                          bad);
                 return bad_value("explore", name, optarg, why);
             }
@@ -361,6 +414,32 @@ int cli_explore(const char *prog_, int argc, char **argv)
         case O_QUIET:
             quiet = true;
             break;
+        case O_SWARM:
+            if (!strcmp(optarg, "on"))
+                o.swarm = true;
+            else if (!strcmp(optarg, "off"))
+                o.swarm = false;
+            else
+                return bad_value("explore", name, optarg,
+                                 "expected on or off");
+            break;
+        case O_NOLIVE:
+            o.liveness = false;
+            break;
+        case O_LIVEWITHIN:
+            if (util_parse_duration_us(optarg, &u, &err))
+                return bad_value("explore", name, optarg, err);
+            if (u == 0 || u > 3600000000ull)
+                return bad_value("explore", name, optarg,
+                                 "expected more than zero, at most one hour");
+            o.liveness_us = u;
+            break;
+        case O_DETERMINISM:
+            o.check_determinism = true;
+            break;
+        case O_NOSHRINK:
+            o.shrink = NULL;
+            break;
         case 'h':
             usage_explore(stdout);
             return 0;
@@ -433,6 +512,13 @@ int cli_explore(const char *prog_, int argc, char **argv)
         explore_print_summary(stdout, &r);
         return 2;
     }
+    if (r.liveness_failures)
+        printf("explore: %llu seed(s) failed the liveness phase\n",
+               (unsigned long long)r.liveness_failures);
+    if (r.nondeterministic)
+        printf("explore: %llu seed(s) ran differently the second time "
+               "(--check-determinism)\n",
+               (unsigned long long)r.nondeterministic);
     if (r.no_leader_at_end)
         printf("explore: %llu seed(s) ended without exactly one leader after "
                "settling\n",

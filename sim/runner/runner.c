@@ -410,6 +410,9 @@ static void finish(struct runner *R, struct scn_run_result *res)
     res->stale_reads = R->stale_reads;
     res->violations = v;
     res->first_violation = sv ? sv->invariant : NULL;
+    res->liveness = R->liveness_reason;
+    snprintf(res->first_failed, sizeof(res->first_failed), "%s",
+             R->first_failed);
     res->end_us = sim_now(R->c);
     bool ok = R->failed == 0 && !bad_violation;
     /* discards by reason; acked writes that can no longer commit apart

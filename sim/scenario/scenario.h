@@ -167,6 +167,10 @@ enum scn_expect_kind {
     SCN_EX_PG,           /* expect pg ... (the mirrored PostgreSQL pair) */
     SCN_EX_ELECTIONS,    /* expect elections CMP N [since MARK] */
     SCN_EX_NEVER,        /* expect NODE never ROLE [since MARK] */
+    SCN_EX_PROGRESS,     /* expect [no] progress [within D]: a leader
+                            holds and a probe write commits (liveness.h);
+                            within_us 0 = 10 election timeouts; negate:
+                            `no progress`, it must not */
 };
 
 struct scn_expect {
