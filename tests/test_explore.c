@@ -309,3 +309,16 @@ Test(swarm, every_recorded_schedule_parses_and_replays, .timeout = 120)
         }
     }
 }
+
+/* Swarm seed 3873 (5 nodes) once freed a message twice: a send delayed
+ * by a slow disk grew the event pool while the pool's own copy was being
+ * sent (cluster_step.c, EV_SEND).  It must simply run. */
+Test(swarm, a_delayed_send_that_grows_the_event_pool)
+{
+    struct explore_opts o;
+    explore_opts_default(&o);
+    struct explore_seed_result r;
+    explore_one(&o, 3873, &r);
+    cr_assert_not(r.violated, "%s: %s", r.v.invariant, r.v.detail);
+    cr_assert_gt(r.messages, 10000);
+}
