@@ -113,6 +113,10 @@ static void rec_header(struct sched *s, uint64_t seed,
 static bool heal_and_check(struct sched *s, struct explore_seed_result *out)
 {
     const struct explore_opts *o = s->o;
+    if (s->trap != SIM_TRAP_NONE) { /* armed, not sprung: the replay too */
+        ex_rec_at(s);
+        ex_rec(s, "isolate leader off\n");
+    }
     s->trap = SIM_TRAP_NONE;
     for (int i = 0; i < s->n_undo; i++)
         ex_run_undo(s, &s->undo[i]);
@@ -238,7 +242,9 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
     uint64_t next_fault = kinds ? ex_rnd(s, gap_lo, gap_hi) : UINT64_MAX;
     uint64_t wseq = 0;
     bool ok = true;
-    while (ok) {
+    /* A stop signal ends the seed too: one can run for minutes (an
+     * --unsafe rule that floods the network). */
+    while (ok && !util_stop_signal) {
         uint64_t t = o->duration_us;
         int ui = -1;
         for (int i = 0; i < s->n_undo; i++)
@@ -275,7 +281,7 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
             next_fault = t + ex_rnd(s, gap_lo, gap_hi);
         }
     }
-    if (ok && heal_and_check(s, out)) {
+    if (ok && !util_stop_signal && heal_and_check(s, out)) {
         uint64_t end = o->duration_us + o->settle_us;
         ok = sim_now(s->c) >= end || sim_run_until(s->c, end);
         if (ok)

@@ -47,6 +47,7 @@ enum {
 struct explore_swarm {
     bool on;
     unsigned kinds;  /* EXPLORE_F_* on for this seed */
+    uint8_t weight[7]; /* how often each kind on comes (1, 3 or 9) */
     unsigned shapes; /* EXPLORE_SHAPE_*, when partitions are on */
     uint64_t gap_min_us, gap_max_us; /* between two new faults */
     uint64_t len_min_us, len_max_us; /* how long one fault lasts */

@@ -380,7 +380,24 @@ void ex_random_fault(struct sched *s, uint64_t now)
             kinds[k++] = b;
     if (!k)
         return;
-    switch (kinds[ex_rnd(s, 0, (uint64_t)k - 1)]) {
+    unsigned pick = kinds[0];
+    if (s->w) { /* weighted: the swarm may favour one kind */
+        uint64_t total = 0;
+        for (int i = 0; i < k; i++)
+            total += s->w->weight[__builtin_ctz(kinds[i])];
+        uint64_t r = ex_rnd(s, 0, total ? total - 1 : 0);
+        for (int i = 0; i < k; i++) {
+            uint64_t wt = s->w->weight[__builtin_ctz(kinds[i])];
+            if (r < wt) {
+                pick = kinds[i];
+                break;
+            }
+            r -= wt;
+        }
+    } else {
+        pick = kinds[ex_rnd(s, 0, (uint64_t)k - 1)];
+    }
+    switch (pick) {
     case EXPLORE_F_PARTITION:
         fault_partition(s, now);
         break;

@@ -56,6 +56,9 @@ void explore_swarm_draw(const struct explore_opts *o, uint64_t seed,
     w->on = true;
     w->kinds = pick_bits(&p, o->faults & EXPLORE_F_ALL, EXPLORE_F_SLOW);
     w->shapes = pick_bits(&p, EXPLORE_SHAPE_ALL, EXPLORE_SHAPE_TRAP);
+    static const uint8_t weights[] = {1, 3, 9};
+    for (int b = 0; b < 7; b++) /* one kind may dominate the others */
+        w->weight[b] = (w->kinds & (1u << b)) ? weights[rng(&p, 0, 2)] : 0;
     w->gap_min_us = logu(&p, 20000, 1000000);
     w->gap_max_us = w->gap_min_us * rng(&p, 1, 4);
     w->len_min_us = logu(&p, 50000, 1000000);
@@ -109,6 +112,8 @@ void explore_swarm_text(const struct explore_swarm *w, char *buf, size_t cap)
         if (!(w->kinds & (1u << b)))
             continue;
         ADD("%s%s", first ? " " : ",", kind_names[b]);
+        if (w->weight[b] > 1)
+            ADD("x%u", w->weight[b]);
         first = false;
         unsigned bit = 1u << b;
         if (bit == EXPLORE_F_PARTITION) {

@@ -270,7 +270,12 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
         r_do_mark(R, cmd);
         break;
     case SCN_ISOLATE:
-        if (cmd->trap != SCN_TRAP_NONE) {
+        if (cmd->trap == SCN_TRAP_OFF) {
+            if (R->trap != SCN_TRAP_NONE)
+                rs_line(R, 0, C_MAGENTA, "trap disarmed: it had not sprung, "
+                                         "and no leader will be isolated");
+            R->trap = SCN_TRAP_NONE;
+        } else if (cmd->trap != SCN_TRAP_NONE) {
             R->trap = cmd->trap;
             rs_line(R, 0, C_MAGENTA,
                     "trap set: the leader will be isolated at its next %s",

@@ -341,6 +341,34 @@ static void ddmin(struct shrinker *S)
     free(idx);
 }
 
+/* 1-minimal is not minimal: try each pair of kept lines that are
+ * neighbours (a fault and its undo, two writes) together.  true: some
+ * went. */
+static bool pairs(struct shrinker *S)
+{
+    bool *trial = malloc((size_t)S->n_cmd + 1);
+    if (!trial)
+        return false;
+    bool any = false;
+    for (int i = 0; i < S->n_cmd && budget_left(S); i++) {
+        if (!S->keep[i] || defines_failure(S->cmd[i]))
+            continue;
+        for (int j = i + 1; j < S->n_cmd && j <= i + 8; j++) {
+            if (!S->keep[j] || defines_failure(S->cmd[j]))
+                continue;
+            memcpy(trial, S->keep, (size_t)S->n_cmd);
+            trial[i] = trial[j] = false;
+            if (still_fails(S, trial, S->nodes)) {
+                memcpy(S->keep, trial, (size_t)S->n_cmd);
+                any = true;
+                break;
+            }
+        }
+    }
+    free(trial);
+    return any;
+}
+
 /* The smallest node count the failure survives (lines rewritten). */
 static void fewer_nodes(struct shrinker *S)
 {
@@ -583,6 +611,8 @@ int scn_shrink(const char *name, const char *text, size_t len,
     ddmin(&S);
     fewer_nodes(&S);
     if (heal_earlier(&S))
+        ddmin(&S);
+    while (pairs(&S))
         ddmin(&S);
     fewer_setup(&S);
     res->nodes_after = S.nodes;

@@ -23,7 +23,7 @@
  *             | pause SET | resume SET | campaign SET
  *   network   partition SET SET... | partition ring | partition bridge NODE
  *             | isolate SET | cut SET ->|<-> SET | heal
- *             | isolate leader on append|commit
+ *             | isolate leader on append|commit | isolate leader off
  *   names     let VAR... = SET | let VAR = term|lsn|commit|applied of NODE
  *             | mark NAME
  *   clients   write CLIENT KEY=VALUE [via NODE|leader]
@@ -266,8 +266,10 @@ enum scn_cmd_kind {
 /* `partition ring`, `partition bridge NODE`: the Jepsen nemesis shapes */
 enum scn_shape { SCN_SHAPE_SETS = 0, SCN_SHAPE_RING, SCN_SHAPE_BRIDGE };
 
-/* `isolate leader on append|commit`: a trap set for the next leader. */
-enum scn_trap { SCN_TRAP_NONE = 0, SCN_TRAP_APPEND, SCN_TRAP_COMMIT };
+/* `isolate leader on append|commit`: a trap set for the next leader;
+ * `isolate leader off`: the trap is disarmed if it has not sprung. */
+enum scn_trap { SCN_TRAP_NONE = 0, SCN_TRAP_APPEND, SCN_TRAP_COMMIT,
+                SCN_TRAP_OFF };
 
 struct scn_cmd {
     enum scn_cmd_kind kind;
