@@ -126,7 +126,6 @@ override() {
         c="$c BENCH_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1" ;;
     *"explore --transport tcp"*) c=${c/--seeds 20/--seeds 1}; c=${c/--duration 3s/--duration 1s} ;;
     *"--unsafe commit-old-term"*) c=${c/--seeds 2000/--seeds 100} ;; # 25 s + shrinking
-    *"--unsafe keep-conflicts"*) c=${c/--seeds 200/--seeds 20} ;;    # some seeds flood
     *"bench failover"*) c=${c/--trials 100/--trials 1} ;;  # 7 ranges x 1 trial
     *"bench throughput"*) c=${c/--duration 5s/--duration 1s} ;;
     *"bench rss"*) c=${c/--nodes 100/--nodes 20}           # 9900 connections

@@ -121,6 +121,8 @@ static char *shrink_schedule(void *ctx, const char *name, const char *text,
                              size_t len, size_t *out_len)
 {
     (void)ctx;
+    if (util_stop_signal)
+        return NULL; /* stopped: save the whole schedule, now */
     int rc;
     return cli_shrink_buf(prog, name, text, len, 0, false, out_len, &rc);
 }

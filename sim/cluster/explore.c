@@ -243,8 +243,9 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
     uint64_t wseq = 0;
     bool ok = true;
     /* A stop signal ends the seed too: one can run for minutes (an
-     * --unsafe rule that floods the network). */
-    while (ok && !util_stop_signal) {
+     * --unsafe rule that floods the network).  Not while recording the
+     * first failure's schedule: that is saved even after a stop. */
+    while (ok && (s->recording || !util_stop_signal)) {
         uint64_t t = o->duration_us;
         int ui = -1;
         for (int i = 0; i < s->n_undo; i++)
@@ -281,7 +282,7 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
             next_fault = t + ex_rnd(s, gap_lo, gap_hi);
         }
     }
-    if (ok && !util_stop_signal && heal_and_check(s, out)) {
+    if (ok && (s->recording || !util_stop_signal) && heal_and_check(s, out)) {
         uint64_t end = o->duration_us + o->settle_us;
         ok = sim_now(s->c) >= end || sim_run_until(s->c, end);
         if (ok)
