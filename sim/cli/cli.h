@@ -23,6 +23,18 @@ int cli_run(const char *prog, int argc, char **argv);
 int cli_explore(const char *prog, int argc, char **argv);
 /* `raftsim explore-merge FILE…`; argv[0] is "explore-merge". */
 int cli_explore_merge(const char *prog, int argc, char **argv);
+/* `raftsim shrink FILE.scn` (cli_shrink.c) */
+int cli_shrink(const char *prog, int argc, char **argv);
+/* Shrink a failing scenario's text and write the result to out_path,
+ * saying before -> after on stderr unless quiet: 0, 1 (it does not fail),
+ * 2 (invalid, unwritable).  max_runs 0: the default. */
+int cli_shrink_text(const char *prog, const char *name, const char *text,
+                    size_t len, const char *out_path, int max_runs,
+                    bool quiet);
+/* The same, returning the text (malloc'd) instead; NULL with *rc. */
+char *cli_shrink_buf(const char *prog, const char *name, const char *text,
+                     size_t len, int max_runs, bool quiet, size_t *out_len,
+                     int *rc);
 /* `raftsim bench …`; argv[0] is "bench". */
 int cli_bench(const char *prog, int argc, char **argv);
 /* `raftsim pg status|health`; argv[0] is "pg". */

@@ -6,7 +6,8 @@
  *    "params": {every option that changes what a seed does, and the
  *               whole seed range: "start_seed", "seeds"},
  *    "shard": {"index": I, "count": N, "start_seed": S, "seeds": K},
- *    "totals": {"seeds", "violations", "failed_seeds", "acked_lost",
+ *    "totals": {"seeds", "violations", "failed_seeds",
+ *               "liveness_failures", "nondeterministic", "acked_lost",
  *               "elections", "messages", "writes", "acked",
  *               "no_leader_at_end", "simulated_us", "setup_failures",
  *               "transport_errors", "worker_deaths"},
