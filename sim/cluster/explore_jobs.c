@@ -68,15 +68,18 @@ static void add_sums(struct explore_result *to, const struct explore_result *x)
 
 /* The lowest failing seed, and the lowest seed with a transport error,
  * win, wherever they came from. */
-static void take_firsts(struct explore_batch *b, const struct explore_result *x,
-                        uint64_t te_seed)
+static void take_firsts(struct explore_batch *b,
+                        const struct explore_batch *other)
 {
     struct explore_result *r = &b->r;
+    const struct explore_result *x = &other->r;
+    uint64_t te_seed = other->te_seed;
     if (x->have_first && (!r->have_first || x->first_seed < r->first_seed)) {
         r->have_first = true;
         r->first_seed = x->first_seed;
         r->first = x->first;
         r->first_params = x->first_params;
+        memcpy(b->first_drew, other->first_drew, sizeof(b->first_drew));
     }
     if (x->transport_errors && (!r->transport_errors || te_seed < b->te_seed)) {
         memcpy(r->first_transport_error, x->first_transport_error,
@@ -122,7 +125,7 @@ void explore_batch_merge(struct explore_batch *b,
                          const struct explore_batch *other)
 {
     add_sums(&b->r, &other->r);
-    take_firsts(b, &other->r, other->te_seed);
+    take_firsts(b, other);
     b->sim_us += other->sim_us;
     b->r.simulated_s = (double)b->sim_us / 1e6;
     if (other->r.interrupted &&
@@ -440,6 +443,9 @@ void explore_run_jobs(const struct explore_opts *o, int jobs,
     save.progress = NULL;
     explore_save_first(&save, &b->r);
     struct explore_result *r = &b->r;
+    if (r->have_first && r->first_params.on)
+        explore_swarm_text(&r->first_params, b->first_drew,
+                           sizeof(b->first_drew));
     r->wall_s = util_wall_s() - t0;
 }
 

@@ -31,6 +31,10 @@ struct explore_batch {
     struct explore_result r; /* the sums; r.simulated_s = sim_us / 1e6 */
     uint64_t sim_us;         /* simulated time, summed exactly */
     uint64_t te_seed;        /* the seed of r.first_transport_error */
+    /* What the first failing seed drew (explore_swarm_text of
+     * r.first_params), "" for a fixed-mix seed; it is all a batch read
+     * back from JSON has of them. */
+    char first_drew[512];
     int jobs;                /* worker processes used (1: none) */
     /* The seed range asked for as a whole, and the share this batch ran
      * (shard_count 1: all of it). */

@@ -50,12 +50,13 @@ char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
         for (int i = 0; i < 2; i++)
             if (r->first.nodes[i])
                 json_array_append_new(nodes, json_integer(r->first.nodes[i]));
-        first = json_pack("{s:I, s:s, s:I, s:o, s:s, s:s?, s:s?}", "seed",
-                          (json_int_t)r->first_seed, "invariant",
+        first = json_pack("{s:I, s:s, s:I, s:o, s:s, s:s?, s:s?, s:s?}",
+                          "seed", (json_int_t)r->first_seed, "invariant",
                           r->first.invariant, "t_us",
                           (json_int_t)r->first.t_us, "nodes", nodes, "detail",
                           r->first.detail, "reproduce", repro, "scenario",
-                          r->scenario[0] ? r->scenario : NULL);
+                          r->scenario[0] ? r->scenario : NULL, "drew",
+                          b->first_drew[0] ? b->first_drew : NULL);
     }
     if (r->transport_errors)
         te = json_pack("{s:I, s:s}", "seed", (json_int_t)b->te_seed,
@@ -214,6 +215,10 @@ int explore_batch_from_json(const char *text, struct explore_batch *b,
             r->first.nodes[i] = (int)json_integer_value(json_array_get(nodes, i));
         if (scn)
             snprintf(r->scenario, sizeof(r->scenario), "%s", scn);
+        json_t *jd = json_object_get(f, "drew");
+        if (json_is_string(jd))
+            snprintf(b->first_drew, sizeof(b->first_drew), "%s",
+                     json_string_value(jd));
         if (rp && !(*repro = strdup(rp))) {
             snprintf(err, cap, "out of memory");
             goto out;

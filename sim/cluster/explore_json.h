@@ -12,7 +12,8 @@
  *               "no_leader_at_end", "simulated_us", "setup_failures",
  *               "transport_errors", "worker_deaths"},
  *    "first_failure": null | {"seed", "invariant", "t_us", "nodes",
- *                             "detail", "reproduce", "scenario"},
+ *                             "detail", "reproduce", "scenario",
+ *                             "drew" (swarm: what the seed drew)},
  *    "first_transport_error": null | {"seed", "message"},
  *    "interrupted": null | {"seed", "t_us"},
  *    "jobs", "wall_s", "seeds_per_s"}
