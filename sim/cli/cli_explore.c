@@ -136,7 +136,7 @@ static void usage_explore(FILE *f)
         "--quiet\n"
         "  %s explore --seeds 400 --jobs 2 --quiet\n"
         "  %s explore --seeds 300 --shard 1/3 --json --no-save\n"
-        "  %s explore --seeds 1 --start-seed 7 --history /tmp/history.edn\n",
+        "  %s explore --seeds 1 --start-seed 8 --history /tmp/history.edn\n",
         prog, RAFT_MAX_NODES, prog, prog, prog, prog, prog, prog);
 }
 
