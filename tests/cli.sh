@@ -65,6 +65,62 @@ check "replay saved schedule" 0 "invariants violated \(as expected\)" \
 check "replay skipped in real time" 0 "skipped" \
     "$bin" run --quiet --clock real "$tmp/replay.scn"
 
+# swarm (default): the failing seed's draw is printed and saved; the saved
+# schedule is shrunk (before -> after printed) to a few lines that still
+# fail the same invariant
+check "swarm: the draw is printed" 1 "seed [0-9]+ drew: faults " \
+    "$bin" explore --seeds 300 --quiet --unsafe vote-any --save "$tmp/va.scn"
+grep -Eq "shrunk .*va.scn: [0-9]+ -> [0-9]+ lines, [0-9]+ -> [0-9]+ commands, [0-9]+ -> [0-9]+ nodes" "$tmp/out" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: explore did not print the shrink"; }
+inv=$(grep -o 'first violation: seed [0-9]*, [A-Za-z]*' "$tmp/out" | grep -o '[A-Za-z]*$')
+grep -q '^# swarm: faults ' "$tmp/va.scn" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: the draw is not in the saved scenario"; }
+n=$(grep -cEv '^[[:space:]]*(#|$)' "$tmp/va.scn")
+[ "$n" -le 20 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: shrunk vote-any scenario has $n lines (> 20)"; }
+check "shrunk schedule fails the same invariant" 0 "invariant violated: $inv" \
+    "$bin" run --clock virtual "$tmp/va.scn"
+check "swarm off: the fixed mix" 1 "reproduce with: .* --swarm off" \
+    "$bin" explore --seeds 300 --quiet --swarm off --unsafe vote-any --no-save
+check "bad swarm" 2 "expected on or off" "$bin" explore --swarm maybe
+check "bad liveness bound" 2 "bad value '0s' for --liveness-within" \
+    "$bin" explore --liveness-within 0s
+# determinism: every seed twice, the trace hashes compared
+check "check-determinism, 300 seeds" 0 "explore: seeds=300 violations=0 " \
+    "$bin" explore --nodes 3 --seeds 300 --duration 2s --quiet --check-determinism
+# liveness: a bound too short to commit anything fails every seed, and
+# the saved (shrunk) file fails `expect progress` the same way
+check "liveness failure" 1 "first violation: seed 1, Liveness at" \
+    "$bin" explore --nodes 3 --seeds 2 --duration 1s --quiet --liveness-within 1ms --save "$tmp/live.scn"
+grep -q "no-leader: no leader had held its term" "$tmp/out" \
+    && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no liveness reason"; }
+check "liveness replay" 1 "expect progress within 1000us — Liveness no-leader" \
+    "$bin" run --clock virtual "$tmp/live.scn"
+check "no liveness phase" 0 "explore: seeds=2 violations=0 " \
+    "$bin" explore --nodes 3 --seeds 2 --duration 1s --quiet --liveness-within 1ms --no-liveness
+# the deaf leader: without CheckQuorum it fails the liveness check, with
+# it the same file passes
+sed 's/^expect no progress/expect progress/' scenarios/deaf-leader.scn >"$tmp/deaf.scn"
+check "deaf leader fails liveness" 1 "Liveness leader-cannot-commit" \
+    "$bin" run --clock virtual "$tmp/deaf.scn"
+check "deaf leader with CheckQuorum" 0 "ok  expect progress within 3s" \
+    "$bin" run --clock virtual scenarios/deaf-leader-checkquorum.scn
+# raftsim shrink
+check "shrink a liveness failure" 0 "it still fails: Liveness leader-cannot-commit" \
+    "$bin" shrink "$tmp/deaf.scn" -o "$tmp/deaf-small.scn"
+check "the shrunk file fails the same" 1 "Liveness leader-cannot-commit" \
+    "$bin" run --clock virtual "$tmp/deaf-small.scn"
+check "shrink: a file that passes" 1 "nothing to shrink" \
+    "$bin" shrink scenarios/election-basics.scn -o "$tmp/eb.scn"
+check "shrink: no file" 2 "which scenario file" "$bin" shrink
+check "shrink: missing file" 2 "cannot read" "$bin" shrink "$tmp/none.scn"
+printf 'nodes 3\ncrsh n1\n' >"$tmp/bad.scn"
+check "shrink: bad file" 2 "bad.scn:2:1: error: unknown command" \
+    "$bin" shrink "$tmp/bad.scn" -o "$tmp/x.scn"
+check "shrink: bad max-runs" 2 "bad value '0' for --max-runs" \
+    "$bin" shrink --max-runs 0 "$tmp/deaf.scn"
+check "shrink: stray argument" 2 "unexpected argument" \
+    "$bin" shrink "$tmp/deaf.scn" extra
+
 # raftsim run: bad files and flags
 printf 'nodes 3\ncrsh n1\nawait leader as L\nexpect leader is M\n' >"$tmp/bad.scn"
 check "run: bad file" 2 "bad.scn:2:1: error: unknown command 'crsh'; did you mean 'crash'\?" \
@@ -123,7 +179,7 @@ check "bench: stray argument" 2 "unexpected argument 'x'" "$bin" bench failover 
 # -h and --help on every command and subcommand: the help on stdout, exit 0
 for args in "run" "explore" "bench" "bench sim" "bench failover" "bench throughput" \
     "bench rss" "bench pg-failover" "pg" "pg status" "pg health" "report" "version" \
-    "explore-merge"; do
+    "explore-merge" "shrink"; do
     for h in -h --help; do
         # shellcheck disable=SC2086
         check "help: $args $h" 0 "usage: " "$bin" $args $h
@@ -303,7 +359,7 @@ if grep -q "first violation: seed" "$tmp/j1" && [ "$(sans_wall "$tmp/j1")" = "$(
 check "--jobs 3 saves the first failure" 1 "as a scenario: .* run $tmp/jobs.scn" \
     "$bin" explore --seeds 120 --quiet --unsafe vote-any --jobs 3 --save "$tmp/jobs.scn"
 seed=$(grep -o 'first violation: seed [0-9]*' "$tmp/j1" | grep -o '[0-9]*$')
-grep -q "^# explore seed $seed," "$tmp/jobs.scn" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: saved schedule is not seed $seed's"; }
+grep -q "^# explore seed $seed[:,]" "$tmp/jobs.scn" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: saved schedule is not seed $seed's"; }
 check "the saved schedule replays" 0 "invariants violated \(as expected\)" "$bin" run --quiet "$tmp/jobs.scn"
 # shards 0/3, 1/3, 2/3 merged = one run
 for i in 0 1 2; do
@@ -369,8 +425,8 @@ timeout 60 "$bin" explore-merge "$tmp"/k8s/shard-*.json 2>&1 | sed 's/ wall_s=.*
 [ "$krc" -eq 0 ] && [ "$(sans_wall "$tmp/j1")" = "$(cat "$tmp/kmerged")" ] && pass=$((pass + 1)) || {
     fail=$((fail + 1)); echo "FAIL: the Indexed Job's shards (exit $krc) differ from one run"; cat "$tmp/kmerged"; }
 # --history: the clients' writes as a Jepsen history, EDN and JSON Lines
-check "history: edn" 0 "$last_line" "$bin" explore --seeds 1 --start-seed 7 --quiet --history "$tmp/h.edn"
-check "history: json" 0 "$last_line" "$bin" explore --seeds 1 --start-seed 7 --quiet --history "$tmp/h.txt" --history-format json
+check "history: edn" 0 "$last_line" "$bin" explore --seeds 1 --start-seed 8 --quiet --history "$tmp/h.edn"
+check "history: json" 0 "$last_line" "$bin" explore --seeds 1 --start-seed 8 --quiet --history "$tmp/h.txt" --history-format json
 check "history: per seed" 0 "$last_line" "$bin" explore --seeds 3 --jobs 2 --quiet --history "$tmp/h%llu.json"
 check "history: one file, many seeds" 2 "put %llu in the name" "$bin" explore --seeds 3 --history "$tmp/h.edn"
 check "history: bad format" 2 "expected edn or json" "$bin" explore --history "$tmp/h.edn" --history-format xml
@@ -412,7 +468,7 @@ j = [json.loads(l) for l in open(sys.argv[1])]
 e = edn_to_ops(sys.argv[2])
 types = check(j)
 assert check(e) == types and e == j, "EDN and JSON differ"
-assert {"ok", "info", "fail"} <= set(types), set(types)  # seed 7 times out and refuses
+assert {"ok", "info", "fail"} <= set(types), set(types)  # seed 8 times out and refuses
 for path in sys.argv[3:]:
     check([json.loads(l) for l in open(path)])
 PY

@@ -4,7 +4,8 @@
  * Steady state: a 5-node cluster, heartbeat 50 ms, election 150-300 ms,
  * 100 client writes/s, no faults, the checker on, no trace: virtual
  * seconds per wall second and messages delivered per wall second.  Then
- * explore with every fault kind: seeds per wall second.  Last, the
+ * explore's defaults (swarm seeds, the liveness phase): seeds per wall
+ * second.  Last, the
  * replication flow under load (bench_flow.c).
  */
 #include "sim/bench/bench.h"
@@ -55,7 +56,7 @@ int bench_sim(FILE *out, double virtual_s, unsigned explore_seeds)
     struct explore_result r;
     explore_run(&eo, &r);
     fprintf(out,
-            "bench explore: 5 nodes, 10 s + 3 s settle per seed, faults all: "
+            "bench explore: 5 nodes, swarm seeds, 10 s + 3 s settle per seed: "
             "%.1f seeds/s (%.0fx real time, %.0f messages/s)\n",
             (double)r.seeds / r.wall_s, r.simulated_s / r.wall_s,
             (double)r.messages / r.wall_s);

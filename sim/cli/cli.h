@@ -7,6 +7,7 @@
 #define RAFTSIM_SIM_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct option;
@@ -21,8 +22,29 @@ struct option;
 int cli_run(const char *prog, int argc, char **argv);
 /* `raftsim explore …`; argv[0] is "explore". */
 int cli_explore(const char *prog, int argc, char **argv);
+/* cli_explore_repro.c: the command that replays seed `seed` alone with
+ * the options in o (struct explore_opts, sim/cluster/explore.h), and the
+ * first failure of r as explore prints it on stderr. */
+struct explore_opts;
+struct explore_result;
+void cli_explore_repro(FILE *out, const char *prog,
+                       const struct explore_opts *o, uint64_t seed);
+void cli_explore_print_first(const char *prog, const struct explore_opts *o,
+                             const struct explore_result *r);
 /* `raftsim explore-merge FILE…`; argv[0] is "explore-merge". */
 int cli_explore_merge(const char *prog, int argc, char **argv);
+/* `raftsim shrink FILE.scn` (cli_shrink.c) */
+int cli_shrink(const char *prog, int argc, char **argv);
+/* Shrink a failing scenario's text and write the result to out_path,
+ * saying before -> after on stderr unless quiet: 0, 1 (it does not fail),
+ * 2 (invalid, unwritable).  max_runs 0: the default. */
+int cli_shrink_text(const char *prog, const char *name, const char *text,
+                    size_t len, const char *out_path, int max_runs,
+                    bool quiet);
+/* The same, returning the text (malloc'd) instead; NULL with *rc. */
+char *cli_shrink_buf(const char *prog, const char *name, const char *text,
+                     size_t len, int max_runs, bool quiet, size_t *out_len,
+                     int *rc);
 /* `raftsim bench …`; argv[0] is "bench". */
 int cli_bench(const char *prog, int argc, char **argv);
 /* `raftsim pg status|health`; argv[0] is "pg". */

@@ -30,10 +30,17 @@ static void usage_explore(FILE *f)
         "usage: %s explore [OPTIONS]\n\n"
         "Runs K seeds; each seed is DURATION of random faults and client "
         "writes\n"
-        "(100/s) against an N-node virtual-time cluster, then 3 s with every "
-        "fault\n"
-        "healed.  The invariant checker runs after every event.  The last "
-        "line is\n"
+        "against an N-node virtual-time cluster (by default each seed draws "
+        "its own\n"
+        "fault kinds, rates, write rate and election timeout: swarm "
+        "testing), then\n"
+        "every fault is healed: a majority must elect a leader and commit a "
+        "write\n"
+        "(the liveness phase), and the run goes on to 3 s after the faults.  "
+        "The\n"
+        "invariant checker runs after every event.  A failing seed is "
+        "shrunk and\n"
+        "saved as a scenario.  The last line is\n"
         "  explore: seeds=K violations=V acked_lost=A elections=E "
         "messages=M simulated_s=X wall_s=Y\n"
         "Exit status: 0 no violation, 1 violations found, 2 bad usage,\n"
@@ -46,8 +53,23 @@ static void usage_explore(FILE *f)
         "  --duration D          faulty part of each run (default 10s)\n"
         "  --settle D            healed tail of each run (default 3s)\n"
         "  --faults LIST         comma list of partition,crash,pause,drop,"
-        "delay, or all\n"
-        "                        or none (default all)\n"
+        "delay,dup,\n"
+        "                        slow, or all or none (default all; dup and "
+        "slow: swarm only)\n"
+        "  --swarm on|off        on (default): each seed draws its own fault "
+        "kinds,\n"
+        "                        rates, write rate, election timeout and "
+        "quiet spells;\n"
+        "                        off: the same fixed mix for every seed\n"
+        "  --no-liveness         no liveness phase (default: after the "
+        "faults, heal,\n"
+        "                        keep a majority up; no leader or no commit "
+        "is a\n"
+        "                        Liveness violation)\n"
+        "  --liveness-within D   the liveness bound (default 10 election "
+        "timeouts)\n"
+        "  --check-determinism   run every seed twice and compare trace "
+        "hashes\n"
         "  --ack MODE            async | quorum | sync (default quorum)\n"
         "  --election POLICY     highest-lsn | raft (default highest-lsn)\n"
         "  --no-prevote          disable PreVote\n"
@@ -57,8 +79,11 @@ static void usage_explore(FILE *f)
         "                        keep-conflicts (repeatable)\n"
         "  --heartbeat D         heartbeat interval (default 50ms)\n"
         "  --election-timeout D1-D2  randomized election timeout "
-        "(default 150ms-300ms)\n"
-        "  --writes-per-s R      client write rate (default 100)\n"
+        "(default 150ms-300ms;\n"
+        "                        swarm draws its minimum from 2/3 to 2 times "
+        "D1)\n"
+        "  --writes-per-s R      client write rate (default 100; swarm draws "
+        "R/20 to 4R)\n"
         "  --transport T         memory: virtual time, deterministic "
         "(default);\n"
         "                        tcp: real time, nodes talk over loopback "
@@ -74,6 +99,11 @@ static void usage_explore(FILE *f)
         "                        explore-seed%%llu.scn; %%llu becomes the "
         "seed)\n"
         "  --no-save             do not write that file\n"
+        "  --no-shrink           save every event of the seed (default: "
+        "shrink the\n"
+        "                        schedule first, as `shrink` does, and save "
+        "the\n"
+        "                        smallest one that fails the same way)\n"
         "  --key FILE            tcp: the cluster's secret (16 to 4096 bytes, "
         "e.g.\n"
         "                        head -c 32 /dev/urandom > FILE); default: "
@@ -106,8 +136,19 @@ static void usage_explore(FILE *f)
         "--quiet\n"
         "  %s explore --seeds 400 --jobs 2 --quiet\n"
         "  %s explore --seeds 300 --shard 1/3 --json --no-save\n"
-        "  %s explore --seeds 1 --start-seed 7 --history /tmp/history.edn\n",
+        "  %s explore --seeds 1 --start-seed 8 --history /tmp/history.edn\n",
         prog, RAFT_MAX_NODES, prog, prog, prog, prog, prog, prog);
+}
+
+/* explore_opts.shrink: the first failing seed's schedule, shrunk. */
+static char *shrink_schedule(void *ctx, const char *name, const char *text,
+                             size_t len, size_t *out_len)
+{
+    (void)ctx;
+    if (util_stop_signal)
+        return NULL; /* stopped: save the whole schedule, now */
+    int rc;
+    return cli_shrink_buf(prog, name, text, len, 0, false, out_len, &rc);
 }
 
 static int bad_value(const char *cmd, const char *opt, const char *val,
@@ -143,6 +184,11 @@ enum {
     O_JSON,
     O_HISTORY,
     O_HFORMAT,
+    O_SWARM,
+    O_NOLIVE,
+    O_LIVEWITHIN,
+    O_DETERMINISM,
+    O_NOSHRINK,
 };
 
 static const struct option explore_opts_long[] = {
@@ -172,77 +218,14 @@ static const struct option explore_opts_long[] = {
     {"json", no_argument, 0, O_JSON},
     {"history", required_argument, 0, O_HISTORY},
     {"history-format", required_argument, 0, O_HFORMAT},
+    {"swarm", required_argument, 0, O_SWARM},
+    {"no-liveness", no_argument, 0, O_NOLIVE},
+    {"liveness-within", required_argument, 0, O_LIVEWITHIN},
+    {"check-determinism", no_argument, 0, O_DETERMINISM},
+    {"no-shrink", no_argument, 0, O_NOSHRINK},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
-
-/* The command that replays seed `seed` alone, options as in o. */
-static void repro_command(FILE *out, const struct explore_opts *o,
-                          uint64_t seed)
-{
-    fprintf(out, "%s explore --nodes %d --start-seed %llu --seeds 1", prog,
-            o->nodes, (unsigned long long)seed);
-    if (o->duration_us != 10000000)
-        fprintf(out, " --duration %lluus",
-                (unsigned long long)o->duration_us);
-    if (o->settle_us != 3000000)
-        fprintf(out, " --settle %lluus", (unsigned long long)o->settle_us);
-    if (o->faults != EXPLORE_F_ALL) {
-        static const char *fn[] = {"partition", "crash", "pause", "drop",
-                                   "delay"};
-        fprintf(out, " --faults ");
-        bool first = true;
-        for (int b = 0; b < 5; b++)
-            if (o->faults & (1u << b)) {
-                fprintf(out, "%s%s", first ? "" : ",", fn[b]);
-                first = false;
-            }
-        if (first)
-            fprintf(out, "none");
-    }
-    if (o->ack != RAFT_ACK_QUORUM)
-        fprintf(out, " --ack %s", raft_ack_mode_name(o->ack));
-    if (o->policy != RAFT_ELECT_HIGHEST_LSN)
-        fprintf(out, " --election %s", raft_policy_name(o->policy));
-    if (!o->prevote)
-        fprintf(out, " --no-prevote");
-    if (!o->checkquorum)
-        fprintf(out, " --no-checkquorum");
-    for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
-        if (o->unsafe & b)
-            fprintf(out, " --unsafe %s", raft_unsafe_name(b));
-    if (o->heartbeat_us != 50000)
-        fprintf(out, " --heartbeat %lluus",
-                (unsigned long long)o->heartbeat_us);
-    if (o->election_min_us != 150000 || o->election_max_us != 300000)
-        fprintf(out, " --election-timeout %lluus-%lluus",
-                (unsigned long long)o->election_min_us,
-                (unsigned long long)o->election_max_us);
-    if (o->writes_per_s != 100)
-        fprintf(out, " --writes-per-s %g", o->writes_per_s);
-    if (o->transport == SIM_TRANSPORT_TCP)
-        fprintf(out, " --transport tcp --time-scale %g", o->time_scale);
-    fprintf(out, " --trace seed%llu.jsonl", (unsigned long long)seed);
-}
-
-static void print_repro(const struct explore_opts *o,
-                        const struct explore_result *r)
-{
-    const struct sim_violation *v = &r->first;
-    fprintf(stderr,
-            "explore: first violation: seed %llu, %s at t=%.6fs, nodes n%d",
-            (unsigned long long)r->first_seed, v->invariant,
-            (double)v->t_us / 1e6, v->nodes[0]);
-    if (v->nodes[1])
-        fprintf(stderr, ",n%d", v->nodes[1]);
-    fprintf(stderr, "\n  %s\nexplore: reproduce with: ", v->detail);
-    repro_command(stderr, o, r->first_seed);
-    fprintf(stderr, "\n");
-    if (o->transport == SIM_TRANSPORT_TCP)
-        fprintf(stderr, "explore: note: TCP runs follow the wall clock, so a "
-                        "replay may not fail the same way; the virtual-time "
-                        "replay of the same seed is exact\n");
-}
 
 int cli_explore(const char *prog_, int argc, char **argv)
 {
@@ -254,6 +237,7 @@ int cli_explore(const char *prog_, int argc, char **argv)
     int jobs = 1;
     uint64_t shard_i = 0, shard_n = 1;
     o.scenario_out = "explore-seed%llu.scn";
+    o.shrink = shrink_schedule;
     uint64_t u;
     prog = prog_;
     cli_getopt_begin();
@@ -326,7 +310,7 @@ int cli_explore(const char *prog_, int argc, char **argv)
                 char why[128];
                 snprintf(why, sizeof(why),
                          "unknown fault '%s' (known: partition, crash, "
-                         "pause, drop, delay, all, none)",
+                         "pause, drop, delay, dup, slow, all, none)",
                          bad);
                 return bad_value("explore", name, optarg, why);
             }
@@ -436,6 +420,32 @@ int cli_explore(const char *prog_, int argc, char **argv)
             break;
         case O_QUIET:
             quiet = true;
+            break;
+        case O_SWARM:
+            if (!strcmp(optarg, "on"))
+                o.swarm = true;
+            else if (!strcmp(optarg, "off"))
+                o.swarm = false;
+            else
+                return bad_value("explore", name, optarg,
+                                 "expected on or off");
+            break;
+        case O_NOLIVE:
+            o.liveness = false;
+            break;
+        case O_LIVEWITHIN:
+            if (util_parse_duration_us(optarg, &u, &err))
+                return bad_value("explore", name, optarg, err);
+            if (u == 0 || u > 3600000000ull)
+                return bad_value("explore", name, optarg,
+                                 "expected more than zero, at most one hour");
+            o.liveness_us = u;
+            break;
+        case O_DETERMINISM:
+            o.check_determinism = true;
+            break;
+        case O_NOSHRINK:
+            o.shrink = NULL;
             break;
         case 'h':
             usage_explore(stdout);
@@ -548,7 +558,7 @@ int cli_explore(const char *prog_, int argc, char **argv)
         if (b.dead_seed) {
             fprintf(stderr, " in seed %llu, which is not in the figures; "
                             "run it alone: ", (unsigned long long)b.dead_seed);
-            repro_command(stderr, &o, b.dead_seed);
+            cli_explore_repro(stderr, prog, &o, b.dead_seed);
             fprintf(stderr, " --jobs 1");
         }
         fprintf(stderr, "\n");
@@ -567,6 +577,13 @@ int cli_explore(const char *prog_, int argc, char **argv)
                 prog, (unsigned long long)r.setup_failures);
         rc = 2;
     }
+    if (r.liveness_failures && rc != 2)
+        fprintf(info, "explore: %llu seed(s) failed the liveness phase\n",
+                (unsigned long long)r.liveness_failures);
+    if (r.nondeterministic && rc != 2)
+        fprintf(info, "explore: %llu seed(s) ran differently the second "
+                      "time (--check-determinism)\n",
+                (unsigned long long)r.nondeterministic);
     if (r.no_leader_at_end && rc != 2)
         fprintf(info, "explore: %llu seed(s) ended without exactly one leader "
                       "after settling\n",
@@ -574,12 +591,12 @@ int cli_explore(const char *prog_, int argc, char **argv)
     char *repro = NULL;
     if (r.have_first && rc != 2) {
         fflush(stdout);
-        print_repro(&o, &r);
+        cli_explore_print_first(prog, &o, &r);
         if (r.scenario[0])
             fprintf(stderr,
                     "explore: the failing schedule, as a scenario: %s run %s\n",
                     prog, r.scenario);
-        if (b.replay_differs)
+        if (r.replay_differs)
             fprintf(stderr, "explore: warning: seed %llu did not fail the "
                             "same way when run again to save it; the run is "
                             "not deterministic (a simulator bug)\n",
@@ -587,7 +604,7 @@ int cli_explore(const char *prog_, int argc, char **argv)
         size_t len = 0;
         FILE *m = open_memstream(&repro, &len);
         if (m) {
-            repro_command(m, &o, r.first_seed);
+            cli_explore_repro(m, prog, &o, r.first_seed);
             fclose(m);
         }
     }

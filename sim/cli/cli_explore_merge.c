@@ -225,6 +225,13 @@ int cli_explore_merge(const char *prog, int argc, char **argv)
                       "are of %llu seeds of %llu\n",
                 (unsigned long long)missing, (unsigned long long)r->seeds,
                 (unsigned long long)total.range_seeds);
+    if (r->liveness_failures)
+        fprintf(info, "explore: %llu seed(s) failed the liveness phase\n",
+                (unsigned long long)r->liveness_failures);
+    if (r->nondeterministic)
+        fprintf(info, "explore: %llu seed(s) ran differently the second "
+                      "time (--check-determinism)\n",
+                (unsigned long long)r->nondeterministic);
     if (r->no_leader_at_end)
         fprintf(info, "explore: %llu seed(s) ended without exactly one leader "
                       "after settling\n",
@@ -241,6 +248,9 @@ int cli_explore_merge(const char *prog, int argc, char **argv)
         fprintf(stderr, "\n  %s\n", v->detail);
         if (repro)
             fprintf(stderr, "explore: reproduce with: %s\n", repro);
+        if (total.first_drew[0])
+            fprintf(stderr, "explore: seed %llu drew: %s\n",
+                    (unsigned long long)r->first_seed, total.first_drew);
     }
     if (json) {
         char *text = explore_batch_to_json(json_incref(params0), &total, repro);

@@ -1,7 +1,8 @@
 /*
  * main.c — the raftsim command line: the first word picks a subcommand
  * (cli_run.c, cli_explore.c, cli_explore_merge.c, cli_bench.c, cli_pg.c,
- * cli_report.c), which parses its own options the GNU way (cli_util.c).
+ * cli_report.c, cli_shrink.c), which parses its own options the GNU way
+ * (cli_util.c).
  * Exit codes: 0 success, 1 a run found a violation, 2 bad usage, 130/143
  * when SIGINT/SIGTERM stopped a run.
  */
@@ -39,6 +40,8 @@ static void usage_top(FILE *f)
             "  pg        watch a real PostgreSQL pair: status, GET /health/db\n"
             "  report    a trace as one self-contained HTML page (Lamport "
             "diagram, WALs)\n"
+            "  shrink    the smallest scenario that still fails as a failing "
+            "one does\n"
             "  serve     a live classroom: the cluster on a web page, acted "
             "on while it runs\n"
             "  shell     the same live session at a terminal prompt\n"
@@ -77,7 +80,7 @@ static const struct {
     {"run", cli_run},         {"explore", cli_explore},
     {"explore-merge", cli_explore_merge},                {"bench", cli_bench},
     {"pg", cli_pg},           {"report", cli_report},   {"serve", cli_serve},
-    {"shell", cli_shell},
+    {"shell", cli_shell},     {"shrink", cli_shrink},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -198,11 +198,17 @@ bool sim__handle(struct sim_cluster *c, uint32_t idx)
         raft_persisted(s->r, c->now, e->gen);
         sim__pump(c, e->node);
         return true;
-    case EV_SEND:
+    case EV_SEND: {
         if (e->epoch != s->epoch || !s->up)
             return true;
-        sim__net_send(c, &e->msg);
+        /* Out of the pool first: sending schedules arrivals, which may
+         * grow (move) the pool under e. */
+        struct raft_msg m = e->msg;
+        e->msg.entries = NULL;
+        e->msg.n_entries = 0;
+        sim__net_send(c, &m);
         return true;
+    }
     case EV_CREQ:
         if (s->up && s->paused) {
             sim__hold(s, idx);

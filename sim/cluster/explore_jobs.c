@@ -4,9 +4,10 @@
  *
  * Workers are forked children.  They take seeds one at a time from a
  * counter in shared memory (so a slow seed holds up only its worker),
- * run each with explore_seed() and write its result to their pipe; the
- * parent adds results up as they come, in whatever order.  Every sum is
- * of integers (simulated time in microseconds), and the first failure is
+ * run each with explore_one_checked() and write its explore_seed_result
+ * to their pipe; the parent adds results up with explore_add() as they
+ * come, in whatever order, as --jobs 1 does here.  Every sum is of
+ * integers (simulated time in microseconds), and the first failure is
  * the lowest failing seed, so the order cannot show.
  */
 #define _GNU_SOURCE
@@ -53,6 +54,8 @@ static void add_sums(struct explore_result *to, const struct explore_result *x)
     to->seeds += x->seeds;
     to->violations += x->violations;
     to->failed_seeds += x->failed_seeds;
+    to->liveness_failures += x->liveness_failures;
+    to->nondeterministic += x->nondeterministic;
     to->acked_lost += x->acked_lost;
     to->elections += x->elections;
     to->messages += x->messages;
@@ -65,14 +68,18 @@ static void add_sums(struct explore_result *to, const struct explore_result *x)
 
 /* The lowest failing seed, and the lowest seed with a transport error,
  * win, wherever they came from. */
-static void take_firsts(struct explore_batch *b, const struct explore_result *x,
-                        uint64_t te_seed)
+static void take_firsts(struct explore_batch *b,
+                        const struct explore_batch *other)
 {
     struct explore_result *r = &b->r;
+    const struct explore_result *x = &other->r;
+    uint64_t te_seed = other->te_seed;
     if (x->have_first && (!r->have_first || x->first_seed < r->first_seed)) {
         r->have_first = true;
         r->first_seed = x->first_seed;
         r->first = x->first;
+        r->first_params = x->first_params;
+        memcpy(b->first_drew, other->first_drew, sizeof(b->first_drew));
     }
     if (x->transport_errors && (!r->transport_errors || te_seed < b->te_seed)) {
         memcpy(r->first_transport_error, x->first_transport_error,
@@ -82,20 +89,43 @@ static void take_firsts(struct explore_batch *b, const struct explore_result *x,
     r->transport_errors += x->transport_errors;
 }
 
-void explore_batch_add(struct explore_batch *b, uint64_t seed,
-                       const struct explore_result *one)
+void explore_batch_add(struct explore_batch *b,
+                       const struct explore_seed_result *sr)
 {
-    add_sums(&b->r, one);
-    take_firsts(b, one, seed);
-    b->sim_us += (uint64_t)llround(one->simulated_s * 1e6);
-    b->r.simulated_s = (double)b->sim_us / 1e6;
+    struct explore_result *r = &b->r;
+    uint64_t te_before = r->transport_errors;
+    char te_text[sizeof(r->first_transport_error)];
+    memcpy(te_text, r->first_transport_error, sizeof(te_text));
+    /* last_seed is the interrupted seed's here (note_stop), whatever
+     * order the seeds come back in */
+    uint64_t last_seed = r->last_seed, last_end_us = r->last_end_us;
+    explore_add(r, sr);
+    r->last_seed = last_seed;
+    r->last_end_us = last_end_us;
+    /* explore_add keeps the first transport error added; keep the lowest
+     * seed's instead, so the order seeds come back in cannot show. */
+    if (sr->transport_errors && te_before) {
+        if (sr->seed < b->te_seed) {
+            snprintf(r->first_transport_error,
+                     sizeof(r->first_transport_error), "seed %llu: %s",
+                     (unsigned long long)sr->seed, sr->transport_error);
+            b->te_seed = sr->seed;
+        } else {
+            memcpy(r->first_transport_error, te_text, sizeof(te_text));
+        }
+    } else if (sr->transport_errors) {
+        b->te_seed = sr->seed;
+    }
+    if (!sr->setup_failed)
+        b->sim_us += sr->end_us;
+    r->simulated_s = (double)b->sim_us / 1e6;
 }
 
 void explore_batch_merge(struct explore_batch *b,
                          const struct explore_batch *other)
 {
     add_sums(&b->r, &other->r);
-    take_firsts(b, &other->r, other->te_seed);
+    take_firsts(b, other);
     b->sim_us += other->sim_us;
     b->r.simulated_s = (double)b->sim_us / 1e6;
     if (other->r.interrupted &&
@@ -109,7 +139,7 @@ void explore_batch_merge(struct explore_batch *b,
         b->dead_signal = other->dead_signal;
     }
     b->worker_deaths += other->worker_deaths;
-    b->replay_differs |= other->replay_differs;
+    b->r.replay_differs |= other->r.replay_differs;
     if (other->r.wall_s > b->r.wall_s) /* shards ran side by side */
         b->r.wall_s = other->r.wall_s;
 }
@@ -181,7 +211,7 @@ struct shared {
 struct seed_rec {
     uint64_t seed;
     uint32_t stopped; /* a stop signal was pending when it ended */
-    struct explore_result one;
+    struct explore_seed_result sr;
 };
 
 static void worker_stop(int sig)
@@ -227,7 +257,7 @@ static void worker(const struct explore_opts *o, struct shared *sh, int w,
         __atomic_store_n(&sh->busy[w], 1, __ATOMIC_RELEASE);
         memset(rec, 0, sizeof(*rec));
         rec->seed = seed;
-        explore_seed(o, seed, &rec->one);
+        explore_one_checked(o, seed, &rec->sr);
         rec->stopped = util_stop_signal != 0;
         __atomic_store_n(&sh->busy[w], 0, __ATOMIC_RELEASE);
         if (write_all(fd, rec, sizeof(*rec)) != 0)
@@ -318,13 +348,13 @@ static void run_forked(const struct explore_opts *o, int jobs,
                 c->got += (size_t)r;
                 if (c->got == sizeof(c->rec)) {
                     c->got = 0;
-                    explore_batch_add(b, c->rec.seed, &c->rec.one);
+                    explore_batch_add(b, &c->rec.sr);
                     if (c->rec.seed >= last_seed) {
                         last_seed = c->rec.seed;
-                        last_end = c->rec.one.last_end_us;
+                        last_end = c->rec.sr.end_us;
                     }
                     if (c->rec.stopped)
-                        note_stop(b, c->rec.seed, c->rec.one.last_end_us);
+                        note_stop(b, c->rec.seed, c->rec.sr.end_us);
                 }
                 continue;
             }
@@ -366,14 +396,13 @@ static void run_here(const struct explore_opts *o, struct explore_batch *b,
                      struct progress *pg)
 {
     b->jobs = 1;
-    struct explore_result one;
+    struct explore_seed_result sr;
     for (uint64_t k = 0; k < o->seeds; k++) {
         uint64_t seed = o->start_seed + k;
-        memset(&one, 0, sizeof(one));
-        explore_seed(o, seed, &one);
-        explore_batch_add(b, seed, &one);
+        explore_one_checked(o, seed, &sr);
+        explore_batch_add(b, &sr);
         if (util_stop_signal) {
-            note_stop(b, seed, one.last_end_us);
+            note_stop(b, seed, sr.end_us);
             break;
         }
         progress_show(pg, b, false);
@@ -406,22 +435,17 @@ void explore_run_jobs(const struct explore_opts *o, int jobs,
         run_forked(&run, jobs, b, &pg);
     if (pg.f)
         fprintf(pg.f, "\r\033[K");
+    /* The first failure's schedule, recorded by running that seed once
+     * more (it must fail the same way: r->replay_differs), shrunk with
+     * o->shrink and saved. */
+    struct explore_opts save = *o;
+    save.trace = NULL;
+    save.progress = NULL;
+    explore_save_first(&save, &b->r);
     struct explore_result *r = &b->r;
-    if (r->have_first && o->scenario_out &&
-        o->transport == SIM_TRANSPORT_MEMORY) {
-        struct explore_opts save = *o;
-        save.trace = NULL;
-        save.progress = NULL;
-        save.history = NULL; /* written when the seed first ran */
-        struct explore_result again;
-        memset(&again, 0, sizeof(again));
-        explore_seed(&save, r->first_seed, &again);
-        memcpy(r->scenario, again.scenario, sizeof(r->scenario));
-        r->save_failed |= again.save_failed;
-        b->replay_differs =
-            !again.have_first || again.first.t_us != r->first.t_us ||
-            strcmp(again.first.invariant, r->first.invariant) != 0;
-    }
+    if (r->have_first && r->first_params.on)
+        explore_swarm_text(&r->first_params, b->first_drew,
+                           sizeof(b->first_drew));
     r->wall_s = util_wall_s() - t0;
 }
 

@@ -14,9 +14,9 @@ json_t *explore_params_json(const struct explore_opts *o,
                             uint64_t range_start, uint64_t range_seeds)
 {
     static const char *fault_names[] = {"partition", "crash", "pause", "drop",
-                                        "delay"};
+                                        "delay",     "dup",   "slow"};
     json_t *faults = json_array(), *unsafe = json_array();
-    for (unsigned b = 0; b < 5; b++)
+    for (unsigned b = 0; b < 7; b++)
         if (o->faults & (1u << b))
             json_array_append_new(faults, json_string(fault_names[b]));
     for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
@@ -24,7 +24,7 @@ json_t *explore_params_json(const struct explore_opts *o,
             json_array_append_new(unsafe, json_string(raft_unsafe_name(b)));
     return json_pack(
         "{s:i, s:I, s:I, s:I, s:I, s:o, s:f, s:s, s:s, s:b, s:b, s:o, s:I, "
-        "s:I, s:I, s:s, s:f}",
+        "s:I, s:I, s:s, s:f, s:b, s:b, s:I, s:b}",
         "nodes", o->nodes, "start_seed", (json_int_t)range_start, "seeds",
         (json_int_t)range_seeds, "duration_us", (json_int_t)o->duration_us,
         "settle_us", (json_int_t)o->settle_us, "faults", faults,
@@ -35,7 +35,9 @@ json_t *explore_params_json(const struct explore_opts *o,
         (json_int_t)o->election_min_us, "election_max_us",
         (json_int_t)o->election_max_us, "transport",
         o->transport == SIM_TRANSPORT_TCP ? "tcp" : "memory", "time_scale",
-        o->time_scale);
+        o->time_scale, "swarm", o->swarm, "liveness", o->liveness,
+        "liveness_within_us", (json_int_t)o->liveness_us,
+        "check_determinism", o->check_determinism);
 }
 
 char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
@@ -48,12 +50,13 @@ char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
         for (int i = 0; i < 2; i++)
             if (r->first.nodes[i])
                 json_array_append_new(nodes, json_integer(r->first.nodes[i]));
-        first = json_pack("{s:I, s:s, s:I, s:o, s:s, s:s?, s:s?}", "seed",
-                          (json_int_t)r->first_seed, "invariant",
+        first = json_pack("{s:I, s:s, s:I, s:o, s:s, s:s?, s:s?, s:s?}",
+                          "seed", (json_int_t)r->first_seed, "invariant",
                           r->first.invariant, "t_us",
                           (json_int_t)r->first.t_us, "nodes", nodes, "detail",
                           r->first.detail, "reproduce", repro, "scenario",
-                          r->scenario[0] ? r->scenario : NULL);
+                          r->scenario[0] ? r->scenario : NULL, "drew",
+                          b->first_drew[0] ? b->first_drew : NULL);
     }
     if (r->transport_errors)
         te = json_pack("{s:I, s:s}", "seed", (json_int_t)b->te_seed,
@@ -62,9 +65,12 @@ char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
         stop = json_pack("{s:I, s:I}", "seed", (json_int_t)r->last_seed,
                          "t_us", (json_int_t)r->last_end_us);
     json_t *totals = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+        "s:I, s:I}",
         "seeds", (json_int_t)r->seeds, "violations",
         (json_int_t)r->violations, "failed_seeds", (json_int_t)r->failed_seeds,
+        "liveness_failures", (json_int_t)r->liveness_failures,
+        "nondeterministic", (json_int_t)r->nondeterministic,
         "acked_lost", (json_int_t)r->acked_lost, "elections",
         (json_int_t)r->elections, "messages", (json_int_t)r->messages,
         "writes", (json_int_t)r->writes, "acked", (json_int_t)r->acked,
@@ -160,6 +166,8 @@ int explore_batch_from_json(const char *text, struct explore_batch *b,
         u64_field(t, "seeds", &r->seeds, err, cap) ||
         u64_field(t, "violations", &r->violations, err, cap) ||
         u64_field(t, "failed_seeds", &r->failed_seeds, err, cap) ||
+        u64_field(t, "liveness_failures", &r->liveness_failures, err, cap) ||
+        u64_field(t, "nondeterministic", &r->nondeterministic, err, cap) ||
         u64_field(t, "acked_lost", &r->acked_lost, err, cap) ||
         u64_field(t, "elections", &r->elections, err, cap) ||
         u64_field(t, "messages", &r->messages, err, cap) ||
@@ -207,6 +215,10 @@ int explore_batch_from_json(const char *text, struct explore_batch *b,
             r->first.nodes[i] = (int)json_integer_value(json_array_get(nodes, i));
         if (scn)
             snprintf(r->scenario, sizeof(r->scenario), "%s", scn);
+        json_t *jd = json_object_get(f, "drew");
+        if (json_is_string(jd))
+            snprintf(b->first_drew, sizeof(b->first_drew), "%s",
+                     json_string_value(jd));
         if (rp && !(*repro = strdup(rp))) {
             snprintf(err, cap, "out of memory");
             goto out;

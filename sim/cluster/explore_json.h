@@ -6,12 +6,14 @@
  *    "params": {every option that changes what a seed does, and the
  *               whole seed range: "start_seed", "seeds"},
  *    "shard": {"index": I, "count": N, "start_seed": S, "seeds": K},
- *    "totals": {"seeds", "violations", "failed_seeds", "acked_lost",
+ *    "totals": {"seeds", "violations", "failed_seeds",
+ *               "liveness_failures", "nondeterministic", "acked_lost",
  *               "elections", "messages", "writes", "acked",
  *               "no_leader_at_end", "simulated_us", "setup_failures",
  *               "transport_errors", "worker_deaths"},
  *    "first_failure": null | {"seed", "invariant", "t_us", "nodes",
- *                             "detail", "reproduce", "scenario"},
+ *                             "detail", "reproduce", "scenario",
+ *                             "drew" (swarm: what the seed drew)},
  *    "first_transport_error": null | {"seed", "message"},
  *    "interrupted": null | {"seed", "t_us"},
  *    "jobs", "wall_s", "seeds_per_s"}

@@ -273,7 +273,12 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
         r_do_mark(R, cmd);
         break;
     case SCN_ISOLATE:
-        if (cmd->trap != SCN_TRAP_NONE) {
+        if (cmd->trap == SCN_TRAP_OFF) {
+            if (R->trap != SCN_TRAP_NONE)
+                rs_line(R, 0, C_MAGENTA, "trap disarmed: it had not sprung, "
+                                         "and no leader will be isolated");
+            R->trap = SCN_TRAP_NONE;
+        } else if (cmd->trap != SCN_TRAP_NONE) {
             R->trap = cmd->trap;
             rs_line(R, 0, C_MAGENTA,
                     "trap set: the leader will be isolated at its next %s",
@@ -417,6 +422,9 @@ static void finish(struct runner *R, struct scn_run_result *res)
     res->stale_reads = R->stale_reads;
     res->violations = v;
     res->first_violation = sv ? sv->invariant : NULL;
+    res->liveness = R->liveness_reason;
+    snprintf(res->first_failed, sizeof(res->first_failed), "%s",
+             R->first_failed);
     res->end_us = sim_now(R->c);
     bool ok = R->failed == 0 && !bad_violation;
     /* discards by reason; acked writes that can no longer commit apart

@@ -68,6 +68,10 @@ struct scn_run_result {
     uint64_t reads, stale_reads;
     uint64_t violations;
     const char *first_violation; /* invariant name, or NULL */
+    /* The first failed `expect progress`: its reason (no-leader,
+     * leader-cannot-commit, term-churn), or NULL. */
+    const char *liveness;
+    char first_failed[200]; /* the first failed line's text, or "" */
     uint64_t end_us;
     bool setup_error; /* the cluster could not be started */
     bool skipped;     /* `clock virtual` file under the real clock */

@@ -206,6 +206,8 @@ void r_verdict(struct runner *R, const struct scn_cmd *cmd, bool ok,
         return;
     }
     R->failed++;
+    if (!R->first_failed[0])
+        snprintf(R->first_failed, sizeof(R->first_failed), "%s", r_src(cmd));
     rs_flush(R);
     char src[1024], act[1024];
     fprintf(R->out, "%s%s:%d: expectation failed: %s — %s%s\n",

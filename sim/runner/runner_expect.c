@@ -267,6 +267,7 @@ void r_check(struct runner *R, const struct scn_cmd *cmd)
         break;
     case SCN_EX_ELECTIONS:
     case SCN_EX_NEVER:
+    case SCN_EX_PROGRESS:
         if (!r_check_words(R, cmd, &ok, actual, sizeof(actual)))
             return;
         break;

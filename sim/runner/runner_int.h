@@ -98,6 +98,8 @@ struct runner {
     bool stop;                 /* a failure without --keep-going */
     uint64_t horizon_us;       /* time does not pass beyond it (0: none) */
     bool cut_short;            /* the command met the horizon: no verdict */
+    const char *liveness_reason; /* the first failed `expect progress` */
+    char first_failed[200];      /* source of the first failed line */
     bool interrupted;          /* a stop signal ended the run early */
     /* leadership transfer narration (runner_say.c), per leader: the
      * target in progress (0: none), when it started, whether TimeoutNow

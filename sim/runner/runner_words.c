@@ -1,7 +1,8 @@
 /*
  * runner_words.c — the words that count and shape: `mark NAME` and the
  * counts since a mark (`expect elections CMP N since M`, `expect NODE
- * never ROLE since M`), `partition ring` and `partition bridge NODE`
+ * never ROLE since M`), `expect progress [within D]` (liveness.h),
+ * `partition ring` and `partition bridge NODE`
  * (Jepsen's nemesis shapes, one line each), sets of write outcomes
  * (`expect acked|unknown`, `expect not lost`), who a leader is followed
  * by (`await leader`), and the WAL rows of `show status --wal`.
@@ -9,6 +10,8 @@
 #include "sim/runner/runner_int.h"
 
 #include <string.h>
+
+#include "sim/cluster/liveness.h"
 
 void r_count_role(struct runner *R, const struct raft_event *ev)
 {
@@ -68,6 +71,35 @@ bool r_check_words(struct runner *R, const struct scn_cmd *cmd, bool *ok,
                  raft_role_name(ex->role), (unsigned long long)k,
                  k == 1 ? "" : "s",
                  since_text(R, ex->mark, since, sizeof(since)));
+        return true;
+    }
+    case SCN_EX_PROGRESS: {
+        /* The check explore's liveness phase runs, from here. */
+        uint64_t within = cmd->within_us ? cmd->within_us
+                                         : sim_progress_default_us(R->c);
+        uint64_t now = sim_now(R->c);
+        if (R->horizon_us && now + within > R->horizon_us) {
+            R->cut_short = true; /* a session's horizon: no verdict */
+            r_run_to(R, R->horizon_us);
+            return false;
+        }
+        if (R->halted)
+            return false; /* the violation is the run's verdict */
+        struct sim_progress pg;
+        bool progress = sim_check_progress(R->c, 1, within, &pg);
+        r_note_halt(R);
+        if (pg.stopped)
+            return false;
+        *ok = progress != ex->negate;
+        if (progress)
+            snprintf(actual, cap, "%s", pg.detail);
+        else
+            snprintf(actual, cap, "Liveness %s: %s", pg.reason, pg.detail);
+        if (!progress && !ex->negate && !R->liveness_reason)
+            R->liveness_reason = pg.reason;
+        if (!R->o.quiet && !progress && ex->negate)
+            rs_line(R, 0, C_DIM, "no progress, as expected (Liveness %s): %s",
+                    pg.reason, pg.detail);
         return true;
     }
     default:

@@ -24,7 +24,7 @@
  *             | transfer leader to NODE   (or transfer NODE to NODE)
  *   network   partition SET SET... | partition ring | partition bridge NODE
  *             | isolate SET | cut SET ->|<-> SET | heal [SET ->|<-> SET]
- *             | isolate leader on append|commit
+ *             | isolate leader on append|commit | isolate leader off
  *   names     let VAR... = SET | let VAR = term|lsn|commit|applied of NODE
  *             | mark NAME
  *   clients   write CLIENT KEY=VALUE [via NODE|leader]
@@ -168,6 +168,10 @@ enum scn_expect_kind {
     SCN_EX_PG,           /* expect pg ... (the mirrored PostgreSQL pair) */
     SCN_EX_ELECTIONS,    /* expect elections CMP N [since MARK] */
     SCN_EX_NEVER,        /* expect NODE never ROLE [since MARK] */
+    SCN_EX_PROGRESS,     /* expect [no] progress [within D]: a leader
+                            holds and a probe write commits (liveness.h);
+                            within_us 0 = 10 election timeouts; negate:
+                            `no progress`, it must not */
 };
 
 struct scn_expect {
@@ -264,8 +268,10 @@ enum scn_cmd_kind {
 /* `partition ring`, `partition bridge NODE`: the Jepsen nemesis shapes */
 enum scn_shape { SCN_SHAPE_SETS = 0, SCN_SHAPE_RING, SCN_SHAPE_BRIDGE };
 
-/* `isolate leader on append|commit`: a trap set for the next leader. */
-enum scn_trap { SCN_TRAP_NONE = 0, SCN_TRAP_APPEND, SCN_TRAP_COMMIT };
+/* `isolate leader on append|commit`: a trap set for the next leader;
+ * `isolate leader off`: the trap is disarmed if it has not sprung. */
+enum scn_trap { SCN_TRAP_NONE = 0, SCN_TRAP_APPEND, SCN_TRAP_COMMIT,
+                SCN_TRAP_OFF };
 
 struct scn_cmd {
     enum scn_cmd_kind kind;

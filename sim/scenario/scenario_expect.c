@@ -72,7 +72,7 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
     static const char *const heads[] = {
         "leader", "leaders", "role", "term", "lsn", "commit", "applied",
         "committed", "lost", "discarded", "log", "lag", "reads", "write",
-        "no", "violation", "pg", "elections"};
+        "no", "violation", "pg", "elections", "progress"};
     /* expect NODE never ROLE [since MARK] */
     struct tok *t0 = scn__cur(P);
     if (scn__is_word(&P->t[P->i + 1], "never") && t0->k == T_WORD &&
@@ -95,9 +95,14 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
     int h = scn__keyword(P, "an expectation (leader, leaders, role, term, lsn, "
                        "commit, applied, committed, lost, discarded, log, lag, "
                        "reads, write, no violations, violation, pg, "
-                       "elections, NODE never ROLE)",
-                    heads, 18);
+                       "elections, progress, NODE never ROLE)",
+                    heads, 19);
     switch (h) {
+    case 18: /* progress [within D] */
+        ex->kind = SCN_EX_PROGRESS;
+        if (!scn__within(P, cmd))
+            return false;
+        break;
     case 17: /* elections CMP N [since MARK] */
         ex->kind = SCN_EX_ELECTIONS;
         if (!scn__cmp_op(P, &ex->cmp) ||
@@ -245,14 +250,19 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
             return false;
         break;
     }
-    case 14: { /* no violations | no leader */
-        static const char *const w[] = {"violations", "leader"};
-        int k = scn__keyword(P, "'violations' or 'leader'", w, 2);
+    case 14: { /* no violations | no leader | no progress [within D] */
+        static const char *const w[] = {"violations", "leader", "progress"};
+        int k = scn__keyword(P, "'violations', 'leader' or 'progress'", w, 3);
         if (k < 0)
             return false;
         if (k == 0)
             ex->kind = SCN_EX_NO_VIOLATIONS;
-        else {
+        else if (k == 2) {
+            ex->kind = SCN_EX_PROGRESS;
+            ex->negate = true;
+            if (!scn__within(P, cmd))
+                return false;
+        } else {
             ex->kind = SCN_EX_LEADER_IS;
             ex->none = true;
         }

@@ -434,6 +434,12 @@ static bool action(struct parser *P, struct scn_cmd *cmd, bool nested)
         return scn__one_set(P, cmd) && scn__end_of_line(P);
     case SCN_ISOLATE:
         if (scn__is_word(scn__cur(P), "leader") &&
+            scn__is_word(&P->t[P->i + 1], "off")) {
+            P->i += 2; /* disarm a trap not sprung yet */
+            cmd->trap = SCN_TRAP_OFF;
+            return scn__end_of_line(P);
+        }
+        if (scn__is_word(scn__cur(P), "leader") &&
             scn__is_word(&P->t[P->i + 1], "on")) {
             P->i++;
             if (!scn__need(P, "on"))
