@@ -138,7 +138,7 @@ fuzz-scenario: | $(STAMP)
 	@mkdir -p build/fuzz/corpus-scenario
 	cp scenarios/*.scn build/fuzz/corpus-scenario/
 	clang $(WARN) -O1 -g -I. -fsanitize=fuzzer,address,undefined tests/fuzz_scenario.c \
-	  $(wildcard sim/scenario/*.c) sim/util/util.c \
+	  $(wildcard sim/scenario/*.c) $(wildcard sim/util/*.c) \
 	  raft/names.c raft/wal.c -o build/fuzz/fuzz-scenario
 	cd build/fuzz && { ./fuzz-scenario -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	  -max_len=8192 -dict=../../tests/scenario.dict corpus-scenario >scenario.log 2>&1; \
