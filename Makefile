@@ -156,7 +156,7 @@ fuzz-step: | $(STAMP)
 	build/fuzz/gen-step-corpus build/fuzz/corpus-step
 	clang $(WARN) -O1 -g -I. -fsanitize=fuzzer,address,undefined tests/fuzz_step.c \
 	  $(STEP_SRC) -o build/fuzz/fuzz-step \
-	  $$(pkg-config --cflags --libs msgpack libuv libcrypto) -lm
+	  $$(pkg-config --cflags --libs msgpack libuv libcrypto jansson) -lm
 	cd build/fuzz && { ./fuzz-step -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	  -max_len=8192 corpus-step >step.log 2>&1; rc=$$?; tail -n 15 step.log; \
 	  exit $$rc; }
