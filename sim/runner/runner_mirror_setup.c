@@ -185,6 +185,20 @@ static bool same_rows(const struct pg_row *x, int nx, const struct pg_row *y,
     return true;
 }
 
+/* Server s answers and shows exactly these rows. */
+static bool shows_rows(struct rmirror *M, int s, const struct pg_row *want,
+                       int nw)
+{
+    struct pg_row *have = NULL;
+    int nh = 0;
+    char why[512];
+    bool same = pg_rows(&M->s[s], RM_TIMEOUT_S, &have, &nh, why,
+                        sizeof(why)) == 0 &&
+                same_rows(want, nw, have, nh);
+    free(have);
+    return same;
+}
+
 /* Every streaming standby shows the rows its primary shows.  Rows, not
  * LSNs: a standby with recovery_min_apply_delay reports WAL as replayed
  * while it holds the commit back (measured: pg_last_wal_replay_lsn()
@@ -203,14 +217,7 @@ bool rm_wait_replayed(struct runner *R, int p, double timeout_s, char *err,
         if (s == p || M->st[s] != S_STANDBY || M->cut[s])
             continue;
         for (;;) {
-            struct pg_row *have = NULL;
-            int nh = 0;
-            char why[512];
-            bool same = pg_rows(&M->s[s], RM_TIMEOUT_S, &have, &nh, why,
-                                sizeof(why)) == 0 &&
-                        same_rows(want, nw, have, nh);
-            free(have);
-            if (same)
+            if (shows_rows(M, s, want, nw))
                 break;
             if (util_wall_s() > end) {
                 snprintf(err, cap, "%s does not show %s's %d row%s after "
@@ -388,14 +395,7 @@ static int rejoin_behind(struct runner *R, int P, char *err, size_t cap)
     for (int s = 0; s < M->n && rc == 0; s++) {
         if (s == P || M->st[s] != S_STANDBY || M->cut[s])
             continue;
-        struct pg_row *have = NULL;
-        int nh = 0;
-        char why[512];
-        bool same = pg_rows(&M->s[s], RM_TIMEOUT_S, &have, &nh, why,
-                            sizeof(why)) == 0 &&
-                    same_rows(want, nw, have, nh);
-        free(have);
-        if (!same)
+        if (!shows_rows(M, s, want, nw))
             rc = repair(R, "rejoin", s, "does not replay the primary's rows",
                         err, cap);
     }
