@@ -161,6 +161,16 @@ int net_encode_msg(struct net_buf *out, const struct raft_msg *m,
     case RAFT_MSG_TIMEOUT_NOW:
         rc |= msgpack_pack_array(&pk, 5);
         break;
+    case RAFT_MSG_SNAPSHOT:
+        if (m->n_entries != 1 || !m->entries) {
+            out->len = at;
+            return NET_EPROTO; /* one chunk per frame */
+        }
+        rc |= msgpack_pack_array(&pk, 11);
+        break;
+    case RAFT_MSG_SNAPSHOT_RESP:
+        rc |= msgpack_pack_array(&pk, 9);
+        break;
     default:
         out->len = at;
         return NET_EPROTO;
@@ -209,6 +219,23 @@ int net_encode_msg(struct net_buf *out, const struct raft_msg *m,
         rc |= msgpack_pack_uint64(&pk, m->reject_lsn);
         rc |= msgpack_pack_uint64(&pk, m->hint_lsn);
         rc |= msgpack_pack_uint64(&pk, m->hint_term);
+        break;
+    case RAFT_MSG_SNAPSHOT: {
+        const struct wal_payload *p = m->entries[0].payload;
+        rc |= msgpack_pack_uint64(&pk, m->last_lsn);
+        rc |= msgpack_pack_uint64(&pk, m->last_term);
+        rc |= msgpack_pack_uint64(&pk, m->snap_offset);
+        rc |= msgpack_pack_uint64(&pk, m->snap_total);
+        rc |= m->snap_done ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+        rc |= msgpack_pack_bin_with_body(&pk, wal_payload_value(p),
+                                         p ? p->value_len : 0);
+        break;
+    }
+    case RAFT_MSG_SNAPSHOT_RESP:
+        rc |= msgpack_pack_uint64(&pk, m->last_lsn);
+        rc |= m->success ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+        rc |= msgpack_pack_uint64(&pk, m->match_lsn);
+        rc |= msgpack_pack_uint64(&pk, m->snap_offset);
         break;
     }
     return frame_end(out, at, rc, max_frame);
@@ -504,7 +531,7 @@ static int decode_object(const msgpack_object *root, struct net_frame *out,
     if (type > RAFT_MSG_TYPE_MAX)
         return fail(err, errlen, "unknown frame type %llu",
                     (unsigned long long)type);
-    static const uint32_t fields[] = {6, 7, 8, 8, 8, 9, 10, 5};
+    static const uint32_t fields[] = {6, 7, 8, 8, 8, 9, 10, 5, 11, 9};
     if (root->via.array.size != fields[type])
         return fail(err, errlen, "frame type %llu has %u fields, expected %u",
                     (unsigned long long)type, root->via.array.size,
@@ -559,6 +586,45 @@ static int decode_object(const msgpack_object *root, struct net_frame *out,
         m->reject_lsn = get_u64(&c, "reject_lsn");
         m->hint_lsn = get_u64(&c, "hint_lsn");
         m->hint_term = get_u64(&c, "hint_term");
+        break;
+    case RAFT_MSG_SNAPSHOT: {
+        m->last_lsn = get_u64(&c, "last_lsn");
+        m->last_term = get_u64(&c, "last_term");
+        m->snap_offset = get_u64(&c, "offset");
+        m->snap_total = get_u64(&c, "total");
+        m->snap_done = get_bool(&c, "done");
+        const msgpack_object *d =
+            get_kind(&c, "data", MSGPACK_OBJECT_BIN, WAL_VALUE_MAX);
+        if (c.bad)
+            return NET_EPROTO;
+        if (m->snap_total > RAFT_SNAPSHOT_MAX ||
+            m->snap_offset > m->snap_total ||
+            d->via.bin.size > m->snap_total - m->snap_offset)
+            return fail(err, errlen,
+                        "snapshot chunk at %llu of %u bytes is outside a "
+                        "snapshot of %llu bytes (at most %u)",
+                        (unsigned long long)m->snap_offset, d->via.bin.size,
+                        (unsigned long long)m->snap_total, RAFT_SNAPSHOT_MAX);
+        if (m->snap_done !=
+            (m->snap_offset + d->via.bin.size == m->snap_total))
+            return fail(err, errlen, "snapshot chunk's done flag is wrong");
+        if (m->last_lsn == 0 || m->last_term == 0)
+            return fail(err, errlen, "snapshot of lsn 0 or term 0");
+        m->entries = calloc(1, sizeof(*m->entries));
+        if (!m->entries)
+            return NET_ENOMEM;
+        m->n_entries = 1; /* from here on raft_msg_free owns it */
+        m->entries[0].payload =
+            wal_payload_new("", 0, d->via.bin.ptr, d->via.bin.size);
+        if (!m->entries[0].payload)
+            return NET_ENOMEM;
+        break;
+    }
+    case RAFT_MSG_SNAPSHOT_RESP:
+        m->last_lsn = get_u64(&c, "last_lsn");
+        m->success = get_bool(&c, "success");
+        m->match_lsn = get_u64(&c, "match_lsn");
+        m->snap_offset = get_u64(&c, "offset");
         break;
     }
     if (!c.bad && m->from == m->to)

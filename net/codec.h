@@ -16,6 +16,11 @@
  *   APPEND_RESP  [v, 6, from, to, term, success:bool, match_lsn,
  *                 reject_lsn, hint_lsn, hint_term]
  *   TIMEOUT_NOW  [v, 7, from, to, term]   (leadership transfer)
+ *   SNAPSHOT     [v, 8, from, to, term, last_lsn, last_term, offset,
+ *                 total, done:bool, data:bin]   (InstallSnapshot, one
+ *                 chunk of at most WAL_VALUE_MAX bytes)
+ *   SNAPSHOT_RESP [v, 9, from, to, term, last_lsn, success:bool,
+ *                 match_lsn, offset]
  *   CHALLENGE    [v, 16, nonce:bin32, proof:bin32]
  *   AUTH         [v, 17, proof:bin32]
  *   PING         [v, 18]   (keeps an idle connection alive)
@@ -42,8 +47,9 @@
 
 #include "raft/raft.h"
 
-#define NET_PROTO_VERSION 3 /* 2: authenticated handshake, sealed frames;
-                               3: TimeoutNow, the vote's transfer flag */
+#define NET_PROTO_VERSION 4 /* 2: authenticated handshake, sealed frames;
+                               3: TimeoutNow, the vote's transfer flag;
+                               4: InstallSnapshot and its answer */
 #define NET_FRAME_MAX_DEFAULT (1u << 20) /* bytes per frame body */
 #define NET_CLUSTER_ID_MAX 63
 #define NET_FRAME_HELLO 0

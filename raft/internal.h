@@ -3,6 +3,7 @@
  * node.c (lifecycle, timers, role changes, Ready), election.c (PreVote,
  * RequestVote, the highest-lsn deferral), replication.c (AppendEntries,
  * commit and acknowledgement), transfer.c (leadership transfer),
+ * snapshot.c (snapshots, compaction, InstallSnapshot),
  * reorder.c (a follower's appends that came ahead of a gap) and
  * validate.c (what a message must satisfy before it may change state).
  * Nothing outside raft/ includes this.
@@ -30,6 +31,19 @@ struct raft_progress {
     bool recent_active; /* heard from since the last CheckQuorum round */
     uint8_t stalled;    /* heartbeats in a row with entries out, no ack */
     uint64_t hb_match;  /* match_lsn at the last heartbeat */
+    /* snapshot state (snapshot.c): next_lsn is compacted away, so the
+     * follower is sent snap, a chunk at a time from snap_off */
+    struct raft_snapdata *snap; /* a reference: NULL when not sending */
+    uint64_t snap_off;
+    bool snap_sent;     /* a chunk is out: wait for its answer or a heartbeat */
+};
+
+/* A snapshot's bytes, shared by the node and the transfers under way. */
+struct raft_snapdata {
+    uint32_t refs;
+    uint64_t lsn, term;
+    size_t len;
+    unsigned char data[];
 };
 
 struct raft_node {
@@ -84,6 +98,18 @@ struct raft_node {
     raft_time_t transfer_deadline;  /* abandoned at this time */
     bool transfer_sent;             /* TimeoutNow sent at least once */
     bool bcast_pending;         /* new entries to push at ready time */
+    /* Snapshots (snapshot.c).  snap is durable (survives a crash); the
+     * install in progress is volatile: a crash drops it, so a node has
+     * the old state or the new, never half. */
+    struct raft_snapdata *snap;
+    struct {
+        int from;
+        uint64_t term, lsn, lterm, total;
+        unsigned char *buf;
+        size_t len;
+    } inst;
+    bool restore_pending;           /* next Ready: restore from snap */
+    struct raft_snapdata *snap_handed; /* the Ready's rd.snap, held */
 
     /* Ready buffers. */
     struct raft_msg *msgs;
@@ -132,6 +158,15 @@ bool raft__early_keep(struct raft_node *n, const struct raft_msg *m);
 void raft__early_drain(struct raft_node *n);
 void raft__early_clear(struct raft_node *n);
 
+/* snapshot.c */
+void raft__snapdata_unref(struct raft_snapdata *d);
+void raft__send_snapshot(struct raft_node *n, int peer);
+void raft__snapshot_stop(struct raft_progress *p);
+void raft__recv_snapshot(struct raft_node *n, const struct raft_msg *m);
+void raft__recv_snapshot_response(struct raft_node *n,
+                                  const struct raft_msg *m);
+void raft__inst_clear(struct raft_node *n);
+
 /* replication.c */
 void raft__send_append(struct raft_node *n, int peer);
 void raft__broadcast(struct raft_node *n, bool heartbeat);
@@ -140,5 +175,7 @@ void raft__recv_append(struct raft_node *n, const struct raft_msg *m);
 void raft__recv_append_response(struct raft_node *n,
                                 const struct raft_msg *m);
 void raft__maybe_commit(struct raft_node *n);
+void raft__become_probe(struct raft_progress *p, uint64_t next);
+void raft__note_match(struct raft_node *n, int peer, uint64_t match);
 
 #endif

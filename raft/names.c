@@ -48,6 +48,10 @@ static const char *const reason_names[RAFT_R_REASON_MAX] = {
     [RAFT_R_TIMEOUT_NOW] = "timeout-now",
     [RAFT_R_TRANSFER_TIMEOUT] = "transfer-timeout",
     [RAFT_R_NOT_LEADER] = "not-leader",
+    [RAFT_R_COMPACT] = "compact",
+    [RAFT_R_SNAP_SEND] = "send",
+    [RAFT_R_SNAP_INSTALL] = "install",
+    [RAFT_R_SNAP_RANGE] = "snapshot-range",
 };
 
 static const char *const kind_names[] = {
@@ -55,7 +59,7 @@ static const char *const kind_names[] = {
     [RAFT_EV_DEFER] = "defer",     [RAFT_EV_APPEND] = "append",
     [RAFT_EV_COMMIT] = "commit",   [RAFT_EV_DISCARD] = "discard",
     [RAFT_EV_ACK] = "ack",         [RAFT_EV_REJECT] = "reject",
-    [RAFT_EV_TRANSFER] = "transfer",
+    [RAFT_EV_TRANSFER] = "transfer", [RAFT_EV_SNAPSHOT] = "snapshot",
 };
 
 static const char *const msg_names[] = {
@@ -66,6 +70,8 @@ static const char *const msg_names[] = {
     [RAFT_MSG_APPEND] = "append",
     [RAFT_MSG_APPEND_RESP] = "append-resp",
     [RAFT_MSG_TIMEOUT_NOW] = "timeout-now",
+    [RAFT_MSG_SNAPSHOT] = "snapshot",
+    [RAFT_MSG_SNAPSHOT_RESP] = "snapshot-resp",
 };
 
 #define NAME(tab, i)                                                        \

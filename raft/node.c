@@ -104,9 +104,14 @@ void raft_node_free(struct raft_node *n)
     drop_events(n, n->n_events);
     free(n->msgs);
     free(n->events);
+    for (int i = 0; n->prog && i <= n->cfg.n_nodes; i++)
+        raft__snapshot_stop(&n->prog[i]);
     free(n->prog);
     free(n->infl);
     raft__early_clear(n);
+    raft__inst_clear(n);
+    raft__snapdata_unref(n->snap);
+    raft__snapdata_unref(n->snap_handed);
     free(n->early);
     wal_close(&n->wal);
     free(n);
@@ -191,6 +196,9 @@ void raft__become_follower(struct raft_node *n, uint64_t term, int leader,
                            int reason, int peer)
 {
     assert(term >= n->term);
+    if (n->role == RAFT_LEADER) /* snapshots being sent: let go */
+        for (int i = 1; i <= n->cfg.n_nodes; i++)
+            raft__snapshot_stop(&n->prog[i]);
     bool changed = n->role != RAFT_FOLLOWER || term != n->term ||
                    leader != n->leader;
     if (term > n->term) {
@@ -269,6 +277,7 @@ void raft__become_leader(struct raft_node *n)
     uint64_t last = wal_last_lsn(&n->wal);
     for (int i = 1; i <= n->cfg.n_nodes; i++) {
         struct raft_progress *p = &n->prog[i];
+        raft__snapshot_stop(p);
         memset(p, 0, sizeof(*p));
         p->next_lsn = last + 1;
         p->probe = true;
@@ -423,13 +432,21 @@ void raft_step(struct raft_node *n, raft_time_t now_us,
         if (adopt)
             raft__become_follower(
                 n, m->term,
-                m->type == RAFT_MSG_APPEND ? m->from : RAFT_NONE,
+                m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT
+                    ? m->from
+                    : RAFT_NONE,
                 RAFT_R_HIGHER_TERM, m->from);
     } else if (m->term < n->term) {
         if (m->type == RAFT_MSG_APPEND) {
             /* A stale leader: tell it our term so it steps down. */
             struct raft_msg *r = raft__msg(n, RAFT_MSG_APPEND_RESP, m->from);
             r->success = false;
+            return;
+        }
+        if (m->type == RAFT_MSG_SNAPSHOT) { /* the same, for a snapshot */
+            struct raft_msg *r =
+                raft__msg(n, RAFT_MSG_SNAPSHOT_RESP, m->from);
+            r->last_lsn = m->last_lsn;
             return;
         }
         if (!is_request(m->type))
@@ -453,6 +470,12 @@ void raft_step(struct raft_node *n, raft_time_t now_us,
         break;
     case RAFT_MSG_TIMEOUT_NOW:
         raft__recv_timeout_now(n, m);
+        break;
+    case RAFT_MSG_SNAPSHOT:
+        raft__recv_snapshot(n, m);
+        break;
+    case RAFT_MSG_SNAPSHOT_RESP:
+        raft__recv_snapshot_response(n, m);
         break;
     }
 }
@@ -489,6 +512,7 @@ int raft_propose(struct raft_node *n, raft_time_t now_us, const char *key,
 bool raft_has_ready(const struct raft_node *n)
 {
     return n->n_msgs || n->n_events || n->bcast_pending ||
+           (n->role != RAFT_DOWN && n->restore_pending) ||
            wal_last_lsn(&n->wal) > n->persist_handed ||
            (n->role != RAFT_DOWN && n->commit_lsn > n->applied_handed);
 }
@@ -508,6 +532,18 @@ void raft_ready_get(struct raft_node *n, struct raft_ready *rd)
     uint64_t last = wal_last_lsn(&n->wal);
     rd->persist_lsn = last > n->wal.flushed_lsn ? last : n->wal.flushed_lsn;
     n->persist_handed = last;
+    if (n->role != RAFT_DOWN && n->restore_pending && n->snap) {
+        rd->restore = true;
+        rd->snap.lsn = n->snap->lsn;
+        rd->snap.term = n->snap->term;
+        rd->snap.data = n->snap->data;
+        rd->snap.len = n->snap->len;
+        raft__snapdata_unref(n->snap_handed);
+        n->snap_handed = n->snap; /* held until raft_advance */
+        n->snap->refs++;
+    }
+    if (n->role != RAFT_DOWN)
+        n->restore_pending = false;
     if (n->role != RAFT_DOWN && n->commit_lsn > n->applied_handed) {
         rd->apply_from = n->applied_handed + 1;
         rd->apply_to = n->commit_lsn;
@@ -520,6 +556,8 @@ void raft_advance(struct raft_node *n)
     drop_msgs(n, n->msgs_handed);
     drop_events(n, n->events_handed);
     n->msgs_handed = n->events_handed = 0;
+    raft__snapdata_unref(n->snap_handed);
+    n->snap_handed = NULL;
 }
 
 void raft_persisted(struct raft_node *n, raft_time_t now_us, uint64_t lsn)
@@ -540,6 +578,7 @@ void raft_crash(struct raft_node *n, bool lose_unflushed)
     if (n->role == RAFT_DOWN)
         return;
     raft__early_clear(n); /* volatile */
+    raft__inst_clear(n);  /* a half-received snapshot is volatile too */
     /* Messages not yet handed out are never sent. */
     for (size_t i = n->msgs_handed; i < n->n_msgs; i++)
         raft_msg_free(&n->msgs[i]);
@@ -564,7 +603,10 @@ void raft_crash(struct raft_node *n, bool lose_unflushed)
      * never exceed the surviving log. */
     if (n->commit_lsn > wal_last_lsn(&n->wal))
         n->commit_lsn = wal_last_lsn(&n->wal);
-    n->applied_handed = 0; /* the state machine is rebuilt on restart */
+    /* The state machine is rebuilt on restart: from the snapshot, if
+     * there is one, then the log. */
+    n->applied_handed = n->wal.base_lsn;
+    n->restore_pending = n->snap != NULL;
 }
 
 void raft_restart(struct raft_node *n, raft_time_t now_us)

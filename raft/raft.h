@@ -116,6 +116,8 @@ struct raft_config {
     uint64_t seed;             /* seeds the node's own PRNG */
     uint32_t max_batch;        /* entries per AppendEntries (0: default 64) */
     uint32_t max_inflight;     /* unacked appends per peer (0: default 32) */
+    uint32_t snap_chunk;       /* InstallSnapshot bytes per chunk (0:
+                                  default 16 KiB; at most WAL_VALUE_MAX) */
 };
 
 /* Defaults: heartbeat 50 ms, election 150-300 ms, quorum acks,
@@ -139,8 +141,10 @@ enum raft_msg_type {
     RAFT_MSG_APPEND,
     RAFT_MSG_APPEND_RESP,
     RAFT_MSG_TIMEOUT_NOW, /* leader -> transfer target: campaign now */
+    RAFT_MSG_SNAPSHOT,      /* InstallSnapshot, one chunk (Figure 13) */
+    RAFT_MSG_SNAPSHOT_RESP, /* its answer: the next offset, or installed */
 };
-#define RAFT_MSG_TYPE_MAX RAFT_MSG_TIMEOUT_NOW
+#define RAFT_MSG_TYPE_MAX RAFT_MSG_SNAPSHOT_RESP
 
 struct raft_msg {
     uint8_t type; /* enum raft_msg_type */
@@ -162,6 +166,16 @@ struct raft_msg {
      * prev_lsn refused) plus a hint for fast back-off */
     bool success;
     uint64_t match_lsn, reject_lsn, hint_lsn, hint_term;
+    /* SNAPSHOT: last_lsn/last_term are the snapshot's last included
+     * entry; the chunk's bytes are the value of entries[0]'s payload
+     * (n_entries 1), so moving, copying and freeing a message need
+     * nothing new; snap_offset is where the chunk goes, snap_total the
+     * snapshot's size, snap_done: the last chunk.  SNAPSHOT_RESP:
+     * last_lsn the snapshot it answers, success = installed (or
+     * already covered by our commit: match_lsn says how far we match),
+     * else snap_offset = the next offset we want. */
+    uint64_t snap_offset, snap_total;
+    bool snap_done;
 };
 
 /* Release the entries a message owns (references into shared payloads). */
@@ -196,6 +210,11 @@ enum raft_event_kind {
                          transfer-timeout (abandoned); lsn: the leader's
                          last lsn, cand_lsn: peer's match lsn, until_us:
                          the deadline (started, abandoned) */
+    RAFT_EV_SNAPSHOT, /* reason compact (took a snapshot: lsn, entry_term,
+                         count = entries compacted, bytes), send (leader:
+                         sends its snapshot to peer) or install (follower:
+                         installed peer's snapshot; count = entries of its
+                         old log it replaced) */
 };
 
 enum raft_reason {
@@ -245,6 +264,12 @@ enum raft_reason {
                                 the leader accepts writes again */
     RAFT_R_NOT_LEADER,      /* reject: a TimeoutNow from a node that is
                                not the leader we follow in its term */
+    /* snapshots (Raft §7; raft/snapshot.c) */
+    RAFT_R_COMPACT,         /* snapshot event: took one, log compacted */
+    RAFT_R_SNAP_SEND,       /* snapshot event: leader sends it to peer */
+    RAFT_R_SNAP_INSTALL,    /* snapshot event: follower installed it */
+    RAFT_R_SNAP_RANGE,      /* reject: a chunk outside its snapshot, or a
+                               snapshot over RAFT_SNAPSHOT_MAX */
     RAFT_R_REASON_MAX
 };
 
@@ -269,6 +294,7 @@ struct raft_event {
     const struct wal_payload *payload; /* APPEND/DISCARD: key/value */
     uint8_t msg_type;     /* REJECT: the message's type */
     uint64_t msg_term;    /* REJECT: the message's term */
+    uint64_t count, bytes; /* SNAPSHOT: entries compacted/replaced, size */
 };
 
 const char *raft_role_name(int role);
@@ -285,6 +311,15 @@ struct raft_ready {
     size_t n_events;
     uint64_t persist_lsn;            /* make (flushed, persist_lsn] durable */
     uint64_t apply_from, apply_to;   /* committed entries to apply */
+    /* restore: rebuild the state machine from snap first (a follower
+     * installed a leader's snapshot, or a node restarted over one);
+     * apply_from is then snap.lsn + 1.  Valid until raft_advance. */
+    bool restore;
+    struct raft_snapshot {
+        uint64_t lsn, term; /* its last included entry */
+        const unsigned char *data;
+        size_t len;
+    } snap;
 };
 
 struct raft_node; /* opaque */
@@ -351,6 +386,28 @@ uint64_t raft_commit_lsn(const struct raft_node *n);
 uint64_t raft_match_lsn(const struct raft_node *n, int peer); /* leader */
 const struct wal *raft_wal(const struct raft_node *n);
 const struct raft_config *raft_config(const struct raft_node *n);
+
+/* ------------------------------------------------------------------ */
+/* Snapshots and log compaction (Raft §7; raft/snapshot.c)             */
+
+#define RAFT_SNAPSHOT_MAX (64u << 20) /* bytes; a larger one is refused */
+
+/* The driver's state machine holds everything up to `lsn` (at most what
+ * the Readys handed it to apply) as `data`: the node keeps a copy as its
+ * snapshot (durable, like term and vote), drops its log up to lsn and
+ * keeps lsn's term (a snapshot event, reason compact).  A follower whose
+ * next entry the leader no longer has is sent the snapshot in chunks of
+ * snap_chunk bytes, one at a time (InstallSnapshot); it installs it only
+ * when the last one is in, so a crash midway leaves its old state.
+ * RAFT_EDOWN, or RAFT_EINVAL for an lsn not above the last snapshot's,
+ * not applied yet, or data over RAFT_SNAPSHOT_MAX. */
+int raft_snapshot_take(struct raft_node *n, uint64_t lsn, const void *data,
+                       size_t len);
+/* The node's snapshot (false: none yet); data valid until the next call
+ * into the node. */
+bool raft_snapshot_get(const struct raft_node *n, struct raft_snapshot *out);
+/* What the Readys have handed the driver to apply so far. */
+uint64_t raft_applied_lsn(const struct raft_node *n);
 
 /* The commit rule's arithmetic, pure: the quorum-th largest of
  * match[0..n) when it is above `floor` (the commit lsn so far), else

@@ -47,7 +47,7 @@ static void infl_free_to(struct raft_node *n, int peer, uint64_t upto)
     }
 }
 
-static void become_probe(struct raft_progress *p, uint64_t next)
+void raft__become_probe(struct raft_progress *p, uint64_t next)
 {
     p->probe = true;
     p->probe_sent = false;
@@ -62,6 +62,10 @@ static void become_probe(struct raft_progress *p, uint64_t next)
 static void send_heartbeat(struct raft_node *n, int peer)
 {
     struct raft_progress *p = &n->prog[peer];
+    if (p->snap || p->next_lsn <= n->wal.base_lsn) {
+        raft__send_snapshot(n, peer); /* the chunk due, again */
+        return;
+    }
     struct raft_msg *m = raft__msg(n, RAFT_MSG_APPEND, peer);
     m->prev_lsn = p->next_lsn - 1;
     m->prev_term = wal_term_at(&n->wal, m->prev_lsn);
@@ -73,6 +77,11 @@ void raft__send_append(struct raft_node *n, int peer)
     struct raft_progress *p = &n->prog[peer];
     uint64_t last = wal_last_lsn(&n->wal);
     assert(p->next_lsn >= 1 && p->next_lsn <= last + 1);
+    if (p->snap || p->next_lsn <= n->wal.base_lsn) {
+        /* What it needs next was compacted: the snapshot instead. */
+        raft__send_snapshot(n, peer);
+        return;
+    }
     uint64_t prev = p->next_lsn - 1;
     uint64_t count = last - prev;
     if (count > n->cfg.max_batch)
@@ -115,7 +124,9 @@ void raft__broadcast(struct raft_node *n, bool heartbeat)
         if (i == n->cfg.id)
             continue;
         struct raft_progress *p = &n->prog[i];
-        if (heartbeat && p->probe) {
+        if (heartbeat && p->snap) {
+            p->snap_sent = false; /* resend the chunk due: it may be lost */
+        } else if (heartbeat && p->probe) {
             p->probe_sent = false;
         } else if (heartbeat) {
             bool out = p->next_lsn > p->match_lsn + 1;
@@ -124,7 +135,7 @@ void raft__broadcast(struct raft_node *n, bool heartbeat)
                              : 0;
             p->hb_match = p->match_lsn;
             if (p->stalled >= 2)
-                become_probe(p, p->match_lsn + 1);
+                raft__become_probe(p, p->match_lsn + 1);
             else
                 send_heartbeat(n, i);
         }
@@ -138,6 +149,10 @@ void raft__broadcast(struct raft_node *n, bool heartbeat)
 void raft__push(struct raft_node *n, int peer)
 {
     struct raft_progress *p = &n->prog[peer];
+    if (p->snap || p->next_lsn <= n->wal.base_lsn) {
+        raft__send_snapshot(n, peer);
+        return;
+    }
     if (p->probe) {
         if (!p->probe_sent)
             raft__send_append(n, peer);
@@ -200,7 +215,11 @@ static void append_one(struct raft_node *n, const struct raft_msg *m)
         n->early_ok = false;
         return;
     }
-    uint64_t t = wal_term_at(&n->wal, m->prev_lsn);
+    /* Below our snapshot everything is committed, and a correct leader
+     * holds the same (validate.c checks the entry at the boundary). */
+    uint64_t base = n->wal.base_lsn;
+    uint64_t t = m->prev_lsn < base ? m->prev_term
+                                    : wal_term_at(&n->wal, m->prev_lsn);
     if (t != m->prev_term) {
         n->early_ok = false;
         r->reject_lsn = m->prev_lsn;
@@ -212,6 +231,8 @@ static void append_one(struct raft_node *n, const struct raft_msg *m)
     for (uint32_t i = 0; i < m->n_entries; i++) {
         const struct wal_entry *e = &m->entries[i];
         assert(e->lsn == m->prev_lsn + 1 + i); /* validate.c */
+        if (e->lsn <= base)
+            continue; /* in our snapshot */
         if (e->lsn <= wal_last_lsn(&n->wal)) {
             if (wal_term_at(&n->wal, e->lsn) == e->term || keep)
                 continue;
@@ -224,6 +245,8 @@ static void append_one(struct raft_node *n, const struct raft_msg *m)
                          RAFT_R_NONE);
     }
     uint64_t match = m->prev_lsn + m->n_entries;
+    if (match < base)
+        match = base;
     uint64_t commit = m->commit_lsn < match ? m->commit_lsn : match;
     if (commit > n->commit_lsn) {
         n->commit_lsn = commit;
@@ -347,21 +370,35 @@ void raft__maybe_commit(struct raft_node *n)
     maybe_ack(n);
 }
 
+/* A follower matches us up to `match`: raise its match lsn, keeping
+ * the commit rule's count (raft__maybe_commit). */
+void raft__note_match(struct raft_node *n, int peer, uint64_t match)
+{
+    struct raft_progress *p = &n->prog[peer];
+    if (match <= p->match_lsn)
+        return;
+    n->n_above += n->above_valid && p->match_lsn <= n->above_floor &&
+                  match > n->above_floor;
+    p->match_lsn = match;
+    p->stalled = 0;
+}
+
 void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
 {
     if (n->role != RAFT_LEADER)
         return;
     struct raft_progress *p = &n->prog[m->from];
     uint64_t last = wal_last_lsn(&n->wal);
+    if (p->snap) {
+        /* Sending a snapshot: only a success past our base ends it. */
+        if (!m->success || m->match_lsn < n->wal.base_lsn)
+            return;
+        raft__snapshot_stop(p);
+        p->probe = true;
+    }
     if (m->success) {
         assert(m->match_lsn <= last); /* validate.c */
-        if (m->match_lsn > p->match_lsn) {
-            /* keep the commit rule's count (raft__maybe_commit) */
-            n->n_above += n->above_valid && p->match_lsn <= n->above_floor &&
-                          m->match_lsn > n->above_floor;
-            p->match_lsn = m->match_lsn;
-            p->stalled = 0;
-        }
+        raft__note_match(n, m->from, m->match_lsn);
         if (p->next_lsn <= p->match_lsn)
             p->next_lsn = p->match_lsn + 1;
         infl_free_to(n, m->from, p->match_lsn);
@@ -374,8 +411,7 @@ void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
         }
         p->probe_sent = false;
         raft__maybe_commit(n);
-        while (p->next_lsn <= last && p->inflight < n->cfg.max_inflight)
-            raft__send_append(n, m->from);
+        raft__push(n, m->from);
         raft__transfer_progress(n, m->from);
         return;
     }
@@ -400,6 +436,6 @@ void raft__recv_append_response(struct raft_node *n, const struct raft_msg *m)
         next = p->match_lsn + 1;
     if (next < 1)
         next = 1;
-    become_probe(p, next);
+    raft__become_probe(p, next);
     raft__send_append(n, m->from);
 }

@@ -28,6 +28,12 @@
  *   not-leader      a TimeoutNow of our term from a node other than the
  *                   leader we follow in it (only a leader transfers);
  *                   a TimeoutNow of term 0 is term-range
+ *   snapshot-range  an InstallSnapshot chunk that is not one chunk
+ *                   (n_entries 1) inside its snapshot (offset + length
+ *                   at most the total, done exactly at the end), or a
+ *                   snapshot over RAFT_SNAPSHOT_MAX; a snapshot of lsn 0
+ *                   or term 0 is log-term-range, one that would replace
+ *                   an entry we committed below-commit
  * A rejected message gets no reply: a peer that sends such messages is
  * broken and a reply would only be another input to it.
  */
@@ -66,13 +72,17 @@ static int check_append(const struct raft_node *n, const struct raft_msg *m,
     /* Would the entries replace a committed one?  Only if they are
      * applied at all: not stale, and prev matches.  The unsafe rules make
      * exactly this happen on purpose, for the checker to catch. */
+    uint64_t base = n->wal.base_lsn;
     if (n->cfg.unsafe || m->term < n->term ||
         m->prev_lsn > wal_last_lsn(&n->wal) ||
-        wal_term_at(&n->wal, m->prev_lsn) != m->prev_term)
+        (m->prev_lsn >= base &&
+         wal_term_at(&n->wal, m->prev_lsn) != m->prev_term))
         return RAFT_R_NONE;
     uint64_t last = wal_last_lsn(&n->wal);
     for (uint32_t i = 0; i < m->n_entries; i++) {
         const struct wal_entry *e = &m->entries[i];
+        if (e->lsn < base)
+            continue; /* compacted: committed, in our snapshot */
         if (e->lsn > last || e->lsn > n->commit_lsn)
             break;
         if (wal_term_at(&n->wal, e->lsn) != e->term) {
@@ -103,6 +113,32 @@ static int check_append_resp(const struct raft_node *n,
     return RAFT_R_NONE;
 }
 
+static int check_snapshot(const struct raft_node *n, const struct raft_msg *m,
+                          uint64_t *at)
+{
+    if (m->term == 0)
+        return RAFT_R_TERM_RANGE;
+    if (m->last_lsn == 0 || m->last_term == 0 || m->last_term > m->term)
+        return RAFT_R_LOG_TERM_RANGE;
+    const struct wal_payload *p =
+        m->n_entries == 1 && m->entries ? m->entries[0].payload : NULL;
+    uint64_t len = p ? p->value_len : 0;
+    if (m->n_entries != 1 || !m->entries ||
+        m->snap_total > RAFT_SNAPSHOT_MAX ||
+        m->snap_offset > m->snap_total ||
+        len > m->snap_total - m->snap_offset ||
+        m->snap_done != (m->snap_offset + len == m->snap_total))
+        return RAFT_R_SNAP_RANGE;
+    /* Would it replace an entry we committed with another? */
+    uint64_t L = m->last_lsn;
+    if (!n->cfg.unsafe && L <= n->commit_lsn && L >= n->wal.base_lsn &&
+        wal_term_at(&n->wal, L) != m->last_term) {
+        *at = L;
+        return RAFT_R_BELOW_COMMIT;
+    }
+    return RAFT_R_NONE;
+}
+
 int raft__check_msg(const struct raft_node *n, const struct raft_msg *m,
                     uint64_t *at)
 {
@@ -127,6 +163,15 @@ int raft__check_msg(const struct raft_node *n, const struct raft_msg *m,
         if (m->term == n->term && n->leader != RAFT_NONE &&
             n->leader != m->from)
             return RAFT_R_NOT_LEADER;
+        return RAFT_R_NONE;
+    case RAFT_MSG_SNAPSHOT:
+        return check_snapshot(n, m, at);
+    case RAFT_MSG_SNAPSHOT_RESP:
+        if (m->success && n->role == RAFT_LEADER && m->term == n->term &&
+            m->match_lsn > wal_last_lsn(&n->wal)) {
+            *at = m->match_lsn;
+            return RAFT_R_LSN_RANGE;
+        }
         return RAFT_R_NONE;
     }
     return RAFT_R_NONE;

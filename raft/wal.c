@@ -1,5 +1,5 @@
 /*
- * wal.c — the in-memory WAL: a dense array indexed by lsn - 1.
+ * wal.c — the in-memory WAL: a dense array indexed by lsn - base_lsn - 1.
  */
 #include "raft/wal.h"
 
@@ -43,7 +43,7 @@ void wal_init(struct wal *w)
 
 void wal_close(struct wal *w)
 {
-    wal_truncate(w, 1, NULL);
+    wal_truncate(w, w->base_lsn + 1, NULL);
     free(w->entries);
     wal_init(w);
 }
@@ -54,7 +54,7 @@ int wal_append(struct wal *w, uint64_t term, uint8_t type,
     /* Terms are non-decreasing in any log Raft builds; the unsafe
      * keep-conflicts rule breaks that on purpose, so it is not asserted
      * here but in the replication path. */
-    if (w->len == w->cap) {
+    if (wal_count(w) == w->cap) {
         uint64_t cap = w->cap ? w->cap * 2 : 64;
         struct wal_entry *e = realloc(w->entries, cap * sizeof(*e));
         if (!e)
@@ -62,7 +62,7 @@ int wal_append(struct wal *w, uint64_t term, uint8_t type,
         w->entries = e;
         w->cap = cap;
     }
-    struct wal_entry *e = &w->entries[w->len];
+    struct wal_entry *e = &w->entries[wal_count(w)];
     e->lsn = w->len + 1;
     e->term = term;
     e->type = type;
@@ -73,14 +73,14 @@ int wal_append(struct wal *w, uint64_t term, uint8_t type,
 
 uint64_t wal_last_term(const struct wal *w)
 {
-    return w->len ? w->entries[w->len - 1].term : 0;
+    return wal_count(w) ? w->entries[wal_count(w) - 1].term : w->base_term;
 }
 
 const struct wal_entry *wal_get(const struct wal *w, uint64_t lsn)
 {
-    if (lsn == 0 || lsn > w->len)
+    if (lsn <= w->base_lsn || lsn > w->len)
         return NULL;
-    return &w->entries[lsn - 1];
+    return &w->entries[lsn - w->base_lsn - 1];
 }
 
 uint64_t wal_term_at(const struct wal *w, uint64_t lsn)
@@ -89,14 +89,20 @@ uint64_t wal_term_at(const struct wal *w, uint64_t lsn)
         return 0;
     if (lsn > w->len)
         return UINT64_MAX;
-    return w->entries[lsn - 1].term;
+    if (lsn == w->base_lsn)
+        return w->base_term;
+    if (lsn < w->base_lsn)
+        return WAL_TERM_COMPACTED;
+    return w->entries[lsn - w->base_lsn - 1].term;
 }
 
 uint64_t wal_term_first_lsn(const struct wal *w, uint64_t from)
 {
     assert(from >= 1 && from <= w->len);
-    uint64_t term = w->entries[from - 1].term;
-    while (from > 1 && w->entries[from - 2].term == term)
+    if (from <= w->base_lsn)
+        return from;
+    uint64_t term = wal_term_at(w, from);
+    while (from > w->base_lsn + 1 && wal_term_at(w, from - 1) == term)
         from--;
     return from;
 }
@@ -104,33 +110,34 @@ uint64_t wal_term_first_lsn(const struct wal *w, uint64_t from)
 uint64_t wal_last_lsn_of_term(const struct wal *w, uint64_t term)
 {
     /* Terms are non-decreasing along the log, so stop once below. */
-    for (uint64_t lsn = w->len; lsn >= 1; lsn--) {
-        uint64_t t = w->entries[lsn - 1].term;
+    for (uint64_t lsn = w->len; lsn > w->base_lsn; lsn--) {
+        uint64_t t = wal_term_at(w, lsn);
         if (t == term)
             return lsn;
         if (t < term)
             return 0;
     }
-    return 0;
+    return w->base_lsn && w->base_term == term ? w->base_lsn : 0;
 }
 
 uint64_t wal_truncate(struct wal *w, uint64_t from, struct wal_entry **out)
 {
-    assert(from >= 1);
+    assert(from > w->base_lsn);
     if (out)
         *out = NULL;
     if (from > w->len)
         return 0;
     uint64_t n = w->len - from + 1;
+    uint64_t at = from - w->base_lsn - 1;
     if (out) {
         *out = malloc(n * sizeof(**out));
         if (*out)
-            memcpy(*out, &w->entries[from - 1], n * sizeof(**out));
+            memcpy(*out, &w->entries[at], n * sizeof(**out));
         else
             out = NULL; /* cannot hand them over: release below */
     }
     if (!out)
-        for (uint64_t i = from - 1; i < w->len; i++)
+        for (uint64_t i = at; i < at + n; i++)
             wal_payload_unref(w->entries[i].payload);
     w->len = from - 1;
     if (w->flushed_lsn > w->len)
@@ -151,4 +158,50 @@ void wal_set_flushed(struct wal *w, uint64_t lsn)
         lsn = w->len;
     if (lsn > w->flushed_lsn)
         w->flushed_lsn = lsn;
+}
+
+/* Shrink the array when it is mostly empty, so a compacted log gives
+ * its memory back (a log that grew to a million entries before its
+ * first snapshot would otherwise keep the capacity for ever). */
+static void maybe_shrink(struct wal *w)
+{
+    uint64_t n = wal_count(w);
+    if (w->cap <= 256 || n * 4 > w->cap)
+        return;
+    uint64_t cap = n * 2 > 64 ? n * 2 : 64;
+    struct wal_entry *e = realloc(w->entries, cap * sizeof(*e));
+    if (e) { /* a failed shrink keeps the larger array: harmless */
+        w->entries = e;
+        w->cap = cap;
+    }
+}
+
+uint64_t wal_compact(struct wal *w, uint64_t upto)
+{
+    if (upto <= w->base_lsn)
+        return 0;
+    assert(upto <= w->len);
+    uint64_t k = upto - w->base_lsn;
+    uint64_t term = wal_term_at(w, upto);
+    for (uint64_t i = 0; i < k; i++)
+        wal_payload_unref(w->entries[i].payload);
+    memmove(w->entries, w->entries + k, (wal_count(w) - k) * sizeof(*w->entries));
+    w->base_lsn = upto;
+    w->base_term = term;
+    if (w->flushed_lsn < upto)
+        w->flushed_lsn = upto;
+    maybe_shrink(w);
+    return k;
+}
+
+uint64_t wal_reset(struct wal *w, uint64_t lsn, uint64_t term)
+{
+    uint64_t k = wal_count(w);
+    for (uint64_t i = 0; i < k; i++)
+        wal_payload_unref(w->entries[i].payload);
+    w->base_lsn = w->len = lsn;
+    w->base_term = term;
+    w->flushed_lsn = lsn;
+    maybe_shrink(w);
+    return k;
 }

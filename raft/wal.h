@@ -10,8 +10,14 @@
  * crash that loses the page cache.  The WAL itself does not fsync anything;
  * the driver decides when a flush happens and reports it.
  *
- * Not here: commit/apply positions (raft/), snapshots and compaction (the
- * simulator's runs are short enough that logs stay whole).
+ * Compaction (Raft §7): once the state machine holds a snapshot at lsn
+ * L, wal_compact drops entries 1..L and keeps (base_lsn, base_term), the
+ * last entry the snapshot includes, so the consistency check at the
+ * boundary (AppendEntries' prev) and the up-to-date check of an empty
+ * log (wal_last_term) still work.  Entries at or below base_lsn are gone:
+ * wal_get returns NULL and wal_term_at WAL_TERM_COMPACTED for them.
+ *
+ * Not here: commit/apply positions and the snapshot's bytes (raft/).
  */
 #ifndef RAFTSIM_WAL_H
 #define RAFTSIM_WAL_H
@@ -39,11 +45,15 @@ struct wal_entry {
 };
 
 struct wal {
-    struct wal_entry *entries; /* entries[i].lsn == i + 1 */
+    struct wal_entry *entries; /* entries[i].lsn == base_lsn + i + 1 */
     uint64_t len;              /* == last lsn */
     uint64_t cap;
     uint64_t flushed_lsn;
+    uint64_t base_lsn, base_term; /* last compacted entry (0, 0: none) */
 };
+
+/* wal_term_at of an lsn below base_lsn: compacted, term not kept. */
+#define WAL_TERM_COMPACTED (UINT64_MAX - 1)
 
 /* Payloads. */
 struct wal_payload *wal_payload_new(const char *key, size_t key_len,
@@ -73,12 +83,15 @@ int wal_append(struct wal *w, uint64_t term, uint8_t type,
                struct wal_payload *payload);
 static inline uint64_t wal_last_lsn(const struct wal *w) { return w->len; }
 uint64_t wal_last_term(const struct wal *w);
-/* The entry at lsn, or NULL if out of range (lsn 0 has none). */
+/* The entry at lsn, or NULL if out of range (lsn 0 and compacted lsns
+ * have none). */
 const struct wal_entry *wal_get(const struct wal *w, uint64_t lsn);
-/* Term at lsn; 0 for lsn 0; UINT64_MAX when lsn is past the end. */
+/* Term at lsn; 0 for lsn 0; base_term at base_lsn; WAL_TERM_COMPACTED
+ * below it; UINT64_MAX when lsn is past the end. */
 uint64_t wal_term_at(const struct wal *w, uint64_t lsn);
 /* First lsn whose term equals term at or before `from` going backwards:
- * the start of that term's run that contains `from`. */
+ * the start of that term's run that contains `from` (not below
+ * base_lsn: what was compacted is not searched). */
 uint64_t wal_term_first_lsn(const struct wal *w, uint64_t from);
 /* Last lsn holding an entry of `term`, 0 if none (scans back). */
 uint64_t wal_last_lsn_of_term(const struct wal *w, uint64_t term);
@@ -90,6 +103,19 @@ uint64_t wal_truncate(struct wal *w, uint64_t from, struct wal_entry **out);
 void wal_entries_free(struct wal_entry *e, uint64_t n);
 
 void wal_set_flushed(struct wal *w, uint64_t lsn);
+
+/* Compaction.  wal_compact drops entries base_lsn+1..upto (upto at most
+ * the last lsn), which become the new base; flushed_lsn is raised to
+ * upto (the snapshot that covers them is durable).  Returns how many
+ * entries were dropped.  wal_reset drops every entry and makes
+ * (lsn, term) the base: a snapshot installed over a log that does not
+ * hold its last entry (Raft Figure 13, step 7). */
+uint64_t wal_compact(struct wal *w, uint64_t upto);
+uint64_t wal_reset(struct wal *w, uint64_t lsn, uint64_t term);
+static inline uint64_t wal_count(const struct wal *w)
+{
+    return w->len - w->base_lsn; /* entries held */
+}
 
 /* Is a log ending at (term_a, lsn_a) at least as up to date as one ending
  * at (term_b, lsn_b)?  Raft §5.4.1: later last term wins, then length. */

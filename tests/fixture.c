@@ -300,7 +300,11 @@ bool fx_logs_equal(const struct fx *fx, int a, int b)
     const struct wal *wa = raft_wal(fx->node[a]), *wb = raft_wal(fx->node[b]);
     if (wal_last_lsn(wa) != wal_last_lsn(wb))
         return false;
-    for (uint64_t l = 1; l <= wal_last_lsn(wa); l++) {
+    /* compacted prefixes: compare from the higher snapshot on */
+    uint64_t from = wa->base_lsn > wb->base_lsn ? wa->base_lsn : wb->base_lsn;
+    if (from && wal_term_at(wa, from) != wal_term_at(wb, from))
+        return false;
+    for (uint64_t l = from + 1; l <= wal_last_lsn(wa); l++) {
         const struct wal_entry *x = wal_get(wa, l), *y = wal_get(wb, l);
         if (x->term != y->term || x->type != y->type ||
             strcmp(wal_payload_key(x->payload), wal_payload_key(y->payload)) ||

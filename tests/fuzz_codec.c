@@ -100,6 +100,9 @@ int main(int argc, char **argv)
     struct wal_payload *p = wal_payload_new("key", 3, "value", 5);
     struct wal_entry e[2] = {{.lsn = 3, .term = 2, .payload = p},
                              {.lsn = 4, .term = 2, .type = WAL_ENTRY_NOOP}};
+    /* an InstallSnapshot chunk: bytes 4..9 of a 9-byte snapshot */
+    struct wal_payload *chunk = wal_payload_new("", 0, "kv=1\n", 5);
+    struct wal_entry ce = {.payload = chunk};
     for (int t = RAFT_MSG_PREVOTE; t <= RAFT_MSG_TYPE_MAX; t++) {
         struct raft_msg m = {.type = (uint8_t)t, .from = 1, .to = 2,
                              .term = 5, .last_term = 4, .last_lsn = 9,
@@ -111,6 +114,15 @@ int main(int argc, char **argv)
             m.n_entries = 2;
             m.entries = e;
         }
+        if (t == RAFT_MSG_SNAPSHOT) {
+            m.n_entries = 1;
+            m.entries = &ce;
+            m.snap_offset = 4;
+            m.snap_total = 9;
+            m.snap_done = true;
+        }
+        if (t == RAFT_MSG_SNAPSHOT_RESP)
+            m.snap_offset = 4;
         b.len = 0;
         net_encode_msg(&b, &m, NET_FRAME_MAX_DEFAULT);
         emit(argv[1], k++, &b);
@@ -119,6 +131,7 @@ int main(int argc, char **argv)
         emit(argv[1], k++, &body);
     }
     wal_payload_unref(p);
+    wal_payload_unref(chunk);
     net_buf_free(&b);
     return 0;
 }

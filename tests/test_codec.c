@@ -146,37 +146,37 @@ Test(codec, huge_declared_array_is_refused_before_allocating)
     /* array32 claiming 4.29 billion elements, in five bytes */
     REFUSED("\xdd\xff\xff\xff\xff", "declares 4294967295 elements");
     /* nested: a valid-looking frame whose entries claim 2^31 */
-    REFUSED("\x99\x03\x05\x01\x02\x01\x00\x00\x00\xdd\x80\x00\x00\x00",
+    REFUSED("\x99\x04\x05\x01\x02\x01\x00\x00\x00\xdd\x80\x00\x00\x00",
             "elements");
     /* a binary claiming 2^32-1 bytes */
-    REFUSED("\x95\x03\x00\xc6\xff\xff\xff\xff", "declares 4294967295 bytes");
+    REFUSED("\x95\x04\x00\xc6\xff\xff\xff\xff", "declares 4294967295 bytes");
 }
 
 Test(codec, malformed_frames_are_refused_with_a_reason)
 {
     REFUSED("", "truncated");
     REFUSED("\x01", "not an array");
-    REFUSED("\x92\x01\x01", "protocol version 1, expected 3");
-    REFUSED("\x92\x03\x63", "unknown frame type 99");
-    REFUSED("\x92\x03\x08", "unknown frame type 8");
-    REFUSED("\x94\x03\x07\x01\x02", "has 4 fields, expected 5");
-    REFUSED("\x97\x03\x03\x01\x02\x05\x04\x09", "has 7 fields, expected 8");
-    REFUSED("\x98\x03\x03\x01\x02\x05\x04\x09\x01", "transfer");
-    REFUSED("\x92\x03\x01", "has 2 fields, expected 7");
-    REFUSED("\x97\x03\x01\x01\x02\xa1x\x00\x00", "'term' is not");
-    REFUSED("\x97\x03\x01\x00\x02\x01\x00\x00", "not a node id");
-    REFUSED("\x97\x03\x01\x02\x02\x01\x00\x00", "to itself");
-    REFUSED("\x97\x03\x01\x01\x02\x01\x00\x00\x00", "trailing");
+    REFUSED("\x92\x01\x01", "protocol version 1, expected 4");
+    REFUSED("\x92\x04\x63", "unknown frame type 99");
+    REFUSED("\x92\x04\x0a", "unknown frame type 10");
+    REFUSED("\x94\x04\x07\x01\x02", "has 4 fields, expected 5");
+    REFUSED("\x97\x04\x03\x01\x02\x05\x04\x09", "has 7 fields, expected 8");
+    REFUSED("\x98\x04\x03\x01\x02\x05\x04\x09\x01", "transfer");
+    REFUSED("\x92\x04\x01", "has 2 fields, expected 7");
+    REFUSED("\x97\x04\x01\x01\x02\xa1x\x00\x00", "'term' is not");
+    REFUSED("\x97\x04\x01\x00\x02\x01\x00\x00", "not a node id");
+    REFUSED("\x97\x04\x01\x02\x02\x01\x00\x00", "to itself");
+    REFUSED("\x97\x04\x01\x01\x02\x01\x00\x00\x00", "trailing");
     REFUSED("\x81\x01\x01", "map");
-    REFUSED("\x92\x03\xcb\x00\x00\x00\x00\x00\x00\x00\x00", "unsupported");
+    REFUSED("\x92\x04\xcb\x00\x00\x00\x00\x00\x00\x00\x00", "unsupported");
     REFUSED("\x91\x91\x91\x91\x91\x01", "nested too deeply");
     /* entries: wrong arity, a key that is a str, lsn gap */
-    REFUSED("\x99\x03\x05\x01\x02\x01\x00\x00\x00\x91\x93\x01\x01\x00",
+    REFUSED("\x99\x04\x05\x01\x02\x01\x00\x00\x00\x91\x93\x01\x01\x00",
             "not a 5-array");
-    REFUSED("\x99\x03\x05\x01\x02\x01\x00\x00\x00\x91\x95\x01\x01\x00\xa1k"
+    REFUSED("\x99\x04\x05\x01\x02\x01\x00\x00\x00\x91\x95\x01\x01\x00\xa1k"
             "\xc4\x00",
             "entry.key");
-    REFUSED("\x99\x03\x05\x01\x02\x01\x00\x00\x00\x91\x95\x02\x01\x00\xc4\x00"
+    REFUSED("\x99\x04\x05\x01\x02\x01\x00\x00\x00\x91\x95\x02\x01\x00\xc4\x00"
             "\xc4\x00",
             "expected 1");
 }
@@ -221,4 +221,89 @@ Test(codec, encoder_refuses_a_frame_over_the_limit)
     cr_assert_eq(net_encode_msg(&b, &m, NET_FRAME_MAX_DEFAULT), NET_OK);
     net_buf_free(&b);
     wal_payload_unref(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* InstallSnapshot (protocol version 4) */
+
+static struct raft_msg snap_chunk(uint64_t off, const char *data,
+                                  uint64_t total, bool done)
+{
+    struct raft_msg m = {.type = RAFT_MSG_SNAPSHOT, .from = 1, .to = 3,
+                         .term = 7, .last_lsn = 500, .last_term = 6,
+                         .snap_offset = off, .snap_total = total,
+                         .snap_done = done, .n_entries = 1};
+    m.entries = calloc(1, sizeof(*m.entries));
+    m.entries[0].payload = wal_payload_new("", 0, data, strlen(data));
+    return m;
+}
+
+Test(codec, snapshot_chunk_and_its_answer_round_trip)
+{
+    struct raft_msg m = snap_chunk(4, "bytes\0x", 12, false);
+    struct raft_msg d = roundtrip(&m);
+    cr_assert_eq(d.type, RAFT_MSG_SNAPSHOT);
+    cr_assert_eq(d.last_lsn, 500);
+    cr_assert_eq(d.last_term, 6);
+    cr_assert_eq(d.snap_offset, 4);
+    cr_assert_eq(d.snap_total, 12);
+    cr_assert(!d.snap_done);
+    cr_assert_eq(d.n_entries, 1);
+    cr_assert_eq(d.entries[0].payload->value_len, 5);
+    cr_assert_str_eq(wal_payload_value(d.entries[0].payload), "bytes");
+    raft_msg_free(&d);
+    raft_msg_free(&m);
+
+    struct raft_msg r = {.type = RAFT_MSG_SNAPSHOT_RESP, .from = 3, .to = 1,
+                         .term = 7, .last_lsn = 500, .success = true,
+                         .match_lsn = 500, .snap_offset = 9};
+    d = roundtrip(&r);
+    cr_assert_eq(d.last_lsn, 500);
+    cr_assert(d.success);
+    cr_assert_eq(d.match_lsn, 500);
+    cr_assert_eq(d.snap_offset, 9);
+}
+
+Test(codec, snapshot_frames_outside_their_snapshot_are_refused)
+{
+    char err[128];
+    struct {
+        uint64_t off, total;
+        bool done;
+        const char *data, *reason;
+    } bad[] = {
+        {10, 12, false, "abc", "outside a snapshot"}, /* past the total */
+        {13, 12, false, "", "outside a snapshot"},
+        {0, 3, false, "abc", "done flag"},     /* ends it, says not done */
+        {0, 12, true, "abc", "done flag"},     /* says done too early */
+        {0, (uint64_t)RAFT_SNAPSHOT_MAX + 1, false, "abc", "at most"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct raft_msg m = snap_chunk(bad[i].off, bad[i].data, bad[i].total,
+                                       bad[i].done);
+        struct net_buf b = {0};
+        cr_assert_eq(net_encode_msg(&b, &m, NET_FRAME_MAX_DEFAULT), NET_OK);
+        cr_assert_eq(decode(b.data + 4, b.len - 4, err), NET_EPROTO, "%zu", i);
+        cr_assert(strstr(err, bad[i].reason), "%zu: %s", i, err);
+        net_buf_free(&b);
+        raft_msg_free(&m);
+    }
+    /* a snapshot of lsn 0 */
+    struct raft_msg m = snap_chunk(0, "abc", 3, true);
+    m.last_lsn = 0;
+    struct net_buf b = {0};
+    cr_assert_eq(net_encode_msg(&b, &m, NET_FRAME_MAX_DEFAULT), NET_OK);
+    cr_assert_eq(decode(b.data + 4, b.len - 4, err), NET_EPROTO);
+    cr_assert(strstr(err, "lsn 0"), "%s", err);
+    net_buf_free(&b);
+    raft_msg_free(&m);
+    /* an encoder asked for a chunkless snapshot frame refuses it */
+    struct raft_msg none = {.type = RAFT_MSG_SNAPSHOT, .from = 1, .to = 2,
+                            .term = 1, .last_lsn = 1, .last_term = 1};
+    cr_assert_eq(net_encode_msg(&b, &none, NET_FRAME_MAX_DEFAULT), NET_EPROTO);
+    cr_assert_eq(b.len, 0);
+    net_buf_free(&b);
+    /* too few fields */
+    REFUSED("\x92\x04\x08", "has 2 fields, expected 11");
+    REFUSED("\x92\x04\x09", "has 2 fields, expected 9");
 }

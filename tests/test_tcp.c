@@ -279,6 +279,9 @@ static void check_same(const struct raft_msg *a, const struct raft_msg *b)
     cr_assert_eq(a->reject_lsn, b->reject_lsn);
     cr_assert_eq(a->hint_lsn, b->hint_lsn);
     cr_assert_eq(a->hint_term, b->hint_term);
+    cr_assert_eq(a->snap_offset, b->snap_offset);
+    cr_assert_eq(a->snap_total, b->snap_total);
+    cr_assert_eq(a->snap_done, b->snap_done);
     cr_assert_eq(a->n_entries, b->n_entries);
     for (uint32_t i = 0; i < a->n_entries; i++) {
         const struct wal_entry *x = &a->entries[i], *y = &b->entries[i];
@@ -320,6 +323,22 @@ static struct raft_msg sample(int type, int from, int to)
         m.reject_lsn = 8;
         m.hint_lsn = 5;
         m.hint_term = 3;
+        break;
+    case RAFT_MSG_SNAPSHOT:
+        m.last_lsn = 40 + t;
+        m.last_term = t - 1;
+        m.snap_offset = 3;
+        m.snap_total = 3 + 5;
+        m.snap_done = true;
+        m.n_entries = 1;
+        m.entries = calloc(1, sizeof(*m.entries));
+        m.entries[0].payload = wal_payload_new("", 0, "chunk", 5);
+        break;
+    case RAFT_MSG_SNAPSHOT_RESP:
+        m.last_lsn = 40 + t;
+        m.success = from == 2;
+        m.match_lsn = 40 + t;
+        m.snap_offset = 6;
         break;
     }
     return m;

@@ -2,6 +2,16 @@
  * checker.c — see checker.h for the properties.  Every check is O(1) per
  * event, except extending the cluster-wide committed log, which is linear
  * in the entries newly committed: each entry is visited once per run.
+ *
+ * Compacted prefixes (snapshot events): a node's shadow keeps lsns from
+ * its snapshot's on (off), the cluster-wide committed log keeps hashes
+ * from the lowest snapshot of any node on (c_off) and its terms as runs
+ * (terms only grow along it), and the (lsn, term) table drops lsns no
+ * node can append at again when it grows.  So the checker's memory
+ * follows the live logs, not the run's length, once every node
+ * snapshots.  What a snapshot covers is checked when it is taken (its
+ * last entry is committed, with the committed hash) and when it is
+ * installed (its last entry was committed, with that term).
  */
 #include "sim/cluster/checker.h"
 
@@ -11,8 +21,10 @@
 #include <string.h>
 
 struct shadow {
-    uint64_t *hash; /* hash[lsn], hash[0] = 0 */
-    uint64_t *term; /* term[lsn] */
+    uint64_t *hash; /* hash[lsn - off], lsn in [off, len] */
+    uint64_t *term; /* term[lsn - off] */
+    uint64_t off;   /* first lsn kept (<= base) */
+    uint64_t base;  /* the node's snapshot lsn (0: none) */
     uint64_t len, cap;
     uint64_t commit;
     uint64_t trunc_next; /* next lsn of a truncation in progress, or 0 */
@@ -36,11 +48,16 @@ struct checker {
     int n;
     enum raft_ack_mode mode;
     struct shadow *sh; /* [n + 1] */
-    /* cluster-wide committed log */
-    uint64_t *c_hash, *c_term;
-    uint64_t *c_cterm; /* term in which the entry was first seen committed */
+    /* cluster-wide committed log: hash and who committed it first for
+     * lsns in [c_off, c_len] (index lsn - c_off); its terms, and the
+     * terms in which entries were first seen committed, as runs */
+    uint64_t *c_hash;
     int *c_by;
-    uint64_t c_len, c_cap;
+    uint64_t c_off, c_len, c_cap;
+    struct run {
+        uint64_t lsn, term; /* from lsn on (to the next run) */
+    } *t_run, *ct_run;
+    size_t n_trun, n_ctrun, cap_trun, cap_ctrun;
     /* (lsn, term) -> hash: open addressing, power-of-two size */
     struct lt_slot *lt;
     uint64_t lt_cap, lt_used;
@@ -100,9 +117,9 @@ void chk_free(struct checker *k)
     }
     free(k->sh);
     free(k->c_hash);
-    free(k->c_term);
-    free(k->c_cterm);
     free(k->c_by);
+    free(k->t_run);
+    free(k->ct_run);
     free(k->lt);
     free(k->leader_of);
     free(k->pending);
@@ -149,19 +166,94 @@ static uint64_t entry_hash(uint64_t prev, const struct raft_event *ev)
 
 /* ------------------------------------------------------------------ */
 
+/* The shadow at lsn (off <= lsn <= len). */
+#define SH_HASH(s, lsn) ((s)->hash[(lsn) - (s)->off])
+#define SH_TERM(s, lsn) ((s)->term[(lsn) - (s)->off])
+
 static void shadow_reserve(struct shadow *s, uint64_t lsn)
 {
-    if (lsn < s->cap)
+    if (!s->hash) {
+        s->cap = 64;
+        s->hash = xrealloc(NULL, s->cap * sizeof(*s->hash));
+        s->term = xrealloc(NULL, s->cap * sizeof(*s->term));
+        s->hash[0] = s->term[0] = 0; /* lsn 0 (off 0) */
+    }
+    if (lsn - s->off < s->cap)
         return;
     /* lsn is one past a log that really exists, so this is bounded by
      * memory already; doubling from it keeps the loop-free growth. */
-    uint64_t cap = s->cap ? s->cap * 2 : 64;
-    if (cap <= lsn)
-        cap = lsn + 1;
+    uint64_t cap = s->cap * 2;
+    if (cap <= lsn - s->off)
+        cap = lsn - s->off + 1;
     s->hash = xrealloc(s->hash, cap * sizeof(*s->hash));
     s->term = xrealloc(s->term, cap * sizeof(*s->term));
-    s->hash[0] = s->term[0] = 0;
     s->cap = cap;
+}
+
+/* Drop the shadow below `lsn` (<= len) once that is most of it. */
+static void shadow_trim(struct shadow *s, uint64_t lsn, bool now)
+{
+    uint64_t dead = lsn - s->off, live = s->len - lsn + 1;
+    if (!now && (dead < 1024 || dead < live))
+        return;
+    memmove(s->hash, s->hash + dead, live * sizeof(*s->hash));
+    memmove(s->term, s->term + dead, live * sizeof(*s->term));
+    s->off = lsn;
+    if (s->cap > 256 && live * 4 < s->cap) {
+        s->cap = live * 2 > 64 ? live * 2 : 64;
+        s->hash = xrealloc(s->hash, s->cap * sizeof(*s->hash));
+        s->term = xrealloc(s->term, s->cap * sizeof(*s->term));
+    }
+}
+
+/* Committed terms, from the runs. */
+static uint64_t run_at(const struct run *r, size_t n, uint64_t lsn)
+{
+    size_t lo = 0, hi = n; /* the last run starting at or before lsn */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].lsn <= lsn)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return n && r[lo].lsn <= lsn ? r[lo].term : 0;
+}
+
+static void run_push(struct run **r, size_t *n, size_t *cap, uint64_t lsn,
+                     uint64_t term)
+{
+    if (*n && (*r)[*n - 1].term == term)
+        return;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *r = xrealloc(*r, *cap * sizeof(**r));
+    }
+    (*r)[(*n)++] = (struct run){lsn, term};
+}
+
+static uint64_t c_term_at(const struct checker *k, uint64_t lsn)
+{
+    return run_at(k->t_run, k->n_trun, lsn);
+}
+
+static uint64_t c_hash_at(const struct checker *k, uint64_t lsn)
+{
+    return lsn < k->c_off ? 0 : k->c_hash[lsn - k->c_off];
+}
+
+static int c_by_at(const struct checker *k, uint64_t lsn)
+{
+    return lsn < k->c_off || lsn > k->c_len ? 0 : k->c_by[lsn - k->c_off];
+}
+
+/* The last lsn first seen committed in a term before `term`. */
+static uint64_t committed_before(const struct checker *k, uint64_t term)
+{
+    for (size_t i = 0; i < k->n_ctrun; i++)
+        if (k->ct_run[i].term >= term)
+            return k->ct_run[i].lsn - 1;
+    return k->c_len;
 }
 
 static struct lt_slot *lt_find(struct checker *k, uint64_t lsn, uint64_t term)
@@ -176,12 +268,19 @@ static void lt_grow(struct checker *k)
 {
     struct lt_slot *old = k->lt;
     uint64_t old_cap = k->lt_cap;
-    k->lt_cap *= 2;
+    /* lsns at or below every node's snapshot cannot be appended again:
+     * drop them, and grow only if what is left still fills half */
+    uint64_t live = 0;
+    for (uint64_t i = 0; i < old_cap; i++)
+        live += old[i].lsn > k->c_off;
+    if ((live + 1) * 4 > old_cap)
+        k->lt_cap *= 2;
+    k->lt_used = live;
     k->lt = calloc(k->lt_cap, sizeof(*k->lt));
     if (!k->lt)
         abort();
     for (uint64_t i = 0; i < old_cap; i++)
-        if (old[i].lsn)
+        if (old[i].lsn > k->c_off)
             *lt_find(k, old[i].lsn, old[i].term) = old[i];
     free(old);
 }
@@ -197,10 +296,10 @@ static void on_append(struct checker *k, uint64_t t, struct shadow *s,
     }
     shadow_reserve(s, ev->lsn);
     s->trunc_next = 0;
-    uint64_t h = entry_hash(s->hash[s->len], ev);
+    uint64_t h = entry_hash(SH_HASH(s, s->len), ev);
     s->len = ev->lsn;
-    s->hash[ev->lsn] = h;
-    s->term[ev->lsn] = ev->entry_term;
+    SH_HASH(s, ev->lsn) = h;
+    SH_TERM(s, ev->lsn) = ev->entry_term;
 
     if ((k->lt_used + 1) * 2 > k->lt_cap)
         lt_grow(k);
@@ -222,6 +321,13 @@ static void on_discard(struct checker *k, uint64_t t, struct shadow *s,
 {
     /* One truncation reports its entries in ascending order. */
     bool continues = s->trunc_next && ev->lsn == s->trunc_next;
+    if (ev->lsn <= s->base) {
+        violate(k, t, "TraceConsistency", ev->node, 0,
+                "n%d discarded lsn %llu, inside its snapshot (lsn %llu)",
+                ev->node, (unsigned long long)ev->lsn,
+                (unsigned long long)s->base);
+        return;
+    }
     if (ev->lsn > s->len && !continues) {
         violate(k, t, "TraceConsistency", ev->node, 0,
                 "n%d discarded lsn %llu beyond its log end %llu", ev->node,
@@ -233,7 +339,7 @@ static void on_discard(struct checker *k, uint64_t t, struct shadow *s,
             violate(k, t, "LeaderAppendOnly", ev->node, 0,
                     "leader n%d removed lsn %llu from its own log", ev->node,
                     (unsigned long long)ev->lsn);
-        if (ev->lsn <= s->commit) {
+        if (ev->lsn <= s->commit || ev->lsn <= s->base) {
             violate(k, t, "StateMachineSafety", ev->node, 0,
                     "n%d discarded lsn %llu (term %llu) although it had "
                     "committed up to %llu",
@@ -259,16 +365,17 @@ static void resolve_pending(struct checker *k, uint64_t t)
             k->pending[w++] = k->pending[i];
             continue;
         }
-        if (k->c_term[lsn] != k->pending[i].term) {
+        uint64_t cterm = c_term_at(k, lsn);
+        if (cterm != k->pending[i].term) {
             k->acked_lost++;
             if (k->mode != RAFT_ACK_ASYNC)
-                violate(k, t, "AckedWriteLost", k->c_by[lsn], 0,
+                violate(k, t, "AckedWriteLost", c_by_at(k, lsn), 0,
                         "write acked at lsn %llu term %llu, but lsn %llu "
                         "committed with term %llu",
                         (unsigned long long)lsn,
                         (unsigned long long)k->pending[i].term,
                         (unsigned long long)lsn,
-                        (unsigned long long)k->c_term[lsn]);
+                        (unsigned long long)cterm);
         }
     }
     k->n_pending = w;
@@ -285,41 +392,45 @@ static void on_commit(struct checker *k, uint64_t t, struct shadow *s,
                 (unsigned long long)s->commit);
         return;
     }
+    uint64_t old_commit = s->commit;
     s->commit = L;
     uint64_t upto = L < k->c_len ? L : k->c_len;
-    if (upto && s->hash[upto] != k->c_hash[upto]) {
+    if (upto > old_commit && SH_HASH(s, upto) != c_hash_at(k, upto)) {
         /* find the first differing lsn for the report */
-        uint64_t d = upto;
-        while (d > 1 && s->hash[d - 1] != k->c_hash[d - 1])
+        uint64_t d = upto, lo = s->off > k->c_off ? s->off : k->c_off;
+        while (d > lo + 1 && SH_HASH(s, d - 1) != c_hash_at(k, d - 1))
             d--;
-        violate(k, t, "StateMachineSafety", ev->node, k->c_by[d],
+        violate(k, t, "StateMachineSafety", ev->node, c_by_at(k, d),
                 "n%d committed lsn %llu term %llu but n%d committed lsn "
                 "%llu term %llu",
                 ev->node, (unsigned long long)d,
-                (unsigned long long)s->term[d], k->c_by[d],
-                (unsigned long long)d, (unsigned long long)k->c_term[d]);
+                (unsigned long long)SH_TERM(s, d), c_by_at(k, d),
+                (unsigned long long)d, (unsigned long long)c_term_at(k, d));
         return;
     }
     if (L <= k->c_len)
         return;
-    if (L >= k->c_cap) {
-        uint64_t cap = k->c_cap ? k->c_cap * 2 : 64;
-        if (cap <= L)
-            cap = L + 1;
-        k->c_hash = xrealloc(k->c_hash, cap * sizeof(*k->c_hash));
-        k->c_term = xrealloc(k->c_term, cap * sizeof(*k->c_term));
-        k->c_cterm = xrealloc(k->c_cterm, cap * sizeof(*k->c_cterm));
-        k->c_by = xrealloc(k->c_by, cap * sizeof(*k->c_by));
-        k->c_hash[0] = k->c_term[0] = k->c_cterm[0] = 0;
+    if (!k->c_hash) {
+        k->c_cap = 64;
+        k->c_hash = xrealloc(NULL, k->c_cap * sizeof(*k->c_hash));
+        k->c_by = xrealloc(NULL, k->c_cap * sizeof(*k->c_by));
+        k->c_hash[0] = 0;
         k->c_by[0] = 0;
+    }
+    if (L - k->c_off >= k->c_cap) {
+        uint64_t cap = k->c_cap * 2;
+        if (cap <= L - k->c_off)
+            cap = L - k->c_off + 1;
+        k->c_hash = xrealloc(k->c_hash, cap * sizeof(*k->c_hash));
+        k->c_by = xrealloc(k->c_by, cap * sizeof(*k->c_by));
         k->c_cap = cap;
     }
     for (uint64_t i = k->c_len + 1; i <= L; i++) {
-        k->c_hash[i] = s->hash[i];
-        k->c_term[i] = s->term[i];
-        k->c_cterm[i] = ev->term;
-        k->c_by[i] = ev->node;
+        k->c_hash[i - k->c_off] = SH_HASH(s, i);
+        k->c_by[i - k->c_off] = ev->node;
+        run_push(&k->t_run, &k->n_trun, &k->cap_trun, i, SH_TERM(s, i));
     }
+    run_push(&k->ct_run, &k->n_ctrun, &k->cap_ctrun, k->c_len + 1, ev->term);
     k->c_len = L;
     if (k->n_pending)
         resolve_pending(k, t);
@@ -370,20 +481,102 @@ static void on_leader(struct checker *k, uint64_t t, struct shadow *s,
      * terms only: a candidate that slept through later terms may still
      * win its own old term.  Commit terms grow along the log, so find
      * the last entry committed before this term. */
-    uint64_t c = k->c_len;
-    while (c && k->c_cterm[c] >= ev->term)
-        c--;
-    if (c && (s->len < c || s->hash[c] != k->c_hash[c])) {
-        uint64_t d = 1;
-        while (d <= c && d <= s->len && s->hash[d] == k->c_hash[d])
+    uint64_t c = committed_before(k, ev->term);
+    /* at or below its snapshot it holds the committed prefix (checked
+     * when the snapshot was taken or installed) */
+    if (c > s->base && (s->len < c || SH_HASH(s, c) != c_hash_at(k, c))) {
+        uint64_t d = s->base > k->c_off ? s->base + 1 : k->c_off + 1;
+        if (d < 1)
+            d = 1;
+        while (d <= c && d <= s->len && SH_HASH(s, d) == c_hash_at(k, d))
             d++;
-        violate(k, t, "LeaderCompleteness", ev->node, k->c_by[d],
+        violate(k, t, "LeaderCompleteness", ev->node, c_by_at(k, d),
                 "n%d became leader of term %llu without committed lsn %llu "
                 "(term %llu, committed by n%d)",
                 ev->node, (unsigned long long)ev->term,
-                (unsigned long long)d, (unsigned long long)k->c_term[d],
-                k->c_by[d]);
+                (unsigned long long)d, (unsigned long long)c_term_at(k, d),
+                c_by_at(k, d));
     }
+}
+
+/* Every node's snapshot is at or above c_off: drop the committed log's
+ * hashes below the lowest one once they are most of it. */
+static void c_trim(struct checker *k)
+{
+    uint64_t low = UINT64_MAX;
+    for (int i = 1; i <= k->n; i++)
+        if (k->sh[i].base < low)
+            low = k->sh[i].base;
+    if (low <= k->c_off || low > k->c_len || !k->c_hash)
+        return;
+    uint64_t dead = low - k->c_off, live = k->c_len - low + 1;
+    if (dead < 1024 || dead < live)
+        return;
+    memmove(k->c_hash, k->c_hash + dead, live * sizeof(*k->c_hash));
+    memmove(k->c_by, k->c_by + dead, live * sizeof(*k->c_by));
+    k->c_off = low;
+    if (k->c_cap > 256 && live * 4 < k->c_cap) {
+        k->c_cap = live * 2 > 64 ? live * 2 : 64;
+        k->c_hash = xrealloc(k->c_hash, k->c_cap * sizeof(*k->c_hash));
+        k->c_by = xrealloc(k->c_by, k->c_cap * sizeof(*k->c_by));
+    }
+}
+
+static void on_snapshot(struct checker *k, uint64_t t, struct shadow *s,
+                        const struct raft_event *ev)
+{
+    uint64_t L = ev->lsn, T = ev->entry_term;
+    if (ev->reason == RAFT_R_SNAP_SEND)
+        return;
+    if (ev->reason == RAFT_R_COMPACT) {
+        /* Only what the node committed may go into a snapshot. */
+        if (L > s->commit || L <= s->base || L > s->len) {
+            violate(k, t, "TraceConsistency", ev->node, 0,
+                    "n%d took a snapshot at lsn %llu with commit %llu, log "
+                    "end %llu and snapshot %llu",
+                    ev->node, (unsigned long long)L,
+                    (unsigned long long)s->commit, (unsigned long long)s->len,
+                    (unsigned long long)s->base);
+            return;
+        }
+        if (SH_TERM(s, L) != T)
+            violate(k, t, "TraceConsistency", ev->node, 0,
+                    "n%d took a snapshot at lsn %llu term %llu but holds "
+                    "term %llu there",
+                    ev->node, (unsigned long long)L, (unsigned long long)T,
+                    (unsigned long long)SH_TERM(s, L));
+        s->base = L;
+        shadow_trim(s, L, false);
+        c_trim(k);
+        return;
+    }
+    /* install: the snapshot must end in an entry the cluster committed */
+    if (L > k->c_len || c_term_at(k, L) != T) {
+        violate(k, t, "StateMachineSafety", ev->node, ev->peer,
+                "n%d installed a snapshot of n%d at lsn %llu term %llu, but "
+                "the cluster committed %s",
+                ev->node, ev->peer, (unsigned long long)L,
+                (unsigned long long)T,
+                L > k->c_len ? "less" : "another term there");
+        return;
+    }
+    bool kept = s->len >= L && L >= s->off && SH_TERM(s, L) == T;
+    if (kept) {
+        shadow_trim(s, L, true);
+    } else {
+        /* the log is the snapshot alone (entries past it were reported
+         * discarded before this event) */
+        if (s->len > L)
+            s->len = L;
+        s->off = L;
+        s->len = L;
+        shadow_reserve(s, L);
+        SH_HASH(s, L) = c_hash_at(k, L);
+        SH_TERM(s, L) = T;
+    }
+    s->base = L;
+    s->trunc_next = 0;
+    c_trim(k);
 }
 
 void chk_event(struct checker *k, uint64_t t, const struct raft_event *ev,
@@ -406,6 +599,9 @@ void chk_event(struct checker *k, uint64_t t, const struct raft_event *ev,
     case RAFT_EV_COMMIT:
         on_commit(k, t, s, ev);
         break;
+    case RAFT_EV_SNAPSHOT:
+        on_snapshot(k, t, s, ev);
+        break;
     default:
         break;
     }
@@ -422,7 +618,7 @@ void chk_node_settled(struct checker *k, uint64_t t,
         s->commit = raft_commit_lsn(node);
     }
     if (s->len != wal_last_lsn(w) ||
-        (s->len && s->term[s->len] != wal_last_term(w)) ||
+        (s->len && SH_TERM(s, s->len) != wal_last_term(w)) ||
         s->commit != raft_commit_lsn(node))
         violate(k, t, "TraceConsistency", id, 0,
                 "n%d events say log end %llu commit %llu, state says %llu "
@@ -451,7 +647,8 @@ void chk_acked(struct checker *k, uint64_t t, uint64_t lsn, uint64_t term)
 static bool still_held(const struct checker *k, uint64_t lsn, uint64_t term)
 {
     for (int i = 1; i <= k->n; i++)
-        if (k->sh[i].len >= lsn && k->sh[i].term[lsn] == term)
+        if (k->sh[i].len >= lsn && lsn >= k->sh[i].off &&
+            SH_TERM(&k->sh[i], lsn) == term)
             return true;
     return false;
 }
@@ -486,6 +683,10 @@ uint64_t chk_acked_pending(const struct checker *k)
     return k->acked_pending;
 }
 uint64_t chk_committed_lsn(const struct checker *k) { return k->c_len; }
+uint64_t chk_committed_term(const struct checker *k, uint64_t lsn)
+{
+    return lsn && lsn <= k->c_len ? c_term_at(k, lsn) : 0;
+}
 
 bool chk_take_new(struct checker *k, struct sim_violation *out)
 {

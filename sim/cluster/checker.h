@@ -53,5 +53,7 @@ bool chk_take_new(struct checker *k, struct sim_violation *out);
 uint64_t chk_acked_lost(const struct checker *k);
 uint64_t chk_acked_pending(const struct checker *k); /* after chk_finish */
 uint64_t chk_committed_lsn(const struct checker *k); /* cluster-wide */
+/* The term of the cluster-wide committed entry at lsn (0: none yet). */
+uint64_t chk_committed_term(const struct checker *k, uint64_t lsn);
 
 #endif

@@ -149,6 +149,7 @@ int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
         cfg.checkquorum = o->checkquorum;
         cfg.unsafe = o->unsafe;
         cfg.nofailover = raft_nodeset_has(&o->nofailover, i);
+        cfg.snap_chunk = o->snap_chunk;
         uint64_t x = o->seed * 1000003 + (uint64_t)i;
         cfg.seed = prng_splitmix64(&x);
         int rc = raft_node_new(&cfg, 0, &c->nodes[i].r);

@@ -77,6 +77,13 @@ struct sim_options {
      * cluster is freed. */
     FILE *history;
     bool history_edn;
+    /* Snapshot policy (cluster_snap.c): every node snapshots its
+     * key/value state once it applied snap_entries entries, or entries
+     * of snap_bytes key+value bytes, since its last snapshot (0: never;
+     * sim_snapshot on command only).  snap_chunk: InstallSnapshot chunk
+     * size (0: the core's default). */
+    uint64_t snap_entries, snap_bytes;
+    uint32_t snap_chunk;
 };
 
 void sim_options_default(struct sim_options *o, int n_nodes);
@@ -222,6 +229,23 @@ void sim_sent_to(const struct sim_cluster *c, int id, struct sim_sent *out);
  * network from m->from (a fake or buggy peer: tests, the step fuzzer).
  * Memory transport only; RAFT_EINVAL for ids outside 1..n. */
 int sim_inject(struct sim_cluster *c, const struct raft_msg *m);
+
+/* Snapshots (cluster_snap.c).  The drivers' key/value state machine —
+ * the last value of each key and the lsn that wrote it — is what a node
+ * snapshots: sim_snapshot makes node id snapshot what it has applied now
+ * (RAFT_OK, RAFT_EDOWN: down or paused, RAFT_EINVAL: nothing applied
+ * since its last snapshot).  sim_snap_find looks key up in node id's
+ * snapshot: the lsn that wrote it (0: not there) and its value (valid
+ * until the node's next snapshot).  sim_committed_term: the term of the
+ * cluster-wide committed entry at lsn (0: not committed), compacted or
+ * not. */
+int sim_snapshot(struct sim_cluster *c, int id);
+/* Change the policy (sim_options.snap_entries/snap_bytes) from now on. */
+void sim_snapshot_policy(struct sim_cluster *c, uint64_t entries,
+                         uint64_t bytes);
+uint64_t sim_snap_find(const struct sim_cluster *c, int id, const char *key,
+                       const char **value);
+uint64_t sim_committed_term(const struct sim_cluster *c, uint64_t lsn);
 
 /* Views. */
 struct raft_node *sim_node(const struct sim_cluster *c, int id);

@@ -2,7 +2,8 @@
  * cluster_int.h — the simulator's private state, shared by its files:
  * cluster.c (event queue, dispatch, node outputs, life cycle, views),
  * cluster_faults.c (crash, pause, partitions, links), cluster_clients.c
- * (client writes and their outcomes), cluster_inject.c (a message from
+ * (client writes and their outcomes), cluster_snap.c (the key/value
+ * state machine's snapshots), cluster_inject.c (a message from
  * outside the network), cluster_flow.c (appends sent per node) and
  * cluster_wire.c (real-time mode: the same
  * scheduler on a libuv loop with nodes talking over TCP).
@@ -54,6 +55,7 @@ struct node_state {
     int *pend; /* writes proposed here, awaiting ack */
     size_t n_pend, cap_pend;
     struct sim_sent sent; /* appends sent to this node (cluster_flow.c) */
+    uint64_t snap_bytes;  /* key+value bytes applied since its snapshot */
 };
 
 struct write_state {
@@ -138,6 +140,11 @@ static inline struct sim_link *sim__link(const struct sim_cluster *c,
 {
     return &c->links[(size_t)from * (size_t)(c->n + 1) + (size_t)to];
 }
+
+/* cluster_snap.c */
+void sim__snap_applied(struct sim_cluster *c, int id,
+                       const struct raft_ready *rd);
+void sim__snap_policy(struct sim_cluster *c, int id);
 
 /* cluster_flow.c */
 void sim__count_send(struct sim_cluster *c, const struct raft_msg *m);

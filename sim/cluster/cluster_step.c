@@ -51,8 +51,7 @@ void sim__pump(struct sim_cluster *c, int id)
             if (c->hook)
                 c->hook(c->hook_ctx, c, ev);
         }
-        if (rd.apply_to)
-            s->applied_lsn = rd.apply_to;
+        sim__snap_applied(c, id, &rd);
         /* With a synchronous disk the flush completes at this very
          * instant, before any of these messages can arrive anywhere; with
          * a slow one the messages wait for it (raft.h's contract). */
@@ -81,6 +80,7 @@ void sim__pump(struct sim_cluster *c, int id)
         if (flushing && c->o.disk_latency_us == 0)
             raft_persisted(r, c->now, rd.persist_lsn);
         raft_advance(r);
+        sim__snap_policy(c, id); /* may add a snapshot event */
     }
     chk_node_settled(c->chk, c->now, r);
     sim__drain_violations(c);

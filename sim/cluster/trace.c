@@ -246,6 +246,17 @@ void trace_raft_event(struct trace *tr, uint64_t t_us,
         trace_u64(tr, "match_lsn", ev->cand_lsn);
         trace_u64(tr, "until_us", ev->until_us);
         break;
+    case RAFT_EV_SNAPSHOT:
+        trace_str(tr, "reason", raft_reason_name(ev->reason));
+        trace_u64(tr, "lsn", ev->lsn);
+        trace_u64(tr, "term", ev->entry_term);
+        trace_u64(tr, "entries", ev->count);
+        trace_u64(tr, "bytes", ev->bytes);
+        if (ev->reason == RAFT_R_SNAP_SEND)
+            trace_node(tr, "to", ev->peer);
+        else if (ev->reason == RAFT_R_SNAP_INSTALL)
+            trace_node(tr, "from", ev->peer);
+        break;
     }
     trace_end(tr);
 }
@@ -286,6 +297,22 @@ void trace_msg(struct trace *tr, uint64_t t_us, const char *kind,
     case RAFT_MSG_APPEND_RESP:
         trace_bool(tr, "success", m->success);
         trace_u64(tr, "match_lsn", m->match_lsn);
+        break;
+    case RAFT_MSG_SNAPSHOT: {
+        const struct wal_payload *p =
+            m->n_entries ? m->entries[0].payload : NULL;
+        trace_u64(tr, "last_lsn", m->last_lsn);
+        trace_u64(tr, "last_term", m->last_term);
+        trace_u64(tr, "offset", m->snap_offset);
+        trace_u64(tr, "bytes", p ? p->value_len : 0);
+        trace_bool(tr, "done", m->snap_done);
+        break;
+    }
+    case RAFT_MSG_SNAPSHOT_RESP:
+        trace_u64(tr, "last_lsn", m->last_lsn);
+        trace_bool(tr, "success", m->success);
+        trace_u64(tr, "match_lsn", m->match_lsn);
+        trace_u64(tr, "offset", m->snap_offset);
         break;
     }
     trace_end(tr);

@@ -263,6 +263,9 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
     case SCN_TRANSFER:
         r_do_transfer(R, cmd);
         break;
+    case SCN_SNAPSHOT:
+        r_do_snapshot(R, cmd);
+        break;
     case SCN_PARTITION:
         if (cmd->shape != SCN_SHAPE_SETS)
             r_do_shape(R, cmd);

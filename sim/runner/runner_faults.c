@@ -300,4 +300,35 @@ void r_do_transfer(struct runner *R, const struct scn_cmd *cmd)
     }
 }
 
+/* `snapshot NODE`, `snapshot every N entries|bytes` (Raft §7) */
+void r_do_snapshot(struct runner *R, const struct scn_cmd *cmd)
+{
+    if (!cmd->has_node) {
+        sim_snapshot_policy(R->c, cmd->enumval == 0 ? cmd->u : 0,
+                            cmd->enumval == 1 ? cmd->u : 0);
+        if (cmd->u)
+            rs_line(R, 0, C_BOLD,
+                    "snapshot policy: every node snapshots its key/value "
+                    "state every %llu %s it applies, and compacts its log",
+                    (unsigned long long)cmd->u,
+                    cmd->enumval == 0 ? "entries" : "bytes of writes");
+        else
+            rs_line(R, 0, C_BOLD, "snapshot policy: off (logs grow)");
+        return;
+    }
+    int id;
+    if (!r_one_node(R, cmd, &cmd->node, &id))
+        return;
+    bool up = sim_is_up(R->c, id);
+    int rc = sim_snapshot(R->c, id);
+    if (rc == RAFT_EDOWN)
+        rs_line(R, id, C_DIM, "cannot take a snapshot: it is %s",
+                up ? "paused" : "down");
+    else if (rc != RAFT_OK)
+        rs_line(R, id, C_DIM,
+                "takes no snapshot: nothing applied since its last one "
+                "(lsn %llu)",
+                (unsigned long long)raft_wal(sim_node(R->c, id))->base_lsn);
+}
+
 /* ------------------------------------------------------------------ */

@@ -167,6 +167,7 @@ void r_do_cut(struct runner *R, const struct scn_cmd *cmd);
 void r_do_heal_links(struct runner *R, const struct scn_cmd *cmd);
 void r_do_life(struct runner *R, const struct scn_cmd *cmd);
 void r_do_transfer(struct runner *R, const struct scn_cmd *cmd);
+void r_do_snapshot(struct runner *R, const struct scn_cmd *cmd);
 
 
 /* runner_mirror.c */

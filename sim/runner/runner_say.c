@@ -377,6 +377,37 @@ static void transfer_line(struct runner *R, const struct raft_event *ev)
     }
 }
 
+/* Snapshots (Raft §7): what was compacted, sent, installed. */
+static void snapshot_line(struct runner *R, const struct raft_event *ev)
+{
+    switch (ev->reason) {
+    case RAFT_R_COMPACT:
+        rs_line(R, ev->node, NULL,
+                "snapshot at lsn %llu (term %llu, %llu entries compacted)",
+                (unsigned long long)ev->lsn,
+                (unsigned long long)ev->entry_term,
+                (unsigned long long)ev->count);
+        break;
+    case RAFT_R_SNAP_SEND:
+        rs_line(R, ev->node, C_BOLD,
+                "sends snapshot to n%d (lsn %llu, %llu bytes): the entries "
+                "n%d needs next are compacted away",
+                ev->peer, (unsigned long long)ev->lsn,
+                (unsigned long long)ev->bytes, ev->peer);
+        break;
+    case RAFT_R_SNAP_INSTALL:
+        rs_line(R, ev->node, C_BOLD,
+                "installs snapshot from n%d (lsn %llu, term %llu, %llu "
+                "bytes): rebuilds its state machine from it; %llu old "
+                "entries up to lsn %llu dropped",
+                ev->peer, (unsigned long long)ev->lsn,
+                (unsigned long long)ev->entry_term,
+                (unsigned long long)ev->bytes,
+                (unsigned long long)ev->count, (unsigned long long)ev->lsn);
+        break;
+    }
+}
+
 void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
 {
     struct runner *R = ctx;
@@ -463,6 +494,9 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
         break;
     case RAFT_EV_TRANSFER:
         transfer_line(R, ev);
+        break;
+    case RAFT_EV_SNAPSHOT:
+        snapshot_line(R, ev);
         break;
     case RAFT_EV_REJECT:
         rs_line(R, ev->node, C_RED,

@@ -80,7 +80,7 @@ uint64_t rv_find_key(struct runner *R, int id, const char *key,
     const struct wal *w = raft_wal(sim_node(R->c, id));
     if (bound > wal_last_lsn(w))
         bound = wal_last_lsn(w);
-    for (uint64_t l = bound; l >= 1; l--) {
+    for (uint64_t l = bound; l > w->base_lsn; l--) {
         const struct wal_entry *e = wal_get(w, l);
         if (e && e->payload && strcmp(wal_payload_key(e->payload), key) == 0) {
             if (value)
@@ -88,6 +88,9 @@ uint64_t rv_find_key(struct runner *R, int id, const char *key,
             return l;
         }
     }
+    /* older writes are in the node's snapshot (compacted log) */
+    if (w->base_lsn && bound >= w->base_lsn)
+        return sim_snap_find(R->c, id, key, value);
     if (value)
         *value = NULL;
     return 0;
@@ -103,6 +106,14 @@ int rv_truth(struct runner *R)
     return best;
 }
 
+/* The term at lsn in r's log; compacted, the cluster's committed one
+ * (everything a snapshot holds was committed). */
+static uint64_t term_at(struct runner *R, struct raft_node *r, uint64_t lsn)
+{
+    uint64_t t = wal_term_at(raft_wal(r), lsn);
+    return t == WAL_TERM_COMPACTED ? sim_committed_term(R->c, lsn) : t;
+}
+
 /* Raft's safety makes both answers final: an entry some node knows to be
  * committed is in every later leader's log; an LSN committed with another
  * term can never hold this entry again. */
@@ -112,7 +123,7 @@ bool rv_committed(struct runner *R, uint64_t lsn, uint64_t term)
         return false;
     for (int i = 1; i <= R->n; i++) {
         struct raft_node *r = sim_node(R->c, i);
-        if (raft_commit_lsn(r) >= lsn && wal_term_at(raft_wal(r), lsn) == term)
+        if (raft_commit_lsn(r) >= lsn && term_at(R, r, lsn) == term)
             return true;
     }
     return false;
@@ -124,7 +135,7 @@ bool rv_lost(struct runner *R, uint64_t lsn, uint64_t term)
         return false;
     for (int i = 1; i <= R->n; i++) {
         struct raft_node *r = sim_node(R->c, i);
-        if (raft_commit_lsn(r) >= lsn && wal_term_at(raft_wal(r), lsn) != term)
+        if (raft_commit_lsn(r) >= lsn && term_at(R, r, lsn) != term)
             return true;
     }
     return false;

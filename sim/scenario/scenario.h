@@ -263,6 +263,9 @@ enum scn_cmd_kind {
     SCN_CAMPAIGN,
     SCN_MARK,
     SCN_TRANSFER, /* transfer NODE to NODE: from (the leader) -> node */
+    SCN_SNAPSHOT, /* snapshot NODE (has_node: node), or snapshot every N
+                     entries|bytes (u: N, 0 = off; enumval 0 entries,
+                     1 bytes) */
 };
 
 /* `partition ring`, `partition bridge NODE`: the Jepsen nemesis shapes */

@@ -353,13 +353,14 @@ static bool setup(struct parser *P, int k)
 static const char *const action_words[] = {
     "link", "start", "crash", "restart", "pause", "resume", "partition",
     "isolate", "cut", "heal", "write", "read", "wait", "await", "expect",
-    "say", "step", "show", "let", "campaign", "mark", "transfer", "at"};
+    "say", "step", "show", "let", "campaign", "mark", "transfer", "snapshot",
+    "at"};
 #define N_ACTIONS ((int)(sizeof(action_words) / sizeof(*action_words)))
 static const enum scn_cmd_kind action_kinds[] = {
     SCN_LINK, SCN_START, SCN_CRASH, SCN_RESTART, SCN_PAUSE, SCN_RESUME,
     SCN_PARTITION, SCN_ISOLATE, SCN_CUT, SCN_HEAL, SCN_WRITE, SCN_READ,
     SCN_WAIT, SCN_AWAIT, SCN_EXPECT, SCN_SAY, SCN_STEP, SCN_SHOW_STATUS,
-    SCN_LET, SCN_CAMPAIGN, SCN_MARK, SCN_TRANSFER, 0};
+    SCN_LET, SCN_CAMPAIGN, SCN_MARK, SCN_TRANSFER, SCN_SNAPSHOT, 0};
 
 static void unknown_command(struct parser *P)
 {
@@ -489,6 +490,17 @@ static bool action(struct parser *P, struct scn_cmd *cmd, bool nested)
         cmd->has_node = true;
         return scn__node_ref(P, &cmd->from) && scn__need(P, "to") &&
                scn__node_ref(P, &cmd->node) && scn__end_of_line(P);
+    case SCN_SNAPSHOT: { /* snapshot NODE | snapshot every N entries|bytes */
+        static const char *const units[] = {"entries", "bytes"};
+        if (scn__accept(P, "every")) {
+            if (!scn__number(P, "a count (0: never)", &cmd->u))
+                return false;
+            cmd->enumval = scn__keyword(P, "'entries' or 'bytes'", units, 2);
+            return cmd->enumval >= 0 && scn__end_of_line(P);
+        }
+        cmd->has_node = true;
+        return scn__node_ref(P, &cmd->node) && scn__end_of_line(P);
+    }
     default:
         return false;
     }
