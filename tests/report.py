@@ -153,7 +153,39 @@ def big(d, path):
           "heartbeats, %d messages on screen" % (path, n, secs, ms, step_ms, draw_ms, drawn))
 
 
+def snapshots(d, page, trace):
+    """A run with snapshot lines (scenarios/snapshot-catch-up.scn): the page
+    opens without script errors and describes each snapshot line."""
+    lines = [json.loads(l) for l in open(trace) if l.strip()]
+    snaps = [i for i, e in enumerate(lines) if e["kind"] == "snapshot"]
+    reasons = {lines[i]["reason"] for i in snaps}
+    if reasons != {"compact", "send", "install"}:
+        fail("the snapshot trace has snapshot lines %s" % sorted(reasons))
+    open_page(d, page)
+    for i in snaps:
+        d.execute_script("window.raftReport.setCur(arguments[0])", i)
+        e = lines[i]
+        text = d.execute_script("return window.RaftModel.describe(arguments[0])", e)
+        want = {"compact": "snapshot at lsn %d" % e["lsn"],
+                "send": "sends snapshot to %s" % e.get("to"),
+                "install": "installs snapshot from %s" % e.get("from")}[e["reason"]]
+        if want not in text:
+            fail("line %d described as %r, not %r" % (i + 1, text, want))
+    errs = js_errors(d)
+    if errs:
+        fail("script errors on the snapshot page: %s" % errs)
+    print("report.py: snapshots: %d snapshot lines described, no script errors" % len(snaps))
+
+
 def main():
+    if sys.argv[1:2] == ["--snapshots"]:
+        with tempfile.TemporaryDirectory(prefix="raftsim-chromium-") as profile:
+            d = browser(profile)
+            try:
+                snapshots(d, sys.argv[2], sys.argv[3])
+            finally:
+                d.quit()
+        return
     if sys.argv[1:2] == ["--big"]:
         with tempfile.TemporaryDirectory(prefix="raftsim-chromium-") as profile:
             d = browser(profile)

@@ -47,4 +47,9 @@ if grep -Eq '(src|href)="https?:' build/split-brain.html; then
 fi
 REPORT_STATUS=build/split-brain.out timeout 300 /usr/bin/python3 tests/report.py "$PWD/build/split-brain.html" \
     build/split-brain.jsonl build/report.png ${REPORT_BIG:+--big "$REPORT_BIG"} || fail=1
+# snapshot lines (section 8) on a page: described, no script errors
+"$bin" run --quiet --trace build/snapshot.jsonl --report build/snapshot.html \
+    scenarios/snapshot-catch-up.scn >/dev/null || { echo "FAIL: snapshot-catch-up.scn"; fail=1; }
+timeout 300 /usr/bin/python3 tests/report.py --snapshots "$PWD/build/snapshot.html" \
+    build/snapshot.jsonl || fail=1
 [ "$fail" -eq 0 ] && echo "report.sh: all passed" || { echo "report.sh: FAILED"; exit 1; }

@@ -66,6 +66,8 @@ struct bench_throughput_opts {
     int nodes;            /* 0: 3 */
     uint64_t duration_us; /* 0: 5 s */
     int inflight;         /* client writes outstanding; 0: 256 */
+    uint64_t snapshot_every; /* every node snapshots every K applied
+                                entries (Raft §7); 0: never */
     struct bench_throughput_result *result; /* filled if not NULL */
 };
 

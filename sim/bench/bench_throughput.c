@@ -127,6 +127,7 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
     struct sim_options so;
     bench_tcp_options(&so, nodes, 0); /* loopback supplies the latency */
     so.ack_mode = RAFT_ACK_QUORUM;
+    so.snap_entries = o->snapshot_every;
     struct sim_cluster *c;
     int rc = sim_cluster_new(&so, &c);
     if (rc != 0) {
@@ -146,6 +147,13 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
             "per append, <= %u appends in flight per follower\n",
             (double)duration_us / 1e6, inflight, (unsigned)cfg->max_batch,
             (unsigned)cfg->max_inflight);
+    if (o->snapshot_every)
+        fprintf(out, "  snapshots: every node every %llu applied entries "
+                     "(log compaction)\n",
+                (unsigned long long)o->snapshot_every);
+    else
+        fprintf(out, "  snapshots: none (the logs grow; --snapshot-every K "
+                     "compacts them)\n");
 
     double w0 = util_wall_s();
     int leader = sim_await_leader(c, LEADER_WAIT_US);
@@ -172,7 +180,23 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
     uint64_t k = 0;
     bool ok = true;
     double wall_start = util_wall_s();
+    /* RSS: at the start, after a warm-up of a tenth of the window (at
+     * most 5 s), its peak after that (sampled every 100 ms of the run)
+     * and at the end */
+    uint64_t rss_start = rss_now_kib(), rss_warm = 0, rss_max = 0;
+    uint64_t warm_at = t_start + (duration_us / 10 < 5000000
+                                      ? duration_us / 10
+                                      : 5000000);
+    uint64_t next_sample = warm_at;
     while (ok && sim_now(c) < t.t_end) {
+        if (sim_now(c) >= next_sample) {
+            uint64_t r = rss_now_kib();
+            if (!rss_warm)
+                rss_warm = r;
+            if (r > rss_max)
+                rss_max = r;
+            next_sample = sim_now(c) + 100000;
+        }
         while (t.outstanding < inflight) {
             char key[16], val[24];
             snprintf(key, sizeof(key), "k%llu", (unsigned long long)(k % 1024));
@@ -217,6 +241,17 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
             (unsigned long long)sent,
             t.acked_in_window ? (double)sent / (double)t.acked_in_window : 0,
             (unsigned long long)elections);
+    uint64_t rss_end = rss_now_kib();
+    if (rss_end > rss_max)
+        rss_max = rss_end;
+    if (!rss_warm)
+        rss_warm = rss_end;
+    fprintf(out, "  RSS: start %llu KiB, after warm-up %llu KiB, peak after "
+                 "it %llu KiB (x%.2f), end %llu KiB\n",
+            (unsigned long long)rss_start, (unsigned long long)rss_warm,
+            (unsigned long long)rss_max,
+            rss_warm ? (double)rss_max / (double)rss_warm : 0.0,
+            (unsigned long long)rss_end);
     fprintf(out, "  checker: %llu violations, %llu acknowledged writes lost\n",
             (unsigned long long)violations, (unsigned long long)lost);
     if (violations && sim_violation(c))

@@ -34,6 +34,7 @@ static void usage_bench(FILE *f)
             "                           [--latency D] [--seed S]\n"
             "       %s bench throughput [--nodes N] [--duration D] "
             "[--inflight K]\n"
+            "                           [--snapshot-every K]\n"
             "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n"
             "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n"
             "       %s bench live\n"
@@ -95,7 +96,11 @@ static void usage_bench(FILE *f)
             "  --duration D      how long to write, e.g. 5s (default 5s, "
             "at most 10m)\n"
             "  --inflight K      client writes outstanding at once, 1 to "
-            "100000 (default 256)\n\n"
+            "100000 (default 256)\n"
+            "  --snapshot-every K  every node snapshots every K applied "
+            "entries and\n"
+            "                    compacts its log (Raft §7; default 0: "
+            "never)\n\n"
             "rss options:\n"
             "  --nodes N         cluster size, 1 to %d (default 101; needs "
             "about 2*N*(N-1)\n"
@@ -128,11 +133,12 @@ static void usage_bench(FILE *f)
             "  %s bench failover --trials 2 --ranges 150ms-300ms\n"
             "  %s bench switchover --trials 5 --nodes 3\n"
             "  %s bench throughput --nodes 3 --duration 1s\n"
+            "  %s bench throughput --duration 1s --snapshot-every 1000\n"
             "  %s bench rss --nodes 10 --hold 1s\n"
             "  %s bench explore --seconds 200ms\n",
             prog, prog, prog, prog, prog, prog, prog, prog, prog,
             RAFT_MAX_NODES, RAFT_MAX_NODES, RAFT_MAX_NODES, prog, prog, prog,
-            prog, prog, prog);
+            prog, prog, prog, prog);
 }
 
 static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
@@ -370,6 +376,7 @@ static int cmd_bench_throughput(int argc, char **argv)
         {"nodes", required_argument, 0, 'n'},
         {"duration", required_argument, 0, 'd'},
         {"inflight", required_argument, 0, 'k'},
+        {"snapshot-every", required_argument, 0, 's'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -391,6 +398,12 @@ static int cmd_bench_throughput(int argc, char **argv)
                 return bad_value(cmd, "inflight", optarg,
                                  "expected 1 to 100000");
             o.inflight = (int)u;
+            break;
+        case 's':
+            if (util_parse_u64(optarg, &u) || u > 100000000)
+                return bad_value(cmd, "snapshot-every", optarg,
+                                 "expected 0 to 100000000 entries");
+            o.snapshot_every = u;
             break;
         case 'h':
             usage_bench(stdout);

@@ -363,10 +363,12 @@
     case "send": case "recv": case "drop": {
       const from = k === "recv" ? e.from : e.node, to = k === "recv" ? e.node : e.to;
       let d = from + " → " + to + " " + t + " (term " + e.term;
-      if (e.last_lsn !== undefined) d += ", log ends " + e.last_lsn + ":" + e.last_term;
+      if (t === "snapshot") d += ", snapshot to lsn " + e.last_lsn + ":" + e.last_term + ", " + e.bytes + " bytes at offset " + e.offset + (e.done ? ", the last chunk" : "");
+      else if (t === "snapshot-resp") d += e.success ? ", installed, ok up to lsn " + e.match_lsn : ", wants offset " + e.offset;
+      else if (e.last_lsn !== undefined) d += ", log ends " + e.last_lsn + ":" + e.last_term;
       if (e.prev_lsn !== undefined) d += ", after lsn " + e.prev_lsn + ", " + e.entries + " entr" + (e.entries === 1 ? "y" : "ies") + ", commit " + e.commit_lsn;
       if (e.granted !== undefined) d += e.granted ? ", granted" : ", refused";
-      if (e.success !== undefined) d += e.success ? ", ok up to lsn " + e.match_lsn : ", rejected";
+      if (e.success !== undefined && t !== "snapshot-resp") d += e.success ? ", ok up to lsn " + e.match_lsn : ", rejected";
       d += ")";
       return (k === "send" ? "sent: " : k === "recv" ? "received: " : "dropped (" + e.reason + "): ") + d;
     }
@@ -375,6 +377,10 @@
     case "append": return e.node + " appends lsn " + e.lsn + " (term " + e.term + ")" + (e.noop ? ": the no-op that starts its term" : ": " + e.key + (e.value !== undefined ? "=" + e.value : ""));
     case "discard": return e.node + " discards lsn " + e.lsn + " (term " + e.term + ": " + (e.noop ? "no-op" : e.key + (e.value !== undefined ? "=" + e.value : "")) + ") — " + e.reason;
     case "commit": return e.node + " commit LSN " + e.lsn;
+    case "snapshot":
+      if (e.reason === "compact") return e.node + " snapshot at lsn " + e.lsn + " (term " + e.term + ", " + e.entries + " entries compacted, " + e.bytes + " bytes)";
+      if (e.reason === "send") return e.node + " sends snapshot to " + e.to + " (lsn " + e.lsn + ", " + e.bytes + " bytes)";
+      return e.node + " installs snapshot from " + e.from + " (lsn " + e.lsn + ", term " + e.term + ", " + e.bytes + " bytes)";
     case "ack": return e.node + " may acknowledge writes up to lsn " + e.lsn;
     case "client":
       if (e.op === "read") return e.client + " reads " + e.key + " from " + e.node + " (" + (e.route || "?") + "): " + (e.value !== undefined ? e.value + " (lsn " + e.lsn + ")" : "nothing") + (e.stale ? " — stale" : "");
