@@ -61,6 +61,12 @@ static void usage_explore(FILE *f)
         "                        rates, write rate, election timeout and "
         "quiet spells;\n"
         "                        off: the same fixed mix for every seed\n"
+        "  --snapshot-every K|swarm  every node snapshots every K applied "
+        "entries and\n"
+        "                        compacts its log (Raft §7); swarm: each "
+        "seed draws\n"
+        "                        its own policy (a quarter none, else 2-500); "
+        "default 0: none\n"
         "  --no-liveness         no liveness phase (default: after the "
         "faults, heal,\n"
         "                        keep a majority up; no leader or no commit "
@@ -189,6 +195,7 @@ enum {
     O_LIVEWITHIN,
     O_DETERMINISM,
     O_NOSHRINK,
+    O_SNAPSHOT,
 };
 
 static const struct option explore_opts_long[] = {
@@ -219,6 +226,7 @@ static const struct option explore_opts_long[] = {
     {"history", required_argument, 0, O_HISTORY},
     {"history-format", required_argument, 0, O_HFORMAT},
     {"swarm", required_argument, 0, O_SWARM},
+    {"snapshot-every", required_argument, 0, O_SNAPSHOT},
     {"no-liveness", no_argument, 0, O_NOLIVE},
     {"liveness-within", required_argument, 0, O_LIVEWITHIN},
     {"check-determinism", no_argument, 0, O_DETERMINISM},
@@ -420,6 +428,18 @@ int cli_explore(const char *prog_, int argc, char **argv)
             break;
         case O_QUIET:
             quiet = true;
+            break;
+        case O_SNAPSHOT:
+            if (!strcmp(optarg, "swarm")) {
+                o.snapshot_every = EXPLORE_SNAP_SWARM;
+            } else {
+                uint64_t k;
+                if (util_parse_u64(optarg, &k) || k > 100000000)
+                    return bad_value("explore", name, optarg,
+                                     "expected swarm or 0 to 100000000 "
+                                     "entries");
+                o.snapshot_every = k;
+            }
             break;
         case O_SWARM:
             if (!strcmp(optarg, "on"))

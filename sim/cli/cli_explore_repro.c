@@ -23,6 +23,11 @@ void cli_explore_repro(FILE *out, const char *prog,
         fprintf(out, " --settle %lluus", (unsigned long long)o->settle_us);
     if (!o->swarm)
         fprintf(out, " --swarm off");
+    if (o->snapshot_every == EXPLORE_SNAP_SWARM)
+        fprintf(out, " --snapshot-every swarm");
+    else if (o->snapshot_every)
+        fprintf(out, " --snapshot-every %llu",
+                (unsigned long long)o->snapshot_every);
     if (!o->liveness)
         fprintf(out, " --no-liveness");
     if (o->liveness_us)

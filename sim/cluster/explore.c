@@ -106,6 +106,9 @@ static void rec_header(struct sched *s, uint64_t seed,
     if (so->disk_latency_us)
         ex_rec(s, "disk %lluus\n", (unsigned long long)so->disk_latency_us);
     ex_rec(s, "clients c1 c2 c3\n\n");
+    if (so->snap_entries)
+        ex_rec(s, "snapshot every %llu entries\n",
+               (unsigned long long)so->snap_entries);
 }
 
 /* Heal every fault; the liveness phase keeps `core` nodes up (the rest
@@ -214,6 +217,9 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
     so.prevote = o->prevote;
     so.checkquorum = o->checkquorum;
     so.unsafe = o->unsafe;
+    so.snap_entries = o->snapshot_every == EXPLORE_SNAP_SWARM
+                          ? (s->w ? s->w->snap_entries : 0)
+                          : o->snapshot_every;
     so.trace = o->trace;
     struct util_out hist = {0};
     if (o->history && explore_history_open(o, seed, &hist) != 0)

@@ -60,7 +60,12 @@ struct explore_swarm {
     double writes_per_s;
     uint64_t election_min_us, election_max_us;
     int core; /* liveness phase: nodes kept up and connected (n: all) */
+    uint64_t snap_entries; /* snapshot policy drawn (snapshot_every
+                              EXPLORE_SNAP_SWARM), 0: none */
 };
+
+/* explore_opts.snapshot_every: every seed draws its own policy (swarm). */
+#define EXPLORE_SNAP_SWARM UINT64_MAX
 
 struct explore_opts {
     int nodes;
@@ -92,6 +97,12 @@ struct explore_opts {
      * the bounds above (faults: the kinds it may draw from).  false: the
      * fixed mix of every kind in `faults`, the same for every seed. */
     bool swarm;
+    /* Snapshots (Raft §7): every node snapshots every snapshot_every
+     * applied entries; EXPLORE_SNAP_SWARM: each swarm seed draws its own
+     * policy (none for a quarter of them, else 2 to 500 entries), from a
+     * stream of its own, so the other draws stay what they were; 0: no
+     * snapshots (default). */
+    uint64_t snapshot_every;
     /* After the faulty part: heal, keep a core majority up and connected,
      * and fail the seed (invariant "Liveness") when within liveness_us
      * (0: 10 election timeouts) no leader is stable or no write commits. */

@@ -85,6 +85,11 @@ void explore_swarm_draw(const struct explore_opts *o, uint64_t seed,
                          w->election_min_us * rng(&p, 20, 200) / 100;
     int n = o->nodes;
     w->core = rng(&p, 0, 1) ? n : n / 2 + 1;
+    if (o->snapshot_every == EXPLORE_SNAP_SWARM) {
+        struct prng q; /* its own stream: the draws above stay as they were */
+        prng_seed(&q, seed * 0x9e6c63d0676a9a99ull + 0x5a9);
+        w->snap_entries = rng(&q, 0, 3) ? logu(&q, 2, 500) : 0;
+    }
 }
 
 static const char *kind_names[] = {"partition", "crash", "pause", "drop",
@@ -148,4 +153,7 @@ void explore_swarm_text(const struct explore_swarm *w, char *buf, size_t cap)
     if (w->disk_us)
         ADD("; disk %lluus", (unsigned long long)w->disk_us);
     ADD("; liveness core %d", w->core);
+    if (w->snap_entries)
+        ADD("; snapshot every %llu entries",
+            (unsigned long long)w->snap_entries);
 }
