@@ -130,7 +130,7 @@ asan: | $(STAMP)
 # the issue-15 probe's frames), each for a bounded time (FUZZ_SECONDS,
 # default 60).  Crashes land in build/fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC = raft/wal.c raft/names.c net/codec.c
+FUZZ_SRC = raft/wal.c raft/names.c net/codec.c net/codec_encode.c
 FUZZ_FLAGS = -rss_limit_mb=512 -malloc_limit_mb=64 -timeout=10 -print_final_stats=1
 fuzz: fuzz-codec fuzz-scenario fuzz-step
 
