@@ -66,6 +66,9 @@ struct bench_throughput_result {
     uint64_t committed;   /* writes acknowledged (quorum: committed) in time */
     double writes_per_s;
     double p50_ms, p99_ms; /* commit latency: submit -> acknowledgement */
+    double p999_ms, max_ms;
+    uint64_t rss_start_kib, rss_peak_kib, rss_end_kib;
+    double bytes_per_write; /* RSS growth over the window / writes sent */
     uint64_t messages_sent;
     uint64_t violations, acked_lost;
 };

@@ -41,9 +41,15 @@ struct checker {
     uint64_t *c_cterm; /* term in which the entry was first seen committed */
     int *c_by;
     uint64_t c_len, c_cap;
-    /* (lsn, term) -> hash: open addressing, power-of-two size */
+    /* (lsn, term) -> hash: open addressing, power-of-two size.  Grown
+     * incrementally: after a doubling the old table stays readable and
+     * each insert moves LT_MOVE of its slots, so no event pays for a
+     * rehash of the whole run (it stalled bench throughput's loop for
+     * hundreds of milliseconds at millions of entries). */
     struct lt_slot *lt;
     uint64_t lt_cap, lt_used;
+    struct lt_slot *lt_old; /* NULL: no move in progress */
+    uint64_t lt_old_cap, lt_old_pos;
     /* leader of each term seen: open addressing keyed by term, so its
      * size follows the number of leaders, never a term's magnitude */
     struct term_slot *leader_of;
@@ -104,6 +110,7 @@ void chk_free(struct checker *k)
     free(k->c_cterm);
     free(k->c_by);
     free(k->lt);
+    free(k->lt_old);
     free(k->leader_of);
     free(k->pending);
     free(k);
@@ -164,26 +171,61 @@ static void shadow_reserve(struct shadow *s, uint64_t lsn)
     s->cap = cap;
 }
 
+#define LT_MOVE 8 /* old slots moved per insert: > 2 finishes a move
+                     before the next doubling (old_cap slots, old_cap / 2
+                     inserts) */
+
+static struct lt_slot *lt_probe(struct lt_slot *t, uint64_t cap,
+                                uint64_t lsn, uint64_t term)
+{
+    uint64_t i = mix(lsn * 1000003 ^ term) & (cap - 1);
+    while (t[i].lsn && !(t[i].lsn == lsn && t[i].term == term))
+        i = (i + 1) & (cap - 1);
+    return &t[i];
+}
+
+/* The slot holding (lsn, term), in the new table or the old one, or the
+ * empty slot of the new table where it goes.  Slots never change once
+ * filled, so a copy already moved reads the same in either table. */
 static struct lt_slot *lt_find(struct checker *k, uint64_t lsn, uint64_t term)
 {
-    uint64_t i = mix(lsn * 1000003 ^ term) & (k->lt_cap - 1);
-    while (k->lt[i].lsn && !(k->lt[i].lsn == lsn && k->lt[i].term == term))
-        i = (i + 1) & (k->lt_cap - 1);
-    return &k->lt[i];
+    struct lt_slot *s = lt_probe(k->lt, k->lt_cap, lsn, term);
+    if (!s->lsn && k->lt_old) {
+        struct lt_slot *o = lt_probe(k->lt_old, k->lt_old_cap, lsn, term);
+        if (o->lsn)
+            return o;
+    }
+    return s;
+}
+
+static void lt_move_some(struct checker *k)
+{
+    for (int m = 0; k->lt_old && m < LT_MOVE; m++) {
+        const struct lt_slot *o = &k->lt_old[k->lt_old_pos++];
+        if (o->lsn) {
+            struct lt_slot *s = lt_probe(k->lt, k->lt_cap, o->lsn, o->term);
+            if (!s->lsn)
+                *s = *o;
+        }
+        if (k->lt_old_pos == k->lt_old_cap) {
+            free(k->lt_old);
+            k->lt_old = NULL;
+        }
+    }
 }
 
 static void lt_grow(struct checker *k)
 {
-    struct lt_slot *old = k->lt;
-    uint64_t old_cap = k->lt_cap;
-    k->lt_cap *= 2;
-    k->lt = calloc(k->lt_cap, sizeof(*k->lt));
-    if (!k->lt)
+    while (k->lt_old) /* cannot happen with LT_MOVE > 2; never lose one */
+        lt_move_some(k);
+    struct lt_slot *nt = calloc(k->lt_cap * 2, sizeof(*nt));
+    if (!nt)
         abort();
-    for (uint64_t i = 0; i < old_cap; i++)
-        if (old[i].lsn)
-            *lt_find(k, old[i].lsn, old[i].term) = old[i];
-    free(old);
+    k->lt_old = k->lt;
+    k->lt_old_cap = k->lt_cap;
+    k->lt_old_pos = 0;
+    k->lt = nt;
+    k->lt_cap *= 2;
 }
 
 static void on_append(struct checker *k, uint64_t t, struct shadow *s,
@@ -204,6 +246,7 @@ static void on_append(struct checker *k, uint64_t t, struct shadow *s,
 
     if ((k->lt_used + 1) * 2 > k->lt_cap)
         lt_grow(k);
+    lt_move_some(k);
     struct lt_slot *slot = lt_find(k, ev->lsn, ev->entry_term);
     if (!slot->lsn) {
         *slot = (struct lt_slot){ev->lsn, ev->entry_term, h, ev->node};
