@@ -178,6 +178,11 @@ fuzz-codec: | $(STAMP)
 # and the memory of a large cluster; then a real PostgreSQL
 # pair's failover (tools/pg-pair) and the health endpoint over that pair
 # (2,000 GETs from 50 clients, then 64 slowloris connections).
+# Failover is measured twice more at 150-300 ms, kill and silent crashes,
+# with fast detection on and off (BENCH_FAST_TRIALS each).  Everything
+# printed lands in build/bench/results.md (BENCH_RESULTS) with the date,
+# machine, load and commit (tools/bench-results): the README's Performance
+# section quotes it.
 # BENCH_DURATION, BENCH_HOLD, BENCH_RSS_NODES and BENCH_PG_TRIALS shorten
 # a run (tests/docs.sh).
 BENCH_TRIALS ?= 20
@@ -187,18 +192,21 @@ BENCH_RSS_NODES ?= 100
 BENCH_PG_TRIALS ?= 10
 BENCH_SWITCHOVER_TRIALS ?= 50
 BENCH_EXPLORE_TIME ?= 2s
+BENCH_FAST_TRIALS ?= 30
+BENCH_RESULTS ?= $(BUILD)/bench/results.md
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
-	$(BUILD)/raftsim bench sim
-	$(BUILD)/raftsim bench explore --seconds $(BENCH_EXPLORE_TIME)
-	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
-	$(BUILD)/raftsim bench switchover --trials $(BENCH_SWITCHOVER_TRIALS)
-	$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)
-	$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)
-	$(BUILD)/raftsim bench live
-	tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && \
-	  $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; \
-	  rc=$$?; tools/pg-pair down >/dev/null; exit $$rc
+	tools/bench-results $(BENCH_RESULTS) \
+	  "$(BUILD)/raftsim bench sim" \
+	  "$(BUILD)/raftsim bench explore --seconds $(BENCH_EXPLORE_TIME)" \
+	  "$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv" \
+	  "$(BUILD)/raftsim bench failover --trials $(BENCH_FAST_TRIALS) --ranges 150ms-300ms" \
+	  "$(BUILD)/raftsim bench failover --trials $(BENCH_FAST_TRIALS) --ranges 150ms-300ms --no-fast-detect" \
+	  "$(BUILD)/raftsim bench switchover --trials $(BENCH_SWITCHOVER_TRIALS)" \
+	  "$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)" \
+	  "$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)" \
+	  "$(BUILD)/raftsim bench live" \
+	  "tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; rc=\$$?; tools/pg-pair down >/dev/null; exit \$$rc"
 
 # A report of over a million trace lines in headless Chromium: the time to
 # open it, step and redraw, printed (tests/report_big.sh).

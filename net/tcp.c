@@ -118,6 +118,12 @@ void net__alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 static void dial(struct net_peer *p);
 
+void net__peer_closed(struct net_node *n, int peer)
+{
+    if (n->on_peer_closed && !n->closing)
+        n->on_peer_closed(n->ctx, peer);
+}
+
 static void dial_timer_cb(uv_timer_t *t)
 {
     dial(t->data);
@@ -290,12 +296,14 @@ static void out_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     struct net_out *c = s->data;
     if (c->closing || nread == 0)
         return;
-    if (nread == UV_EOF) {
-        out_close(c, NET_LOG_INFO, "closed by the peer");
-        return;
-    }
     if (nread < 0) {
-        out_close(c, NET_LOG_INFO, "%s", uv_strerror((int)nread));
+        int peer = c->auth_ok ? c->p->id : 0;
+        if (nread == UV_EOF)
+            out_close(c, NET_LOG_INFO, "closed by the peer");
+        else
+            out_close(c, NET_LOG_INFO, "%s", uv_strerror((int)nread));
+        if (peer)
+            net__peer_closed(c->n, peer);
         return;
     }
     c->n->st.bytes_received += (uint64_t)nread;
@@ -497,6 +505,7 @@ static void node_config(struct net_node *n, const struct net_node_config *cfg)
                                       : 2 * cfg->n_nodes + 4;
     n->on_msg = cfg->on_msg;
     n->on_log = cfg->on_log;
+    n->on_peer_closed = cfg->on_peer_closed;
     n->ctx = cfg->ctx;
 }
 

@@ -92,6 +92,13 @@ struct net_node_config {
     /* Connection events: refused handshake, bad frame (with the codec's
      * reason), connect/disconnect.  May be NULL. */
     void (*on_log)(void *ctx, int level, const char *line);
+    /* The peer closed an authenticated connection (EOF or an error such
+     * as ECONNRESET on read: what the kernel does at once when the
+     * peer's process dies), in either direction; not called for closes
+     * this node decides (idle, bad frame, replaced, net_node_close).  A
+     * driver passes it to raft_peer_closed: evidence, not proof.  May be
+     * NULL; may fire once per connection, so twice for one death. */
+    void (*on_peer_closed)(void *ctx, int peer);
     void *ctx;
 };
 

@@ -318,6 +318,7 @@ static void in_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0 || c->closing)
         return;
     if (nread < 0) {
+        int peer = c->state == IN_OPEN ? c->from : 0;
         if (nread != UV_EOF)
             in_close(c, NET_LOG_INFO, "%s", uv_strerror((int)nread));
         else if (c->rd.len)
@@ -325,6 +326,8 @@ static void in_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                      "(%zu bytes left)", c->rd.len);
         else
             in_close(c, NET_LOG_INFO, "closed by the peer");
+        if (peer)
+            net__peer_closed(c->n, peer);
         return;
     }
     struct net_node *n = c->n;

@@ -89,6 +89,7 @@ struct net_node {
     int max_pending;
     void (*on_msg)(void *ctx, struct raft_msg *m);
     void (*on_log)(void *ctx, int level, const char *line);
+    void (*on_peer_closed)(void *ctx, int peer);
     void *ctx;
     uv_tcp_t listener;
     uv_timer_t kick;        /* delivers frames a pause left in readers */
@@ -113,6 +114,9 @@ void net__printable(const char *p, size_t len, char *out, size_t outlen);
 /* Level for a libuv error: running out of descriptors or memory stops the
  * node doing its job (NET_LOG_ERROR), anything else is the peer's. */
 int net__err_level(int uv_err, int otherwise);
+
+/* The peer closed an authenticated connection: tell the driver. */
+void net__peer_closed(struct net_node *n, int peer);
 
 /* tcp_in.c */
 void net__on_connection(uv_stream_t *srv, int status);

@@ -135,6 +135,10 @@ void raft__recv_vote_request(struct raft_node *n, const struct raft_msg *m)
         assert(m->term == n->term);
         n->voted_for = m->from;
         raft__reset_election_timer(n); /* Figure 2: granting resets it */
+    } else if (n->close_waiting) {
+        /* Fast detection: another follower saw the close first; let it
+         * win rather than split the vote (a short timer still runs). */
+        raft__reset_election_timer(n);
     }
     reply(n, m, true, log_ok(n, m) ? RAFT_R_LOG_OK : RAFT_R_UNSAFE_VOTE_ANY);
 }
@@ -218,4 +222,32 @@ void raft__gather_expired(struct raft_node *n)
     n->gather_done = true;
     n->gather_deadline = 0;
     check_tally(n);
+}
+
+/* Fast detection (raft.h, raft_peer_closed).  Only the pre-vote is
+ * hastened: whether anyone grants it is decided exactly as after an
+ * election timeout, so safety and the leader-alive guard are untouched. */
+int raft_peer_closed(struct raft_node *n, raft_time_t now_us, int peer)
+{
+    if (n->role == RAFT_DOWN)
+        return RAFT_EDOWN;
+    if (peer < 1 || peer > n->cfg.n_nodes || peer == n->cfg.id)
+        return RAFT_EINVAL;
+    if (now_us > n->now)
+        n->now = now_us;
+    if (n->role != RAFT_FOLLOWER || n->leader != peer || !n->cfg.prevote ||
+        !n->cfg.fast_detect)
+        return 0;
+    n->leader_contact_valid = false; /* evidence: grant others' pre-votes */
+    if (n->cfg.nofailover || n->close_waiting)
+        return 0;
+    raft_time_t delay = prng_range(&n->rng, 0, raft__fast_delay(n));
+    if (n->now + delay >= n->election_deadline)
+        return 0; /* the election timer fires first anyway */
+    n->election_timeout = delay;
+    n->election_deadline = n->now + delay;
+    n->defer_waiting = false;
+    n->close_waiting = true;
+    n->fast_left = RAFT_FAST_TIMERS;
+    return 1;
 }

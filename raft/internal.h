@@ -72,6 +72,11 @@ struct raft_node {
     bool defer_waiting; /* the timer running is the deferral's wait: its
                            firing is reason defer-expired; once the timer
                            is reset, plain election timeouts again */
+    bool close_waiting; /* the timer running is raft_peer_closed's short
+                           delay: its firing is reason leader-closed */
+    uint8_t fast_left;  /* after a close: election timers still to draw
+                           short (raft__reset_election_timer), so that a
+                           split vote is retried within D, not min..max */
     /* highest-lsn: after a pre-vote majority, keep gathering replies for
      * as long again as the majority took, so a more up-to-date peer's
      * answer is not lost to a race (election.c). */
@@ -131,6 +136,8 @@ void raft__become_precandidate(struct raft_node *n, int reason);
 void raft__become_candidate(struct raft_node *n, int reason);
 void raft__become_leader(struct raft_node *n);
 bool raft__leader_alive(const struct raft_node *n);
+raft_time_t raft__fast_delay(const struct raft_node *n);
+#define RAFT_FAST_TIMERS 4
 void raft__emit_entry(struct raft_node *n, int kind,
                       const struct wal_entry *e, int reason);
 

@@ -28,6 +28,7 @@ static const char *const reason_names[RAFT_R_REASON_MAX] = {
     [RAFT_R_PREVOTE_WON] = "prevote-won",
     [RAFT_R_DEFER_EXPIRED] = "defer-expired",
     [RAFT_R_CAMPAIGN] = "campaign",
+    [RAFT_R_LEADER_CLOSED] = "leader-closed",
     [RAFT_R_WON_ELECTION] = "won-election",
     [RAFT_R_LOG_OK] = "log-ok",
     [RAFT_R_UNSAFE_VOTE_ANY] = "unsafe-vote-any",

@@ -23,6 +23,7 @@ void raft_config_default(struct raft_config *cfg, int id, int n_nodes)
     cfg->policy = RAFT_ELECT_HIGHEST_LSN;
     cfg->prevote = true;
     cfg->checkquorum = true;
+    cfg->fast_detect = true;
     cfg->seed = (uint64_t)id;
 }
 
@@ -173,13 +174,33 @@ void raft__emit_entry(struct raft_node *n, int kind,
 /* ------------------------------------------------------------------ */
 /* Roles */
 
+/* Fast detection's short delay D (raft_peer_closed): the first pre-vote
+ * after a close is drawn in [0, D]; the next RAFT_FAST_TIMERS timers in
+ * [D, 2D], so that a vote split between two followers that saw the same
+ * close is retried as fast, until a leader is heard or a campaign's
+ * replies do not come back within the short timer (a slow network:
+ * raft_tick), and from then on [min, max] as ever. */
+raft_time_t raft__fast_delay(const struct raft_node *n)
+{
+    raft_time_t d = n->cfg.election_min_us / RAFT_FAST_DELAY_DIV;
+    return d ? d : 1;
+}
+
 void raft__reset_election_timer(struct raft_node *n)
 {
-    n->election_timeout = prng_range(&n->rng, n->cfg.election_min_us,
-                                     n->cfg.election_max_us);
+    if (n->fast_left) {
+        n->fast_left--;
+        raft_time_t d = raft__fast_delay(n);
+        n->election_timeout = prng_range(&n->rng, d, 2 * d);
+    } else {
+        n->election_timeout = prng_range(&n->rng, n->cfg.election_min_us,
+                                         n->cfg.election_max_us);
+    }
     n->election_deadline = n->now + n->election_timeout;
-    /* a deferral waits for one timer: any new one is a plain timeout */
+    /* a deferral (or a close's delay) waits for one timer: any new one
+     * is a plain timeout */
     n->defer_waiting = false;
+    n->close_waiting = false;
 }
 
 /* Has this node heard from a live leader within the minimum election
@@ -273,6 +294,7 @@ void raft__become_leader(struct raft_node *n)
     n->role = RAFT_LEADER;
     n->leader = n->cfg.id;
     n->deferred = false;
+    n->fast_left = 0;
     n->transfer_to = RAFT_NONE;
     uint64_t last = wal_last_lsn(&n->wal);
     for (int i = 1; i <= n->cfg.n_nodes; i++) {
@@ -355,12 +377,22 @@ void raft_tick(struct raft_node *n, raft_time_t now_us)
         return;
     }
     if (n->now >= n->election_deadline) {
+        /* A short timer ran out before a majority even answered: the
+         * network is slower than fast detection's delay, so stop
+         * retrying fast (the split vote it is for cannot be told). */
+        if (n->fast_left && (n->role == RAFT_PRECANDIDATE ||
+                             n->role == RAFT_CANDIDATE) &&
+            raft_nodeset_count(&n->granted) +
+                    raft_nodeset_count(&n->refused) <
+                n->quorum)
+            n->fast_left = 0;
         if (n->cfg.nofailover) { /* votes, never stands */
             raft__reset_election_timer(n);
             return;
         }
-        raft__campaign(n, n->defer_waiting ? RAFT_R_DEFER_EXPIRED
-                                           : RAFT_R_ELECTION_TIMEOUT);
+        raft__campaign(n, n->close_waiting   ? RAFT_R_LEADER_CLOSED
+                          : n->defer_waiting ? RAFT_R_DEFER_EXPIRED
+                                             : RAFT_R_ELECTION_TIMEOUT);
     }
 }
 
@@ -598,6 +630,8 @@ void raft_crash(struct raft_node *n, bool lose_unflushed)
     n->bcast_pending = false;
     n->leader_contact_valid = false;
     n->deferred = false;
+    n->close_waiting = false;
+    n->fast_left = 0;
     n->transfer_to = RAFT_NONE;
     /* The commit point is kept (etcd persists it in HardState) but can
      * never exceed the surviving log. */

@@ -110,6 +110,10 @@ struct raft_config {
     enum raft_election_policy policy;
     bool prevote;
     bool checkquorum;
+    /* Fast detection (raft_peer_closed): a follower whose connection to
+     * its leader closed pre-votes after a short random delay instead of
+     * waiting out the election timeout.  Needs prevote. */
+    bool fast_detect;
     unsigned unsafe;           /* RAFT_UNSAFE_* bits */
     bool nofailover;           /* a voter that never campaigns (Patroni's
                                   nofailover tag; a witness) */
@@ -121,7 +125,7 @@ struct raft_config {
 };
 
 /* Defaults: heartbeat 50 ms, election 150-300 ms, quorum acks,
- * highest-lsn policy, PreVote and CheckQuorum on. */
+ * highest-lsn policy, PreVote, CheckQuorum and fast detection on. */
 void raft_config_default(struct raft_config *cfg, int id, int n_nodes);
 const char *raft_ack_mode_name(enum raft_ack_mode m);
 const char *raft_policy_name(enum raft_election_policy p);
@@ -270,6 +274,10 @@ enum raft_reason {
     RAFT_R_SNAP_INSTALL,    /* snapshot event: follower installed it */
     RAFT_R_SNAP_RANGE,      /* reject: a chunk outside its snapshot, or a
                                snapshot over RAFT_SNAPSHOT_MAX */
+    /* fast detection */
+    RAFT_R_LEADER_CLOSED,   /* role pre-candidate: the connection to the
+                               leader followed (peer) closed, so it
+                               pre-votes at once (raft_peer_closed) */
     RAFT_R_REASON_MAX
 };
 
@@ -356,6 +364,28 @@ void raft_persisted(struct raft_node *n, raft_time_t now_us, uint64_t lsn);
  * healthy leader's followers still refuse.  RAFT_EDOWN for a down node,
  * RAFT_EINVAL for a leader or a node that never stands (nofailover). */
 int raft_campaign_now(struct raft_node *n, raft_time_t now_us);
+/* The driver saw the connection to `peer` close (EOF or RST: on one
+ * machine, what the kernel does at once for a process that died).
+ * Evidence, not proof.  A follower of that peer stops counting it as a
+ * live leader (so it grants other pre-votes, raft__leader_alive) and,
+ * after a random delay in [0, D] from its PRNG, D = election_min /
+ * RAFT_FAST_DELAY_DIV, starts a pre-vote, reason leader-closed.  Until
+ * it hears a leader again its election timers are drawn in [D, 2D]
+ * rather than [min, max]; granting another's pre-vote during the delay
+ * restarts it, so the followers that all saw the close do not split the
+ * vote.  If the leader is in fact alive for a majority they refuse
+ * (leader-alive) and nothing changes; word from the leader before the
+ * delay ends cancels it.  Partitions and silent failures close nothing:
+ * they still wait out the election timeout.
+ * Ignored (returns 0) unless the node is a follower of `peer` with
+ * prevote and fast_detect on: without PreVote an election at once would
+ * raise the term, and a spurious close would depose a leader that is
+ * alive, so the node waits out the election timeout as before.  A node
+ * that never stands (nofailover) only stops counting the leader alive.
+ * Returns 1 when a pre-vote is scheduled, 0 when ignored, RAFT_EDOWN
+ * for a down node, RAFT_EINVAL for a bad peer id. */
+#define RAFT_FAST_DELAY_DIV 10
+int raft_peer_closed(struct raft_node *n, raft_time_t now_us, int peer);
 /* Leadership transfer (thesis §3.10, etcd's MsgTransferLeader): the
  * leader refuses proposals (RAFT_ETRANSFER), replicates to target until
  * its match lsn is the leader's last lsn, then sends it TimeoutNow; the

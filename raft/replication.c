@@ -196,6 +196,7 @@ static void append_one(struct raft_node *n, const struct raft_msg *m)
     assert(m->term == n->term);
     if (n->role == RAFT_LEADER)
         return; /* two leaders in one term: the checker will say so */
+    n->fast_left = 0; /* a leader again: plain election timeouts */
     if (n->role != RAFT_FOLLOWER || n->leader != m->from)
         raft__become_follower(n, n->term, m->from, RAFT_R_LEADER_SEEN,
                               m->from);

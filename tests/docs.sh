@@ -125,10 +125,11 @@ override() {
     case "$c" in
     "make demo"*) c="$c DEMO_SCALE=2" ;;                      # 15 s -> 1.2 s
     "make bench"*) c="${c%%#*}"; c="${c%% }"
-        c="$c BENCH_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3 BENCH_EXPLORE_TIME=100ms" ;;
+        c="$c BENCH_TRIALS=1 BENCH_FAST_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3 BENCH_EXPLORE_TIME=100ms" ;;
     *"explore --transport tcp"*) c=${c/--seeds 20/--seeds 1}; c=${c/--duration 3s/--duration 1s} ;;
     *"--unsafe commit-old-term"*) c=${c/--seeds 2000/--seeds 100} ;; # 25 s + shrinking
-    *"bench failover"*) c=${c/--trials 100/--trials 1} ;;  # 7 ranges x 1 trial
+    *"bench failover"*) c=${c/--trials 100/--trials 1}     # 7 ranges x 1 trial
+        c=${c/--trials 30/--trials 2} ;;                      # x 2 crash kinds
     *"bench switchover"*) c=${c/--trials 50/--trials 3}     # 50 -> 3
         [[ $c == *--trials* ]] || c="$c --trials 3" ;;
     *"bench throughput"*) c=${c/--duration 5s/--duration 1s} ;;

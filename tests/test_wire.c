@@ -185,3 +185,58 @@ Test(wire, random_faults_over_tcp_break_no_invariant, .timeout = 120)
     cr_assert_gt(r.acked, 100, "clients got writes through");
     cr_assert_gt(r.messages, 1000);
 }
+
+/* Fast detection over real sockets: a killed leader's closed connections
+ * reach its followers' cores (pre-candidates with reason leader-closed),
+ * a silent crash's open ones do not.  No timing is asserted here (the
+ * figures are bench failover's): only which reason the new campaign had. */
+struct closed_count {
+    int leader_closed, timeouts;
+};
+
+static void count_reasons(void *ctx, struct sim_cluster *c,
+                          const struct raft_event *ev)
+{
+    struct closed_count *k = ctx;
+    (void)c;
+    if (ev->kind == RAFT_EV_ROLE && ev->role == RAFT_PRECANDIDATE) {
+        k->leader_closed += ev->reason == RAFT_R_LEADER_CLOSED;
+        k->timeouts += ev->reason == RAFT_R_ELECTION_TIMEOUT;
+    }
+}
+
+static struct closed_count crash_and_count(bool silent)
+{
+    struct sim_cluster *c = tcp_cluster(5, 3);
+    int l = await_leader(c, 3000000);
+    cr_assert(l);
+    cr_assert(sim_run_until(c, sim_now(c) + 200000)); /* all connected */
+    struct closed_count k = {0};
+    sim_set_hook(c, count_reasons, &k);
+    if (silent)
+        sim_crash_silent(c, l, false);
+    else
+        sim_crash(c, l, false);
+    int l2 = 0, ids[RAFT_MAX_NODES];
+    uint64_t end = sim_now(c) + 3000000;
+    while (!l2 && sim_now(c) < end) {
+        cr_assert(sim_run_until(c, sim_now(c) + 2000));
+        for (int i = 0, n = sim_leaders(c, ids); i < n; i++)
+            if (ids[i] != l)
+                l2 = ids[i];
+    }
+    cr_assert(l2, "no new leader within 3 s");
+    cr_assert_eq(sim_violations(c), 0);
+    sim_cluster_free(c);
+    return k;
+}
+
+Test(wire, a_killed_leaders_sockets_close_and_followers_prevote_at_once,
+     .timeout = 30)
+{
+    struct closed_count k = crash_and_count(false);
+    cr_assert_gt(k.leader_closed, 0, "no follower heard the close");
+    k = crash_and_count(true);
+    cr_assert_eq(k.leader_closed, 0, "a silent crash closed a connection");
+    cr_assert_gt(k.timeouts, 0);
+}

@@ -31,9 +31,17 @@ struct bench_failover_opts {
     uint64_t ranges[BENCH_MAX_RANGES][2]; /* election timeout, us */
     uint64_t latency_us;                  /* one-way, added per link */
     bool prevote;
+    bool fast_detect;     /* a killed leader's closed sockets are evidence */
+    uint64_t heartbeat_us; /* 0: min/2 (the paper's); else this, or min/2
+                              for a range whose min is not above it */
+    unsigned crash_kinds;  /* BENCH_CRASH_* bits, each measured in turn */
     enum raft_election_policy policy;
     uint64_t seed;
     const char *csv_path; /* one row per trial, or NULL */
+};
+enum {
+    BENCH_CRASH_KILL = 1u << 0,   /* the process dies: its sockets close */
+    BENCH_CRASH_SILENT = 1u << 1, /* power loss: stops, sockets stay open */
 };
 
 /* Figure 16 of the Raft paper, over real TCP (bench_failover.c). */
@@ -58,6 +66,9 @@ struct bench_throughput_result {
     uint64_t committed;   /* writes acknowledged (quorum: committed) in time */
     double writes_per_s;
     double p50_ms, p99_ms; /* commit latency: submit -> acknowledgement */
+    double p999_ms, max_ms;
+    uint64_t rss_start_kib, rss_peak_kib, rss_end_kib;
+    double bytes_per_write; /* RSS growth over the window / writes sent */
     uint64_t messages_sent;
     uint64_t violations, acked_lost;
 };

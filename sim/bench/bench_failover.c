@@ -2,8 +2,9 @@
  * bench_failover.c — failover time over real TCP, measured the way the
  * Raft paper's Figure 16 did (Ongaro & Ousterhout 2014, §9.3).
  *
- * One trial: five nodes on loopback TCP, heartbeat = half the minimum
- * election timeout.  Once a leader is stable, two followers are cut off
+ * One trial: five nodes on loopback TCP, heartbeat 50 ms (--heartbeat;
+ * half the minimum election timeout where that is not above it, and
+ * always with --heartbeat half, as the paper).  Once a leader is stable, two followers are cut off
  * from it for one heartbeat interval while it commits three writes, so
  * their logs are shorter and they cannot win (the paper's "logs of
  * different lengths").  Right after a heartbeat broadcast the leader is
@@ -11,6 +12,12 @@
  * (a) crash -> some node becomes leader, and (b) crash -> a client write
  * proposed to that new leader the moment it appears is acknowledged
  * (quorum ack: committed).  Both are wall-clock milliseconds.
+ *
+ * Two crashes (--crash): kill, the process dies and the kernel closes its
+ * sockets at once (in process: the node's transport is closed), so with
+ * fast detection its followers pre-vote within milliseconds; silent, the
+ * node stops reading, writing and ticking but keeps its sockets open
+ * (power loss, a hung machine), so they wait out an election timeout.
  *
  * Known differences from the paper's set-up: our timers have libuv's
  * 1 ms resolution; the two lagging followers last heard the leader one
@@ -49,17 +56,25 @@ static void hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
 
 /* One trial; returns 0 and fills the two times in ms, or -1 (timeout or
  * set-up failure). */
+static uint64_t heartbeat_for(const struct bench_failover_opts *o,
+                              uint64_t emin)
+{
+    return o->heartbeat_us && o->heartbeat_us < emin ? o->heartbeat_us
+                                                     : emin / 2;
+}
+
 static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
-                     uint64_t emax, uint64_t seed, double *leader_ms,
-                     double *commit_ms)
+                     uint64_t emax, unsigned kind, uint64_t seed,
+                     double *leader_ms, double *commit_ms)
 {
     struct sim_options so;
     bench_tcp_options(&so, 5, o->latency_us);
     so.seed = seed;
     so.election_min_us = emin;
     so.election_max_us = emax;
-    so.heartbeat_us = emin / 2;
+    so.heartbeat_us = heartbeat_for(o, emin);
     so.prevote = o->prevote;
+    so.fast_detect = o->fast_detect;
     so.policy = o->policy;
     struct sim_cluster *c;
     if (sim_cluster_new(&so, &c) != 0)
@@ -93,7 +108,10 @@ static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
         goto out;
     tr.crashed = l;
     tr.t_crash = sim_now(c);
-    sim_crash(c, l, false);
+    if (kind == BENCH_CRASH_SILENT)
+        sim_crash_silent(c, l, false);
+    else
+        sim_crash(c, l, false);
     sim_heal(c);
     int w = -1;
     uint64_t deadline = tr.t_crash + 10000000; /* 10 s: "no leader" */
@@ -130,6 +148,11 @@ static const char *paper(uint64_t lo, uint64_t hi)
     return "";
 }
 
+static const char *kind_name(unsigned kind)
+{
+    return kind == BENCH_CRASH_SILENT ? "silent" : "kill";
+}
+
 int bench_failover(FILE *out, const struct bench_failover_opts *o)
 {
     FILE *csv = NULL;
@@ -141,16 +164,25 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
             return 2;
         }
         csv = csv_out.f;
-        fprintf(csv, "range_min_ms,range_max_ms,prevote,election,"
-                     "latency_us,trial,leader_ms,commit_ms\n");
+        fprintf(csv, "range_min_ms,range_max_ms,heartbeat_ms,crash,"
+                     "fast_detect,prevote,election,latency_us,trial,"
+                     "leader_ms,commit_ms\n");
     }
+    char hb[64];
+    if (o->heartbeat_us)
+        snprintf(hb, sizeof(hb), "heartbeat %.0f ms (min/2 where min <= it)",
+                 (double)o->heartbeat_us / 1000.0);
+    else
+        snprintf(hb, sizeof(hb), "heartbeat min/2");
     fprintf(out,
-            "bench failover: 5 nodes over loopback TCP, heartbeat = min/2, "
-            "prevote %s, election %s, one-way latency %llu us, %d trials\n",
-            o->prevote ? "on" : "off", raft_policy_name(o->policy),
-            (unsigned long long)o->latency_us, o->trials);
-    fprintf(out, "%-11s %5s %-7s %7s %7s %7s %7s %7s\n", "range ms", "ok",
-            "time", "min", "p50", "p90", "p99", "max");
+            "bench failover: 5 nodes over loopback TCP, %s, prevote %s, "
+            "fast detection %s, election %s, one-way latency %llu us, "
+            "%d trials\n",
+            hb, o->prevote ? "on" : "off", o->fast_detect ? "on" : "off",
+            raft_policy_name(o->policy), (unsigned long long)o->latency_us,
+            o->trials);
+    fprintf(out, "%-11s %-6s %5s %-7s %7s %7s %7s %7s %7s\n", "range ms",
+            "crash", "ok", "time", "min", "p50", "p90", "p99", "max");
     double *lead = calloc((size_t)o->trials, sizeof(double));
     double *comm = calloc((size_t)o->trials, sizeof(double));
     if (!lead || !comm) {
@@ -159,56 +191,71 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
         util_out_discard(&csv_out);
         return 1;
     }
-    for (int r = 0; r < o->n_ranges; r++) {
-        uint64_t lo = o->ranges[r][0], hi = o->ranges[r][1];
-        int n = 0, trials = o->trials;
-        if (lo == hi && trials > 100)
-            trials = 100; /* as the paper: no randomness is slow */
-        int done = 0;
-        for (int t = 0; t < trials && !util_stop_signal; t++) {
-            double a, b;
-            uint64_t seed = o->seed + (uint64_t)r * 100000 + (uint64_t)t;
-            int trc = run_trial(o, lo, hi, seed, &a, &b);
-            if (util_stop_signal)
-                break; /* cut short by Ctrl-C: neither a failure nor a time */
-            done++;
-            if (trc != 0) {
+    for (int r = 0; r < o->n_ranges && !util_stop_signal; r++) {
+        for (unsigned kind = BENCH_CRASH_KILL; kind <= BENCH_CRASH_SILENT;
+             kind <<= 1) {
+            if (!(o->crash_kinds & kind))
+                continue;
+            uint64_t lo = o->ranges[r][0], hi = o->ranges[r][1];
+            uint64_t hbus = heartbeat_for(o, lo);
+            int n = 0, trials = o->trials;
+            if (lo == hi && trials > 100)
+                trials = 100; /* as the paper: no randomness is slow */
+            int done = 0;
+            for (int t = 0; t < trials && !util_stop_signal; t++) {
+                double a, b;
+                uint64_t seed = o->seed + (uint64_t)r * 100000 + (uint64_t)t;
+                int trc = run_trial(o, lo, hi, kind, seed, &a, &b);
+                if (util_stop_signal)
+                    break; /* cut short by Ctrl-C: neither a failure nor a
+                              time */
+                done++;
                 if (csv)
-                    fprintf(csv, "%llu,%llu,%d,%s,%llu,%d,,\n",
+                    fprintf(csv, "%llu,%llu,%.3f,%s,%d,%d,%s,%llu,%d,",
                             (unsigned long long)(lo / 1000),
-                            (unsigned long long)(hi / 1000), o->prevote,
+                            (unsigned long long)(hi / 1000),
+                            (double)hbus / 1000.0, kind_name(kind),
+                            o->fast_detect, o->prevote,
                             raft_policy_name(o->policy),
                             (unsigned long long)o->latency_us, t);
-                continue;
+                if (trc != 0) {
+                    if (csv)
+                        fprintf(csv, ",\n");
+                    continue;
+                }
+                lead[n] = a;
+                comm[n] = b;
+                n++;
+                if (csv)
+                    fprintf(csv, "%.3f,%.3f\n", a, b);
             }
-            lead[n] = a;
-            comm[n] = b;
-            n++;
-            if (csv)
-                fprintf(csv, "%llu,%llu,%d,%s,%llu,%d,%.3f,%.3f\n",
-                        (unsigned long long)(lo / 1000),
-                        (unsigned long long)(hi / 1000), o->prevote,
-                        raft_policy_name(o->policy),
-                        (unsigned long long)o->latency_us, t, a, b);
+            bench_sort(lead, n);
+            bench_sort(comm, n);
+            char label[48];
+            snprintf(label, sizeof(label), "%llu-%llu",
+                     (unsigned long long)(lo / 1000),
+                     (unsigned long long)(hi / 1000));
+            for (int which = 0; which < 2; which++) {
+                const double *v = which ? comm : lead;
+                fprintf(out,
+                        "%-11s %-6s %2d/%-3d %-7s %7.1f %7.1f %7.1f %7.1f "
+                        "%7.1f",
+                        which ? "" : label, which ? "" : kind_name(kind), n,
+                        done, which ? "commit" : "leader",
+                        bench_pct(v, n, 0), bench_pct(v, n, 0.5),
+                        bench_pct(v, n, 0.9), bench_pct(v, n, 0.99),
+                        bench_pct(v, n, 1.0));
+                if (which == 0 && hbus != o->heartbeat_us && o->heartbeat_us)
+                    fprintf(out, "  heartbeat %.1f ms", (double)hbus / 1000.0);
+                /* the paper waited out the timeout: no fast detection */
+                bool like_paper = hbus == lo / 2 &&
+                                  (kind == BENCH_CRASH_SILENT ||
+                                   !o->fast_detect);
+                fprintf(out, "  %s\n",
+                        which || !like_paper ? "" : paper(lo, hi));
+            }
+            fflush(out);
         }
-        bench_sort(lead, n);
-        bench_sort(comm, n);
-        char label[48];
-        snprintf(label, sizeof(label), "%llu-%llu",
-                 (unsigned long long)(lo / 1000),
-                 (unsigned long long)(hi / 1000));
-        for (int which = 0; which < 2; which++) {
-            const double *v = which ? comm : lead;
-            fprintf(out, "%-11s %2d/%-3d %-7s %7.1f %7.1f %7.1f %7.1f %7.1f",
-                    which ? "" : label, n, done,
-                    which ? "commit" : "leader", bench_pct(v, n, 0),
-                    bench_pct(v, n, 0.5), bench_pct(v, n, 0.9),
-                    bench_pct(v, n, 0.99), bench_pct(v, n, 1.0));
-            fprintf(out, "  %s\n", which ? "" : paper(lo, hi));
-        }
-        fflush(out);
-        if (util_stop_signal)
-            break;
     }
     free(lead);
     free(comm);

@@ -123,6 +123,7 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
         memset(o->result, 0, sizeof(*o->result));
     if (ensure_fds(out, "bench throughput", nodes) != 0)
         return 1;
+    uint64_t rss_start = rss_now_kib();
 
     struct sim_options so;
     bench_tcp_options(&so, nodes, 0); /* loopback supplies the latency */
@@ -172,6 +173,7 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
             (util_wall_s() - w0) * 1000.0);
 
     struct tp_run t = {0};
+    uint64_t rss_lead = rss_now_kib();
     uint64_t t_start = sim_now(c);
     t.t_end = t_start + duration_us;
     uint64_t sent0 = sim_stats(c)->messages_sent;
@@ -209,6 +211,7 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
         ok = sim_run_until(c, next < t.t_end ? next : t.t_end);
     }
     double wall_s = util_wall_s() - wall_start;
+    uint64_t rss_window = rss_now_kib();
     uint64_t window_us = sim_now(c) - t_start;
     uint64_t sent = sim_stats(c)->messages_sent - sent0;
     uint64_t elections = sim_stats(c)->elections - elections0;
@@ -224,6 +227,16 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
     double rate = secs > 0 ? (double)t.acked_in_window / secs : 0;
     double p50 = pct_ms(t.lat_us, t.n_lat, 0.50);
     double p99 = pct_ms(t.lat_us, t.n_lat, 0.99);
+    double p999 = pct_ms(t.lat_us, t.n_lat, 0.999);
+    double pmax = pct_ms(t.lat_us, t.n_lat, 1.0);
+    uint64_t rss_end = rss_now_kib(), rss_peak = rss_peak_kib();
+    /* what the window's writes cost in memory: the in-memory WALs
+     * (uncompacted), the checker's shadow logs and (lsn, term) table and
+     * the cluster's client records, all kept for the whole run */
+    double per_write = k && rss_window > rss_lead
+                           ? (double)(rss_window - rss_lead) * 1024.0 /
+                                 (double)k
+                           : 0;
     uint64_t violations = sim_violations(c);
     uint64_t lost = sim_stats(c)->acked_lost;
     fprintf(out, "  committed writes: %llu in %.3f s (%.3f s wall); sent "
@@ -234,8 +247,14 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
             (unsigned long long)t.refused, (unsigned long long)t.acked_late,
             t.outstanding);
     fprintf(out, "  writes/s: %.0f\n", rate);
-    fprintf(out, "  commit latency: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-            p50, p99, pct_ms(t.lat_us, t.n_lat, 1.0));
+    fprintf(out, "  commit latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, "
+                 "max %.3f ms\n",
+            p50, p99, p999, pmax);
+    fprintf(out, "  RSS: start %.1f MiB, leader elected %.1f MiB, end of the "
+                 "window %.1f MiB, end %.1f MiB, peak %.1f MiB; %.0f bytes "
+                 "per write sent (WALs, checker, client records)\n",
+            rss_start / 1024.0, rss_lead / 1024.0, rss_window / 1024.0,
+            rss_end / 1024.0, rss_peak / 1024.0, per_write);
     fprintf(out, "  messages sent: %llu (%.2f per committed write); "
                  "elections during the run: %llu\n",
             (unsigned long long)sent,
@@ -263,6 +282,12 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
         r->writes_per_s = rate;
         r->p50_ms = p50;
         r->p99_ms = p99;
+        r->p999_ms = p999;
+        r->max_ms = pmax;
+        r->rss_start_kib = rss_start;
+        r->rss_peak_kib = rss_peak;
+        r->rss_end_kib = rss_end;
+        r->bytes_per_write = per_write;
         r->messages_sent = sent;
         r->violations = violations;
         r->acked_lost = lost;

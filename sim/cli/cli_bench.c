@@ -79,6 +79,17 @@ static void usage_bench(FILE *f)
             "                    paper's ~15 ms broadcast time is about "
             "7500us)\n"
             "  --no-prevote      disable PreVote\n"
+            "  --heartbeat D     heartbeat interval (default 50ms, the "
+            "paper's; min/2 for\n"
+            "                    a range whose min is not above it); half: "
+            "min/2 always\n"
+            "  --crash LIST      kill, silent or kill,silent (default): kill "
+            "closes the\n"
+            "                    node's sockets at once (a dead process), "
+            "silent stops it\n"
+            "                    with its sockets open (power loss)\n"
+            "  --no-fast-detect  closed sockets are no evidence: wait out "
+            "the timeout\n"
             "  --election P      highest-lsn | raft (default highest-lsn)\n"
             "  --seed S          first seed (default 1)\n"
             "  --csv FILE        one row per trial\n\n"
@@ -204,6 +215,9 @@ static int cmd_bench_failover(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     o.trials = 50;
     o.prevote = true;
+    o.fast_detect = true;
+    o.heartbeat_us = 50000;
+    o.crash_kinds = BENCH_CRASH_KILL | BENCH_CRASH_SILENT;
     o.policy = RAFT_ELECT_HIGHEST_LSN;
     o.seed = 1;
     for (size_t i = 0; i < sizeof(paper_ms) / sizeof(paper_ms[0]); i++) {
@@ -216,6 +230,9 @@ static int cmd_bench_failover(int argc, char **argv)
         {"ranges", required_argument, 0, 'r'},
         {"latency", required_argument, 0, 'l'},
         {"no-prevote", no_argument, 0, 'P'},
+        {"heartbeat", required_argument, 0, 'H'},
+        {"crash", required_argument, 0, 'C'},
+        {"no-fast-detect", no_argument, 0, 'F'},
         {"election", required_argument, 0, 'e'},
         {"seed", required_argument, 0, 's'},
         {"csv", required_argument, 0, 'c'},
@@ -225,6 +242,7 @@ static int cmd_bench_failover(int argc, char **argv)
     cli_getopt_begin();
     int ch;
     const char *err;
+    const char *hb_arg = NULL;
     while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't':
@@ -258,6 +276,42 @@ static int cmd_bench_failover(int argc, char **argv)
         case 'P':
             o.prevote = false;
             break;
+        case 'H':
+            hb_arg = optarg;
+            if (!strcmp(optarg, "half")) {
+                o.heartbeat_us = 0;
+                break;
+            }
+            if (util_parse_duration_us(optarg, &o.heartbeat_us, &err))
+                return bad_value(cmd, "heartbeat", optarg, err);
+            if (o.heartbeat_us == 0 || o.heartbeat_us > 10000000)
+                return bad_value(cmd, "heartbeat", optarg,
+                                 "expected more than 0 and at most 10s, "
+                                 "or half");
+            break;
+        case 'C': {
+            o.crash_kinds = 0;
+            char buf[64];
+            snprintf(buf, sizeof(buf), "%s", optarg);
+            char *save = NULL;
+            for (char *tok = strtok_r(buf, ",", &save); tok;
+                 tok = strtok_r(NULL, ",", &save)) {
+                if (!strcmp(tok, "kill"))
+                    o.crash_kinds |= BENCH_CRASH_KILL;
+                else if (!strcmp(tok, "silent"))
+                    o.crash_kinds |= BENCH_CRASH_SILENT;
+                else
+                    return bad_value(cmd, "crash", tok,
+                                     "expected kill, silent or kill,silent");
+            }
+            if (!o.crash_kinds)
+                return bad_value(cmd, "crash", optarg,
+                                 "expected kill, silent or kill,silent");
+            break;
+        }
+        case 'F':
+            o.fast_detect = false;
+            break;
         case 'e':
             if (raft_policy_parse(optarg, &o.policy))
                 return bad_value(cmd, "election", optarg,
@@ -279,6 +333,15 @@ static int cmd_bench_failover(int argc, char **argv)
     }
     if (optind < argc)
         return cli_unexpected(prog, cmd, argv[optind]);
+    /* A heartbeat asked for must fit every range asked for. */
+    for (int r = 0; hb_arg && o.heartbeat_us && r < o.n_ranges; r++)
+        if (o.heartbeat_us >= o.ranges[r][0]) {
+            char why[96];
+            snprintf(why, sizeof(why),
+                     "must be shorter than the range's minimum (%llu ms)",
+                     (unsigned long long)(o.ranges[r][0] / 1000));
+            return bad_value(cmd, "heartbeat", hb_arg, why);
+        }
     return bench_failover(stdout, &o);
 }
 

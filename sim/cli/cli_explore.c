@@ -80,6 +80,9 @@ static void usage_explore(FILE *f)
         "  --election POLICY     highest-lsn | raft (default highest-lsn)\n"
         "  --no-prevote          disable PreVote\n"
         "  --no-checkquorum      disable CheckQuorum\n"
+        "  --no-fast-detect      a crash's closed connections are no "
+        "evidence: every\n"
+        "                        failure waits out the election timeout\n"
         "  --unsafe RULE         break a rule on purpose: vote-any, "
         "commit-old-term,\n"
         "                        keep-conflicts (repeatable)\n"
@@ -173,6 +176,7 @@ enum {
     O_ACK,
     O_ELECTION,
     O_NOPREVOTE,
+    O_NOFAST,
     O_NOCQ,
     O_UNSAFE,
     O_HEARTBEAT,
@@ -208,6 +212,7 @@ static const struct option explore_opts_long[] = {
     {"ack", required_argument, 0, O_ACK},
     {"election", required_argument, 0, O_ELECTION},
     {"no-prevote", no_argument, 0, O_NOPREVOTE},
+    {"no-fast-detect", no_argument, 0, O_NOFAST},
     {"no-checkquorum", no_argument, 0, O_NOCQ},
     {"unsafe", required_argument, 0, O_UNSAFE},
     {"heartbeat", required_argument, 0, O_HEARTBEAT},
@@ -336,6 +341,9 @@ int cli_explore(const char *prog_, int argc, char **argv)
             break;
         case O_NOPREVOTE:
             o.prevote = false;
+            break;
+        case O_NOFAST:
+            o.fast_detect = false;
             break;
         case O_NOCQ:
             o.checkquorum = false;

@@ -56,6 +56,8 @@ void cli_explore_repro(FILE *out, const char *prog,
         fprintf(out, " --no-prevote");
     if (!o->checkquorum)
         fprintf(out, " --no-checkquorum");
+    if (!o->fast_detect)
+        fprintf(out, " --no-fast-detect");
     for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
         if (o->unsafe & b)
             fprintf(out, " --unsafe %s", raft_unsafe_name(b));

@@ -77,6 +77,9 @@ static void usage_run(FILE *f, const char *prog)
             "  --policy highest-lsn|raft      who may win an election\n"
             "  --prevote on|off               PreVote\n"
             "  --checkquorum on|off           CheckQuorum\n"
+            "  --no-fast-detect               no fast detection: a crash's "
+            "closed\n"
+            "                                 connections are not evidence\n"
             "  --election-timeout MIN-MAX     e.g. 150ms-300ms\n"
             "  --heartbeat D                  e.g. 50ms (shorter than MIN)\n\n"
             "Ctrl-C (SIGTERM) stops the run within 100 ms: \"interrupted at "
@@ -115,6 +118,7 @@ enum {
     O_ALLOW_CONTROL,
     O_CONTROL,
     O_KEY,
+    O_NOFAST,
 };
 
 static const struct option run_long[] = {
@@ -138,6 +142,7 @@ static const struct option run_long[] = {
     {"allow-control", no_argument, NULL, O_ALLOW_CONTROL},
     {"mirror-control", required_argument, NULL, O_CONTROL},
     {"key", required_argument, NULL, O_KEY},
+    {"no-fast-detect", no_argument, NULL, O_NOFAST},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -207,6 +212,8 @@ static int apply_overrides(const char *prog, struct scn_program *p,
         p->prevote = ov->prevote;
     if (ov->given & SCN_OV_CHECKQUORUM)
         p->checkquorum = ov->checkquorum;
+    if (ov->given & SCN_OV_FAST_DETECT)
+        p->fast_detect = false;
     if (ov->given & SCN_OV_HEARTBEAT)
         p->heartbeat_us = ov->heartbeat_us;
     if (ov->given & SCN_OV_ELECTION) {
@@ -357,6 +364,9 @@ int cli_run(const char *prog, int argc, char **argv)
             if (on_off(optarg, &ov.prevote))
                 return bad(prog, "prevote", optarg, "use on or off");
             ov.given |= SCN_OV_PREVOTE;
+            break;
+        case O_NOFAST:
+            ov.given |= SCN_OV_FAST_DETECT;
             break;
         case O_CHECKQUORUM:
             if (on_off(optarg, &ov.checkquorum))

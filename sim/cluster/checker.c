@@ -58,9 +58,19 @@ struct checker {
         uint64_t lsn, term; /* from lsn on (to the next run) */
     } *t_run, *ct_run;
     size_t n_trun, n_ctrun, cap_trun, cap_ctrun;
-    /* (lsn, term) -> hash: open addressing, power-of-two size */
+    /* (lsn, term) -> hash: open addressing, power-of-two size.  Rebuilt
+     * incrementally: after a grow the old table stays readable and each
+     * insert moves LT_MOVE of its slots, so no event pays for a rehash of
+     * the whole run (it stalled bench throughput's loop for hundreds of
+     * milliseconds at millions of entries).  A move drops the entries at
+     * or below c_off (every node's snapshot covers them: they cannot be
+     * appended again), so with compaction the table follows the live log. */
     struct lt_slot *lt;
-    uint64_t lt_cap, lt_used;
+    uint64_t lt_cap, lt_used; /* lt_used: entries in lt (not lt_old) */
+    struct lt_slot *lt_old; /* NULL: no move in progress */
+    uint64_t lt_old_cap, lt_old_pos;
+    uint64_t lt_lo, lt_hi; /* lsn range of the entries held (lo = 0: none) */
+    uint64_t lt_new_lo;    /* lowest lsn in the new table during a move */
     /* leader of each term seen: open addressing keyed by term, so its
      * size follows the number of leaders, never a term's magnitude */
     struct term_slot *leader_of;
@@ -121,6 +131,7 @@ void chk_free(struct checker *k)
     free(k->t_run);
     free(k->ct_run);
     free(k->lt);
+    free(k->lt_old);
     free(k->leader_of);
     free(k->pending);
     free(k);
@@ -256,33 +267,84 @@ static uint64_t committed_before(const struct checker *k, uint64_t term)
     return k->c_len;
 }
 
+#define LT_MOVE 8 /* old slots moved per insert: > 2 finishes a move
+                     before the next doubling (old_cap slots, old_cap / 2
+                     inserts) */
+
+static struct lt_slot *lt_probe(struct lt_slot *t, uint64_t cap,
+                                uint64_t lsn, uint64_t term)
+{
+    uint64_t i = mix(lsn * 1000003 ^ term) & (cap - 1);
+    while (t[i].lsn && !(t[i].lsn == lsn && t[i].term == term))
+        i = (i + 1) & (cap - 1);
+    return &t[i];
+}
+
+/* The slot holding (lsn, term), in the new table or the old one, or the
+ * empty slot of the new table where it goes.  Slots never change once
+ * filled, so a copy already moved reads the same in either table. */
 static struct lt_slot *lt_find(struct checker *k, uint64_t lsn, uint64_t term)
 {
-    uint64_t i = mix(lsn * 1000003 ^ term) & (k->lt_cap - 1);
-    while (k->lt[i].lsn && !(k->lt[i].lsn == lsn && k->lt[i].term == term))
-        i = (i + 1) & (k->lt_cap - 1);
-    return &k->lt[i];
+    struct lt_slot *s = lt_probe(k->lt, k->lt_cap, lsn, term);
+    if (!s->lsn && k->lt_old) {
+        struct lt_slot *o = lt_probe(k->lt_old, k->lt_old_cap, lsn, term);
+        if (o->lsn)
+            return o;
+    }
+    return s;
+}
+
+static void lt_move_some(struct checker *k)
+{
+    for (int m = 0; k->lt_old && m < LT_MOVE; m++) {
+        const struct lt_slot *o = &k->lt_old[k->lt_old_pos++];
+        if (o->lsn > k->c_off) { /* at or below c_off: dropped */
+            struct lt_slot *s = lt_probe(k->lt, k->lt_cap, o->lsn, o->term);
+            if (!s->lsn) {
+                *s = *o;
+                k->lt_used++;
+            }
+            if (!k->lt_new_lo || o->lsn < k->lt_new_lo)
+                k->lt_new_lo = o->lsn;
+        }
+        if (k->lt_old_pos == k->lt_old_cap) {
+            free(k->lt_old);
+            k->lt_old = NULL;
+            k->lt_lo = k->lt_new_lo;
+        }
+    }
 }
 
 static void lt_grow(struct checker *k)
 {
-    struct lt_slot *old = k->lt;
-    uint64_t old_cap = k->lt_cap;
-    /* lsns at or below every node's snapshot cannot be appended again:
-     * drop them, and grow only if what is left still fills half */
-    uint64_t live = 0;
-    for (uint64_t i = 0; i < old_cap; i++)
-        live += old[i].lsn > k->c_off;
-    if ((live + 1) * 4 > old_cap)
-        k->lt_cap *= 2;
-    k->lt_used = live;
-    k->lt = calloc(k->lt_cap, sizeof(*k->lt));
-    if (!k->lt)
+    while (k->lt_old) /* cannot happen with LT_MOVE > 2; never lose one */
+        lt_move_some(k);
+    /* Estimate the live share from the lsn range held (entries come in
+     * roughly lsn order): double only if the live ones would still fill
+     * a quarter, else rebuild at the same size, dropping the dead.  The
+     * estimate only sizes the table: a wrong one costs a second grow,
+     * never a lost entry (the move finishes first, above). */
+    uint64_t cap = k->lt_cap;
+    if (k->lt_lo && k->lt_hi >= k->lt_lo) {
+        uint64_t first_live = k->c_off + 1 > k->lt_lo ? k->c_off + 1 : k->lt_lo;
+        double frac = first_live > k->lt_hi ? 0.0
+                      : (double)(k->lt_hi - first_live + 1) /
+                            (double)(k->lt_hi - k->lt_lo + 1);
+        if ((frac * (double)k->lt_used + 1) * 4 > (double)cap)
+            cap *= 2;
+    } else {
+        cap *= 2;
+    }
+    struct lt_slot *nt = calloc(cap, sizeof(*nt));
+    if (!nt)
         abort();
-    for (uint64_t i = 0; i < old_cap; i++)
-        if (old[i].lsn > k->c_off)
-            *lt_find(k, old[i].lsn, old[i].term) = old[i];
-    free(old);
+    k->lt_old = k->lt;
+    k->lt_old_cap = k->lt_cap;
+    k->lt_old_pos = 0;
+    k->lt = nt;
+    k->lt_cap = cap;
+    k->lt_used = 0; /* counts the new table's entries */
+    k->lt_new_lo = 0;
 }
 
 static void on_append(struct checker *k, uint64_t t, struct shadow *s,
@@ -303,10 +365,17 @@ static void on_append(struct checker *k, uint64_t t, struct shadow *s,
 
     if ((k->lt_used + 1) * 2 > k->lt_cap)
         lt_grow(k);
+    lt_move_some(k);
     struct lt_slot *slot = lt_find(k, ev->lsn, ev->entry_term);
     if (!slot->lsn) {
         *slot = (struct lt_slot){ev->lsn, ev->entry_term, h, ev->node};
         k->lt_used++;
+        if (!k->lt_lo || ev->lsn < k->lt_lo)
+            k->lt_lo = ev->lsn;
+        if (k->lt_old && (!k->lt_new_lo || ev->lsn < k->lt_new_lo))
+            k->lt_new_lo = ev->lsn;
+        if (ev->lsn > k->lt_hi)
+            k->lt_hi = ev->lsn;
     } else if (slot->hash != h) {
         violate(k, t, "LogMatching", ev->node, slot->node,
                 "n%d and n%d both hold lsn %llu term %llu but their logs "

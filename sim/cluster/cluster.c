@@ -34,6 +34,7 @@ void sim_options_default(struct sim_options *o, int n_nodes)
     o->policy = RAFT_ELECT_HIGHEST_LSN;
     o->prevote = true;
     o->checkquorum = true;
+    o->fast_detect = true;
     o->link.latency_us = 1000;
     o->link.jitter_us = 500;
     o->client_latency_us = 500;
@@ -147,6 +148,7 @@ int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
         cfg.policy = o->policy;
         cfg.prevote = o->prevote;
         cfg.checkquorum = o->checkquorum;
+        cfg.fast_detect = o->fast_detect;
         cfg.unsafe = o->unsafe;
         cfg.nofailover = raft_nodeset_has(&o->nofailover, i);
         cfg.snap_chunk = o->snap_chunk;

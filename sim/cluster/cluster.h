@@ -8,7 +8,9 @@
  * from one seed, so the same seed and options give a byte-identical trace.
  * After every event the invariant checker (checker.h) looks at the nodes.
  *
- * Faults: crash (optionally losing the unflushed WAL tail), restart,
+ * Faults: crash (optionally losing the unflushed WAL tail; its peers see
+ * its connections close one link latency later, unless it is silent),
+ * restart,
  * pause/resume (the node freezes, timers and inbox included, and wakes up
  * with stale beliefs), partitions and one-way cuts, link degradation.
  *
@@ -64,6 +66,11 @@ struct sim_options {
     enum raft_ack_mode ack_mode;
     enum raft_election_policy policy;
     bool prevote, checkquorum;
+    /* Fast detection (raft_peer_closed): a crash closes the node's
+     * connections, and each peer hears of it one link latency later (in
+     * memory) or when its socket says so (TCP).  Off: closes are not
+     * reported and every failure waits out the election timeout. */
+    bool fast_detect;
     unsigned unsafe;
     raft_nodeset nofailover; /* voters that never campaign (witnesses) */
     struct sim_link link;        /* default for every ordered link */
@@ -151,6 +158,10 @@ uint64_t sim_run_events(struct sim_cluster *c, uint64_t max);
 
 /* Faults.  Node ids are 1..n. */
 void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed);
+/* A silent crash (power loss, a hung machine): the node stops at once but
+ * closes no connection, so its peers learn nothing until their election
+ * timers fire.  Over TCP its sockets stay open, unread, until restart. */
+void sim_crash_silent(struct sim_cluster *c, int id, bool lose_unflushed);
 void sim_restart(struct sim_cluster *c, int id);
 void sim_pause(struct sim_cluster *c, int id);
 void sim_resume(struct sim_cluster *c, int id);

@@ -9,7 +9,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed)
+/* A process that dies has its sockets closed by the kernel: each peer
+ * whose link is not cut reads EOF one link latency later (no jitter, so
+ * that turning fast detection on draws nothing from the network's PRNG),
+ * and never before the frames already on their way to it (TCP delivers
+ * them ahead of the FIN).  Over TCP the sockets themselves say so
+ * (cluster_wire.c). */
+static void announce_close(struct sim_cluster *c, int id)
+{
+    if (!c->o.fast_detect || c->wire)
+        return;
+    uint64_t at[RAFT_MAX_NODES + 1];
+    for (int p = 1; p <= c->n; p++)
+        at[p] = c->now + sim__link(c, id, p)->latency_us;
+    for (uint32_t k = 0; k < c->heap_len; k++) {
+        const struct sim_ev *e = &c->pool[c->heap[k].idx];
+        if (e->type == EV_DELIVER && e->msg.from == id && e->node >= 1 &&
+            e->node <= c->n && e->t > at[e->node])
+            at[e->node] = e->t;
+    }
+    for (int p = 1; p <= c->n; p++) {
+        if (p == id || !c->nodes[p].up || sim__link(c, id, p)->cut)
+            continue;
+        struct sim_ev *e = sim__sched(c, at[p], EV_CLOSED, p);
+        e->hint = id;
+    }
+}
+
+static void crash(struct sim_cluster *c, int id, bool lose_unflushed,
+                  bool silent)
 {
     struct node_state *s = &c->nodes[id];
     if (!s->up)
@@ -17,10 +45,14 @@ void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed)
     if (trace_on(&c->tr)) {
         trace_begin(&c->tr, c->now, id, "crash");
         trace_bool(&c->tr, "lose_unflushed", lose_unflushed);
+        if (silent)
+            trace_bool(&c->tr, "silent", true);
         trace_end(&c->tr);
     }
     if (c->wire)
-        sim__wire_crash(c, id);
+        sim__wire_crash(c, id, silent);
+    else if (!silent)
+        announce_close(c, id);
     raft_crash(s->r, lose_unflushed);
     s->up = false;
     s->paused = false;
@@ -36,6 +68,27 @@ void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed)
     }
     s->n_held = 0;
     sim__pump(c, id); /* report the lost tail */
+}
+
+void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed)
+{
+    crash(c, id, lose_unflushed, false);
+}
+
+void sim_crash_silent(struct sim_cluster *c, int id, bool lose_unflushed)
+{
+    crash(c, id, lose_unflushed, true);
+}
+
+void sim__peer_closed(struct sim_cluster *c, int id, int peer)
+{
+    if (trace_on(&c->tr)) {
+        trace_begin(&c->tr, c->now, id, "closed");
+        trace_node(&c->tr, "peer", peer);
+        trace_end(&c->tr);
+    }
+    raft_peer_closed(c->nodes[id].r, c->now, peer);
+    sim__pump(c, id);
 }
 
 void sim_restart(struct sim_cluster *c, int id)

@@ -26,6 +26,7 @@ enum ev_type {
     EV_CRESP,       /* node's answer arrives at client */
     EV_CTIMEOUT,    /* client gives up */
     EV_WIRE,        /* TCP: a delayed frame goes onto the socket */
+    EV_CLOSED,      /* node sees its connections to `hint` close */
 };
 
 enum cresp { CR_ACKED = 1, CR_REDIRECT, CR_DOWN, CR_UNKNOWN, CR_TRANSFER };
@@ -36,7 +37,7 @@ struct sim_ev {
     uint8_t resp; /* EV_CRESP */
     int node;
     int widx;     /* client events */
-    int hint;     /* EV_CRESP redirect: leader hint */
+    int hint;     /* EV_CRESP redirect: leader hint; EV_CLOSED: the peer */
     uint64_t epoch, gen;
     uint64_t msg_id; /* EV_DELIVER/EV_WIRE: the send's trace id */
     struct raft_msg msg;
@@ -135,6 +136,8 @@ void sim__hold(struct node_state *s, uint32_t idx);
 void sim__pump(struct sim_cluster *c, int id);
 void sim__sched_timer(struct sim_cluster *c, int id);
 void sim__net_send(struct sim_cluster *c, struct raft_msg *m);
+/* Node id learns that its connections to peer closed (EV_CLOSED). */
+void sim__peer_closed(struct sim_cluster *c, int id, int peer);
 static inline struct sim_link *sim__link(const struct sim_cluster *c,
                                          int from, int to)
 {
@@ -154,7 +157,7 @@ int sim__wire_start(struct sim_cluster *c);
 void sim__wire_free(struct sim_cluster *c);
 void sim__wire_send(struct sim_cluster *c, struct raft_msg *m);
 bool sim__wire_run_until(struct sim_cluster *c, uint64_t t);
-void sim__wire_crash(struct sim_cluster *c, int id);
+void sim__wire_crash(struct sim_cluster *c, int id, bool silent);
 int sim__wire_restart(struct sim_cluster *c, int id);
 void sim__wire_pause(struct sim_cluster *c, int id, bool paused);
 void sim__wire_hold(struct sim_cluster *c, bool hold);

@@ -226,6 +226,15 @@ bool sim__handle(struct sim_cluster *c, uint32_t idx)
         else
             sim__trace_drop(c, e, "crashed"); /* the sender died */
         return true;
+    case EV_CLOSED:
+        if (!s->up)
+            return true;
+        if (s->paused) { /* it reads the EOF when it wakes */
+            sim__hold(s, idx);
+            return false;
+        }
+        sim__peer_closed(c, e->node, e->hint);
+        return true;
     case EV_CTIMEOUT:
         if (c->writes[e->widx].pub.outcome == SIM_PENDING)
             sim__finish_write(c, e->widx, SIM_UNKNOWN);

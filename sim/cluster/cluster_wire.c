@@ -14,7 +14,9 @@
  * goes onto the socket when it is released — the kernel here has no
  * netem, so latency lives in the transport.
  *
- * A crash closes the node's listener and sockets; a restart listens on
+ * A crash closes the node's listener and sockets (its peers read EOF and
+ * report it to their cores: fast detection); a silent crash leaves them
+ * open and unread.  A restart listens on
  * the same port again and peers reconnect with back-off.  A pause stops
  * reading the node's sockets: the kernel keeps the backlog, which the
  * node reads on resume.
@@ -44,6 +46,7 @@ struct wire_node {
     int id;
     struct net_node *net;
     int port;
+    bool silent; /* crashed silently: net paused, sockets open */
 };
 
 struct sim_wire {
@@ -87,6 +90,21 @@ static void on_msg(void *ctx, struct raft_msg *m)
     sim__ev_push(c, i);
 }
 
+/* A peer's socket closed under us: fast detection's evidence, handled
+ * as an event at "now" like a frame (cluster_step.c, EV_CLOSED). */
+static void on_peer_closed(void *ctx, int peer)
+{
+    struct wire_node *wn = ctx;
+    struct sim_cluster *c = wn->w->c;
+    if (!c->o.fast_detect || peer < 1 || peer > c->n)
+        return;
+    uint64_t now = wire_now(wn->w);
+    if (now > c->now)
+        c->now = now;
+    struct sim_ev *e = sim__sched(c, c->now, EV_CLOSED, wn->id);
+    e->hint = peer;
+}
+
 static void on_log(void *ctx, int level, const char *line)
 {
     struct wire_node *wn = ctx;
@@ -114,6 +132,7 @@ static int start_node(struct sim_wire *w, int id, int port)
     cfg.port = port;
     cfg.on_msg = on_msg;
     cfg.on_log = on_log;
+    cfg.on_peer_closed = on_peer_closed;
     cfg.ctx = wn;
     int rc = net_node_start(&w->loop, &cfg, &wn->net);
     if (rc != 0) {
@@ -257,9 +276,18 @@ bool sim__wire_run_until(struct sim_cluster *c, uint64_t t)
     return !c->stopped && !util_stop_signal;
 }
 
-void sim__wire_crash(struct sim_cluster *c, int id)
+/* A crash closes every socket, as the kernel does for a process that
+ * died; a silent one (power loss) keeps them open and stops reading, so
+ * peers see nothing until restart, which reads on (what arrived in
+ * between is delivered late, as a slow network would). */
+void sim__wire_crash(struct sim_cluster *c, int id, bool silent)
 {
     struct wire_node *wn = &c->wire->nodes[id];
+    if (wn->net && silent) {
+        net_node_pause(wn->net);
+        wn->silent = true;
+        return;
+    }
     if (wn->net)
         net_node_close(wn->net, closed, wn->net);
     wn->net = NULL;
@@ -268,6 +296,11 @@ void sim__wire_crash(struct sim_cluster *c, int id)
 int sim__wire_restart(struct sim_cluster *c, int id)
 {
     struct wire_node *wn = &c->wire->nodes[id];
+    if (wn->net && wn->silent) {
+        wn->silent = false;
+        net_node_resume(wn->net);
+        return 0;
+    }
     if (wn->net)
         return 0;
     int rc = start_node(c->wire, id, wn->port);
@@ -287,7 +320,7 @@ int sim__wire_restart(struct sim_cluster *c, int id)
 void sim__wire_pause(struct sim_cluster *c, int id, bool paused)
 {
     struct wire_node *wn = &c->wire->nodes[id];
-    if (!wn->net)
+    if (!wn->net || wn->silent)
         return;
     if (paused)
         net_node_pause(wn->net);

@@ -32,6 +32,7 @@ void explore_opts_default(struct explore_opts *o)
     o->policy = RAFT_ELECT_HIGHEST_LSN;
     o->prevote = true;
     o->checkquorum = true;
+    o->fast_detect = true;
     o->swarm = true;
     o->liveness = true;
     o->heartbeat_us = 50000;
@@ -96,6 +97,8 @@ static void rec_header(struct sched *s, uint64_t seed,
            (unsigned long long)so->election_max_us,
            raft_ack_mode_name(so->ack_mode), raft_policy_name(so->policy),
            so->prevote ? "on" : "off", so->checkquorum ? "on" : "off");
+    if (!so->fast_detect)
+        ex_rec(s, "fast-detect off\n");
     for (unsigned b = 1, first = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
         if (so->unsafe & b) {
             ex_rec(s, "%s%s", first ? "unsafe " : ",", raft_unsafe_name(b));
@@ -216,6 +219,7 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
     so.policy = o->policy;
     so.prevote = o->prevote;
     so.checkquorum = o->checkquorum;
+    so.fast_detect = o->fast_detect;
     so.unsafe = o->unsafe;
     so.snap_entries = o->snapshot_every == EXPLORE_SNAP_SWARM
                           ? (s->w ? s->w->snap_entries : 0)

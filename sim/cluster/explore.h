@@ -53,6 +53,8 @@ struct explore_swarm {
     uint64_t len_min_us, len_max_us; /* how long one fault lasts */
     uint64_t stable_us; /* after a fault heals, no new one for this long */
     unsigned lose_pct;  /* a crash loses the unflushed tail, percent */
+    unsigned silent_pct; /* a crash is silent (closes no connection: no
+                            fast detection), percent */
     unsigned drop_pct, dup_pct; /* the worst drop / duplication rate */
     uint64_t delay_max_us;      /* the worst added latency */
     uint64_t slow_us;           /* a slow node's extra latency */
@@ -80,6 +82,7 @@ struct explore_opts {
     enum raft_ack_mode ack;
     enum raft_election_policy policy;
     bool prevote, checkquorum;
+    bool fast_detect; /* a crash's closed connections are evidence */
     unsigned unsafe;
     uint64_t heartbeat_us, election_min_us, election_max_us;
     FILE *trace;    /* every seed's events, or NULL */

@@ -266,9 +266,17 @@ static void fault_crash(struct sched *s, uint64_t now)
     if (!sim_is_up(s->c, id))
         return;
     bool lose = s->w ? ex_rnd(s, 0, 99) < s->w->lose_pct : ex_rnd(s, 0, 1);
+    /* silent: power loss, no connection closes (fast detection sees
+     * nothing); else the process died and its peers read EOF */
+    bool silent = s->w ? ex_rnd(s, 0, 99) < s->w->silent_pct
+                       : ex_rnd(s, 0, 3) == 0;
     ex_rec_at(s);
-    ex_rec(s, "crash n%d%s\n", id, lose ? " lose-unflushed" : "");
-    sim_crash(s->c, id, lose);
+    ex_rec(s, "crash n%d%s%s\n", id, lose ? " lose-unflushed" : "",
+           silent ? " silent" : "");
+    if (silent)
+        sim_crash_silent(s->c, id, lose);
+    else
+        sim_crash(s->c, id, lose);
     add_undo(s, now + fault_len(s, 100000, 3000000), U_RESTART, id);
 }
 

@@ -85,6 +85,8 @@ void explore_swarm_draw(const struct explore_opts *o, uint64_t seed,
                          w->election_min_us * rng(&p, 20, 200) / 100;
     int n = o->nodes;
     w->core = rng(&p, 0, 1) ? n : n / 2 + 1;
+    w->silent_pct = (unsigned)rng(&p, 0, 2) * 50; /* last: earlier draws
+                                                     keep their values */
     if (o->snapshot_every == EXPLORE_SNAP_SWARM) {
         struct prng q; /* its own stream: the draws above stay as they were */
         prng_seed(&q, seed * 0x9e6c63d0676a9a99ull + 0x5a9);
@@ -130,7 +132,13 @@ void explore_swarm_text(const struct explore_swarm *w, char *buf, size_t cap)
                 }
             ADD(")");
         } else if (bit == EXPLORE_F_CRASH)
-            ADD("(lose tail %u%%)", w->lose_pct);
+        {
+            if (w->silent_pct)
+                ADD("(lose tail %u%%, silent %u%%)", w->lose_pct,
+                    w->silent_pct);
+            else
+                ADD("(lose tail %u%%)", w->lose_pct);
+        }
         else if (bit == EXPLORE_F_DROP)
             ADD("(<=%u%%)", w->drop_pct);
         else if (bit == EXPLORE_F_DUP)

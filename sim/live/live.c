@@ -16,7 +16,8 @@
 static const char *const setup_words[] = {
     "nodes", "heartbeat", "election", "ack", "policy", "prevote",
     "checkquorum", "unsafe", "seed", "disk", "client-timeout",
-    "client-latency", "clients", "clock", "mirror", "mirror-control"};
+    "client-latency", "clients", "clock", "mirror", "mirror-control",
+    "fast-detect"};
 
 void live_opts_default(struct live_opts *o)
 {

@@ -391,7 +391,8 @@
     case "expect": return (e.ok ? "✓ " : "✗ ") + e.text + (e.actual ? " — " + e.actual : "");
     case "violation": return "✗ invariant " + e.invariant + " broken: " + e.detail;
     case "partition": return "partition: " + (e.groups || []).map((g) => "{" + g.join(",") + "}").join(" | ");
-    case "crash": return e.node + " crashes" + (e.lose_unflushed ? ", losing its unflushed tail" : "");
+    case "crash": return e.node + " crashes" + (e.lose_unflushed ? ", losing its unflushed tail" : "") + (e.silent ? ", silently (its connections stay open)" : "");
+    case "closed": return e.node + " sees its connections to " + e.peer + " close";
     case "run": return "run: seed " + e.seed + ", " + e.nodes + " nodes, ack " + e.ack + ", " + e.election + ", prevote " + e.prevote + ", checkquorum " + e.checkquorum;
     default: return (e.node === "cluster" ? "" : e.node + " ") + k + (e.to ? " → " + e.to : "");
     }

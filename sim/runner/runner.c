@@ -357,7 +357,7 @@ static void header(struct runner *R, const struct sim_options *so)
     fprintf(R->out,
             "%s%s%s: %d nodes, heartbeat %.0fms%s, election %.0f-%.0fms%s, "
             "ack %s%s, policy %s%s, prevote %s%s, checkquorum %s%s%s, "
-            "seed %llu%s, %s clock%s\n",
+            "%s%s, seed %llu%s, %s clock%s\n",
             rs_c(R, C_BOLD), R->p->file, rs_c(R, C_RESET), so->n_nodes,
             (double)so->heartbeat_us / 1e3,
             given(R, SCN_OV_HEARTBEAT, " (--heartbeat)"),
@@ -370,6 +370,8 @@ static void header(struct runner *R, const struct sim_options *so)
             given(R, SCN_OV_PREVOTE, " (--prevote)"),
             so->checkquorum ? "on" : "off",
             given(R, SCN_OV_CHECKQUORUM, " (--checkquorum)"), unsafe,
+            so->fast_detect ? "" : ", fast detection off",
+            given(R, SCN_OV_FAST_DETECT, " (--no-fast-detect)"),
             (unsigned long long)so->seed, R->o.seed_given ? " (--seed)" : "",
             so->transport == SIM_TRANSPORT_TCP ? "real (TCP)" : "virtual",
             so->transport == SIM_TRANSPORT_TCP && so->time_scale != 1.0
@@ -500,6 +502,7 @@ int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
     so.policy = p->policy;
     so.prevote = p->prevote;
     so.checkquorum = p->checkquorum;
+    so.fast_detect = p->fast_detect;
     so.unsafe = p->unsafe;
     so.disk_latency_us = p->disk_us;
     so.client_timeout_us = p->client_timeout_us;

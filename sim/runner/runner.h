@@ -55,6 +55,7 @@ enum {
     SCN_OV_CHECKQUORUM = 1u << 3,
     SCN_OV_ELECTION = 1u << 4,
     SCN_OV_HEARTBEAT = 1u << 5,
+    SCN_OV_FAST_DETECT = 1u << 6,
 };
 
 void scn_run_opts_default(struct scn_run_opts *o);

@@ -220,8 +220,15 @@ void r_do_life(struct runner *R, const struct scn_cmd *cmd)
             else
                 rs_line(R, i, C_MAGENTA,
                         "crashes (memory gone; term, vote and WAL survive)");
+            if (cmd->silent)
+                rs_line(R, i, C_DIM,
+                        "(silently, like a power loss: its connections stay "
+                        "open, so its peers learn nothing from them)");
             R->role[i] = RAFT_DOWN;
-            sim_crash(R->c, i, cmd->lose_unflushed);
+            if (cmd->silent)
+                sim_crash_silent(R->c, i, cmd->lose_unflushed);
+            else
+                sim_crash(R->c, i, cmd->lose_unflushed);
             rm_crash(R, i);
             break;
         }

@@ -283,6 +283,12 @@ static void role_line(struct runner *R, const struct raft_event *ev)
             rs_line(R, ev->node, NULL,
                     "pre-candidate for term %llu (told to campaign now)",
                     term + 1);
+        else if (ev->reason == RAFT_R_LEADER_CLOSED)
+            rs_line(R, ev->node, NULL,
+                    "connection to leader n%d closed — pre-vote now "
+                    "(pre-candidate for term %llu; a live leader's "
+                    "followers would refuse it)",
+                    ev->peer, term + 1);
         else
             rs_line(R, ev->node, NULL,
                     "pre-candidate for term %llu (election timeout: no "

@@ -38,7 +38,8 @@ struct shrinker {
 static const char *const setup_words[] = {
     "nodes", "heartbeat", "election", "ack", "policy", "prevote",
     "checkquorum", "unsafe", "seed", "disk", "client-timeout",
-    "client-latency", "clients", "clock", "mirror", "mirror-control"};
+    "client-latency", "clients", "clock", "mirror", "mirror-control",
+    "fast-detect"};
 
 static bool word_is(const char *line, const char *w)
 {

@@ -14,12 +14,13 @@
  *
  *   setup     nodes N | heartbeat D | election D..D | ack async|quorum|sync
  *             | policy highest-lsn|raft | prevote on|off | checkquorum on|off
+ *             | fast-detect on|off
  *             | unsafe RULE[,RULE] | seed N | disk D | client-timeout D
  *             | client-latency D | clients NAME... | clock virtual
  *             | mirror NODE=SERVER... | mirror-control "TEMPLATE"
  *   links     link SET ->|<-> SET [latency D] [jitter D] [drop P] [dup P]
  *             | link SET ->|<-> SET reset
- *   life      start [SET] | crash SET [lose-unflushed] | restart SET
+ *   life      start [SET] | crash SET [lose-unflushed] [silent] | restart SET
  *             | pause SET | resume SET | campaign SET
  *             | transfer leader to NODE   (or transfer NODE to NODE)
  *   network   partition SET SET... | partition ring | partition bridge NODE
@@ -293,6 +294,7 @@ struct scn_cmd {
     int n_sets;
     bool both_ways;        /* LINK, CUT: <-> */
     bool lose_unflushed;   /* CRASH */
+    bool silent;           /* CRASH: closes no connection (power loss) */
     /* LINK */
     bool reset;
     bool has_latency, has_jitter, has_drop, has_dup;
@@ -348,6 +350,7 @@ struct scn_program {
     enum raft_ack_mode ack;
     enum raft_election_policy policy;
     bool prevote, checkquorum;
+    bool fast_detect;       /* `fast-detect on|off` (default on) */
     unsigned unsafe;
     uint64_t disk_us, client_timeout_us, client_latency_us;
     bool virtual_only;      /* `clock virtual`: exact replays */

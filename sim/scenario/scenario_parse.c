@@ -123,7 +123,8 @@ int scn_set_mirror(struct scn_program *p, const char *spec, char *err,
 static const char *const setup_words[] = {
     "nodes", "heartbeat", "election", "ack", "policy", "prevote",
     "checkquorum", "unsafe", "seed", "disk", "client-timeout",
-    "client-latency", "clients", "clock", "mirror", "mirror-control"};
+    "client-latency", "clients", "clock", "mirror", "mirror-control",
+    "fast-detect"};
 #define N_SETUP ((int)(sizeof(setup_words) / sizeof(*setup_words)))
 
 static bool on_off(struct parser *P, bool *out)
@@ -343,6 +344,10 @@ static bool setup(struct parser *P, int k)
         P->i++;
         break;
     }
+    case 16:
+        if (!on_off(P, &p->fast_detect))
+            return false;
+        break;
     }
     return scn__end_of_line(P);
 }
@@ -426,7 +431,12 @@ static bool action(struct parser *P, struct scn_cmd *cmd, bool nested)
     case SCN_CRASH:
         if (!scn__one_set(P, cmd))
             return false;
-        cmd->lose_unflushed = scn__accept(P, "lose-unflushed");
+        for (int k = 0; k < 2; k++) { /* either order, each once */
+            if (!cmd->lose_unflushed && scn__accept(P, "lose-unflushed"))
+                cmd->lose_unflushed = true;
+            else if (!cmd->silent && scn__accept(P, "silent"))
+                cmd->silent = true;
+        }
         return scn__end_of_line(P);
     case SCN_RESTART:
     case SCN_PAUSE:
@@ -617,6 +627,7 @@ int scn_parse(const char *name, const char *text, size_t len,
     p->policy = RAFT_ELECT_HIGHEST_LSN;
     p->prevote = true;
     p->checkquorum = true;
+    p->fast_detect = true;
     p->client_timeout_us = 2000000;
     p->client_latency_us = 500;
 
