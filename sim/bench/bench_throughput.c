@@ -185,7 +185,7 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
     /* RSS: at the start, after a warm-up of a tenth of the window (at
      * most 5 s), its peak after that (sampled every 100 ms of the run)
      * and at the end */
-    uint64_t rss_start = rss_now_kib(), rss_warm = 0, rss_max = 0;
+    uint64_t rss_warm = 0, rss_max = 0;
     uint64_t warm_at = t_start + (duration_us / 10 < 5000000
                                       ? duration_us / 10
                                       : 5000000);
@@ -250,27 +250,24 @@ int bench_throughput(FILE *out, const struct bench_throughput_opts *o)
     fprintf(out, "  commit latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, "
                  "max %.3f ms\n",
             p50, p99, p999, pmax);
-    fprintf(out, "  RSS: start %.1f MiB, leader elected %.1f MiB, end of the "
-                 "window %.1f MiB, end %.1f MiB, peak %.1f MiB; %.0f bytes "
-                 "per write sent (WALs, checker, client records)\n",
-            rss_start / 1024.0, rss_lead / 1024.0, rss_window / 1024.0,
-            rss_end / 1024.0, rss_peak / 1024.0, per_write);
     fprintf(out, "  messages sent: %llu (%.2f per committed write); "
                  "elections during the run: %llu\n",
             (unsigned long long)sent,
             t.acked_in_window ? (double)sent / (double)t.acked_in_window : 0,
             (unsigned long long)elections);
-    uint64_t rss_end = rss_now_kib();
     if (rss_end > rss_max)
         rss_max = rss_end;
     if (!rss_warm)
         rss_warm = rss_end;
-    fprintf(out, "  RSS: start %llu KiB, after warm-up %llu KiB, peak after "
-                 "it %llu KiB (x%.2f), end %llu KiB\n",
-            (unsigned long long)rss_start, (unsigned long long)rss_warm,
-            (unsigned long long)rss_max,
+    fprintf(out, "  RSS: start %.1f MiB, leader elected %.1f MiB, after "
+                 "warm-up %.1f MiB, peak after it %.1f MiB (x%.2f), end of "
+                 "the window %.1f MiB, end %.1f MiB, process peak %.1f MiB; "
+                 "%.0f bytes per write sent (WALs, checker, client records)\n",
+            rss_start / 1024.0, rss_lead / 1024.0, rss_warm / 1024.0,
+            rss_max / 1024.0,
             rss_warm ? (double)rss_max / (double)rss_warm : 0.0,
-            (unsigned long long)rss_end);
+            rss_window / 1024.0, rss_end / 1024.0, rss_peak / 1024.0,
+            per_write);
     fprintf(out, "  checker: %llu violations, %llu acknowledged writes lost\n",
             (unsigned long long)violations, (unsigned long long)lost);
     if (violations && sim_violation(c))
