@@ -9,7 +9,7 @@ STAMP     = $(BUILD)/.deps-installed
 
 # One folder per concept under sim/ (README, "Layout"); the binary's main
 # is sim/cli/main.c, everything else goes into one library.
-SIM_DIRS = util scenario cluster pg report runner bench live cli
+SIM_DIRS = util scenario cluster node pg report runner bench live cli
 CORE_SRC = $(wildcard raft/*.c) $(wildcard net/*.c) \
            $(filter-out sim/cli/main.c,$(foreach d,$(SIM_DIRS),$(wildcard sim/$(d)/*.c)))
 TEST_SRC = $(filter-out tests/fuzz_%.c,$(wildcard tests/*.c))

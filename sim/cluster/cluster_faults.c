@@ -9,11 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/ctl.h"
+
 void sim_crash(struct sim_cluster *c, int id, bool lose_unflushed)
 {
     struct node_state *s = &c->nodes[id];
     if (!s->up)
         return;
+    if (c->procs) /* SIGKILL; its last inputs replayed first */
+        sim__procs_crash(c, id, lose_unflushed);
     if (trace_on(&c->tr)) {
         trace_begin(&c->tr, c->now, id, "crash");
         trace_bool(&c->tr, "lose_unflushed", lose_unflushed);
@@ -46,6 +50,8 @@ void sim_restart(struct sim_cluster *c, int id)
     sim__trace_simple(c, id, "restart");
     if (c->wire && sim__wire_restart(c, id) != 0)
         return; /* could not listen again: stays down (traced) */
+    if (c->procs && sim__procs_restart(c, id) != 0)
+        return; /* no new process: stays down (traced) */
     s->up = true;
     s->timer_live = false;
     raft_restart(s->r, c->now);
@@ -61,6 +67,8 @@ void sim_pause(struct sim_cluster *c, int id)
     s->paused = true;
     if (c->wire)
         sim__wire_pause(c, id, true);
+    if (c->procs)
+        sim__procs_pause(c, id, true); /* SIGSTOP */
 }
 
 void sim_resume(struct sim_cluster *c, int id)
@@ -72,6 +80,8 @@ void sim_resume(struct sim_cluster *c, int id)
     s->paused = false;
     if (c->wire)
         sim__wire_pause(c, id, false);
+    if (c->procs)
+        sim__procs_pause(c, id, false); /* SIGCONT */
     /* Wake up with stale beliefs: the backlog first, in arrival order,
      * then the timers that should have fired long ago. */
     uint32_t *held = s->held;
@@ -84,6 +94,8 @@ void sim_resume(struct sim_cluster *c, int id)
     }
     free(held);
     s->timer_live = false;
+    if (c->procs)
+        return; /* its process wakes up with its own timers */
     raft_tick(s->r, c->now);
     sim__pump(c, id);
 }
@@ -94,6 +106,12 @@ int sim_campaign(struct sim_cluster *c, int id)
     if (!s->up || s->paused)
         return RAFT_EDOWN;
     sim__trace_simple(c, id, "campaign");
+    if (c->procs) { /* it campaigns when told; the replay follows */
+        if (raft_role(s->r) == RAFT_LEADER || raft_config(s->r)->nofailover)
+            return RAFT_EINVAL;
+        sim__procs_command(c, id, CTL_C_CAMPAIGN, 0);
+        return RAFT_OK;
+    }
     int rc = raft_campaign_now(s->r, c->now);
     sim__pump(c, id);
     return rc;
@@ -104,6 +122,14 @@ int sim_transfer(struct sim_cluster *c, int from, int to)
     struct node_state *s = &c->nodes[from];
     if (!s->up || s->paused)
         return RAFT_EDOWN;
+    if (c->procs) {
+        if (raft_role(s->r) != RAFT_LEADER)
+            return RAFT_ENOTLEADER;
+        if (to == from || to < 1 || to > c->n)
+            return RAFT_EINVAL;
+        sim__procs_command(c, from, CTL_C_TRANSFER, to);
+        return RAFT_OK;
+    }
     int rc = raft_transfer_leadership(s->r, c->now, to);
     sim__pump(c, from);
     return rc;
@@ -120,6 +146,8 @@ void sim_partition(struct sim_cluster *c, const int *group)
     for (int a = 1; a <= c->n; a++)
         for (int b = 1; b <= c->n; b++)
             sim__link(c, a, b)->cut = a != b && group[a] != group[b];
+    if (c->procs)
+        sim__procs_links(c);
     if (!trace_on(&c->tr))
         return;
     char buf[1024];
@@ -150,6 +178,8 @@ void sim_partition(struct sim_cluster *c, const int *group)
 void sim_cut(struct sim_cluster *c, int from, int to)
 {
     sim__link(c, from, to)->cut = true;
+    if (c->procs)
+        sim__procs_link(c, from, to);
     if (!trace_on(&c->tr))
         return;
     trace_begin(&c->tr, c->now, from, "cut");
@@ -162,6 +192,8 @@ void sim_heal(struct sim_cluster *c)
     for (int a = 1; a <= c->n; a++)
         for (int b = 1; b <= c->n; b++)
             sim__link(c, a, b)->cut = false;
+    if (c->procs)
+        sim__procs_links(c);
     sim__trace_simple(c, 0, "heal");
 }
 
@@ -169,6 +201,8 @@ void sim_set_link(struct sim_cluster *c, int from, int to,
                   const struct sim_link *l)
 {
     *sim__link(c, from, to) = *l;
+    if (c->procs)
+        sim__procs_link(c, from, to);
     if (!trace_on(&c->tr))
         return;
     trace_begin(&c->tr, c->now, from, "link");
@@ -197,6 +231,8 @@ void sim_reset_links(struct sim_cluster *c)
     for (int a = 0; a <= c->n; a++)
         for (int b = 0; b <= c->n; b++)
             *sim__link(c, a, b) = c->o.link;
+    if (c->procs)
+        sim__procs_links(c);
 }
 
 
