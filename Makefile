@@ -100,6 +100,8 @@ check: $(BUILD)/tests $(BUILD)/raftsim
 FUZZ_SHORT ?= 5
 test: check
 	RAFTSIM=$(BUILD)/raftsim CLOCKS=real tests/scenarios.sh
+	RAFTSIM=$(BUILD)/raftsim CLOCKS=processes tests/scenarios.sh
+	RAFTSIM=$(BUILD)/raftsim tests/node.sh
 	RAFTSIM=$(BUILD)/raftsim tests/pg.sh
 	RAFTSIM=$(BUILD)/raftsim tests/pg.sh --docker
 	tests/pg-docker.sh

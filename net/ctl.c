@@ -5,6 +5,7 @@
 #include "net/ctl.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -75,12 +76,22 @@ int ctl_parse(const char *body, size_t len, struct ctl_rec *r)
 
 int ctl_write_all(int fd, const char *p, size_t n)
 {
+    int waited_ms = 0;
     while (n > 0) {
         ssize_t k = write(fd, p, n);
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            return -errno;
+            /* a descriptor libuv polls is non-blocking: wait for room,
+             * bounded (a reader that takes 30 s is gone for us) */
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+                waited_ms < 30000) {
+                struct pollfd pf = {.fd = fd, .events = POLLOUT};
+                poll(&pf, 1, 100);
+                waited_ms += 100;
+                continue;
+            }
+            return errno == EAGAIN ? -ETIMEDOUT : -errno;
         }
         p += k;
         n -= (size_t)k;

@@ -89,7 +89,8 @@ int ctl_encode(struct net_buf *out, const struct ctl_rec *r);
 /* Parse a record body (net_reader_peek's, without the length prefix):
  * 0, or NET_EPROTO for a short body or a payload past its end. */
 int ctl_parse(const char *body, size_t len, struct ctl_rec *r);
-/* Write all of p to a blocking descriptor (EINTR retried): 0 or -errno. */
+/* Write all of p (EINTR retried; on a non-blocking descriptor, waits for
+ * room, at most 30 s): 0 or -errno. */
 int ctl_write_all(int fd, const char *p, size_t n);
 /* Encode r and write it at once: 0 or a negative error. */
 int ctl_send(int fd, const struct ctl_rec *r);
