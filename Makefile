@@ -89,7 +89,8 @@ check: $(BUILD)/tests $(BUILD)/raftsim
 	RAFTSIM=$(BUILD)/raftsim CLOCKS=virtual tests/scenarios.sh
 	RAFTSIM=$(BUILD)/raftsim tests/shell.sh
 
-# The suite: `check`, then every scenario over loopback TCP, the mirrored
+# The suite: `check`, then every scenario over loopback TCP (one process,
+# then one process per node; tests/node.sh: `raftsim node`), the mirrored
 # scenarios and the health endpoint on a real PostgreSQL pair (tests/pg.sh
 # brings it up and takes it down), as local processes and as Docker
 # containers, then the Docker traps, the host left untouched and the

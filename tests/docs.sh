@@ -51,6 +51,9 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$tmp/cwd" "$build_dir/bench"
+# README's `raftsim node` example reads the key its previous line writes
+# with head (not a raftsim command, so not run here)
+[ -f "$build_dir/cluster.key" ] || head -c 32 /dev/urandom >"$build_dir/cluster.key"
 ln -s "$repo/build" "$tmp/cwd/build"
 ln -s "$repo/scenarios" "$tmp/cwd/scenarios"
 ln -s "$repo/tools" "$tmp/cwd/tools"
@@ -83,7 +86,7 @@ help_cmds() {
         "bench sim --help" "bench failover --help" "bench throughput --help" \
         "bench rss --help" "bench pg-failover --help" "pg --help" \
         "pg status --help" "pg health --help" "report --help" "version --help" \
-        "explore-merge --help"; do
+        "explore-merge --help" "node --help"; do
         # shellcheck disable=SC2086
         "$bin_rel" $args 2>&1 | awk -v src="$bin_rel $args" -v re="$cmd_re" \
             -v me="$bin_rel" '
