@@ -6,6 +6,8 @@
 #     leader (each prints its role changes); a node with another key is
 #     refused at the handshake and never joins;
 #   - --listen on a non-loopback address warns;
+#   - --wal-dir: a node killed with SIGKILL restarts with its term and
+#     log (replayed from its file), and the fsync cost is printed;
 #   - `run --clock processes` stopped by SIGINT exits 130, killed by
 #     SIGKILL (no clean-up at all) leaves no node process either
 #     (PR_SET_PDEATHSIG), and a normal run leaves none.
@@ -76,6 +78,27 @@ out=$(timeout 10 "$RAFTSIM" node --id 1 --peers "n1=127.0.0.1:$p4" \
     --key "$tmp/key" --listen 0.0.0.0 --duration 200ms 2>&1)
 if grep -q 'warning: listening on 0.0.0.0' <<<"$out"; then ok
 else bad "--listen 0.0.0.0 did not warn: $out"; fi
+
+# --wal-dir: a node killed with SIGKILL comes back with its log
+wal="$tmp/wal"
+for i in 1 2 3; do
+    "$RAFTSIM" node --id $i --peers "$peers" --key "$tmp/key" --wal-dir "$wal" \
+        --duration 4s >"$tmp/w$i" 2>&1 & pids+=($!)
+    wp[$i]=$!
+done
+for _ in $(seq 40); do # a leader and its no-op committed: 4 s at most
+    cat "$tmp"/w[123] | grep -q 'commit lsn 1' && break
+    sleep 0.1
+done
+kill -KILL "${wp[1]}"
+wait "${wp[1]}" 2>/dev/null
+"$RAFTSIM" node --id 1 --peers "$peers" --key "$tmp/key" --wal-dir "$wal" \
+    --duration 1s >"$tmp/w1b" 2>&1
+wait
+if grep -q 'replayed [0-9]* inputs: term [1-9][0-9]*, log to lsn [1-9]' "$tmp/w1b"; then ok
+else bad "n1 restarted from --wal-dir without its log:"; cat "$tmp/w1" "$tmp/w1b"; fi
+if grep -q 'fdatasync, mean' "$tmp/w2"; then ok
+else bad "--wal-dir printed no fsync cost:"; cat "$tmp/w2"; fi
 
 # the processes clock: nothing outlives a run
 before=$(nodes_now)

@@ -21,7 +21,8 @@ static void usage_node(FILE *f, const char *prog)
             "Run one Raft node as its own process: the same core, TCP "
             "transport, codec\nand authenticated handshake as `run --clock "
             "real`, one process per node,\nwith the in-memory WAL (a crash "
-            "loses it).  Prints one line per role change\nand commit.  "
+            "loses it, unless --wal-dir).  Prints one line\nper role change "
+            "and commit.  "
             "Stops on Ctrl-C/SIGTERM or after --duration.\n\n"
             "options:\n"
             "  --id N                this node's id (1..number of peers)\n"
@@ -46,6 +47,15 @@ static void usage_node(FILE *f, const char *prog)
             "draws\n"
             "  --duration D          stop after D (default: run until "
             "stopped)\n"
+            "  --wal-dir DIR         keep the node's inputs in DIR/nN.wal "
+            "(appended before\n"
+            "                        each, fdatasync'ed before a message "
+            "leaves after the\n"
+            "                        term, vote or log changed) and "
+            "replay them at start:\n"
+            "                        a SIGKILL or power loss keeps the log; "
+            "the fsync cost\n"
+            "                        is printed at the end\n"
             "  --control-fd FD       driven by `run --clock processes` over "
             "descriptor FD\n"
             "                        (internal: the runner passes it)\n\n"
@@ -67,6 +77,7 @@ enum {
     O_SEED,
     O_DURATION,
     O_CONTROL_FD,
+    O_WAL_DIR,
 };
 
 static const struct option node_long[] = {
@@ -80,6 +91,7 @@ static const struct option node_long[] = {
     {"seed", required_argument, NULL, O_SEED},
     {"duration", required_argument, NULL, O_DURATION},
     {"control-fd", required_argument, NULL, O_CONTROL_FD},
+    {"wal-dir", required_argument, NULL, O_WAL_DIR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -279,6 +291,9 @@ int cli_node(const char *prog, int argc, char **argv)
             o.duration_s = (double)us / 1e6;
             break;
         }
+        case O_WAL_DIR:
+            o.wal_dir = optarg;
+            break;
         case O_CONTROL_FD: {
             uint64_t v;
             if (util_parse_u64(optarg, &v) != 0 || v < 3 || v > 1 << 20)
@@ -295,9 +310,10 @@ int cli_node(const char *prog, int argc, char **argv)
         return cli_unexpected(prog, "node", argv[optind]);
     util_stop_on_signals();
     if (o.control_fd >= 0) {
-        if (id || have_peers || key_len) {
+        if (id || have_peers || key_len || o.wal_dir) {
             fprintf(stderr, "%s node: --control-fd takes its configuration "
-                    "from the runner; no --id, --peers or --key\n", prog);
+                    "from the runner (which keeps its inputs); no --id, "
+                    "--peers, --key or --wal-dir\n", prog);
             return 2;
         }
         o.out = NULL;

@@ -32,6 +32,7 @@
 #include "net/tcp.h"
 #include "raft/prng.h"
 #include "raft/wal.h"
+#include "sim/node/node_wal.h"
 #include "sim/util/util.h"
 
 struct delayed {
@@ -66,6 +67,10 @@ struct nd {
     const char *host;
     uint64_t deadline_s_us; /* standalone --duration, core time */
     struct delayed *delayed; /* frames waiting out their latency */
+    bool use_wal;            /* standalone --wal-dir */
+    struct node_wal wal;
+    uint64_t synced[4];      /* term, vote, last lsn, last term at the
+                                last fdatasync */
 };
 
 static uint64_t now_us(const struct nd *d)
@@ -87,12 +92,39 @@ static void die(struct nd *d, int code)
 static void report(struct nd *d, uint8_t type, int32_t a, uint64_t t,
                    const char *payload, uint32_t plen)
 {
-    if (d->ctl < 0 || d->replaying)
+    if (d->replaying)
         return;
     struct ctl_rec r = {.type = type, .a = a, .t_us = t,
                         .payload = payload, .plen = plen};
+    if (d->use_wal && type != CTL_R_LOG && type != CTL_R_CLOCK &&
+        node_wal_append(&d->wal, &r) != 0) {
+        fprintf(stderr, "raftsim node n%d: cannot append to %s: %s\n",
+                d->cfg.id, d->wal.path, strerror(errno));
+        die(d, 2);
+        return;
+    }
+    if (d->ctl < 0)
+        return;
     if (ctl_send(d->ctl, &r) != 0)
         die(d, 0); /* the runner is gone: so are we */
+}
+
+/* Before a message leaves: make the file durable if what a crash must
+ * not lose changed (the driver contract: flushed before acknowledged). */
+static void sync_durable(struct nd *d)
+{
+    const struct wal *w = raft_wal(d->r);
+    uint64_t now[4] = {raft_term(d->r), (uint64_t)raft_voted_for(d->r),
+                       wal_last_lsn(w), wal_last_term(w)};
+    if (!memcmp(now, d->synced, sizeof(now)))
+        return;
+    if (node_wal_sync(&d->wal) != 0) {
+        fprintf(stderr, "raftsim node n%d: fdatasync %s: %s\n", d->cfg.id,
+                d->wal.path, strerror(errno));
+        die(d, 2);
+        return;
+    }
+    memcpy(d->synced, now, sizeof(now));
 }
 
 static void print_event(struct nd *d, uint64_t t, const struct raft_event *ev)
@@ -191,6 +223,8 @@ static void pump(struct nd *d, uint64_t t)
             if (!d->replaying)
                 print_event(d, t, &rd.events[i]);
         bool flushing = rd.persist_lsn > raft_wal(d->r)->flushed_lsn;
+        if (d->use_wal && !d->replaying && rd.n_msgs)
+            sync_durable(d);
         for (size_t i = 0; i < rd.n_msgs; i++) {
             if (d->replaying) {
                 raft_msg_free(&rd.msgs[i]);
@@ -248,7 +282,7 @@ static void on_msg(void *ctx, struct raft_msg *m)
         return;
     }
     uint64_t t = now_us(d);
-    if (d->ctl >= 0) {
+    if (d->ctl >= 0 || d->use_wal) {
         struct net_buf b = {0};
         if (net_encode_msg(&b, m, NET_FRAME_MAX_DEFAULT) == NET_OK)
             report(d, CTL_R_STEP, 0, t, b.data, (uint32_t)b.len);
@@ -516,6 +550,78 @@ static void close_walk(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+/* --wal-dir: open the file, replay what it holds, then crash and restart
+ * the core as a process that died does, with its clock going on from the
+ * last input's time. */
+static int load_wal(struct nd *d, const char *dir)
+{
+    char err[512];
+    struct net_buf old;
+    if (node_wal_open(&d->wal, dir, d->cfg.id, &old, err, sizeof(err)) != 0) {
+        fprintf(stderr, "raftsim node n%d: %s\n", d->cfg.id, err);
+        net_buf_free(&old);
+        return -1;
+    }
+    d->use_wal = true;
+    struct net_reader rd;
+    net_reader_init(&rd, CTL_REC_MAX);
+    size_t whole = 0;
+    uint64_t n = 0, last_t = 0;
+    int rc = net_reader_feed(&rd, old.data, old.len);
+    d->replaying = true;
+    while (rc == NET_OK) {
+        const char *body;
+        size_t len;
+        struct ctl_rec r;
+        if (net_reader_peek(&rd, &body, &len, err, sizeof(err)) != NET_OK ||
+            ctl_parse(body, len, &r) != 0)
+            break; /* the end, or a record a crash cut short */
+        apply_input(d, &r);
+        if (r.t_us > last_t)
+            last_t = r.t_us;
+        whole += 4 + len;
+        n++;
+        net_reader_skip(&rd);
+    }
+    net_reader_free(&rd);
+    net_buf_free(&old);
+    if (node_wal_trim(&d->wal, whole) != 0) {
+        fprintf(stderr, "raftsim node n%d: cannot trim %s\n", d->cfg.id,
+                d->wal.path);
+        return -1;
+    }
+    if (n > 0) {
+        struct ctl_rec crash = {.type = CTL_C_CRASH, .t_us = last_t};
+        struct ctl_rec restart = {.type = CTL_C_RESTART, .t_us = last_t + 1};
+        apply_input(d, &crash);
+        apply_input(d, &restart);
+        if (node_wal_append(&d->wal, &crash) != 0 ||
+            node_wal_append(&d->wal, &restart) != 0 ||
+            node_wal_sync(&d->wal) != 0) {
+            fprintf(stderr, "raftsim node n%d: cannot append to %s\n",
+                    d->cfg.id, d->wal.path);
+            return -1;
+        }
+        /* core time goes on from the restart, never back */
+        d->t0_ns = uv_hrtime() - (uint64_t)((double)(last_t + 1) * 1000.0 *
+                                            d->scale);
+        if (d->out_f)
+            fprintf(d->out_f, "n%d: wal %s: replayed %llu inputs: term "
+                    "%llu, log to lsn %llu (term %llu), restarted\n",
+                    d->cfg.id, d->wal.path, (unsigned long long)n,
+                    (unsigned long long)raft_term(d->r),
+                    (unsigned long long)wal_last_lsn(raft_wal(d->r)),
+                    (unsigned long long)wal_last_term(raft_wal(d->r)));
+    }
+    d->replaying = false;
+    const struct wal *w = raft_wal(d->r);
+    d->synced[0] = raft_term(d->r);
+    d->synced[1] = (uint64_t)raft_voted_for(d->r);
+    d->synced[2] = wal_last_lsn(w);
+    d->synced[3] = wal_last_term(w);
+    return 0;
+}
+
 static void net_closed(void *ctx)
 {
     net_node_free(ctx);
@@ -582,6 +688,10 @@ int node_run(const struct node_opts *o)
     d->replaying = true;
     pump(d, 0); /* as the runner's shadow does at time 0 */
     d->replaying = was;
+    if (d->ctl < 0 && o->wal_dir && load_wal(d, o->wal_dir) != 0)
+        goto out_loop;
+    if (d->deadline_s_us) /* --duration from now (a replay moved the clock) */
+        d->deadline_s_us += now_us(d);
     int nrc = start_net(d);
     if (nrc != 0) {
         fprintf(stderr, "raftsim node n%d: cannot listen on %s:%d: %s\n",
@@ -625,6 +735,8 @@ out_loop:
     for (int k = 0; k < 1000 && uv_loop_alive(&d->loop); k++)
         uv_run(&d->loop, UV_RUN_NOWAIT);
     uv_loop_close(&d->loop);
+    if (d->use_wal)
+        node_wal_close(&d->wal, d->out_f, d->cfg.id);
     raft_node_free(d->r);
 out_rd:
     net_reader_free(&d->rd);

@@ -16,7 +16,8 @@
  *
  * The WAL is the core's in-memory one: a SIGKILL loses it, unless the
  * runner hands the inputs of the node's previous life back to its new
- * process (driven mode), which then rebuilds the same durable state.
+ * process (driven mode), which then rebuilds the same durable state, or
+ * a standalone node keeps them in a file (--wal-dir, node_wal.c).
  *
  * The folder sim/node/ includes raft/, net/ and sim/util only.
  */
@@ -43,6 +44,7 @@ struct node_opts {
     size_t key_len;
     double time_scale;
     double duration_s; /* 0: until SIGINT/SIGTERM */
+    const char *wal_dir; /* NULL: in-memory only (node_wal.c) */
     FILE *out;         /* the event lines */
 };
 
