@@ -61,14 +61,28 @@ static enum sim_outcome settle(struct sim_cluster *c, int w, uint64_t within)
     return sim_get_write(c, w)->outcome;
 }
 
+/* The raftsim beside this test binary (build/ or build/asan/). */
+static const char *raftsim_exe(void)
+{
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+    if (n <= 0)
+        return "build/raftsim";
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    strcpy(slash ? slash + 1 : path, "raftsim");
+    return path;
+}
+
 Test(procs, sigkill_failover_restart, .timeout = 60)
 {
-    cr_assert(access("build/raftsim", X_OK) == 0,
-              "build/raftsim must be built (make builds it first)");
+    const char *exe = raftsim_exe();
+    cr_assert(access(exe, X_OK) == 0,
+              "%s must be built (make builds it first)", exe);
     struct sim_options o;
     sim_options_default(&o, 3);
     o.transport = SIM_TRANSPORT_PROCS;
-    o.node_exe = "build/raftsim";
+    o.node_exe = exe;
     o.seed = 5;
     o.link.latency_us = o.link.jitter_us = 0;
     o.client_latency_us = 0;

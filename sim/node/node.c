@@ -16,7 +16,7 @@
  * on what it sends (a delayed frame waits on a libuv timer), cuts on both
  * what it sends and what it receives.
  */
-#include "sim/node/node.h"
+#include "sim/node/node_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,45 +35,7 @@
 #include "sim/node/node_wal.h"
 #include "sim/util/util.h"
 
-struct delayed {
-    uv_timer_t t;
-    struct nd *d;
-    struct raft_msg m;
-    struct delayed *prev, *next; /* the node's list, freed at exit */
-};
-
-struct nd {
-    uv_loop_t loop;
-    uv_timer_t timer, stop_check;
-    uv_poll_t ctl_poll;
-    int ctl; /* -1 standalone */
-    struct net_reader rd;
-    struct raft_node *r;
-    struct net_node *net;
-    struct raft_config cfg;
-    int n;
-    double scale;
-    uint64_t t0_ns, held_ns;
-    bool replaying, live, quit;
-    int exit_code;
-    struct prng rng;
-    struct ctl_link out[RAFT_MAX_NODES + 1];
-    bool cut_in[RAFT_MAX_NODES + 1];
-    FILE *out_f;
-    char cluster_id[NET_CLUSTER_ID_MAX + 1];
-    unsigned char key[4096];
-    size_t key_len;
-    int port;
-    const char *host;
-    uint64_t deadline_s_us; /* standalone --duration, core time */
-    struct delayed *delayed; /* frames waiting out their latency */
-    bool use_wal;            /* standalone --wal-dir */
-    struct node_wal wal;
-    uint64_t synced[4];      /* term, vote, last lsn, last term at the
-                                last fdatasync */
-};
-
-static uint64_t now_us(const struct nd *d)
+uint64_t node__now_us(const struct nd *d)
 {
     uint64_t t = d->held_ns ? d->held_ns : uv_hrtime();
     if (t < d->t0_ns)
@@ -81,7 +43,7 @@ static uint64_t now_us(const struct nd *d)
     return (uint64_t)((double)(t - d->t0_ns) / 1000.0 / d->scale);
 }
 
-static void die(struct nd *d, int code)
+void node__die(struct nd *d, int code)
 {
     d->quit = true;
     d->exit_code = code;
@@ -100,13 +62,13 @@ static void report(struct nd *d, uint8_t type, int32_t a, uint64_t t,
         node_wal_append(&d->wal, &r) != 0) {
         fprintf(stderr, "raftsim node n%d: cannot append to %s: %s\n",
                 d->cfg.id, d->wal.path, strerror(errno));
-        die(d, 2);
+        node__die(d, 2);
         return;
     }
     if (d->ctl < 0)
         return;
     if (ctl_send(d->ctl, &r) != 0)
-        die(d, 0); /* the runner is gone: so are we */
+        node__die(d, 0); /* the runner is gone: so are we */
 }
 
 /* Before a message leaves: make the file durable if what a crash must
@@ -121,7 +83,7 @@ static void sync_durable(struct nd *d)
     if (node_wal_sync(&d->wal) != 0) {
         fprintf(stderr, "raftsim node n%d: fdatasync %s: %s\n", d->cfg.id,
                 d->wal.path, strerror(errno));
-        die(d, 2);
+        node__die(d, 2);
         return;
     }
     memcpy(d->synced, now, sizeof(now));
@@ -248,7 +210,7 @@ static void timer_fire(uv_timer_t *h)
     struct nd *d = h->data;
     if (d->held_ns)
         return;
-    uint64_t t = now_us(d);
+    uint64_t t = node__now_us(d);
     uint64_t dl = raft_next_deadline(d->r);
     if (dl != UINT64_MAX && t < dl) {
         arm_timer(d); /* early (ms rounding): wait the rest */
@@ -266,7 +228,7 @@ static void arm_timer(struct nd *d)
         uv_timer_stop(&d->timer);
         return;
     }
-    uint64_t t = now_us(d);
+    uint64_t t = node__now_us(d);
     uint64_t wait_us = dl > t ? dl - t : 0;
     uint64_t ms = (uint64_t)ceil((double)wait_us * d->scale / 1000.0);
     uv_timer_start(&d->timer, timer_fire, ms, 0);
@@ -281,7 +243,7 @@ static void on_msg(void *ctx, struct raft_msg *m)
         raft_msg_free(m);
         return;
     }
-    uint64_t t = now_us(d);
+    uint64_t t = node__now_us(d);
     if (d->ctl >= 0 || d->use_wal) {
         struct net_buf b = {0};
         if (net_encode_msg(&b, m, NET_FRAME_MAX_DEFAULT) == NET_OK)
@@ -298,7 +260,7 @@ static void on_log(void *ctx, int level, const char *line)
     struct nd *d = ctx;
     if (d->ctl >= 0) {
         if (level <= NET_LOG_INFO)
-            report(d, CTL_R_LOG, level, now_us(d), line,
+            report(d, CTL_R_LOG, level, node__now_us(d), line,
                    (uint32_t)strlen(line));
     } else if (d->out_f && level <= NET_LOG_WARN) {
         fprintf(stderr, "raftsim node n%d: %s\n", d->cfg.id, line);
@@ -333,7 +295,7 @@ static int start_net(struct nd *d)
 
 /* A recorded input, fed to the core again (replay) or for the first time
  * (a runner's command): the same calls in both cases. */
-static void apply_input(struct nd *d, const struct ctl_rec *r)
+void node__apply_input(struct nd *d, const struct ctl_rec *r)
 {
     uint64_t t = r->t_us;
     switch (r->type) {
@@ -398,12 +360,12 @@ static void command(struct nd *d, const struct ctl_rec *r)
             if (d->net && r->a >= 1 && r->a <= d->n && r->a != d->cfg.id)
                 net_node_set_peer(d->net, r->a, "127.0.0.1", (int)r->b);
         } else {
-            apply_input(d, r);
+            node__apply_input(d, r);
         }
         return;
     }
     struct ctl_rec in = *r;
-    uint64_t t = now_us(d);
+    uint64_t t = node__now_us(d);
     in.t_us = t;
     switch (r->type) {
     case CTL_C_PEER:
@@ -448,7 +410,7 @@ static void command(struct nd *d, const struct ctl_rec *r)
     default:
         return; /* nothing else is a command */
     }
-    apply_input(d, &in);
+    node__apply_input(d, &in);
 }
 
 /* Every whole record in the buffer; false when the node must stop. */
@@ -463,7 +425,7 @@ static bool ctl_records(struct nd *d)
             return true;
         struct ctl_rec r;
         if (rc != NET_OK || ctl_parse(body, len, &r) != 0) {
-            die(d, 2);
+            node__die(d, 2);
             return false;
         }
         command(d, &r);
@@ -478,25 +440,25 @@ static void ctl_readable(uv_poll_t *h, int status, int events)
     struct nd *d = h->data;
     (void)events;
     if (status < 0) {
-        die(d, 0);
+        node__die(d, 0);
         return;
     }
     char buf[65536];
     for (int k = 0; k < 64 && !d->quit; k++) {
         ssize_t got = recv(d->ctl, buf, sizeof(buf), MSG_DONTWAIT);
         if (got == 0) {
-            die(d, 0); /* the runner closed it: the run is over */
+            node__die(d, 0); /* the runner closed it: the run is over */
             return;
         }
         if (got < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                die(d, 0);
+                node__die(d, 0);
             break;
         }
         if (net_reader_feed(&d->rd, buf, (size_t)got) != NET_OK) {
-            die(d, 2);
+            node__die(d, 2);
             return;
         }
         if (!ctl_records(d))
@@ -536,11 +498,11 @@ static void stop_check(uv_timer_t *h)
 {
     struct nd *d = h->data;
     if (util_stop_signal)
-        die(d, 0);
-    if (d->deadline_s_us && now_us(d) >= d->deadline_s_us)
-        die(d, 0);
+        node__die(d, 0);
+    if (d->deadline_s_us && node__now_us(d) >= d->deadline_s_us)
+        node__die(d, 0);
     if (d->ctl >= 0 && getppid() == 1)
-        die(d, 0); /* orphaned (PR_SET_PDEATHSIG should have done it) */
+        node__die(d, 0); /* orphaned (PR_SET_PDEATHSIG should have done it) */
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -548,78 +510,6 @@ static void close_walk(uv_handle_t *h, void *arg)
     (void)arg;
     if (!uv_is_closing(h))
         uv_close(h, NULL);
-}
-
-/* --wal-dir: open the file, replay what it holds, then crash and restart
- * the core as a process that died does, with its clock going on from the
- * last input's time. */
-static int load_wal(struct nd *d, const char *dir)
-{
-    char err[512];
-    struct net_buf old;
-    if (node_wal_open(&d->wal, dir, d->cfg.id, &old, err, sizeof(err)) != 0) {
-        fprintf(stderr, "raftsim node n%d: %s\n", d->cfg.id, err);
-        net_buf_free(&old);
-        return -1;
-    }
-    d->use_wal = true;
-    struct net_reader rd;
-    net_reader_init(&rd, CTL_REC_MAX);
-    size_t whole = 0;
-    uint64_t n = 0, last_t = 0;
-    int rc = net_reader_feed(&rd, old.data, old.len);
-    d->replaying = true;
-    while (rc == NET_OK) {
-        const char *body;
-        size_t len;
-        struct ctl_rec r;
-        if (net_reader_peek(&rd, &body, &len, err, sizeof(err)) != NET_OK ||
-            ctl_parse(body, len, &r) != 0)
-            break; /* the end, or a record a crash cut short */
-        apply_input(d, &r);
-        if (r.t_us > last_t)
-            last_t = r.t_us;
-        whole += 4 + len;
-        n++;
-        net_reader_skip(&rd);
-    }
-    net_reader_free(&rd);
-    net_buf_free(&old);
-    if (node_wal_trim(&d->wal, whole) != 0) {
-        fprintf(stderr, "raftsim node n%d: cannot trim %s\n", d->cfg.id,
-                d->wal.path);
-        return -1;
-    }
-    if (n > 0) {
-        struct ctl_rec crash = {.type = CTL_C_CRASH, .t_us = last_t};
-        struct ctl_rec restart = {.type = CTL_C_RESTART, .t_us = last_t + 1};
-        apply_input(d, &crash);
-        apply_input(d, &restart);
-        if (node_wal_append(&d->wal, &crash) != 0 ||
-            node_wal_append(&d->wal, &restart) != 0 ||
-            node_wal_sync(&d->wal) != 0) {
-            fprintf(stderr, "raftsim node n%d: cannot append to %s\n",
-                    d->cfg.id, d->wal.path);
-            return -1;
-        }
-        /* core time goes on from the restart, never back */
-        d->t0_ns = uv_hrtime() - (uint64_t)((double)(last_t + 1) * 1000.0 *
-                                            d->scale);
-        if (d->out_f)
-            fprintf(d->out_f, "n%d: wal %s: replayed %llu inputs: term "
-                    "%llu, log to lsn %llu (term %llu), restarted\n",
-                    d->cfg.id, d->wal.path, (unsigned long long)n,
-                    (unsigned long long)raft_term(d->r),
-                    (unsigned long long)wal_last_lsn(raft_wal(d->r)),
-                    (unsigned long long)wal_last_term(raft_wal(d->r)));
-    }
-    d->replaying = false;
-    const struct wal *w = raft_wal(d->r);
-    d->synced[0] = raft_term(d->r);
-    d->synced[1] = (uint64_t)raft_voted_for(d->r);
-    d->synced[2] = wal_last_lsn(w);
-    d->synced[3] = wal_last_term(w);
-    return 0;
 }
 
 static void net_closed(void *ctx)
@@ -688,10 +578,10 @@ int node_run(const struct node_opts *o)
     d->replaying = true;
     pump(d, 0); /* as the runner's shadow does at time 0 */
     d->replaying = was;
-    if (d->ctl < 0 && o->wal_dir && load_wal(d, o->wal_dir) != 0)
+    if (d->ctl < 0 && o->wal_dir && node__load_wal(d, o->wal_dir) != 0)
         goto out_loop;
     if (d->deadline_s_us) /* --duration from now (a replay moved the clock) */
-        d->deadline_s_us += now_us(d);
+        d->deadline_s_us += node__now_us(d);
     int nrc = start_net(d);
     if (nrc != 0) {
         fprintf(stderr, "raftsim node n%d: cannot listen on %s:%d: %s\n",

@@ -21,7 +21,7 @@
  * 100 bytes each: a 3-node cluster's follower takes ~20 a second); there
  * is no compaction.
  */
-#include "sim/node/node_wal.h"
+#include "sim/node/node_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +30,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "raft/wal.h"
 
 #define WAL_FILE_MAX (1024ull << 20) /* refuse to load more than 1 GiB */
 
@@ -145,4 +147,76 @@ void node_wal_close(struct node_wal *w, FILE *out, int id)
                 w->sync_max_s * 1e3);
     close(w->fd);
     w->fd = -1;
+}
+
+/* --wal-dir: open the file, replay what it holds, then crash and restart
+ * the core as a process that died does, with its clock going on from the
+ * last input's time. */
+int node__load_wal(struct nd *d, const char *dir)
+{
+    char err[512];
+    struct net_buf old;
+    if (node_wal_open(&d->wal, dir, d->cfg.id, &old, err, sizeof(err)) != 0) {
+        fprintf(stderr, "raftsim node n%d: %s\n", d->cfg.id, err);
+        net_buf_free(&old);
+        return -1;
+    }
+    d->use_wal = true;
+    struct net_reader rd;
+    net_reader_init(&rd, CTL_REC_MAX);
+    size_t whole = 0;
+    uint64_t n = 0, last_t = 0;
+    int rc = net_reader_feed(&rd, old.data, old.len);
+    d->replaying = true;
+    while (rc == NET_OK) {
+        const char *body;
+        size_t len;
+        struct ctl_rec r;
+        if (net_reader_peek(&rd, &body, &len, err, sizeof(err)) != NET_OK ||
+            ctl_parse(body, len, &r) != 0)
+            break; /* the end, or a record a crash cut short */
+        node__apply_input(d, &r);
+        if (r.t_us > last_t)
+            last_t = r.t_us;
+        whole += 4 + len;
+        n++;
+        net_reader_skip(&rd);
+    }
+    net_reader_free(&rd);
+    net_buf_free(&old);
+    if (node_wal_trim(&d->wal, whole) != 0) {
+        fprintf(stderr, "raftsim node n%d: cannot trim %s\n", d->cfg.id,
+                d->wal.path);
+        return -1;
+    }
+    if (n > 0) {
+        struct ctl_rec crash = {.type = CTL_C_CRASH, .t_us = last_t};
+        struct ctl_rec restart = {.type = CTL_C_RESTART, .t_us = last_t + 1};
+        node__apply_input(d, &crash);
+        node__apply_input(d, &restart);
+        if (node_wal_append(&d->wal, &crash) != 0 ||
+            node_wal_append(&d->wal, &restart) != 0 ||
+            node_wal_sync(&d->wal) != 0) {
+            fprintf(stderr, "raftsim node n%d: cannot append to %s\n",
+                    d->cfg.id, d->wal.path);
+            return -1;
+        }
+        /* core time goes on from the restart, never back */
+        d->t0_ns = uv_hrtime() - (uint64_t)((double)(last_t + 1) * 1000.0 *
+                                            d->scale);
+        if (d->out_f)
+            fprintf(d->out_f, "n%d: wal %s: replayed %llu inputs: term "
+                    "%llu, log to lsn %llu (term %llu), restarted\n",
+                    d->cfg.id, d->wal.path, (unsigned long long)n,
+                    (unsigned long long)raft_term(d->r),
+                    (unsigned long long)wal_last_lsn(raft_wal(d->r)),
+                    (unsigned long long)wal_last_term(raft_wal(d->r)));
+    }
+    d->replaying = false;
+    const struct wal *w = raft_wal(d->r);
+    d->synced[0] = raft_term(d->r);
+    d->synced[1] = (uint64_t)raft_voted_for(d->r);
+    d->synced[2] = wal_last_lsn(w);
+    d->synced[3] = wal_last_term(w);
+    return 0;
 }
