@@ -166,7 +166,7 @@ int node__load_wal(struct nd *d, const char *dir)
     net_reader_init(&rd, CTL_REC_MAX);
     size_t whole = 0;
     uint64_t n = 0, last_t = 0;
-    int rc = net_reader_feed(&rd, old.data, old.len);
+    int rc = old.len ? net_reader_feed(&rd, old.data, old.len) : NET_EAGAIN;
     d->replaying = true;
     while (rc == NET_OK) {
         const char *body;
