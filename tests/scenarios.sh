@@ -64,6 +64,16 @@ real() { # clock file index
 i=0
 for f in $files; do
     i=$((i + 1))
+    # split-vote.scn needs three election timers to fire within one 5 ms
+    # link latency of each other, round after round, for 2 s: one loop in
+    # one process keeps them aligned, three processes on a loaded machine
+    # drift apart by scheduling delays (README section 6, "Timing").  Said,
+    # not run, under the processes clock.
+    if [ "$clock" = processes ] && [ "${f##*/}" = split-vote.scn ]; then
+        echo "scenarios: skip (processes clock) $f: its three timers must stay within 5 ms of each other, which separate processes cannot promise"
+        echo ok >"$tmp/$clock.$i.status"
+        continue
+    fi
     real "$clock" "$f" "$i" &
     if [ $((i % JOBS)) -eq 0 ]; then wait; fi
 done

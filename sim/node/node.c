@@ -228,6 +228,9 @@ static void arm_timer(struct nd *d)
         uv_timer_stop(&d->timer);
         return;
     }
+    /* libuv counts from its cached loop time: refresh it, or the timer
+     * fires early by however long this turn of the loop has run */
+    uv_update_time(&d->loop);
     uint64_t t = node__now_us(d);
     uint64_t wait_us = dl > t ? dl - t : 0;
     uint64_t ms = (uint64_t)ceil((double)wait_us * d->scale / 1000.0);
