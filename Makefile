@@ -9,7 +9,7 @@ STAMP     = $(BUILD)/.deps-installed
 
 # One folder per concept under sim/ (README, "Layout"); the binary's main
 # is sim/cli/main.c, everything else goes into one library.
-SIM_DIRS = util scenario cluster pg report runner bench live cli
+SIM_DIRS = util scenario cluster node pg report runner bench live cli
 CORE_SRC = $(wildcard raft/*.c) $(wildcard net/*.c) \
            $(filter-out sim/cli/main.c,$(foreach d,$(SIM_DIRS),$(wildcard sim/$(d)/*.c)))
 TEST_SRC = $(filter-out tests/fuzz_%.c,$(wildcard tests/*.c))
@@ -89,7 +89,8 @@ check: $(BUILD)/tests $(BUILD)/raftsim
 	RAFTSIM=$(BUILD)/raftsim CLOCKS=virtual tests/scenarios.sh
 	RAFTSIM=$(BUILD)/raftsim tests/shell.sh
 
-# The suite: `check`, then every scenario over loopback TCP, the mirrored
+# The suite: `check`, then every scenario over loopback TCP (one process,
+# then one process per node; tests/node.sh: `raftsim node`), the mirrored
 # scenarios and the health endpoint on a real PostgreSQL pair (tests/pg.sh
 # brings it up and takes it down), as local processes and as Docker
 # containers, then the Docker traps, the host left untouched and the
@@ -100,6 +101,8 @@ check: $(BUILD)/tests $(BUILD)/raftsim
 FUZZ_SHORT ?= 5
 test: check
 	RAFTSIM=$(BUILD)/raftsim CLOCKS=real tests/scenarios.sh
+	RAFTSIM=$(BUILD)/raftsim CLOCKS=processes tests/scenarios.sh
+	RAFTSIM=$(BUILD)/raftsim tests/node.sh
 	RAFTSIM=$(BUILD)/raftsim tests/pg.sh
 	RAFTSIM=$(BUILD)/raftsim tests/pg.sh --docker
 	tests/pg-docker.sh

@@ -714,3 +714,13 @@ bool net_node_connected(const struct net_node *n, int peer)
     return peer >= 1 && peer <= n->n_nodes && n->peers[peer].conn &&
            n->peers[peer].conn->open;
 }
+
+void net_node_connect(struct net_node *n, int peer)
+{
+    if (peer < 1 || peer > n->n_nodes || peer == n->id || n->closing)
+        return;
+    struct net_peer *p = &n->peers[peer];
+    p->want = true;
+    if (!p->conn && !uv_is_active((uv_handle_t *)&p->timer))
+        dial(p);
+}

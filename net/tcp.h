@@ -138,6 +138,9 @@ int net_node_port(const struct net_node *n);
  * current connection to that peer. */
 void net_node_set_peer(struct net_node *n, int peer, const char *host,
                        int port);
+/* Dial peer now, not at the first send (a node process that starts:
+ * its first votes should not be lost to a connection not made yet). */
+void net_node_connect(struct net_node *n, int peer);
 /* Encode m and queue it to m->to.  0 if queued; negative if dropped:
  * UV_ENOTCONN (not connected yet: a dial is started or scheduled),
  * UV_ENOBUFS (the queue would exceed max_queue_bytes: the connection is

@@ -51,6 +51,9 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$tmp/cwd" "$build_dir/bench"
+# README's `raftsim node` example reads the key its previous line writes
+# with head (not a raftsim command, so not run here)
+[ -f "$build_dir/cluster.key" ] || head -c 32 /dev/urandom >"$build_dir/cluster.key"
 ln -s "$repo/build" "$tmp/cwd/build"
 ln -s "$repo/scenarios" "$tmp/cwd/scenarios"
 ln -s "$repo/tools" "$tmp/cwd/tools"
@@ -83,7 +86,7 @@ help_cmds() {
         "bench sim --help" "bench failover --help" "bench throughput --help" \
         "bench rss --help" "bench pg-failover --help" "pg --help" \
         "pg status --help" "pg health --help" "report --help" "version --help" \
-        "explore-merge --help"; do
+        "explore-merge --help" "node --help"; do
         # shellcheck disable=SC2086
         "$bin_rel" $args 2>&1 | awk -v src="$bin_rel $args" -v re="$cmd_re" \
             -v me="$bin_rel" '
@@ -126,6 +129,8 @@ override() {
     "make demo"*) c="$c DEMO_SCALE=2" ;;                      # 15 s -> 1.2 s
     "make bench"*) c="${c%%#*}"; c="${c%% }"
         c="$c BENCH_TRIALS=1 BENCH_FAST_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3 BENCH_EXPLORE_TIME=100ms" ;;
+    *"bench failover --processes"*) c=${c/--trials 20/--trials 2} ;;
+    *"bench rss --processes --nodes 101"*) c=${c/--nodes 101/--nodes 5}; c=${c/--hold 5s/--hold 1s} ;;
     *"explore --transport tcp"*) c=${c/--seeds 20/--seeds 1}; c=${c/--duration 3s/--duration 1s} ;;
     *"--unsafe commit-old-term"*) c=${c/--seeds 2000/--seeds 100} ;; # 25 s + shrinking
     *"bench failover"*) c=${c/--trials 100/--trials 1}     # 7 ranges x 1 trial

@@ -13,12 +13,13 @@ declare -A may=(
     [util]=""
     [scenario]="util"
     [cluster]="util"
+    [node]="util"
     [pg]="util"
     [report]=""
     [runner]="util scenario cluster pg"
     [bench]="util cluster pg"
     [live]="util scenario cluster report runner"
-    [cli]="util scenario cluster pg report runner bench live"
+    [cli]="util scenario cluster node pg report runner bench live"
 )
 fail=0
 for d in sim/*; do

@@ -38,6 +38,7 @@ struct bench_failover_opts {
     enum raft_election_policy policy;
     uint64_t seed;
     const char *csv_path; /* one row per trial, or NULL */
+    bool processes;       /* one OS process per node, SIGKILL (bench_procs.c) */
 };
 enum {
     BENCH_CRASH_KILL = 1u << 0,   /* the process dies: its sockets close */
@@ -46,6 +47,9 @@ enum {
 
 /* Figure 16 of the Raft paper, over real TCP (bench_failover.c). */
 int bench_failover(FILE *out, const struct bench_failover_opts *o);
+/* The same with one `raftsim node` process per node and SIGKILL as the
+ * crash (bench_procs.c): 0, or 1 when a range had no successful trial. */
+int bench_failover_procs(FILE *out, const struct bench_failover_opts *o);
 
 struct bench_switchover_opts {
     int trials;
@@ -100,12 +104,16 @@ struct bench_rss_opts {
     uint64_t hold_us;   /* wall-clock time to hold the leader; 0: 10 s */
     double time_scale;  /* stretch heartbeat and election timers; 0: 1 */
     struct bench_rss_result *result; /* filled if not NULL */
+    bool processes;     /* one OS process per node (bench_procs.c) */
 };
 
 /* Memory of a TCP cluster holding a stable leader (bench_throughput.c).
  * Returns 0, or 1 when the descriptor limit is too low for the cluster,
  * no leader was elected or the checker found a violation. */
 int bench_rss(FILE *out, const struct bench_rss_opts *o);
+/* The same with one `raftsim node` process per node: the RSS of every
+ * node process and of the runner, added up (bench_procs.c). */
+int bench_rss_procs(FILE *out, const struct bench_rss_opts *o);
 
 struct bench_pg_opts {
     int trials;

@@ -45,6 +45,8 @@ int cli_shrink_text(const char *prog, const char *name, const char *text,
 char *cli_shrink_buf(const char *prog, const char *name, const char *text,
                      size_t len, int max_runs, bool quiet, size_t *out_len,
                      int *rc);
+/* `raftsim node …` (cli_node.c): one node as its own process. */
+int cli_node(const char *prog, int argc, char **argv);
 /* `raftsim bench …`; argv[0] is "bench". */
 int cli_bench(const char *prog, int argc, char **argv);
 /* `raftsim pg status|health`; argv[0] is "pg". */

@@ -92,7 +92,11 @@ static void usage_bench(FILE *f)
             "the timeout\n"
             "  --election P      highest-lsn | raft (default highest-lsn)\n"
             "  --seed S          first seed (default 1)\n"
-            "  --csv FILE        one row per trial\n\n"
+            "  --csv FILE        one row per trial\n"
+            "  --processes       one `raftsim node` process per node, the "
+            "crash a real\n"
+            "                    SIGKILL; heartbeat 50 ms (min/2 if "
+            "shorter)\n\n"
             "switchover options:\n"
             "  --trials N        transfers, each to a random other node "
             "(default 50)\n"
@@ -119,7 +123,10 @@ static void usage_bench(FILE *f)
             "  --hold D          wall time to hold the leader (default 10s, "
             "at most 10m)\n"
             "  --time-scale X    stretch heartbeat and election timers by X "
-            "(default 1)\n\n"
+            "(default 1)\n"
+            "  --processes       one `raftsim node` process per node: "
+            "the RSS of all\n"
+            "                    of them and of the runner, added up\n\n"
             "pg-failover options (a real pair, tools/pg-pair up):\n"
             "  --trials N        crash the primary, promote the standby, time "
             "the first\n"
@@ -146,10 +153,13 @@ static void usage_bench(FILE *f)
             "  %s bench throughput --nodes 3 --duration 1s\n"
             "  %s bench throughput --duration 1s --snapshot-every 1000\n"
             "  %s bench rss --nodes 10 --hold 1s\n"
+            "  %s bench failover --processes --trials 2 --ranges "
+            "150ms-300ms\n"
+            "  %s bench rss --processes --nodes 10 --hold 1s\n"
             "  %s bench explore --seconds 200ms\n",
             prog, prog, prog, prog, prog, prog, prog, prog, prog,
             RAFT_MAX_NODES, RAFT_MAX_NODES, RAFT_MAX_NODES, prog, prog, prog,
-            prog, prog, prog, prog);
+            prog, prog, prog, prog, prog, prog);
 }
 
 static int parse_range(const char *arg, uint64_t *lo, uint64_t *hi,
@@ -236,6 +246,7 @@ static int cmd_bench_failover(int argc, char **argv)
         {"election", required_argument, 0, 'e'},
         {"seed", required_argument, 0, 's'},
         {"csv", required_argument, 0, 'c'},
+        {"processes", no_argument, 0, 'X'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -324,6 +335,9 @@ static int cmd_bench_failover(int argc, char **argv)
         case 'c':
             o.csv_path = optarg;
             break;
+        case 'X':
+            o.processes = true;
+            break;
         case 'h':
             usage_bench(stdout);
             return 0;
@@ -342,6 +356,12 @@ static int cmd_bench_failover(int argc, char **argv)
                      (unsigned long long)(o.ranges[r][0] / 1000));
             return bad_value(cmd, "heartbeat", hb_arg, why);
         }
+    if (o.processes) {
+        if (o.csv_path)
+            return bad_value(cmd, "csv", o.csv_path,
+                             "not with --processes (yet)");
+        return bench_failover_procs(stdout, &o);
+    }
     return bench_failover(stdout, &o);
 }
 
@@ -492,6 +512,7 @@ static int cmd_bench_rss(int argc, char **argv)
         {"nodes", required_argument, 0, 'n'},
         {"hold", required_argument, 0, 'H'},
         {"time-scale", required_argument, 0, 'x'},
+        {"processes", no_argument, 0, 'X'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -514,6 +535,9 @@ static int cmd_bench_rss(int argc, char **argv)
                                  "expected a number from 1 to 100");
             o.time_scale = f;
             break;
+        case 'X':
+            o.processes = true;
+            break;
         case 'h':
             usage_bench(stdout);
             return 0;
@@ -523,7 +547,7 @@ static int cmd_bench_rss(int argc, char **argv)
     }
     if (optind < argc)
         return cli_unexpected(prog, cmd, argv[optind]);
-    return bench_rss(stdout, &o);
+    return o.processes ? bench_rss_procs(stdout, &o) : bench_rss(stdout, &o);
 }
 
 static int cmd_bench_pg(int argc, char **argv)

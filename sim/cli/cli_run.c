@@ -31,12 +31,16 @@ static void usage_run(FILE *f, const char *prog)
             "timeline,\nthen a summary.  Every file is parsed before "
             "anything runs.  Options may\ncome before or after the files.\n\n"
             "options:\n"
-            "  --clock virtual|real  virtual (default): deterministic and "
+            "  --clock virtual|real|processes\n"
+            "                        virtual (default): deterministic and "
             "instant;\n"
             "                        real: nodes talk over loopback TCP in "
-            "real time\n"
+            "real time;\n"
+            "                        processes: the same, one OS process "
+            "per node\n"
+            "                        (`raftsim node`; a crash is SIGKILL)\n"
             "  --seed N              override the file's seed\n"
-            "  --time-scale F        real clock: stretch every duration F "
+            "  --time-scale F        real or processes: stretch every duration F "
             "times (10: ten\n"
             "                        times slower, for a class to watch)\n"
             "  --step[=WHEN]         pause at each `step` until Enter; WHEN: "
@@ -69,7 +73,7 @@ static void usage_run(FILE *f, const char *prog)
             "rejoins a server,\n"
             "                        with {action} and {server} (replaces "
             "a file's)\n"
-            "  --key FILE            real clock: the cluster's secret (16 to "
+            "  --key FILE            real or processes: the cluster's secret (16 to "
             "4096 bytes);\n"
             "                        default: random per run\n\n"
             "in place of the file's set-up (the header line marks them):\n"
@@ -93,8 +97,9 @@ static void usage_run(FILE *f, const char *prog)
             "--quiet\n"
             "  %s run --ack async scenarios/split-brain.scn --quiet\n"
             "  %s run scenarios/split-brain.scn --clock real --time-scale 2 "
-            "--quiet\n",
-            prog, prog, prog, prog, prog);
+            "--quiet\n"
+            "  %s run scenarios/leader-crash.scn --clock processes --quiet\n",
+            prog, prog, prog, prog, prog, prog);
 }
 
 enum {
@@ -282,8 +287,11 @@ int cli_run(const char *prog, int argc, char **argv)
                 o.transport = SIM_TRANSPORT_MEMORY;
             else if (!strcmp(optarg, "real"))
                 o.transport = SIM_TRANSPORT_TCP;
+            else if (!strcmp(optarg, "processes"))
+                o.transport = SIM_TRANSPORT_PROCS;
             else
-                return bad(prog, "clock", optarg, "use virtual or real");
+                return bad(prog, "clock", optarg,
+                           "use virtual, real or processes");
             break;
         case O_SEED:
             if (util_parse_u64(optarg, &o.seed) != 0)
@@ -412,8 +420,9 @@ int cli_run(const char *prog, int argc, char **argv)
         fprintf(stderr, "%s run: --quiet and --verbose contradict\n", prog);
         return 2;
     }
-    if (o.time_scale != 1.0 && o.transport != SIM_TRANSPORT_TCP) {
-        fprintf(stderr, "%s run: --time-scale needs --clock real\n", prog);
+    if (o.time_scale != 1.0 && o.transport == SIM_TRANSPORT_MEMORY) {
+        fprintf(stderr, "%s run: --time-scale needs --clock real or "
+                "processes\n", prog);
         return 2;
     }
     /* A class watching a terminal is paced; a pipe or a CI log is not. */
@@ -422,8 +431,9 @@ int cli_run(const char *prog, int argc, char **argv)
     o.color = !strcmp(color, "always") ||
               (!strcmp(color, "auto") && cli_color_auto(STDOUT_FILENO));
     o.progress = !o.quiet && isatty(STDOUT_FILENO);
-    if (o.key && o.transport != SIM_TRANSPORT_TCP) {
-        fprintf(stderr, "%s run: --key needs --clock real\n", prog);
+    if (o.key && o.transport == SIM_TRANSPORT_MEMORY) {
+        fprintf(stderr, "%s run: --key needs --clock real or processes\n",
+                prog);
         return 2;
     }
     o.overridden = ov.given;

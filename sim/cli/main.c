@@ -45,6 +45,8 @@ static void usage_top(FILE *f)
             "  serve     a live classroom: the cluster on a web page, acted "
             "on while it runs\n"
             "  shell     the same live session at a terminal prompt\n"
+            "  node      one Raft node as its own process (over TCP, with "
+            "a key)\n"
             "  help      this text; '%s help COMMAND' or '%s COMMAND --help' "
             "for a command\n"
             "  version   print the version\n\n"
@@ -80,7 +82,7 @@ static const struct {
     {"run", cli_run},         {"explore", cli_explore},
     {"explore-merge", cli_explore_merge},                {"bench", cli_bench},
     {"pg", cli_pg},           {"report", cli_report},   {"serve", cli_serve},
-    {"shell", cli_shell},     {"shrink", cli_shrink},
+    {"shell", cli_shell},     {"shrink", cli_shrink},   {"node", cli_node},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

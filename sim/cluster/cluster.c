@@ -78,6 +78,8 @@ bool sim_run_until(struct sim_cluster *c, uint64_t t)
 {
     if (c->wire)
         return sim__wire_run_until(c, t);
+    if (c->procs)
+        return sim__procs_run_until(c, t);
     while (c->heap_len && !c->stopped && c->heap[0].t <= t) {
         uint32_t idx = sim__ev_pop(c);
         c->now = c->pool[idx].t;
@@ -102,6 +104,8 @@ int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
         return RAFT_ENOMEM;
     c->o = *o;
     c->n = o->n_nodes;
+    if (o->transport == SIM_TRANSPORT_PROCS)
+        c->o.disk_latency_us = 0; /* the node's own WAL: flushed at once */
     if (c->o.n_clients < 1)
         c->o.n_clients = 1;
     c->free_head = UINT32_MAX;
@@ -161,6 +165,16 @@ int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
         }
         c->nodes[i].up = true;
     }
+    if (o->transport == SIM_TRANSPORT_PROCS) {
+        int rc = sim__procs_start(c);
+        if (rc != 0) {
+            char why[320];
+            if (sim__procs_errors(c, why, sizeof(why)))
+                fprintf(stderr, "raftsim: %s\n", why);
+            sim_cluster_free(c);
+            return rc < 0 ? rc : -1;
+        }
+    }
     if (o->transport == SIM_TRANSPORT_TCP) {
         int rc = sim__wire_start(c);
         if (rc != 0) {
@@ -180,6 +194,7 @@ void sim_cluster_free(struct sim_cluster *c)
         return;
     sim__history_end(c); /* writes still out: outcome unknown */
     sim__wire_free(c); /* close sockets before the nodes go */
+    sim__procs_free(c); /* kill and reap every node process */
     for (uint32_t k = 0; k < c->heap_len; k++)
         raft_msg_free(&c->pool[c->heap[k].idx].msg);
     for (int i = 0; c->nodes && i <= c->n; i++) {
@@ -226,6 +241,8 @@ void sim_hold_clock(struct sim_cluster *c, bool hold)
 {
     if (c->wire)
         sim__wire_hold(c, hold);
+    if (c->procs)
+        sim__procs_hold(c, hold);
 }
 
 void sim_client_name(struct sim_cluster *c, int client, const char *name)

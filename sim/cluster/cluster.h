@@ -46,6 +46,8 @@ struct sim_link {
 enum sim_transport {
     SIM_TRANSPORT_MEMORY, /* virtual time, in-memory network: deterministic */
     SIM_TRANSPORT_TCP,    /* real time, loopback TCP between the nodes */
+    SIM_TRANSPORT_PROCS,  /* real time, one OS process per node over
+                             loopback TCP (cluster_procs.c) */
 };
 
 struct sim_options {
@@ -91,6 +93,9 @@ struct sim_options {
      * size (0: the core's default). */
     uint64_t snap_entries, snap_bytes;
     uint32_t snap_chunk;
+    /* PROCS: the executable to run as `EXE node --control-fd 3` (NULL:
+     * this program, /proc/self/exe). */
+    const char *node_exe;
 };
 
 void sim_options_default(struct sim_options *o, int n_nodes);
@@ -283,6 +288,8 @@ uint64_t sim_transport_errors(const struct sim_cluster *c, char *first,
                               size_t len);
 /* The port node id listens on (0: memory mode or a bad id). */
 int sim_wire_port(const struct sim_cluster *c, int id);
+/* PROCS: the process id of node id's process (0: none: crashed). */
+int sim_node_pid(const struct sim_cluster *c, int id);
 struct net_stats;
 /* A copy of node id's transport counters (net/tcp.h); false if it has no
  * transport now (memory mode, crashed). */

@@ -154,6 +154,9 @@ void sim__finish_write(struct sim_cluster *c, int widx,
         c->write_hook(c->write_hook_ctx, c, widx);
 }
 
+static bool answer(struct sim_cluster *c, int widx, int node, int rc,
+                   uint64_t lsn);
+
 bool sim__client_request(struct sim_cluster *c, struct sim_ev *e)
 {
     struct write_state *w = &c->writes[e->widx];
@@ -167,26 +170,45 @@ bool sim__client_request(struct sim_cluster *c, struct sim_ev *e)
     uint64_t lsn;
     int rc = raft_propose(s->r, c->now, w->pub.key, strlen(w->pub.key),
                           w->pub.value, strlen(w->pub.value), &lsn);
+    return answer(c, e->widx, e->node, rc, lsn);
+}
+
+void sim__client_replay(struct sim_cluster *c, int id, int widx, uint64_t t,
+                        const char *key, size_t kl, const char *value,
+                        size_t vl)
+{
+    uint64_t lsn = 0;
+    int rc = raft_propose(c->nodes[id].r, t, key, kl, value, vl, &lsn);
+    if (widx >= 0 && widx < c->n_writes &&
+        c->writes[widx].pub.outcome == SIM_PENDING)
+        answer(c, widx, id, rc, lsn);
+}
+
+static bool answer(struct sim_cluster *c, int widx, int node, int rc,
+                   uint64_t lsn)
+{
+    struct write_state *w = &c->writes[widx];
+    struct node_state *s = &c->nodes[node];
     if (rc == RAFT_ENOTLEADER || rc == RAFT_EDOWN) {
-        respond(c, e->widx, e->node, CR_REDIRECT, raft_leader(s->r));
+        respond(c, widx, node, CR_REDIRECT, raft_leader(s->r));
         return false;
     }
     if (rc == RAFT_ETRANSFER) { /* "transfer in progress": try again */
-        respond(c, e->widx, e->node, CR_TRANSFER, raft_transfer_target(s->r));
+        respond(c, widx, node, CR_TRANSFER, raft_transfer_target(s->r));
         return false;
     }
     if (rc != RAFT_OK) {
-        respond(c, e->widx, e->node, CR_DOWN, RAFT_NONE);
+        respond(c, widx, node, CR_DOWN, RAFT_NONE);
         return false;
     }
     w->pub.lsn = lsn;
     w->pub.term = raft_term(s->r);
-    w->pub.node = e->node;
+    w->pub.node = node;
     if (s->n_pend == s->cap_pend) {
         s->cap_pend = s->cap_pend ? s->cap_pend * 2 : 64;
         s->pend = sim__xrealloc(s->pend, s->cap_pend * sizeof(*s->pend));
     }
-    s->pend[s->n_pend++] = e->widx;
+    s->pend[s->n_pend++] = widx;
     return true;
 }
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/ctl.h"
+
 /* A process that dies has its sockets closed by the kernel: each peer
  * whose link is not cut reads EOF one link latency later (no jitter, so
  * that turning fast detection on draws nothing from the network's PRNG),
@@ -42,6 +44,8 @@ static void crash(struct sim_cluster *c, int id, bool lose_unflushed,
     struct node_state *s = &c->nodes[id];
     if (!s->up)
         return;
+    if (c->procs) /* SIGKILL (silent: SIGSTOP); its last inputs first */
+        sim__procs_crash(c, id, lose_unflushed, silent);
     if (trace_on(&c->tr)) {
         trace_begin(&c->tr, c->now, id, "crash");
         trace_bool(&c->tr, "lose_unflushed", lose_unflushed);
@@ -51,8 +55,8 @@ static void crash(struct sim_cluster *c, int id, bool lose_unflushed,
     }
     if (c->wire)
         sim__wire_crash(c, id, silent);
-    else if (!silent)
-        announce_close(c, id);
+    else if (!silent && !c->procs)
+        announce_close(c, id); /* over TCP the sockets say it */
     raft_crash(s->r, lose_unflushed);
     s->up = false;
     s->paused = false;
@@ -99,6 +103,8 @@ void sim_restart(struct sim_cluster *c, int id)
     sim__trace_simple(c, id, "restart");
     if (c->wire && sim__wire_restart(c, id) != 0)
         return; /* could not listen again: stays down (traced) */
+    if (c->procs && sim__procs_restart(c, id) != 0)
+        return; /* no new process: stays down (traced) */
     s->up = true;
     s->timer_live = false;
     raft_restart(s->r, c->now);
@@ -114,6 +120,8 @@ void sim_pause(struct sim_cluster *c, int id)
     s->paused = true;
     if (c->wire)
         sim__wire_pause(c, id, true);
+    if (c->procs)
+        sim__procs_pause(c, id, true); /* SIGSTOP */
 }
 
 void sim_resume(struct sim_cluster *c, int id)
@@ -125,6 +133,8 @@ void sim_resume(struct sim_cluster *c, int id)
     s->paused = false;
     if (c->wire)
         sim__wire_pause(c, id, false);
+    if (c->procs)
+        sim__procs_pause(c, id, false); /* SIGCONT */
     /* Wake up with stale beliefs: the backlog first, in arrival order,
      * then the timers that should have fired long ago. */
     uint32_t *held = s->held;
@@ -137,6 +147,8 @@ void sim_resume(struct sim_cluster *c, int id)
     }
     free(held);
     s->timer_live = false;
+    if (c->procs)
+        return; /* its process wakes up with its own timers */
     raft_tick(s->r, c->now);
     sim__pump(c, id);
 }
@@ -147,6 +159,12 @@ int sim_campaign(struct sim_cluster *c, int id)
     if (!s->up || s->paused)
         return RAFT_EDOWN;
     sim__trace_simple(c, id, "campaign");
+    if (c->procs) { /* it campaigns when told; the replay follows */
+        if (raft_role(s->r) == RAFT_LEADER || raft_config(s->r)->nofailover)
+            return RAFT_EINVAL;
+        sim__procs_command(c, id, CTL_C_CAMPAIGN, 0);
+        return RAFT_OK;
+    }
     int rc = raft_campaign_now(s->r, c->now);
     sim__pump(c, id);
     return rc;
@@ -157,6 +175,14 @@ int sim_transfer(struct sim_cluster *c, int from, int to)
     struct node_state *s = &c->nodes[from];
     if (!s->up || s->paused)
         return RAFT_EDOWN;
+    if (c->procs) {
+        if (raft_role(s->r) != RAFT_LEADER)
+            return RAFT_ENOTLEADER;
+        if (to == from || to < 1 || to > c->n)
+            return RAFT_EINVAL;
+        sim__procs_command(c, from, CTL_C_TRANSFER, to);
+        return RAFT_OK;
+    }
     int rc = raft_transfer_leadership(s->r, c->now, to);
     sim__pump(c, from);
     return rc;
@@ -173,6 +199,8 @@ void sim_partition(struct sim_cluster *c, const int *group)
     for (int a = 1; a <= c->n; a++)
         for (int b = 1; b <= c->n; b++)
             sim__link(c, a, b)->cut = a != b && group[a] != group[b];
+    if (c->procs)
+        sim__procs_links(c);
     if (!trace_on(&c->tr))
         return;
     char buf[1024];
@@ -203,6 +231,8 @@ void sim_partition(struct sim_cluster *c, const int *group)
 void sim_cut(struct sim_cluster *c, int from, int to)
 {
     sim__link(c, from, to)->cut = true;
+    if (c->procs)
+        sim__procs_link(c, from, to);
     if (!trace_on(&c->tr))
         return;
     trace_begin(&c->tr, c->now, from, "cut");
@@ -215,6 +245,8 @@ void sim_heal(struct sim_cluster *c)
     for (int a = 1; a <= c->n; a++)
         for (int b = 1; b <= c->n; b++)
             sim__link(c, a, b)->cut = false;
+    if (c->procs)
+        sim__procs_links(c);
     sim__trace_simple(c, 0, "heal");
 }
 
@@ -222,6 +254,8 @@ void sim_set_link(struct sim_cluster *c, int from, int to,
                   const struct sim_link *l)
 {
     *sim__link(c, from, to) = *l;
+    if (c->procs)
+        sim__procs_link(c, from, to);
     if (!trace_on(&c->tr))
         return;
     trace_begin(&c->tr, c->now, from, "link");
@@ -250,6 +284,8 @@ void sim_reset_links(struct sim_cluster *c)
     for (int a = 0; a <= c->n; a++)
         for (int b = 0; b <= c->n; b++)
             *sim__link(c, a, b) = c->o.link;
+    if (c->procs)
+        sim__procs_links(c);
 }
 
 

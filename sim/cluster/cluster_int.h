@@ -110,6 +110,7 @@ struct sim_cluster {
     int n_hist_proc;
     uint64_t hist_index;
     struct sim_wire *wire; /* TCP mode, else NULL */
+    struct sim_procs *procs; /* PROCS mode (cluster_procs.c), else NULL */
     /* TCP mode: put a frame on the socket (cluster_wire.c sets it, so
      * that cluster_step.c never calls up into the transport) */
     void (*wire_send)(struct sim_cluster *c, struct raft_msg *m);
@@ -162,7 +163,30 @@ int sim__wire_restart(struct sim_cluster *c, int id);
 void sim__wire_pause(struct sim_cluster *c, int id, bool paused);
 void sim__wire_hold(struct sim_cluster *c, bool hold);
 
+/* cluster_procs.c: one process per node */
+int sim__procs_start(struct sim_cluster *c);
+void sim__procs_free(struct sim_cluster *c);
+bool sim__procs_run_until(struct sim_cluster *c, uint64_t t);
+void sim__procs_crash(struct sim_cluster *c, int id, bool lose_unflushed,
+                      bool silent);
+int sim__procs_restart(struct sim_cluster *c, int id);
+void sim__procs_pause(struct sim_cluster *c, int id, bool paused);
+void sim__procs_propose(struct sim_cluster *c, int id, int widx);
+void sim__procs_command(struct sim_cluster *c, int id, int type, int a);
+void sim__procs_hold(struct sim_cluster *c, bool hold);
+void sim__procs_link(struct sim_cluster *c, int a, int b);
+void sim__procs_links(struct sim_cluster *c);
+uint64_t sim__procs_errors(const struct sim_cluster *c, char *first,
+                           size_t len);
+int sim__procs_port(const struct sim_cluster *c, int id);
+int sim__procs_pid(const struct sim_cluster *c, int id);
+
 /* cluster_clients.c */
+/* PROCS: node id's process proposed write widx at time t: the same
+ * proposal on its shadow, then what sim__client_request does after it. */
+void sim__client_replay(struct sim_cluster *c, int id, int widx, uint64_t t,
+                        const char *key, size_t kl, const char *value,
+                        size_t vl);
 void sim__fail_pending(struct sim_cluster *c, struct node_state *s, int id,
                        int resp);
 void sim__ack_pending(struct sim_cluster *c, struct node_state *s, int id,

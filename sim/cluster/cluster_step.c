@@ -89,7 +89,7 @@ void sim__pump(struct sim_cluster *c, int id)
 void sim__sched_timer(struct sim_cluster *c, int id)
 {
     struct node_state *s = &c->nodes[id];
-    if (!s->up)
+    if (!s->up || c->procs) /* PROCS: the node's own process keeps time */
         return;
     raft_time_t d = raft_next_deadline(s->r);
     if (d == UINT64_MAX || (s->timer_live && s->timer_at <= d))
@@ -108,6 +108,12 @@ void sim__net_send(struct sim_cluster *c, struct raft_msg *m)
     if (trace_on(&c->tr)) {
         id = ++c->msg_seq;
         trace_msg(&c->tr, c->now, "send", m, id, NULL);
+    }
+    if (c->procs) { /* the node's process sent it, through its own faults */
+        raft_msg_free(m);
+        m->entries = NULL;
+        m->n_entries = 0;
+        return;
     }
     const struct sim_link *l = sim__link(c, m->from, m->to);
     if (l->cut || (l->drop > 0 && prng_double(&c->rng) < l->drop)) {
@@ -213,6 +219,11 @@ bool sim__handle(struct sim_cluster *c, uint32_t idx)
         if (s->up && s->paused) {
             sim__hold(s, idx);
             return false;
+        }
+        if (c->procs && s->up) { /* proposed there; replayed when it says */
+            if (c->writes[e->widx].pub.outcome == SIM_PENDING)
+                sim__procs_propose(c, e->node, e->widx);
+            return true;
         }
         if (sim__client_request(c, e))
             sim__pump(c, e->node);

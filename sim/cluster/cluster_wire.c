@@ -343,13 +343,24 @@ uint64_t sim_transport_errors(const struct sim_cluster *c, char *first,
                               size_t len)
 {
     const struct sim_wire *w = c->wire;
+    if (c->procs)
+        return sim__procs_errors(c, first, len);
     if (first && len)
         snprintf(first, len, "%s", w ? w->first_error : "");
     return w ? w->errors : 0;
 }
 
+int sim_node_pid(const struct sim_cluster *c, int id)
+{
+    if (!c->procs || id < 1 || id > c->n)
+        return 0;
+    return sim__procs_pid(c, id);
+}
+
 int sim_wire_port(const struct sim_cluster *c, int id)
 {
+    if (c->procs && id >= 1 && id <= c->n)
+        return sim__procs_port(c, id);
     if (!c->wire || id < 1 || id > c->n)
         return 0;
     return c->wire->nodes[id].port;

@@ -373,8 +373,10 @@ static void header(struct runner *R, const struct sim_options *so)
             so->fast_detect ? "" : ", fast detection off",
             given(R, SCN_OV_FAST_DETECT, " (--no-fast-detect)"),
             (unsigned long long)so->seed, R->o.seed_given ? " (--seed)" : "",
-            so->transport == SIM_TRANSPORT_TCP ? "real (TCP)" : "virtual",
-            so->transport == SIM_TRANSPORT_TCP && so->time_scale != 1.0
+            so->transport == SIM_TRANSPORT_PROCS ? "processes (one per node, TCP)"
+            : so->transport == SIM_TRANSPORT_TCP ? "real (TCP)"
+                                                 : "virtual",
+            so->transport != SIM_TRANSPORT_MEMORY && so->time_scale != 1.0
                 ? " (slowed down)"
                 : "");
 }
@@ -515,7 +517,7 @@ int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
         if (!p->mirror_of[i])
             raft_nodeset_add(&so.nofailover, i);
     so.trace = o->trace;
-    if (o->transport == SIM_TRANSPORT_TCP)
+    if (o->transport != SIM_TRANSPORT_MEMORY)
         so.link.latency_us = so.link.jitter_us = 0; /* loopback is real */
     prng_seed(&R->rng, so.seed ^ UINT64_C(0x7265616473)); /* "reads" */
 
@@ -523,7 +525,7 @@ int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
     int rc = sim_cluster_new(&so, &R->c);
     if (rc != 0) {
         fprintf(stderr, "%s: cannot start the cluster: %s\n", p->file,
-                rc < 0 && o->transport == SIM_TRANSPORT_TCP && rc != RAFT_EINVAL &&
+                rc < 0 && o->transport != SIM_TRANSPORT_MEMORY && rc != RAFT_EINVAL &&
                         rc != RAFT_ENOMEM
                     ? "a listener could not be set up on 127.0.0.1"
                     : "bad configuration or out of memory");
@@ -688,7 +690,9 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
         rs_flush(R);
         fprintf(R->out, "%s: interrupted at t=%.3f s (%s)\n", p->file,
                 (double)sim_now(R->c) / 1e6,
-                o->transport == SIM_TRANSPORT_TCP ? "real" : "virtual");
+                o->transport == SIM_TRANSPORT_PROCS ? "processes"
+                : o->transport == SIM_TRANSPORT_TCP ? "real"
+                                                    : "virtual");
     }
     int ret = scn_runner_finish(r, res);
     res->interrupted = interrupted;

@@ -19,7 +19,7 @@
 
 void rp_begin(struct runner *R, const struct scn_cmd *cmd)
 {
-    R->prog.on = R->o.progress && R->o.transport == SIM_TRANSPORT_TCP;
+    R->prog.on = R->o.progress && R->o.transport != SIM_TRANSPORT_MEMORY;
     R->prog.shown = false;
     if (!R->prog.on)
         return;

@@ -1,0 +1,133 @@
+/*
+ * test_procs.c — one OS process per node (sim/cluster/cluster_procs.c,
+ * sim/node): the control channel's records (net/ctl.c), then a 3-node
+ * cluster of `build/raftsim node` processes through the sim API: a
+ * leader is elected and a write committed; the leader's crash is a real
+ * SIGKILL (its process is gone) and another node leads; the restarted
+ * node is a new process that comes back with its log (it was handed its
+ * previous life's inputs) and catches up; freeing the cluster leaves no
+ * process behind.  Every wait is bounded (core time = wall time).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/ctl.h"
+#include "raft/wal.h"
+#include "sim/cluster/cluster.h"
+
+Test(ctl, record_round_trip)
+{
+    struct net_buf b = {0};
+    struct ctl_rec r = {.type = CTL_R_PROPOSE, .flag = 1, .a = 42,
+                        .t_us = 123456789, .b = 7, .payload = "k\0v",
+                        .plen = 3};
+    cr_assert_eq(ctl_encode(&b, &r), 0);
+    struct net_reader rd;
+    net_reader_init(&rd, CTL_REC_MAX);
+    cr_assert_eq(net_reader_feed(&rd, b.data, b.len), NET_OK);
+    const char *body;
+    size_t len;
+    char err[64];
+    cr_assert_eq(net_reader_peek(&rd, &body, &len, err, sizeof(err)), NET_OK);
+    struct ctl_rec got;
+    cr_assert_eq(ctl_parse(body, len, &got), 0);
+    cr_assert_eq(got.type, CTL_R_PROPOSE);
+    cr_assert_eq(got.flag, 1);
+    cr_assert_eq(got.a, 42);
+    cr_assert_eq(got.t_us, 123456789);
+    cr_assert_eq(got.b, 7);
+    cr_assert_eq(got.plen, 3);
+    cr_assert_eq(memcmp(got.payload, "k\0v", 3), 0);
+    /* a body shorter than the header is refused, not read past */
+    cr_assert_eq(ctl_parse(body, 5, &got), NET_EPROTO);
+    net_reader_free(&rd);
+    net_buf_free(&b);
+}
+
+static bool alive(int pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/* Run until write w has an outcome, at most within_us. */
+static enum sim_outcome settle(struct sim_cluster *c, int w, uint64_t within)
+{
+    uint64_t end = sim_now(c) + within;
+    while (sim_now(c) < end && sim_get_write(c, w)->outcome == SIM_PENDING)
+        sim_run_until(c, sim_now(c) + 10000);
+    return sim_get_write(c, w)->outcome;
+}
+
+/* The raftsim beside this test binary (build/ or build/asan/). */
+static const char *raftsim_exe(void)
+{
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+    if (n <= 0)
+        return "build/raftsim";
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    strcpy(slash ? slash + 1 : path, "raftsim");
+    return path;
+}
+
+Test(procs, sigkill_failover_restart, .timeout = 60)
+{
+    const char *exe = raftsim_exe();
+    cr_assert(access(exe, X_OK) == 0,
+              "%s must be built (make builds it first)", exe);
+    struct sim_options o;
+    sim_options_default(&o, 3);
+    o.transport = SIM_TRANSPORT_PROCS;
+    o.node_exe = exe;
+    o.seed = 5;
+    o.link.latency_us = o.link.jitter_us = 0;
+    o.client_latency_us = 0;
+    struct sim_cluster *c;
+    cr_assert_eq(sim_cluster_new(&o, &c), 0);
+    int pids[4];
+    for (int i = 1; i <= 3; i++) {
+        pids[i] = sim_node_pid(c, i);
+        cr_assert(alive(pids[i]), "n%d has a process", i);
+        cr_assert_neq(pids[i], getpid());
+        cr_assert_gt(sim_wire_port(c, i), 0);
+    }
+    int l = sim_await_leader(c, 5000000);
+    cr_assert_gt(l, 0, "a leader within 5 s");
+    int w = sim_client_write(c, 1, l, "a", "1");
+    cr_assert_eq(settle(c, w, 3000000), SIM_ACKED);
+    uint64_t lsn = sim_get_write(c, w)->lsn;
+
+    sim_crash(c, l, false);
+    cr_assert_eq(sim_node_pid(c, l), 0);
+    cr_assert(!alive(pids[l]), "the crash killed n%d's process", l);
+    cr_assert(!sim_is_up(c, l));
+    int l2 = sim_await_leader(c, 5000000);
+    cr_assert_gt(l2, 0);
+    cr_assert_neq(l2, l);
+    int w2 = sim_client_write(c, 1, l2, "b", "2");
+    cr_assert_eq(settle(c, w2, 3000000), SIM_ACKED);
+
+    sim_restart(c, l);
+    int pid = sim_node_pid(c, l);
+    cr_assert(alive(pid) && pid != pids[l], "a new process for n%d", l);
+    /* it kept its log across the SIGKILL, and catches up */
+    cr_assert_geq(wal_last_lsn(raft_wal(sim_node(c, l))), lsn);
+    uint64_t want = sim_get_write(c, w2)->lsn, end = sim_now(c) + 3000000;
+    while (sim_now(c) < end && raft_commit_lsn(sim_node(c, l)) < want)
+        sim_run_until(c, sim_now(c) + 10000);
+    cr_assert_geq(raft_commit_lsn(sim_node(c, l)), want);
+    cr_assert_eq(sim_violations(c), 0);
+    char why[320];
+    cr_assert_eq(sim_transport_errors(c, why, sizeof(why)), 0, "%s", why);
+    int last[4];
+    for (int i = 1; i <= 3; i++)
+        last[i] = sim_node_pid(c, i);
+    sim_cluster_free(c);
+    for (int i = 1; i <= 3; i++)
+        cr_assert(!alive(last[i]), "n%d's process is gone with the cluster",
+                  i);
+}
