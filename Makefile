@@ -172,7 +172,8 @@ fuzz-codec: | $(STAMP)
 	  corpus-codec >codec.log 2>&1; rc=$$?; tail -n 15 codec.log; exit $$rc; }
 
 # Speed of the simulator (and explore's seeds/s by cluster size on 1 and 2
-# workers, BENCH_EXPLORE_TIME per figure), then over loopback TCP: failover (the Raft
+# workers, BENCH_EXPLORE_TIME per figure; seeds to the first failure of each
+# --unsafe rule over BENCH_EXPLORE_STARTS windows), then over loopback TCP: failover (the Raft
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/), a
 # switchover (leadership transfer, BENCH_SWITCHOVER_TRIALS), throughput,
 # and the memory of a large cluster; then a real PostgreSQL
@@ -187,10 +188,11 @@ BENCH_RSS_NODES ?= 100
 BENCH_PG_TRIALS ?= 10
 BENCH_SWITCHOVER_TRIALS ?= 50
 BENCH_EXPLORE_TIME ?= 2s
+BENCH_EXPLORE_STARTS ?= 10
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
 	$(BUILD)/raftsim bench sim
-	$(BUILD)/raftsim bench explore --seconds $(BENCH_EXPLORE_TIME)
+	$(BUILD)/raftsim bench explore --seconds $(BENCH_EXPLORE_TIME) --starts $(BENCH_EXPLORE_STARTS)
 	$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv
 	$(BUILD)/raftsim bench switchover --trials $(BENCH_SWITCHOVER_TRIALS)
 	$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)
