@@ -175,7 +175,8 @@ fuzz-codec: | $(STAMP)
 	  corpus-codec >codec.log 2>&1; rc=$$?; tail -n 15 codec.log; exit $$rc; }
 
 # Speed of the simulator (and explore's seeds/s by cluster size on 1 and 2
-# workers, BENCH_EXPLORE_TIME per figure), then over loopback TCP: failover (the Raft
+# workers, BENCH_EXPLORE_TIME per figure; seeds to the first failure of each
+# --unsafe rule over BENCH_EXPLORE_STARTS windows), then over loopback TCP: failover (the Raft
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/), a
 # switchover (leadership transfer, BENCH_SWITCHOVER_TRIALS), throughput,
 # and the memory of a large cluster; then a real PostgreSQL
@@ -196,18 +197,23 @@ BENCH_PG_TRIALS ?= 10
 BENCH_SWITCHOVER_TRIALS ?= 50
 BENCH_EXPLORE_TIME ?= 2s
 BENCH_FAST_TRIALS ?= 30
+BENCH_EXPLORE_STARTS ?= 10
+BENCH_PROC_TRIALS ?= 20
+BENCH_PROC_RSS_NODES ?= 101
 BENCH_RESULTS ?= $(BUILD)/bench/results.md
 bench: $(BUILD)/raftsim
 	@mkdir -p $(BUILD)/bench
 	tools/bench-results $(BENCH_RESULTS) \
 	  "$(BUILD)/raftsim bench sim" \
-	  "$(BUILD)/raftsim bench explore --seconds $(BENCH_EXPLORE_TIME)" \
+	  "$(BUILD)/raftsim bench explore --seconds $(BENCH_EXPLORE_TIME) --starts $(BENCH_EXPLORE_STARTS)" \
 	  "$(BUILD)/raftsim bench failover --trials $(BENCH_TRIALS) --csv $(BUILD)/bench/failover.csv" \
 	  "$(BUILD)/raftsim bench failover --trials $(BENCH_FAST_TRIALS) --ranges 150ms-300ms" \
 	  "$(BUILD)/raftsim bench failover --trials $(BENCH_FAST_TRIALS) --ranges 150ms-300ms --no-fast-detect" \
+	  "$(BUILD)/raftsim bench failover --processes --trials $(BENCH_PROC_TRIALS) --ranges 150ms-300ms" \
 	  "$(BUILD)/raftsim bench switchover --trials $(BENCH_SWITCHOVER_TRIALS)" \
 	  "$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)" \
 	  "$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)" \
+	  "$(BUILD)/raftsim bench rss --processes --nodes $(BENCH_PROC_RSS_NODES) --hold $(BENCH_HOLD) --time-scale 10" \
 	  "$(BUILD)/raftsim bench live" \
 	  "tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; rc=\$$?; tools/pg-pair down >/dev/null; exit \$$rc"
 

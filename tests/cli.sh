@@ -79,6 +79,28 @@ n=$(grep -cEv '^[[:space:]]*(#|$)' "$tmp/va.scn")
 [ "$n" -le 20 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: shrunk vote-any scenario has $n lines (> 20)"; }
 check "shrunk schedule fails the same invariant" 0 "invariant violated: $inv" \
     "$bin" run --clock virtual "$tmp/va.scn"
+# the event budget: a seed that reaches it is neither a pass nor a
+# violation, said before the last line, exit 1; --json carries it
+check "event budget" 1 "2 seed\(s\) stopped at the event budget .*the first: seed 2" \
+    "$bin" explore --seeds 3 --quiet --max-events 5000
+check "event budget in json" 1 '"over_budget": 2' \
+    "$bin" explore --seeds 3 --quiet --max-events 5000 --json --no-save
+check "no budget hit by default" 0 "explore: seeds=3 violations=0 " \
+    "$bin" explore --seeds 3 --quiet
+check "bad max-events" 2 "bad value '5' for --max-events" \
+    "$bin" explore --max-events 5
+# more windows of seeds: each first failure shrinks to <= 20 lines that
+# still fail the same invariant when run (over 12 windows of 300 seeds, 10
+# shrank to <= 20 lines: README section 4)
+for s in 101 201 401; do
+    check "vote-any from seed $s" 1 "shrunk .*va$s.scn: [0-9]+ -> [0-9]+ lines" \
+        "$bin" explore --seeds 300 --start-seed $s --quiet --unsafe vote-any --save "$tmp/va$s.scn"
+    inv=$(grep -o 'first violation: seed [0-9]*, [A-Za-z]*' "$tmp/out" | grep -o '[A-Za-z]*$')
+    n=$(grep -cEv '^[[:space:]]*(#|$)' "$tmp/va$s.scn")
+    [ "$n" -le 20 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: vote-any from seed $s shrank to $n lines (> 20)"; }
+    check "vote-any from seed $s: the shrunk file fails" 0 "invariant violated: $inv" \
+        "$bin" run --clock virtual "$tmp/va$s.scn"
+done
 check "swarm off: the fixed mix" 1 "reproduce with: .* --swarm off" \
     "$bin" explore --seeds 300 --quiet --swarm off --unsafe vote-any --no-save
 check "bad swarm" 2 "expected on or off" "$bin" explore --swarm maybe

@@ -18,7 +18,10 @@ int bench_sim(FILE *out, double virtual_s, unsigned explore_seeds);
 /* explore's seeds/s at 3, 5, 9, 33 and 128 nodes on 1 and max_jobs
  * workers (the same seeds), the speed-up, simulated s per wall s and
  * core; about `seconds` per figure (bench_explore.c). */
-int bench_explore(FILE *out, double seconds, int max_jobs);
+/* Then, with starts > 0, seeds to the first failure of each --unsafe
+ * rule, swarm against the fixed mix, median over `starts` windows; and
+ * the peak RSS. */
+int bench_explore(FILE *out, double seconds, int max_jobs, int starts);
 /* A follower restarted under 30,000 writes/s: entries and bytes sent to
  * it against what it needed, wall time, max RSS (bench_flow.c). */
 int bench_flow(FILE *out);

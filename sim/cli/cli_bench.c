@@ -38,7 +38,7 @@ static void usage_bench(FILE *f)
             "       %s bench rss [--nodes N] [--hold D] [--time-scale X]\n"
             "       %s bench pg-failover [--trials N] [--control TEMPLATE]\n"
             "       %s bench live\n"
-            "       %s bench explore [--seconds D] [--jobs N]\n"
+            "       %s bench explore [--seconds D] [--jobs N] [--starts K]\n"
             "       %s bench health [--requests N] [--concurrency C] "
             "[--slowloris S]\n"
             "                       [--target HOST:PORT]\n\n"
@@ -61,7 +61,12 @@ static void usage_bench(FILE *f)
             "explore     explore seeds/s at 3, 5, 9, 33, 128 nodes on 1 "
             "and N workers\n"
             "            (default 2), the speed-up, simulated s per wall s "
-            "and core\n"
+            "and core,\n"
+            "            us per message; seeds to the first failure of each "
+            "--unsafe\n"
+            "            rule, swarm vs fixed mix, median over --starts K "
+            "windows (10;\n"
+            "            0: skip); peak RSS\n"
             "live        the live classroom server: click -> visible to "
             "every viewer\n"
             "            (1 and 100 viewers), its CPU at x1, a fork at 60 s "
@@ -156,7 +161,7 @@ static void usage_bench(FILE *f)
             "  %s bench failover --processes --trials 2 --ranges "
             "150ms-300ms\n"
             "  %s bench rss --processes --nodes 10 --hold 1s\n"
-            "  %s bench explore --seconds 200ms\n",
+            "  %s bench explore --seconds 200ms --starts 0\n",
             prog, prog, prog, prog, prog, prog, prog, prog, prog,
             RAFT_MAX_NODES, RAFT_MAX_NODES, RAFT_MAX_NODES, prog, prog, prog,
             prog, prog, prog, prog, prog, prog);
@@ -663,15 +668,16 @@ static int cmd_bench_sim(int argc, char **argv)
 static int cmd_bench_explore(int argc, char **argv)
 {
     static const char *cmd = "bench explore";
-    enum { O_SECONDS = 256, O_JOBS };
+    enum { O_SECONDS = 256, O_JOBS, O_STARTS };
     static const struct option opts[] = {
         {"seconds", required_argument, 0, O_SECONDS},
         {"jobs", required_argument, 0, O_JOBS},
+        {"starts", required_argument, 0, O_STARTS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     uint64_t per = 2000000, u;
-    int jobs = 2;
+    int jobs = 2, starts = 10;
     const char *err = NULL;
     cli_getopt_begin();
     int ch;
@@ -690,6 +696,12 @@ static int cmd_bench_explore(int argc, char **argv)
                                  "expected a number of processes, 1 to 1024");
             jobs = (int)u;
             break;
+        case O_STARTS:
+            if (util_parse_u64(optarg, &u) || u > 100)
+                return bad_value(cmd, "starts", optarg,
+                                 "expected a number of windows, 0 to 100");
+            starts = (int)u;
+            break;
         case 'h':
             usage_bench(stdout);
             return 0;
@@ -699,7 +711,7 @@ static int cmd_bench_explore(int argc, char **argv)
     }
     if (optind < argc)
         return cli_unexpected(prog, cmd, argv[optind]);
-    return bench_explore(stdout, (double)per / 1e6, jobs);
+    return bench_explore(stdout, (double)per / 1e6, jobs, starts);
 }
 
 static int cmd_bench_live(int argc, char **argv)

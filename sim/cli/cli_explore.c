@@ -76,6 +76,10 @@ static void usage_explore(FILE *f)
         "timeouts)\n"
         "  --check-determinism   run every seed twice and compare trace "
         "hashes\n"
+        "  --max-events N        end a seed after N events (default 20000 "
+        "per node and\n"
+        "                        simulated second): counted as over budget, "
+        "exit 1\n"
         "  --ack MODE            async | quorum | sync (default quorum)\n"
         "  --election POLICY     highest-lsn | raft (default highest-lsn)\n"
         "  --no-prevote          disable PreVote\n"
@@ -198,6 +202,7 @@ enum {
     O_NOLIVE,
     O_LIVEWITHIN,
     O_DETERMINISM,
+    O_MAXEV,
     O_NOSHRINK,
     O_SNAPSHOT,
 };
@@ -235,6 +240,7 @@ static const struct option explore_opts_long[] = {
     {"no-liveness", no_argument, 0, O_NOLIVE},
     {"liveness-within", required_argument, 0, O_LIVEWITHIN},
     {"check-determinism", no_argument, 0, O_DETERMINISM},
+    {"max-events", required_argument, 0, O_MAXEV},
     {"no-shrink", no_argument, 0, O_NOSHRINK},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -472,6 +478,13 @@ int cli_explore(const char *prog_, int argc, char **argv)
         case O_DETERMINISM:
             o.check_determinism = true;
             break;
+        case O_MAXEV:
+            if (util_parse_u64(optarg, &u) || u < 1000 || u > 1000000000000ull)
+                return bad_value("explore", name, optarg,
+                                 "expected a number of events, 1000 to "
+                                 "10^12");
+            o.max_events = u;
+            break;
         case O_NOSHRINK:
             o.shrink = NULL;
             break;
@@ -571,7 +584,9 @@ int cli_explore(const char *prog_, int argc, char **argv)
     b.shard_count = shard_n;
     struct explore_result r = b.r;
     FILE *info = json ? stderr : stdout; /* stdout is the JSON's */
-    int rc = r.interrupted ? cli_interrupted_status() : r.violations ? 1 : 0;
+    int rc = r.interrupted                      ? cli_interrupted_status()
+             : r.violations || r.over_budget ? 1
+                                             : 0;
     if (trace.f && util_out_commit(&trace, why, sizeof(why)) != 0) {
         fprintf(stderr, "%s explore: trace lost: %s\n", prog, why);
         return 2;
@@ -612,6 +627,12 @@ int cli_explore(const char *prog_, int argc, char **argv)
         fprintf(info, "explore: %llu seed(s) ran differently the second "
                       "time (--check-determinism)\n",
                 (unsigned long long)r.nondeterministic);
+    if (r.over_budget && rc != 2)
+        fprintf(info, "explore: %llu seed(s) stopped at the event budget "
+                      "(--max-events) before their end, neither passed nor "
+                      "failed; the first: seed %llu\n",
+                (unsigned long long)r.over_budget,
+                (unsigned long long)r.first_over_budget);
     if (r.no_leader_at_end && rc != 2)
         fprintf(info, "explore: %llu seed(s) ended without exactly one leader "
                       "after settling\n",

@@ -232,6 +232,12 @@ int cli_explore_merge(const char *prog, int argc, char **argv)
         fprintf(info, "explore: %llu seed(s) ran differently the second "
                       "time (--check-determinism)\n",
                 (unsigned long long)r->nondeterministic);
+    if (r->over_budget)
+        fprintf(info, "explore: %llu seed(s) stopped at the event budget "
+                      "(--max-events) before their end, neither passed nor "
+                      "failed; the first: seed %llu\n",
+                (unsigned long long)r->over_budget,
+                (unsigned long long)r->first_over_budget);
     if (r->no_leader_at_end)
         fprintf(info, "explore: %llu seed(s) ended without exactly one leader "
                       "after settling\n",
@@ -263,7 +269,7 @@ int cli_explore_merge(const char *prog, int argc, char **argv)
     } else {
         explore_print_summary(stdout, r);
     }
-    rc = r->violations || total.worker_deaths ? 1 : 0;
+    rc = r->violations || r->over_budget || total.worker_deaths ? 1 : 0;
     if (total.worker_deaths || r->transport_errors || r->setup_failures)
         rc = 2;
 out:

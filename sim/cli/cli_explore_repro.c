@@ -35,6 +35,8 @@ void cli_explore_repro(FILE *out, const char *prog,
                 (unsigned long long)o->liveness_us);
     if (o->check_determinism)
         fprintf(out, " --check-determinism");
+    if (o->max_events)
+        fprintf(out, " --max-events %llu", (unsigned long long)o->max_events);
     if (o->faults != EXPLORE_F_ALL) {
         static const char *fn[] = {"partition", "crash", "pause", "drop",
                                    "delay",     "dup",   "slow"};

@@ -85,6 +85,10 @@ bool sim_run_until(struct sim_cluster *c, uint64_t t)
         c->now = c->pool[idx].t;
         if (sim__handle(c, idx))
             sim__ev_release(c, idx);
+        if (c->o.max_events && ++c->events_handled >= c->o.max_events) {
+            c->over_budget = true;
+            c->stopped = true;
+        }
     }
     if (!c->stopped && t > c->now)
         c->now = t;
@@ -321,4 +325,9 @@ int sim_await_leader(struct sim_cluster *c, uint64_t within_us)
             return ids[0];
     }
     return 0;
+}
+
+bool sim_over_budget(const struct sim_cluster *c)
+{
+    return c->over_budget;
 }

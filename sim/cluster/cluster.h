@@ -96,6 +96,9 @@ struct sim_options {
     /* PROCS: the executable to run as `EXE node --control-fd 3` (NULL:
      * this program, /proc/self/exe). */
     const char *node_exe;
+    /* Stop the run after this many events (messages delivered, timers,
+     * flushes, client requests; 0: no bound): sim_over_budget says so. */
+    uint64_t max_events;
 };
 
 void sim_options_default(struct sim_options *o, int n_nodes);
@@ -274,6 +277,8 @@ int sim_await_leader(struct sim_cluster *c, uint64_t within_us);
 const struct sim_stats *sim_stats(const struct sim_cluster *c);
 const struct sim_violation *sim_violation(const struct sim_cluster *c);
 uint64_t sim_violations(const struct sim_cluster *c);
+/* The run stopped at options.max_events. */
+bool sim_over_budget(const struct sim_cluster *c);
 /* End of run: count acked writes that did not survive (see checker). */
 void sim_finish(struct sim_cluster *c);
 /* FNV-1a hash of the trace text written so far (0 without a trace):

@@ -100,6 +100,8 @@ struct sim_cluster {
     uint64_t msg_seq; /* trace ids of sends (only while tracing) */
     struct sim_stats st;
     bool stopped;
+    bool over_budget;       /* stopped at o.max_events */
+    uint64_t events_handled;
     sim_event_hook hook;
     void *hook_ctx;
     sim_write_hook write_hook;

@@ -207,6 +207,16 @@ bool sim__handle(struct sim_cluster *c, uint32_t idx)
     case EV_SEND: {
         if (e->epoch != s->epoch || !s->up)
             return true;
+        if (s->paused) {
+            /* A frozen process sends nothing: this waits, behind the
+             * flush it waited for (held too), until the node resumes; a
+             * crash in the pause loses both.  Sent now, it would tell
+             * its peer of entries the crash then loses (an ack of an
+             * lsn the follower no longer has: the leader probed it
+             * forever). */
+            sim__hold(s, idx);
+            return false;
+        }
         /* Out of the pool first: sending schedules arrivals, which may
          * grow (move) the pool under e. */
         struct raft_msg m = e->msg;

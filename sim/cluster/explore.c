@@ -229,6 +229,12 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
     if (o->history && explore_history_open(o, seed, &hist) != 0)
         out->history_failed = true;
     so.history = hist.f;
+    so.max_events =
+        o->max_events
+            ? o->max_events
+            : EXPLORE_EVENTS_PER_NODE_S * (uint64_t)o->nodes *
+                  ((o->duration_us + o->settle_us + o->liveness_us) / 1000000 +
+                   1);
     so.history_edn = o->history_edn;
     prng_seed(&s->rng, seed * 0x9e3779b97f4a7c15ull + 7);
     if (s->w)
@@ -317,6 +323,7 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
                (unsigned long long)out->v.t_us + 1, out->v.invariant);
     }
     out->violations += v;
+    out->over_budget = !v && sim_over_budget(s->c);
     out->acked_lost = st->acked_lost;
     out->elections = st->elections;
     out->messages = st->messages_delivered;
@@ -381,6 +388,10 @@ void explore_add(struct explore_result *res,
     res->writes += sr->writes;
     res->acked += sr->acked;
     res->no_leader_at_end += sr->no_leader_at_end;
+    if (sr->over_budget &&
+        (!res->over_budget || sr->seed < res->first_over_budget))
+        res->first_over_budget = sr->seed;
+    res->over_budget += sr->over_budget;
     res->simulated_s += (double)sr->end_us / 1e6;
     res->last_seed = sr->seed;
     res->last_end_us = sr->end_us;

@@ -114,6 +114,11 @@ struct explore_opts {
     /* Run every seed twice and compare the hashes of their traces; a
      * difference is a "Determinism" violation. */
     bool check_determinism;
+    /* Events one seed may take (sim_options.max_events; 0:
+     * EXPLORE_EVENTS_PER_NODE_S per node and simulated second): a seed
+     * that floods the network ends there, counted as over_budget,
+     * neither a pass nor a violation. */
+    uint64_t max_events;
     /* Called with the first failing seed's schedule before it is saved;
      * returns the text to save instead (malloc'd, *out_len bytes), or
      * NULL to save the whole schedule.  NULL: no shrinking.  (The
@@ -139,6 +144,7 @@ struct explore_seed_result {
     bool liveness_failed;    /* v is a Liveness violation */
     bool nondeterministic;   /* v is a Determinism violation */
     bool history_failed;     /* --history: it could not be written */
+    bool over_budget;        /* stopped at o->max_events */
     uint64_t transport_errors;
     char transport_error[280];
 };
@@ -147,6 +153,8 @@ struct explore_result {
     uint64_t seeds, violations, failed_seeds, acked_lost, elections;
     uint64_t messages, writes, acked, no_leader_at_end;
     uint64_t liveness_failures, nondeterministic;
+    uint64_t over_budget;        /* seeds stopped at max_events */
+    uint64_t first_over_budget;  /* the lowest of them (if over_budget) */
     uint64_t setup_failures; /* tcp: a cluster could not listen */
     uint64_t transport_errors; /* tcp: sim_transport_errors, all seeds */
     char first_transport_error[320];
@@ -166,6 +174,11 @@ struct explore_result {
      * did not fail the same way: the run is not deterministic. */
     bool replay_differs;
 };
+
+/* explore_opts.max_events 0: this many per node and simulated second of
+ * the seed (a seed takes some 500: 5 nodes some 30,000 events, 128 nodes
+ * about a million), so 1.3 million at 5 nodes. */
+#define EXPLORE_EVENTS_PER_NODE_S 20000
 
 void explore_opts_default(struct explore_opts *o);
 /* Parse a --faults list ("partition,crash" or "all"). */

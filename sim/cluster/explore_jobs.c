@@ -62,6 +62,10 @@ static void add_sums(struct explore_result *to, const struct explore_result *x)
     to->writes += x->writes;
     to->acked += x->acked;
     to->no_leader_at_end += x->no_leader_at_end;
+    if (x->over_budget &&
+        (!to->over_budget || x->first_over_budget < to->first_over_budget))
+        to->first_over_budget = x->first_over_budget;
+    to->over_budget += x->over_budget;
     to->setup_failures += x->setup_failures;
     to->save_failed |= x->save_failed;
 }

@@ -66,7 +66,7 @@ char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
                          "t_us", (json_int_t)r->last_end_us);
     json_t *totals = json_pack(
         "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I}",
+        "s:I, s:I, s:I, s:I}",
         "seeds", (json_int_t)r->seeds, "violations",
         (json_int_t)r->violations, "failed_seeds", (json_int_t)r->failed_seeds,
         "liveness_failures", (json_int_t)r->liveness_failures,
@@ -78,7 +78,9 @@ char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
         (json_int_t)b->sim_us, "setup_failures",
         (json_int_t)r->setup_failures, "transport_errors",
         (json_int_t)r->transport_errors, "worker_deaths",
-        (json_int_t)b->worker_deaths);
+        (json_int_t)b->worker_deaths, "over_budget",
+        (json_int_t)r->over_budget, "first_over_budget",
+        (json_int_t)r->first_over_budget);
     uint64_t share_start, share_seeds;
     explore_shard_range(b->range_start, b->range_seeds, b->shard_index,
                         b->shard_count, &share_start, &share_seeds);
@@ -179,6 +181,12 @@ int explore_batch_from_json(const char *text, struct explore_batch *b,
         u64_field(t, "transport_errors", &r->transport_errors, err, cap) ||
         u64_field(t, "worker_deaths", &b->worker_deaths, err, cap) ||
         u64_field(all, "jobs", &jobs, err, cap))
+        goto out;
+    /* absent from the shards of older builds: none over budget */
+    if ((json_object_get(t, "over_budget") &&
+         u64_field(t, "over_budget", &r->over_budget, err, cap)) ||
+        (json_object_get(t, "first_over_budget") &&
+         u64_field(t, "first_over_budget", &r->first_over_budget, err, cap)))
         goto out;
     if (b->shard_count < 1 || b->shard_index >= b->shard_count) {
         snprintf(err, cap, "shard %llu/%llu is not a shard",

@@ -6,7 +6,7 @@
  * Each candidate is parsed and run in virtual time with every line of
  * output thrown away; it is kept when the run fails the same way.
  */
-#include "sim/runner/shrink.h"
+#include "sim/runner/shrink_int.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -17,23 +17,6 @@
 #include "sim/scenario/scenario.h"
 #include "sim/util/util.h"
 
-struct shrinker {
-    const char *name;
-    const struct scn_shrink_opts *o;
-    struct scn_shrink_result *res;
-    char **setup; /* set-up lines but `nodes` */
-    int n_setup;
-    bool setup_keep[64]; /* false: left to its default */
-    char **cmd;   /* command lines */
-    int n_cmd;
-    bool *keep;
-    int nodes;
-    const char *want; /* res->failure */
-    const char *lead; /* the comment lines before the first line */
-    size_t lead_len;
-    double t0;
-    FILE *null;
-};
 
 static const char *const setup_words[] = {
     "nodes", "heartbeat", "election", "ack", "policy", "prevote",
@@ -41,7 +24,7 @@ static const char *const setup_words[] = {
     "client-latency", "clients", "clock", "mirror", "mirror-control",
     "fast-detect"};
 
-static bool word_is(const char *line, const char *w)
+bool shrink__word_is(const char *line, const char *w)
 {
     size_t n = strlen(w);
     return !strncmp(line, w, n) && (!line[n] || isspace((unsigned char)line[n]));
@@ -50,15 +33,15 @@ static bool word_is(const char *line, const char *w)
 static bool is_setup(const char *line)
 {
     for (size_t i = 0; i < sizeof(setup_words) / sizeof(*setup_words); i++)
-        if (word_is(line, setup_words[i]))
+        if (shrink__word_is(line, setup_words[i]))
             return true;
     return false;
 }
 
 /* The command of a line, past `at T `. */
-static const char *command_of(const char *line)
+const char *shrink__command_of(const char *line)
 {
-    if (!word_is(line, "at"))
+    if (!shrink__word_is(line, "at"))
         return line;
     const char *p = line + 2;
     while (isspace((unsigned char)*p))
@@ -126,7 +109,7 @@ static bool add(char **buf, size_t *len, size_t *cap, const char *s)
 /* Rewrite a line for a cluster of n nodes: set members above n leave
  * their sets; a line naming one outside a set, or left with an empty set,
  * is dropped (NULL).  *out is malloc'd. */
-static char *for_nodes(const char *line, int n)
+char *shrink__for_nodes(const char *line, int n)
 {
     size_t L = strlen(line);
     char *out = malloc(L + 1), *o = out;
@@ -222,7 +205,7 @@ static char *build(struct shrinker *S, const bool *keep, int nodes,
             ok = add(&buf, len, &cap, S->cmd[i]);
             continue;
         }
-        char *l = for_nodes(S->cmd[i], nodes);
+        char *l = shrink__for_nodes(S->cmd[i], nodes);
         if (l)
             ok = add(&buf, len, &cap, l);
         free(l);
@@ -234,7 +217,7 @@ static char *build(struct shrinker *S, const bool *keep, int nodes,
     return buf ? buf : strdup("");
 }
 
-static bool budget_left(struct shrinker *S)
+bool shrink__budget_left(struct shrinker *S)
 {
     int max = S->o && S->o->max_runs ? S->o->max_runs : 5000;
     double wall = S->o && S->o->max_wall_s > 0 ? S->o->max_wall_s : 300;
@@ -247,9 +230,9 @@ static bool budget_left(struct shrinker *S)
 }
 
 /* Does this candidate still fail the same way? */
-static bool still_fails(struct shrinker *S, const bool *keep, int nodes)
+bool shrink__still_fails(struct shrinker *S, const bool *keep, int nodes)
 {
-    if (!budget_left(S))
+    if (!shrink__budget_left(S))
         return false;
     size_t len;
     char *t = build(S, keep, nodes, NULL, &len);
@@ -271,183 +254,16 @@ static int kept(const struct shrinker *S)
 
 /* `expect violation …`, `expect [no] progress …`: the line that says
  * what the failure is stays. */
-static bool defines_failure(const char *line)
+bool shrink__defines_failure(const char *line)
 {
-    const char *c = command_of(line);
-    if (!word_is(c, "expect"))
+    const char *c = shrink__command_of(line);
+    if (!shrink__word_is(c, "expect"))
         return false;
     c += 6;
     while (isspace((unsigned char)*c))
         c++;
-    return word_is(c, "violation") || word_is(c, "progress") ||
-           (word_is(c, "no") && strstr(c, "progress"));
-}
-
-/* Set-up lines the failure does not need go (their defaults apply). */
-static void fewer_setup(struct shrinker *S)
-{
-    for (int i = 0; i < S->n_setup && i < 64 && budget_left(S); i++) {
-        if (word_is(S->setup[i], "seed") || word_is(S->setup[i], "clock"))
-            continue; /* the replay is of this seed, in virtual time */
-        S->setup_keep[i] = false;
-        if (!still_fails(S, S->keep, S->nodes))
-            S->setup_keep[i] = true;
-    }
-}
-
-/* Remove chunks of kept lines, halving the chunk size when none can go
- * (ddmin's complement step). */
-static void ddmin(struct shrinker *S)
-{
-    bool *trial = malloc((size_t)S->n_cmd + 1);
-    int *idx = malloc(((size_t)S->n_cmd + 1) * sizeof(int));
-    if (!trial || !idx) {
-        free(trial);
-        free(idx);
-        return;
-    }
-    int parts = 2;
-    for (;;) {
-        int k = 0;
-        for (int i = 0; i < S->n_cmd; i++)
-            if (S->keep[i] && !defines_failure(S->cmd[i]))
-                idx[k++] = i;
-        if (k == 0 || !budget_left(S))
-            break;
-        if (parts > k)
-            parts = k;
-        int chunk = (k + parts - 1) / parts;
-        bool removed = false;
-        for (int start = 0; start < k; start += chunk) {
-            memcpy(trial, S->keep, (size_t)S->n_cmd);
-            int any = 0;
-            for (int j = start; j < start + chunk && j < k; j++)
-                if (trial[idx[j]]) {
-                    trial[idx[j]] = false;
-                    any++;
-                }
-            if (any && still_fails(S, trial, S->nodes)) {
-                memcpy(S->keep, trial, (size_t)S->n_cmd);
-                removed = true;
-            }
-        }
-        if (removed)
-            parts = parts > 2 ? parts - 1 : 2;
-        else if (chunk == 1)
-            break;
-        else
-            parts *= 2;
-    }
-    free(trial);
-    free(idx);
-}
-
-/* 1-minimal is not minimal: try each pair of kept lines that are
- * neighbours (a fault and its undo, two writes) together.  true: some
- * went. */
-static bool pairs(struct shrinker *S)
-{
-    bool *trial = malloc((size_t)S->n_cmd + 1);
-    if (!trial)
-        return false;
-    bool any = false;
-    for (int i = 0; i < S->n_cmd && budget_left(S); i++) {
-        if (!S->keep[i] || defines_failure(S->cmd[i]))
-            continue;
-        for (int j = i + 1; j < S->n_cmd && j <= i + 8; j++) {
-            if (!S->keep[j] || defines_failure(S->cmd[j]))
-                continue;
-            memcpy(trial, S->keep, (size_t)S->n_cmd);
-            trial[i] = trial[j] = false;
-            if (still_fails(S, trial, S->nodes)) {
-                memcpy(S->keep, trial, (size_t)S->n_cmd);
-                any = true;
-                break;
-            }
-        }
-    }
-    free(trial);
-    return any;
-}
-
-/* The smallest node count the failure survives (lines rewritten). */
-static void fewer_nodes(struct shrinker *S)
-{
-    for (int n = 1; n < S->nodes && budget_left(S); n++) {
-        if (!still_fails(S, S->keep, n))
-            continue;
-        for (int i = 0; i < S->n_cmd; i++) {
-            if (!S->keep[i])
-                continue;
-            char *l = for_nodes(S->cmd[i], n);
-            if (!l) {
-                S->keep[i] = false;
-                continue;
-            }
-            free(S->cmd[i]);
-            S->cmd[i] = l;
-        }
-        S->nodes = n;
-        return;
-    }
-}
-
-static bool at_time(const char *line, uint64_t *t)
-{
-    if (!word_is(line, "at"))
-        return false;
-    const char *p = line + 2;
-    while (isspace((unsigned char)*p))
-        p++;
-    char buf[32];
-    size_t k = 0;
-    while (p[k] && !isspace((unsigned char)p[k]) && k < sizeof(buf) - 1) {
-        buf[k] = p[k];
-        k++;
-    }
-    buf[k] = '\0';
-    const char *err;
-    return util_parse_duration_us(buf, t, &err) == 0;
-}
-
-/* Undo faults earlier: move `at T heal|restart|resume|link … reset`
- * halfway towards the line before, while the failure survives. */
-static bool heal_earlier(struct shrinker *S)
-{
-    bool moved = false;
-    uint64_t prev = 0;
-    for (int i = 0; i < S->n_cmd && budget_left(S); i++) {
-        if (!S->keep[i])
-            continue;
-        uint64_t t;
-        if (!at_time(S->cmd[i], &t))
-            continue;
-        const char *c = command_of(S->cmd[i]);
-        bool undo = word_is(c, "heal") || word_is(c, "restart") ||
-                    word_is(c, "resume") ||
-                    (word_is(c, "link") && strstr(c, " reset"));
-        for (int step = 0; undo && step < 4 && t > prev + 1000; step++) {
-            uint64_t t2 = prev + (t - prev) / 2;
-            char *l = malloc(strlen(c) + 40);
-            if (!l)
-                break;
-            sprintf(l, "at %lluus %s", (unsigned long long)t2, c);
-            char *old = S->cmd[i];
-            S->cmd[i] = l;
-            if (still_fails(S, S->keep, S->nodes)) {
-                free(old);
-                t = t2;
-                c = command_of(S->cmd[i]);
-                moved = true;
-            } else {
-                S->cmd[i] = old;
-                free(l);
-                break;
-            }
-        }
-        prev = t;
-    }
-    return moved;
+    return shrink__word_is(c, "violation") || shrink__word_is(c, "progress") ||
+           (shrink__word_is(c, "no") && strstr(c, "progress"));
 }
 
 /* "crash ×2, write ×3, heal" */
@@ -458,7 +274,7 @@ static void remains(struct shrinker *S, char *buf, size_t cap)
     for (int i = 0; i < S->n_cmd; i++) {
         if (!S->keep[i])
             continue;
-        const char *c = command_of(S->cmd[i]);
+        const char *c = shrink__command_of(S->cmd[i]);
         char w[24];
         size_t k = 0;
         while (c[k] && !isspace((unsigned char)c[k]) && k < sizeof(w) - 1) {
@@ -467,7 +283,7 @@ static void remains(struct shrinker *S, char *buf, size_t cap)
         }
         w[k] = '\0';
         if (!strcmp(w, "say") ||
-            (!strcmp(w, "expect") && defines_failure(S->cmd[i])))
+            (!strcmp(w, "expect") && shrink__defines_failure(S->cmd[i])))
             continue;
         int j;
         for (j = 0; j < n && strcmp(words[j], w); j++)
@@ -514,6 +330,62 @@ static void free_lines(char **l, int n)
     for (int i = 0; i < n; i++)
         free(l[i]);
     free(l);
+}
+
+/* A state of the search, to start again from or to go back to. */
+struct snap {
+    char **cmd;
+    bool *keep;
+    int n_cmd, nodes, size;
+    bool setup_keep[64];
+};
+
+/* What a result costs: its lines (commands and set-up), then nodes. */
+static int size_of(const struct shrinker *S)
+{
+    int lines = kept(S);
+    for (int i = 0; i < S->n_setup; i++)
+        lines += i >= 64 || S->setup_keep[i];
+    return lines * 128 + S->nodes;
+}
+
+static void snap_free(struct snap *s)
+{
+    free_lines(s->cmd, s->n_cmd);
+    free(s->keep);
+}
+
+static bool snap_take(const struct shrinker *S, struct snap *s)
+{
+    s->n_cmd = S->n_cmd;
+    s->nodes = S->nodes;
+    s->size = size_of(S);
+    memcpy(s->setup_keep, S->setup_keep, sizeof(s->setup_keep));
+    s->keep = malloc((size_t)S->n_cmd + 1);
+    s->cmd = calloc((size_t)S->n_cmd + 1, sizeof(char *));
+    bool ok = s->keep && s->cmd;
+    for (int i = 0; ok && i < S->n_cmd; i++)
+        ok = (s->cmd[i] = strdup(S->cmd[i])) != NULL;
+    if (!ok) {
+        if (s->cmd)
+            snap_free(s);
+        else
+            free(s->keep);
+        return false;
+    }
+    memcpy(s->keep, S->keep, (size_t)S->n_cmd + 1);
+    return true;
+}
+
+/* Back to s (which is used up). */
+static void snap_put(struct shrinker *S, struct snap *s)
+{
+    free_lines(S->cmd, S->n_cmd);
+    free(S->keep);
+    S->cmd = s->cmd;
+    S->keep = s->keep;
+    S->nodes = s->nodes;
+    memcpy(S->setup_keep, s->setup_keep, sizeof(s->setup_keep));
 }
 
 int scn_shrink(const char *name, const char *text, size_t len,
@@ -575,7 +447,7 @@ int scn_shrink(const char *name, const char *text, size_t len,
         if (!l)
             goto done;
         if (is_setup(l) && S.n_cmd == 0) {
-            if (word_is(l, "nodes")) {
+            if (shrink__word_is(l, "nodes")) {
                 free(l);
                 continue;
             }
@@ -601,21 +473,34 @@ int scn_shrink(const char *name, const char *text, size_t len,
     for (int i = 0; i < 64; i++)
         S.setup_keep[i] = true;
     /* the same text without comments must fail the same way */
-    if (!still_fails(&S, S.keep, S.nodes)) {
+    if (!shrink__still_fails(&S, S.keep, S.nodes)) {
         fprintf(err, "%s: without its comments it no longer fails the same "
                      "way; not shrunk\n",
                 name);
         rc = 1;
         goto done;
     }
-    fewer_nodes(&S);
-    ddmin(&S);
-    fewer_nodes(&S);
-    if (heal_earlier(&S))
-        ddmin(&S);
-    while (pairs(&S))
-        ddmin(&S);
-    fewer_setup(&S);
+    /* Two passes, from the same start: the greedy steps depend on their
+     * path, and a failure that comes later than the original's can lead
+     * elsewhere; the smaller result is kept. */
+    struct snap orig, first;
+    if (!snap_take(&S, &orig))
+        goto done;
+    shrink__pass(&S);
+    if (!res->budget_hit && snap_take(&S, &first)) {
+        snap_put(&S, &orig);
+        if (shrink__later_deadline(&S, 3000000)) {
+            shrink__pass(&S);
+            if (size_of(&S) >= first.size)
+                snap_put(&S, &first);
+            else
+                snap_free(&first);
+        } else {
+            snap_put(&S, &first);
+        }
+    } else {
+        snap_free(&orig);
+    }
     res->nodes_after = S.nodes;
     res->events_after = kept(&S);
     char what[400], say[600];

@@ -9,8 +9,13 @@
  * failure survives it: fewer nodes (lines naming a node that is gone are
  * dropped, sets lose it), fewer lines (chunks, then single lines: faults,
  * writes, waits), faults undone earlier (heal, restart, resume, link
- * reset moved towards the line before), then fewer lines again.  Set-up
- * lines stay; comments go and a new header says what was done.
+ * reset moved towards the line before), random sets of lines (the
+ * failure is chaotic under edits: each line that goes moves every later
+ * random draw), pairs of neighbouring lines, simpler link and crash
+ * lines, set-up lines left to their defaults.  All of that twice from the
+ * same start, the second time with `expect violation` moved 3 s later
+ * (a failure a little later counts too); the smaller result is kept.
+ * Comments go and a new header says what was done.
  */
 #ifndef RAFTSIM_SIM_SHRINK_H
 #define RAFTSIM_SIM_SHRINK_H
