@@ -111,6 +111,10 @@ static void trace_read(struct runner *R, const struct scn_cmd *cmd, int node,
 
 void r_do_read(struct runner *R, const struct scn_cmd *cmd)
 {
+    if (R->mir) { /* a mirrored run reads the real servers */
+        rm_read(R, cmd);
+        return;
+    }
     struct rclient *cl = &R->cl[cmd->client];
     const char *who = R->p->clients[cmd->client];
     bool cand[SCN_MAX_NODES + 1] = {false};

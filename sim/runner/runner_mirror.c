@@ -207,6 +207,7 @@ static void do_insert(struct runner *R, const struct action *a)
     row->server = s;
     row->lsn = a->lsn;
     row->term = a->term;
+    row->pg_lsn = pg_lsn;
     snprintf(row->key, sizeof(row->key), "%s", a->key);
 }
 

@@ -10,6 +10,8 @@
  *                          settings restored when the run ends
  *   runner_mirror_look.c   what the servers show: `show status`, `expect
  *                          pg …`
+ *   runner_mirror_read.c   a client's `read` as a real SELECT on the
+ *                          server its route picks (LSN tokens, pinning)
  */
 #ifndef RAFTSIM_SIM_RUNNER_MIRROR_H
 #define RAFTSIM_SIM_RUNNER_MIRROR_H
@@ -36,6 +38,7 @@ struct action {
 struct mrow {
     int server;
     uint64_t lsn, term;
+    uint64_t pg_lsn; /* the server's WAL position after its commit */
     char key[SCN_KEY_MAX + 1];
 };
 
@@ -64,6 +67,11 @@ struct rmirror {
     /* the last `pg` trace line of each server (rm_trace_obs writes one
      * only when what it saw changed) */
     char traced[RM_MAX][192];
+    /* runner_mirror_read.c: each client's `from monotonic` on the
+     * servers: the standby it sticks to (1 + index, 0: none) and the
+     * highest WAL position it has read at */
+    int rd_sticky[SCN_MAX_CLIENTS];
+    uint64_t rd_floor[SCN_MAX_CLIENTS];
 };
 
 /* "pg …" narration, and a failed mirror step (fails the run) */
