@@ -22,6 +22,10 @@
 
 void r_do_write(struct runner *R, const struct scn_cmd *cmd)
 {
+    if (cmd->pg_server[0]) { /* write … on pg SERVER: past the cluster */
+        rm_write_on(R, cmd);
+        return;
+    }
     int via = 0;
     if ((cmd->via.id || cmd->via.var != -1) && !r_one_node(R, cmd, &cmd->via, &via))
         return;

@@ -58,6 +58,9 @@ static uint64_t token_of(struct runner *R, int client)
                 M->rows[k].pg_lsn > tok)
                 tok = M->rows[k].pg_lsn;
     }
+    /* its own writes on a server (write … on pg SERVER) */
+    if (M->app_token[client] > tok)
+        tok = M->app_token[client];
     return tok;
 }
 
@@ -73,7 +76,10 @@ static bool newer(const struct pg_answer *a, const struct pg_answer *b)
 
 static void describe(char *buf, size_t cap, const struct pg_answer *a)
 {
-    if (a->found)
+    if (a->found && a->term == 0) /* written by the application itself */
+        snprintf(buf, cap, "%s (app write %llu)", a->value,
+                 (unsigned long long)a->lsn);
+    else if (a->found)
         snprintf(buf, cap, "%s (sim lsn %llu, term %llu)", a->value,
                  (unsigned long long)a->lsn, (unsigned long long)a->term);
     else
@@ -207,6 +213,23 @@ static void do_read(struct runner *R, const struct scn_cmd *cmd)
     bool fallback = false; /* the route found no standby */
     int s = -1, node = 0;
     uint64_t token = 0, *floor = NULL;
+    if (M->no_repl) {
+        /* replication off: every server is a primary; a route means
+         * nothing but "some server": the named node's, else one drawn
+         * from those that are up */
+        p = -1;
+        if (cmd->route == SCN_ROUTE_NODE) {
+            if (!r_one_node(R, cmd, &cmd->from, &node))
+                return;
+            s = M->of[node];
+        }
+        if (s < 0 || M->st[s] == S_DOWN) {
+            for (int i = 0; i < M->n; i++)
+                up_sb[i] = M->st[i] != S_DOWN;
+            s = pg_route_ryw(up_sb, replay, M->n, 0, seeded_pick, R);
+        }
+        goto chosen;
+    }
     switch (cmd->route) {
     case SCN_ROUTE_LEADER:
         s = p;
@@ -317,6 +340,7 @@ static void do_read(struct runner *R, const struct scn_cmd *cmd)
                                   : " (the cluster has no leader: writes "
                                     "get 503 read-only)");
     }
+chosen:
     if (s < 0) {
         rs_line(R, node, C_YELLOW, "%s reads %s (%s): no server answers",
                 who, cmd->key, scn_route_name(cmd->route));
@@ -351,8 +375,9 @@ static void do_read(struct runner *R, const struct scn_cmd *cmd)
                 newer(&o, &truth))
                 truth = o;
         }
-        snprintf(judge, sizeof(judge), "no primary: the newest row any "
-                                       "server shows");
+        snprintf(judge, sizeof(judge), "%s: the newest row any server "
+                                       "shows",
+                 M->no_repl ? "replication off" : "no primary");
     }
     bool stale = newer(&truth, &a), ahead = newer(&a, &truth);
     bool backwards, missed_own;
