@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/pg.sh — raftsim against a real PostgreSQL pair (tools/pg-pair):
-# every scenario in scenarios/pg/, `pg status`, and `GET /health/db` going
+# every scenario in scenarios/pg/ (the read files also with --ack quorum
+# and under --clock real), `pg status`, and `GET /health/db` going
 # 503 (read-only) when the primary dies and 200 again after a promotion.
 # The scenarios run back to back on one pair of three servers; the other
 # checks get a fresh pair (`up --fresh`).  The pair is always taken down
@@ -86,6 +87,25 @@ else
     grep -E '^[^ ].*: (passed|failed)|!!|cannot' "$tmp/out" | sed 's/^/    /' | tail -40
     echo "    --- control commands:"
     tail -20 "$RAFTSIM_PG_LOG" 2>/dev/null | sed 's/^/    /'
+fi
+# The read files (runner_mirror_read.c) again, on the same three servers:
+# with quorum acks (synchronous_standby_names = ANY 1 (b, c): a commit
+# waits for a standby's flush, not its apply, so c's reads stay late) and
+# under the real clock.
+reads="scenarios/pg/stale-read.scn scenarios/pg/read-your-writes.scn
+scenarios/pg/monotonic-reads.scn scenarios/pg/replica-down.scn"
+if [ $# -eq 0 ]; then
+    for how in "--ack quorum" "--clock real"; do
+        t0=$(date +%s)
+        # shellcheck disable=SC2086 # $how and $reads are lists
+        if timeout 900 "$bin" run --color never $how $reads >"$tmp/out" 2>&1; then
+            ok
+            echo "pg: reads with $how: $(echo $reads | wc -w) files in $(($(date +%s) - t0)) s"
+        else
+            ko "reads with $how"
+            grep -E '^[^ ].*: (passed|FAILED)|!!|expectation failed' "$tmp/out" | sed 's/^/    /' | tail -20
+        fi
+    done
 fi
 timeout 120 "$pair" down >/dev/null 2>&1
 # ---- end of back to back

@@ -634,3 +634,15 @@ void pg_status_print(FILE *out, const struct pg_server *s,
             fprintf(out, "(%s: standby* = in recovery but not streaming)\n",
                     s[i].name);
 }
+
+/* For the other files of sim/pg (pg_int.h). */
+PGconn *pg_connect_bounded(const struct pg_server *s, double timeout_s,
+                           char *err, size_t cap)
+{
+    return connect_bounded(s, timeout_s, err, cap);
+}
+
+void pg_error_line(char *err, size_t cap, const char *who, const char *m)
+{
+    one_line(err, cap, who, m);
+}

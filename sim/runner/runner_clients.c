@@ -22,6 +22,10 @@
 
 void r_do_write(struct runner *R, const struct scn_cmd *cmd)
 {
+    if (cmd->pg_server[0]) { /* write … on pg SERVER: past the cluster */
+        rm_write_on(R, cmd);
+        return;
+    }
     int via = 0;
     if ((cmd->via.id || cmd->via.var != -1) && !r_one_node(R, cmd, &cmd->via, &via))
         return;
@@ -111,6 +115,10 @@ static void trace_read(struct runner *R, const struct scn_cmd *cmd, int node,
 
 void r_do_read(struct runner *R, const struct scn_cmd *cmd)
 {
+    if (R->mir) { /* a mirrored run reads the real servers */
+        rm_read(R, cmd);
+        return;
+    }
     struct rclient *cl = &R->cl[cmd->client];
     const char *who = R->p->clients[cmd->client];
     bool cand[SCN_MAX_NODES + 1] = {false};

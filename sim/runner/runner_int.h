@@ -182,6 +182,10 @@ void rm_status(struct runner *R);
 bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
               size_t cap);
 int rm_violations(struct runner *R);
+/* runner_mirror_read.c: `read` on the real servers (a mirrored run) */
+void rm_read(struct runner *R, const struct scn_cmd *cmd);
+/* runner_mirror_app.c: `write … on pg SERVER` */
+void rm_write_on(struct runner *R, const struct scn_cmd *cmd);
 
 /* runner_words.c: marks, counts since a mark, partition shapes, number
  * variables, the WAL table */

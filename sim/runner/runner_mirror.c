@@ -207,6 +207,7 @@ static void do_insert(struct runner *R, const struct action *a)
     row->server = s;
     row->lsn = a->lsn;
     row->term = a->term;
+    row->pg_lsn = pg_lsn;
     snprintf(row->key, sizeof(row->key), "%s", a->key);
 }
 
@@ -449,6 +450,17 @@ static void do_restart(struct runner *R, const struct action *a)
     if (M->st[s] != S_DOWN)
         return;
     int p = writable_server(R);
+    double ms;
+    if (M->no_repl) { /* replication off: each server its own primary */
+        if (control(R, "start-primary", s, &ms) != 0)
+            return;
+        M->st[s] = S_PRIMARY;
+        rm_say(R, C_MAGENTA, "%s started with n%d (%.0f ms): replication "
+                             "off, so it comes back a primary of its own, "
+                             "with only the rows it had",
+               M->s[s].name, a->node, ms);
+        return;
+    }
     if (M->was_primary[s] && p >= 0 && p != s) {
         M->st[s] = S_STALE;
         rm_say(R, C_DIM, "%s stays down: it was primary before %s took over, so "
@@ -456,7 +468,6 @@ static void do_restart(struct runner *R, const struct action *a)
             M->s[s].name, M->s[p].name, a->node);
         return;
     }
-    double ms;
     if (control(R, "start", s, &ms) != 0)
         return;
     M->st[s] = M->was_primary[s] ? S_PRIMARY : S_STANDBY;
@@ -523,7 +534,7 @@ static void check_writers(struct runner *R)
             snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
                      M->s[i].name);
         }
-    if (writers > 1) {
+    if (writers > 1 && !M->no_repl) { /* replication off: the point */
         M->violations++;
         R->mirror_failures++;
         fprintf(R->out, "%s%8.3f  !!   pg violation: %d servers accept writes "

@@ -10,6 +10,10 @@
  *                          settings restored when the run ends
  *   runner_mirror_look.c   what the servers show: `show status`, `expect
  *                          pg …`
+ *   runner_mirror_read.c   a client's `read` as a real SELECT on the
+ *                          server its route picks (LSN tokens, pinning)
+ *   runner_mirror_app.c    the application's own writes (`write … on pg
+ *                          SERVER`) and `replication off`
  */
 #ifndef RAFTSIM_SIM_RUNNER_MIRROR_H
 #define RAFTSIM_SIM_RUNNER_MIRROR_H
@@ -36,6 +40,7 @@ struct action {
 struct mrow {
     int server;
     uint64_t lsn, term;
+    uint64_t pg_lsn; /* the server's WAL position after its commit */
     char key[SCN_KEY_MAX + 1];
 };
 
@@ -64,7 +69,30 @@ struct rmirror {
     /* the last `pg` trace line of each server (rm_trace_obs writes one
      * only when what it saw changed) */
     char traced[RM_MAX][192];
+    /* runner_mirror_read.c: each client's `from monotonic` on the
+     * servers: the standby it sticks to (1 + index, 0: none) and the
+     * highest WAL position it has read at */
+    int rd_sticky[SCN_MAX_CLIENTS];
+    uint64_t rd_floor[SCN_MAX_CLIENTS];
+    /* runner_mirror_app.c: `replication off` (every server a primary of
+     * its own); the application's writes so far (their rows carry term 0
+     * and lsn 1, 2, … in this order); each client's post-COMMIT WAL
+     * position of its last one (a read-your-writes token) */
+    bool no_repl;
+    uint64_t app_writes;
+    uint64_t app_token[SCN_MAX_CLIENTS];
+    int app_token_server[SCN_MAX_CLIENTS]; /* 1 + index; 0: none */
+    struct rapp { /* each client's last change, and where it went */
+        uint64_t lsn;
+        unsigned servers; /* bit per server index */
+        char key[SCN_KEY_MAX + 1], value[SCN_KEY_MAX + 1];
+    } app_last[SCN_MAX_CLIENTS];
 };
+
+/* runner_mirror_app.c: `replication off`: every server other than p
+ * promoted, synchronous replication off everywhere; 0, or -1 with why in
+ * err. */
+int rm_no_replication(struct runner *R, int p, char *err, size_t cap);
 
 /* "pg …" narration, and a failed mirror step (fails the run) */
 void rm_say(struct runner *R, const char *color, const char *fmt, ...)

@@ -507,6 +507,8 @@ int rm_start(struct runner *R, char *err, size_t cap)
         if (!rm_wait_replayed(R, P, RESET_WAIT_S, err, cap))
             goto out;
     }
+    if (p->mirror_no_replication && rm_no_replication(R, P, err, cap) != 0)
+        goto out;
     struct pg_obs obs[RM_MAX];
     rm_observe_all(M, obs);
     for (int i = 0; i < M->n; i++) {
@@ -523,9 +525,11 @@ int rm_start(struct runner *R, char *err, size_t cap)
                obs[i].in_recovery ? "standby" : "primary", obs[i].timeline,
                lsn, sync);
     }
-    rm_say(R, C_DIM, "setup: %s primary, every other server streaming from "
-                     "it, raftsim_kv empty (%.0f ms)",
-           M->s[P].name, (util_wall_s() - t0) * 1e3);
+    rm_say(R, C_DIM, "setup: %s primary, %s, raftsim_kv empty (%.0f ms)",
+           M->s[P].name,
+           M->no_repl ? "every other server a primary of its own"
+                      : "every other server streaming from it",
+           (util_wall_s() - t0) * 1e3);
     rc = 0;
 out:
     for (int j = 0; j < nlab; j++)

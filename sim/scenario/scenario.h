@@ -17,7 +17,8 @@
  *             | fast-detect on|off
  *             | unsafe RULE[,RULE] | seed N | disk D | client-timeout D
  *             | client-latency D | clients NAME... | clock virtual
- *             | mirror NODE=SERVER... | mirror-control "TEMPLATE"
+ *             | mirror NODE=SERVER... [replication off]
+ *             | mirror-control "TEMPLATE"
  *   links     link SET ->|<-> SET [latency D] [jitter D] [drop P] [dup P]
  *             | link SET ->|<-> SET reset
  *   life      start [SET] | crash SET [lose-unflushed] [silent] | restart SET
@@ -28,7 +29,7 @@
  *             | isolate leader on append|commit | isolate leader off
  *   names     let VAR... = SET | let VAR = term|lsn|commit|applied of NODE
  *             | mark NAME
- *   clients   write CLIENT KEY=VALUE [via NODE|leader]
+ *   clients   write CLIENT KEY=VALUE [via NODE|leader | on pg SERVER]
  *             [expect [not] OUTCOME[|OUTCOME...]] [within D]
  *             read CLIENT KEY [from ROUTE] [expect VALUE|fresh|stale|missing]
  *   time      wait D | at T COMMAND
@@ -305,6 +306,9 @@ struct scn_cmd {
     char key[SCN_KEY_MAX + 1];
     char value[SCN_KEY_MAX + 1];
     struct scn_node via;   /* WRITE: via NODE; id 0 && var -1: leader */
+    char pg_server[16];    /* WRITE: `on pg SERVER`: the application's own
+                              INSERT on that server, past the cluster
+                              (empty: through the cluster) */
     enum scn_outcome outcome;
     unsigned outcomes;     /* WRITE: SCN_OUT_BIT set (alternatives) */
     bool outcome_not;      /* WRITE: `expect not …` */
@@ -368,6 +372,8 @@ struct scn_program {
                                template runs only when the command line
                                allows it (run --allow-control). */
     int mirror_control_line; /* where the file set it */
+    bool mirror_no_replication; /* `mirror … replication off`: every
+                                   server its own primary, none streams */
     /* names */
     char clients[SCN_MAX_CLIENTS][SCN_NAME_MAX + 1];
     int n_clients;

@@ -156,11 +156,48 @@ bool scn__c_write(struct parser *P, struct scn_cmd *cmd)
     memcpy(cmd->key, t->s, (size_t)kl);
     memcpy(cmd->value, eq + 1, (size_t)vl);
     P->i++;
-    if (scn__accept(P, "via") && !scn__accept(P, "leader") && !scn__node_ref(P, &cmd->via))
+    if (scn__accept(P, "on")) {
+        /* write … on pg SERVER: the application writes to that server
+         * itself, past the cluster (a mirrored run) */
+        if (!scn__accept(P, "pg")) {
+            char b[64];
+            scn__error_tok(P, scn__cur(P), "expected 'pg SERVER' after "
+                                           "'on' (e.g. on pg b), got %s",
+                           scn__shown(scn__cur(P), b, sizeof(b)));
+            return false;
+        }
+        struct tok *st = scn__cur(P);
+        bool name_ok = st->k == T_WORD && st->len >= 1 &&
+                       st->len < (int)sizeof(cmd->pg_server);
+        for (int k = 0; name_ok && k < st->len; k++)
+            name_ok = (st->s[k] >= 'a' && st->s[k] <= 'z') ||
+                      (st->s[k] >= '0' && st->s[k] <= '9');
+        if (!name_ok) {
+            char b[64];
+            scn__error_tok(P, st, "expected a server name (lower-case "
+                                  "letters and digits, e.g. b), got %s",
+                           scn__shown(st, b, sizeof(b)));
+            return false;
+        }
+        memcpy(cmd->pg_server, st->s, (size_t)st->len);
+        P->i++;
+    } else if (scn__accept(P, "via") && !scn__accept(P, "leader") &&
+               !scn__node_ref(P, &cmd->via))
         return false;
-    if (scn__accept(P, "expect") &&
-        !scn__outcome_set(P, &cmd->outcomes, &cmd->outcome_not, &cmd->outcome))
-        return false;
+    if (scn__accept(P, "expect")) {
+        struct tok *et = scn__cur(P);
+        if (!scn__outcome_set(P, &cmd->outcomes, &cmd->outcome_not,
+                              &cmd->outcome))
+            return false;
+        unsigned direct = SCN_OUT_BIT(SCN_OUT_ACKED) |
+                          SCN_OUT_BIT(SCN_OUT_REFUSED);
+        if (cmd->pg_server[0] && (cmd->outcomes & ~direct)) {
+            scn__error_tok(P, et, "a write on pg SERVER is acked (the "
+                                  "server committed it) or refused: expect "
+                                  "acked or refused");
+            return false;
+        }
+    }
     if (!scn__within(P, cmd))
         return false;
     return scn__end_of_line(P);

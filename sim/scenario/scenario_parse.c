@@ -306,6 +306,17 @@ static bool setup(struct parser *P, int k)
         while (!scn__at_end(P)) {
             struct tok *t = scn__cur(P);
             char why[160];
+            if (t->k == T_WORD && t->len == 11 &&
+                !memcmp(t->s, "replication", 11)) {
+                /* replication off: every server a primary of its own
+                 * (the naive dual write, seed 000) */
+                P->i++;
+                bool on;
+                if (!on_off(P, &on))
+                    return false;
+                p->mirror_no_replication = !on;
+                continue;
+            }
             if (t->k != T_WORD ||
                 mirror_add(p, t->s, t->len, why, sizeof(why)) != 0) {
                 if (t->k != T_WORD)
@@ -314,6 +325,12 @@ static bool setup(struct parser *P, int k)
                 return false;
             }
             P->i++;
+        }
+        if (p->n_mirror == 0) {
+            scn__error_tok(P, scn__cur(P), "expected NODE=SERVER pairs, "
+                                           "e.g. mirror n1=a n2=b "
+                                           "replication off");
+            return false;
         }
         break;
     case 15: { /* mirror-control "TEMPLATE" */
