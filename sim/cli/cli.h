@@ -48,6 +48,8 @@ char *cli_shrink_buf(const char *prog, const char *name, const char *text,
 /* `raftsim node …` (cli_node.c): one node as its own process. */
 int cli_node(const char *prog, int argc, char **argv);
 /* `raftsim bench …`; argv[0] is "bench". */
+/* The text of `raftsim bench --help` (cli_bench_usage.c). */
+void cli_bench_usage(FILE *f, const char *prog);
 int cli_bench(const char *prog, int argc, char **argv);
 /* `raftsim pg status|health`; argv[0] is "pg". */
 int cli_pg(const char *prog, int argc, char **argv);
