@@ -16,7 +16,8 @@
  *             | policy highest-lsn|raft | prevote on|off | checkquorum on|off
  *             | unsafe RULE[,RULE] | seed N | disk D | client-timeout D
  *             | client-latency D | clients NAME... | clock virtual
- *             | mirror NODE=SERVER... | mirror-control "TEMPLATE"
+ *             | mirror NODE=SERVER... [fence remote|self]
+ *             | mirror-control "TEMPLATE"
  *   links     link SET ->|<-> SET [latency D] [jitter D] [drop P] [dup P]
  *             | link SET ->|<-> SET reset
  *   life      start [SET] | crash SET [lose-unflushed] | restart SET
@@ -357,6 +358,10 @@ struct scn_program {
     } mirror[8];
     int n_mirror;
     int mirror_of[SCN_MAX_NODES + 1];
+    /* `mirror … fence self`: the old primary's own node fences its
+     * server when it steps down; default (fence remote): the new leader
+     * does, before promoting (STONITH) */
+    bool mirror_fence_self;
     char *mirror_control;   /* command template, {action} {server}; NULL:
                                tools/pg-pair {action} {server}.  A file's
                                template runs only when the command line

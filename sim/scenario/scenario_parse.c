@@ -305,6 +305,14 @@ static bool setup(struct parser *P, int k)
         while (!scn__at_end(P)) {
             struct tok *t = scn__cur(P);
             char why[160];
+            if (scn__accept(P, "fence")) { /* who fences a cut-off primary */
+                static const char *const who[] = {"remote", "self"};
+                int w = scn__keyword(P, "who fences: remote or self", who, 2);
+                if (w < 0)
+                    return false;
+                p->mirror_fence_self = w == 1;
+                continue;
+            }
             if (t->k != T_WORD ||
                 mirror_add(p, t->s, t->len, why, sizeof(why)) != 0) {
                 if (t->k != T_WORD)
@@ -313,6 +321,11 @@ static bool setup(struct parser *P, int k)
                 return false;
             }
             P->i++;
+        }
+        if (p->n_mirror == 0) {
+            scn__error_tok(P, scn__cur(P), "expected NODE=SERVER pairs, e.g. "
+                                           "mirror n1=a n2=b fence self");
+            return false;
         }
         break;
     case 15: { /* mirror-control "TEMPLATE" */
