@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # tests/pg.sh — raftsim against a real PostgreSQL pair (tools/pg-pair):
-# every scenario in scenarios/pg/, `pg status`, and `GET /health/db` going
-# 503 (read-only) when the primary dies and 200 again after a promotion.
+# every scenario in scenarios/pg/ under both clocks, the fence (a client's
+# BEGIN READ WRITE on the fenced server fails) and Ctrl-C mid-run (one
+# primary left, settings restored), `pg status`, and `GET /health/db`
+# going 503 (read-only) when the primary dies and 200 again after a
+# promotion.
 # The scenarios run back to back on one pair of three servers; the other
 # checks get a fresh pair (`up --fresh`).  The pair is always taken down
 # at the end, also when a step fails.  Every step is bounded by `timeout`.
@@ -86,6 +89,18 @@ else
     grep -E '^[^ ].*: (passed|failed)|!!|cannot' "$tmp/out" | sed 's/^/    /' | tail -40
     echo "    --- control commands:"
     tail -20 "$RAFTSIM_PG_LOG" 2>/dev/null | sed 's/^/    /'
+fi
+# the same files under the real clock (TCP between the nodes), on the
+# same pair: every pg scenario must pass under both clocks
+t0=$(date +%s)
+# shellcheck disable=SC2086 # $files is a list of paths
+if timeout 1800 "$bin" run --color never --clock real $files >"$tmp/out" 2>&1; then
+    ok
+    grep -E '^[^ ].*: passed' "$tmp/out" | sed 's/^/pg: ok (real clock) /'
+    echo "pg: back to back under the real clock: $(echo $files | wc -w) files in $(($(date +%s) - t0)) s"
+else
+    ko "back to back under the real clock: $files"
+    grep -E '^[^ ].*: (passed|failed)|!!|cannot' "$tmp/out" | sed 's/^/    /' | tail -40
 fi
 timeout 120 "$pair" down >/dev/null 2>&1
 # ---- end of back to back

@@ -120,12 +120,12 @@ void rm_event(struct runner *R, const struct raft_event *ev)
                  wal_payload_value(ev->payload));
         push(R, a);
     } else if (ev->kind == RAFT_EV_ROLE && ev->role == RAFT_LEADER) {
+        R->mir->led[ev->node] = true;
         push(R, (struct action){.kind = A_LEADER, .node = ev->node});
-    } else if (ev->kind == RAFT_EV_ROLE && R->mir->fence_self &&
-               R->mir->of[ev->node] >= 0 &&
-               (R->mir->unfenced[R->mir->of[ev->node]] ||
-                R->mir->st[R->mir->of[ev->node]] == S_PRIMARY)) {
-        push(R, (struct action){.kind = A_STEPDOWN, .node = ev->node});
+    } else if (ev->kind == RAFT_EV_ROLE && R->mir->led[ev->node]) {
+        R->mir->led[ev->node] = false; /* a leader stepped down */
+        if (R->mir->fence_self)
+            push(R, (struct action){.kind = A_STEPDOWN, .node = ev->node});
     }
     /* followers are swept in rm_flush: a stale server rejoins as soon as
      * its node follows a live leader, whatever event told it so */
@@ -438,6 +438,7 @@ static void do_crash(struct runner *R, const struct action *a)
         return;
     M->was_primary[s] = M->st[s] == S_PRIMARY || M->st[s] == S_STALE;
     M->st[s] = S_DOWN;
+    M->unfenced[s] = false; /* a crashed server takes no write either */
     rm_say(R, C_MAGENTA, "%s crashed with n%d (immediate stop, %.0f ms)",
         M->s[s].name, a->node, ms);
 }

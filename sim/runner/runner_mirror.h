@@ -76,6 +76,7 @@ struct rmirror {
     uint64_t cut_us[RM_MAX];   /* …at this cluster time */
     double cut_wall[RM_MAX];   /* …and wall time */
     bool told_window;          /* the two-writer window was narrated */
+    bool led[SCN_MAX_NODES + 1]; /* the node's last role was leader */
     /* the last `pg` trace line of each server (rm_trace_obs writes one
      * only when what it saw changed) */
     char traced[RM_MAX][192];
