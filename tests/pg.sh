@@ -175,6 +175,47 @@ else
     cat "$tmp/psql.out" "$tmp/status" 2>/dev/null | sed 's/^/    /'
 fi
 
+# ---- `mirror … watch on` (runner_mirror_watch.c): the primary's server
+# is killed from outside the simulation (`tools/pg-pair crash a`: an
+# immediate stop, `docker kill` on Docker); the watch must see it stop
+# answering and crash n1, and the failover then follows from the
+# simulation's election
+up || { ko "pair for the watch"; exit 1; }
+printf '%s\n' 'nodes 3' 'mirror n1=a n2=b watch on' 'start {n1, n3}' \
+    'await leader as L within 3s' 'start n2' 'await caught-up n2 within 3s' \
+    'write alice x=1 expect committed' 'await caught-up n2 within 3s' \
+    'say "watching"' 'await leader in {n2, n3} as M within 60s' \
+    'expect pg primary is b' 'write carol z=3 via M expect committed' \
+    'expect pg b has z' >"$tmp/watch.scn"
+"$bin" run --color never --clock real "$tmp/watch.scn" >"$tmp/watch.out" 2>&1 &
+run_pid=$!
+for _ in $(seq 1 600); do
+    grep -q '── *watching' "$tmp/watch.out" && break
+    kill -0 "$run_pid" 2>/dev/null || break
+    sleep 0.2
+done
+t0=$(date +%s%N)
+timeout 60 "$pair" crash a >/dev/null 2>&1 || ko "pg-pair crash a (watch)"
+crash_ms=$((($(date +%s%N) - t0) / 1000000))
+for _ in $(seq 1 1200); do
+    grep -q 'pg watch: a does not answer' "$tmp/watch.out" && break
+    kill -0 "$run_pid" 2>/dev/null || break
+    sleep 0.05
+done
+seen_ms=$((($(date +%s%N) - t0) / 1000000))
+for _ in $(seq 1 900); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.2; done
+kill -0 "$run_pid" 2>/dev/null && kill -INT "$run_pid"
+wait "$run_pid"
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'pg watch: a does not answer.*n1 crashes in the simulation' "$tmp/watch.out" &&
+    grep -q 'pg b promoted for n2' "$tmp/watch.out"; then
+    ok
+    echo "pg: watch: a killed (the crash command took $crash_ms ms); the watch reported it $seen_ms ms after the command started; b promoted, the run passed"
+else
+    ko "watch: exit $rc"
+    grep -E 'pg |!!|watching|passed|FAILED' "$tmp/watch.out" | tail -15 | sed 's/^/    /'
+fi
+
 # a mirror step that fails is reported and fails the run (exit 1)
 up || { ko "pair for the failing step"; exit 1; }
 printf '%s\n' 'nodes 3' 'mirror n1=a n2=b' \

@@ -181,6 +181,9 @@ void rm_status(struct runner *R);
 bool rm_check(struct runner *R, const struct scn_expect *ex, char *actual,
               size_t cap);
 int rm_violations(struct runner *R);
+/* `mirror … watch on`: how long the cluster may run between two polls
+ * (0: no watch) */
+uint64_t rm_watch_slice_us(struct runner *R);
 
 /* runner_words.c: marks, counts since a mark, partition shapes, number
  * variables, the WAL table */

@@ -566,6 +566,7 @@ void rm_flush(struct runner *R)
 {
     struct rmirror *M = R->mir;
     int follower = 0;
+    rm_watch(R); /* may queue a crash */
     if (!M || (M->nq == 0 && !stale_follower(R, &follower)))
         return;
     sim_hold_clock(R->c, true);

@@ -77,6 +77,10 @@ struct rmirror {
     double cut_wall[RM_MAX];   /* …and wall time */
     bool told_window;          /* the two-writer window was narrated */
     bool led[SCN_MAX_NODES + 1]; /* the node's last role was leader */
+    /* runner_mirror_watch.c */
+    bool watch;                /* `mirror … watch on` */
+    double watch_last;         /* wall time of the last poll */
+    uint64_t watch_polls;
     /* the last `pg` trace line of each server (rm_trace_obs writes one
      * only when what it saw changed) */
     char traced[RM_MAX][192];
@@ -118,6 +122,10 @@ bool rm_window_writers(struct runner *R, const bool *writable);
 /* The run ends (also on Ctrl-C or an error): exactly one primary left,
  * each server's state said. */
 void rm_leave_one_primary(struct runner *R);
+
+/* runner_mirror_watch.c: poll the primary (at most a heartbeat apart,
+ * bounded); when it does not answer, its node crashes in the simulation */
+void rm_watch(struct runner *R);
 
 /* runner_mirror_setup.c */
 /* ALTER SYSTEM SET primary_conninfo on s to conninfo (quotes doubled;

@@ -483,6 +483,7 @@ int rm_start(struct runner *R, char *err, size_t cap)
                  : p->mirror_control ? p->mirror_control
                                      : M->default_control;
     M->fence_self = p->mirror_fence_self;
+    M->watch = p->mirror_watch;
 
     double t0 = util_wall_s();
     int P = first_leader_server(R);

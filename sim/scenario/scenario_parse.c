@@ -313,6 +313,14 @@ static bool setup(struct parser *P, int k)
                 p->mirror_fence_self = w == 1;
                 continue;
             }
+            if (scn__accept(P, "watch")) { /* poll the servers */
+                static const char *const onoff[] = {"off", "on"};
+                int w = scn__keyword(P, "watch on or off", onoff, 2);
+                if (w < 0)
+                    return false;
+                p->mirror_watch = w == 1;
+                continue;
+            }
             if (t->k != T_WORD ||
                 mirror_add(p, t->s, t->len, why, sizeof(why)) != 0) {
                 if (t->k != T_WORD)
