@@ -81,6 +81,7 @@ struct rmirror {
     bool watch;                /* `mirror … watch on` */
     double watch_last;         /* wall time of the last poll */
     uint64_t watch_polls;
+    int watch_misses;          /* polls in a row that timed out */
     /* the last `pg` trace line of each server (rm_trace_obs writes one
      * only when what it saw changed) */
     char traced[RM_MAX][192];
