@@ -163,6 +163,16 @@ check "run: mirror without a pair" 2 "the PostgreSQL mirror cannot start: server
     "$bin" run "$tmp/nopg.scn"
 check "run: bad --mirror" 2 "bad --mirror.*no node n7" \
     "$bin" run --mirror n7=a scenarios/split-brain.scn
+# who fences: `fence remote|self` on the mirror line, nothing else
+printf 'nodes 3\nmirror n1=a n2=b fence sefl\n' >"$tmp/fence.scn"
+check "run: bad fence" 2 "fence.scn:2:24: error: expected who fences: remote or self, got 'sefl'; did you mean 'self'" \
+    "$bin" run "$tmp/fence.scn"
+printf 'nodes 3\nmirror fence self\n' >"$tmp/fence.scn"
+check "run: fence without servers" 2 "expected NODE=SERVER pairs" \
+    "$bin" run "$tmp/fence.scn"
+printf 'nodes 3\nmirror n1=postgresql://x@127.0.0.1:1/x n2=b fence self\nawait leader as L within 2s\n' >"$tmp/fence.scn"
+check "run: fence self parses" 2 "the PostgreSQL mirror cannot start: server n1: cannot connect" \
+    "$bin" run "$tmp/fence.scn"
 # a file's mirror-control runs nothing unless the command line says so
 printf '%s\n' 'nodes 3' 'mirror n1=postgresql://x@127.0.0.1:1/x n2=b' \
     "mirror-control \"touch $tmp/ran; true {action} {server}\"" \

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # tests/pg.sh — raftsim against a real PostgreSQL pair (tools/pg-pair):
-# every scenario in scenarios/pg/ (the read files also with --ack quorum
-# and under --clock real), `pg status`, and `GET /health/db` going
-# 503 (read-only) when the primary dies and 200 again after a promotion.
+# every scenario in scenarios/pg/ under both clocks (the real clock on
+# the local backend only, for CI's time), the read files also with --ack
+# quorum, the fence (a client's BEGIN READ WRITE on the fenced server fails) and Ctrl-C mid-run (one
+# primary left, settings restored), `pg status`, and `GET /health/db`
+# going 503 (read-only) when the primary dies and 200 again after a
+# promotion.
 # The scenarios run back to back on one pair of three servers; the other
 # checks get a fresh pair (`up --fresh`).  The pair is always taken down
 # at the end, also when a step fails.  Every step is bounded by `timeout`.
@@ -90,12 +93,11 @@ else
 fi
 # The read files (runner_mirror_read.c) again, on the same three servers:
 # with quorum acks (synchronous_standby_names = ANY 1 (b, c): a commit
-# waits for a standby's flush, not its apply, so c's reads stay late) and
-# under the real clock.
+# waits for a standby's flush, not its apply, so c's reads stay late).
 reads="scenarios/pg/stale-read.scn scenarios/pg/read-your-writes.scn
 scenarios/pg/monotonic-reads.scn scenarios/pg/replica-down.scn"
 if [ $# -eq 0 ]; then
-    for how in "--ack quorum" "--clock real"; do
+    for how in "--ack quorum"; do
         t0=$(date +%s)
         # shellcheck disable=SC2086 # $how and $reads are lists
         if timeout 900 "$bin" run --color never $how $reads >"$tmp/out" 2>&1; then
@@ -107,8 +109,135 @@ if [ $# -eq 0 ]; then
         fi
     done
 fi
+# The same files under the real clock (TCP between the nodes), on the
+# same pair: every pg scenario must pass under both clocks (here on the
+# local backend; the Docker one runs the virtual clock, to keep CI's time
+# in bounds).
+if [ $# -eq 0 ] && [ "$backend" = local ]; then
+    t0=$(date +%s)
+    # shellcheck disable=SC2086 # $files is a list of paths
+    if timeout 1800 "$bin" run --color never --clock real $files >"$tmp/out" 2>&1; then
+        ok
+        grep -E '^[^ ].*: passed' "$tmp/out" | sed 's/^/pg: ok (real clock) /'
+        echo "pg: back to back under the real clock: $(echo $files | wc -w) files in $(($(date +%s) - t0)) s"
+    else
+        ko "back to back under the real clock: $files"
+        grep -E '^[^ ].*: (passed|failed)|!!|cannot' "$tmp/out" | sed 's/^/    /' | tail -40
+    fi
+fi
 timeout 120 "$pair" down >/dev/null 2>&1
 # ---- end of back to back
+
+# ---- the fence holds, and Ctrl-C leaves one primary with the settings
+# restored (runner_mirror_fence.c).  A quorum run under the real clock
+# fails over from a to b and then waits; meanwhile a client that
+# overrides every session default (`BEGIN READ WRITE` after `SET
+# synchronous_commit = local`, the way round the old read-only fence)
+# must not commit on the fenced a, while b takes the same write.  Then
+# SIGINT: b's synchronous_standby_names ('ANY 1 (a)', with a stopped: a
+# plain INSERT would wait forever) must be back to its default, a plain
+# INSERT on b must commit within 10 s, and exactly one server accept
+# writes (`pg status` shows one primary; it exits 1 as a is down).
+up || { ko "pair for the fence"; exit 1; }
+conn() { timeout 30 "$pair" env | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+psql_on() { # SERVER SQL: exit status of psql, bounded
+    PGCONNECT_TIMEOUT=3 timeout 10 /usr/lib/postgresql/15/bin/psql -X -q -At -w \
+        -v ON_ERROR_STOP=1 -d "$(conn "$1")" -c "$2" >"$tmp/psql.out" 2>&1
+}
+rogue='SET synchronous_commit = local; BEGIN READ WRITE; CREATE TABLE IF NOT EXISTS rogue (v int); INSERT INTO rogue VALUES (1); COMMIT'
+printf '%s\n' 'nodes 3' 'mirror n1=a n2=b' 'start {n1, n3}' \
+    'await leader as L within 3s' 'start n2' 'await caught-up n2 within 3s' \
+    'write alice x=1 expect committed' 'await caught-up n2 within 3s' 'isolate n1' \
+    'await leader in {n2, n3} as M within 5s' 'expect pg primary is b' \
+    'say "fenced and promoted"' 'wait 90s' >"$tmp/fence.scn"
+"$bin" run --color never --clock real "$tmp/fence.scn" >"$tmp/fence.out" 2>&1 &
+run_pid=$!
+for _ in $(seq 1 600); do
+    grep -q 'fenced and promoted' "$tmp/fence.out" && break
+    kill -0 "$run_pid" 2>/dev/null || break
+    sleep 0.2
+done
+if ! grep -q 'fenced and promoted' "$tmp/fence.out"; then
+    ko "fence run did not reach its failover"
+    tail -20 "$tmp/fence.out" | sed 's/^/    /'
+elif psql_on a "$rogue"; then
+    ko "fenced server a committed BEGIN READ WRITE + INSERT"
+else
+    ok
+    echo "pg: fenced a refuses BEGIN READ WRITE + INSERT + COMMIT: $(head -1 "$tmp/psql.out")"
+    if psql_on b "$rogue"; then
+        ok # the same client can write: the probe is not blind
+    else
+        ko "the promoted b refuses the same write: $(cat "$tmp/psql.out")"
+    fi
+fi
+kill -INT "$run_pid" 2>/dev/null
+for _ in $(seq 1 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$run_pid" 2>/dev/null; then
+    ko "run still going 60 s after SIGINT"
+    kill -KILL "$run_pid"
+fi
+wait "$run_pid"
+rc=$?
+ssn=$(PGCONNECT_TIMEOUT=3 timeout 10 /usr/lib/postgresql/15/bin/psql -X -At -w \
+    -d "$(conn b)" -c 'SHOW synchronous_standby_names' 2>&1)
+t0=$(date +%s%N)
+psql_on b 'INSERT INTO rogue VALUES (2)'
+ins=$?
+ins_ms=$((($(date +%s%N) - t0) / 1000000))
+if [ $rc -eq 130 ] && grep -q 'interrupted at' "$tmp/fence.out" &&
+    grep -q 'pg end: left a stopped (fenced), b primary' "$tmp/fence.out" &&
+    [ -z "$ssn" ] && [ $ins -eq 0 ] &&
+    { timeout 30 "$bin" pg status >"$tmp/status" 2>&1; true; } &&
+    [ "$(grep -Ec '^[a-z]+ +up +primary ' "$tmp/status")" = 1 ]; then
+    ok
+    echo "pg: SIGINT mid-run: exit $rc; $(grep -o 'pg end: left.*' "$tmp/fence.out" | head -1); synchronous_standby_names on b '$ssn'; a plain INSERT on b in $ins_ms ms"
+else
+    ko "SIGINT mid-run: exit $rc, synchronous_standby_names on b '$ssn', INSERT on b: exit $ins after $ins_ms ms"
+    grep -E 'pg |interrupted|!!' "$tmp/fence.out" | tail -12 | sed 's/^/    /'
+    cat "$tmp/psql.out" "$tmp/status" 2>/dev/null | sed 's/^/    /'
+fi
+
+# ---- `mirror … watch on` (runner_mirror_watch.c): the primary's server
+# is killed from outside the simulation (`tools/pg-pair crash a`: an
+# immediate stop, `docker kill` on Docker); the watch must see it stop
+# answering and crash n1, and the failover then follows from the
+# simulation's election
+up || { ko "pair for the watch"; exit 1; }
+printf '%s\n' 'nodes 3' 'mirror n1=a n2=b watch on' 'start {n1, n3}' \
+    'await leader as L within 3s' 'start n2' 'await caught-up n2 within 3s' \
+    'write alice x=1 expect committed' 'await caught-up n2 within 3s' \
+    'say "watching"' 'await leader in {n2, n3} as M within 60s' \
+    'expect pg primary is b' 'write carol z=3 via M expect committed' \
+    'expect pg b has z' >"$tmp/watch.scn"
+"$bin" run --color never --clock real "$tmp/watch.scn" >"$tmp/watch.out" 2>&1 &
+run_pid=$!
+for _ in $(seq 1 600); do
+    grep -q '── *watching' "$tmp/watch.out" && break
+    kill -0 "$run_pid" 2>/dev/null || break
+    sleep 0.2
+done
+t0=$(date +%s%N)
+timeout 60 "$pair" crash a >/dev/null 2>&1 || ko "pg-pair crash a (watch)"
+crash_ms=$((($(date +%s%N) - t0) / 1000000))
+for _ in $(seq 1 1200); do
+    grep -q 'pg watch: a does not answer' "$tmp/watch.out" && break
+    kill -0 "$run_pid" 2>/dev/null || break
+    sleep 0.05
+done
+seen_ms=$((($(date +%s%N) - t0) / 1000000))
+for _ in $(seq 1 900); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.2; done
+kill -0 "$run_pid" 2>/dev/null && kill -INT "$run_pid"
+wait "$run_pid"
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'pg watch: a does not answer.*n1 crashes in the simulation' "$tmp/watch.out" &&
+    grep -q 'pg b promoted for n2' "$tmp/watch.out"; then
+    ok
+    echo "pg: watch: a killed (the crash command took $crash_ms ms); the watch reported it $seen_ms ms after the command started; b promoted, the run passed"
+else
+    ko "watch: exit $rc"
+    grep -E 'pg |!!|watching|passed|FAILED' "$tmp/watch.out" | tail -15 | sed 's/^/    /'
+fi
 
 # a mirror step that fails is reported and fails the run (exit 1)
 up || { ko "pair for the failing step"; exit 1; }

@@ -186,6 +186,9 @@ int rm_violations(struct runner *R);
 void rm_read(struct runner *R, const struct scn_cmd *cmd);
 /* runner_mirror_app.c: `write … on pg SERVER` */
 void rm_write_on(struct runner *R, const struct scn_cmd *cmd);
+/* `mirror … watch on`: how long the cluster may run between two polls
+ * (0: no watch) */
+uint64_t rm_watch_slice_us(struct runner *R);
 
 /* runner_words.c: marks, counts since a mark, partition shapes, number
  * variables, the WAL table */

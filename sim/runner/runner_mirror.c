@@ -17,8 +17,9 @@
  *       start (a server that was primary before a failover is not started
  *       but rejoined when its node follows the new leader);
  *   a new leader on a mapped node        → the standbys' replayed LSNs
- *       compared, every other writable server fenced
- *       (default_transaction_read_only), pg_promote, the new primary's
+ *       compared, every other writable server fenced (stopped, by the
+ *       new leader or, under `fence self`, by its own node when it steps
+ *       down: runner_mirror_fence.c), pg_promote, the new primary's
  *       synchronous_standby_names set, the other standbys re-pointed;
  *   the old leader following the new one → CHECKPOINT on the new primary,
  *       the control command's rejoin (pg_rewind, standby configuration,
@@ -119,7 +120,12 @@ void rm_event(struct runner *R, const struct raft_event *ev)
                  wal_payload_value(ev->payload));
         push(R, a);
     } else if (ev->kind == RAFT_EV_ROLE && ev->role == RAFT_LEADER) {
+        R->mir->led[ev->node] = true;
         push(R, (struct action){.kind = A_LEADER, .node = ev->node});
+    } else if (ev->kind == RAFT_EV_ROLE && R->mir->led[ev->node]) {
+        R->mir->led[ev->node] = false; /* a leader stepped down */
+        if (R->mir->fence_self)
+            push(R, (struct action){.kind = A_STEPDOWN, .node = ev->node});
     }
     /* followers are swept in rm_flush: a stale server rejoins as soon as
      * its node follows a live leader, whatever event told it so */
@@ -173,11 +179,11 @@ static void do_insert(struct runner *R, const struct action *a)
     if (pg_insert_row(&M->s[s], RM_TIMEOUT_S, sync, a->lsn, a->term, a->key,
                       a->value, node, &pg_lsn, &waited, err,
                       sizeof(err)) != 0) {
-        if (M->st[s] == S_STALE && strstr(err, "read-only transaction")) {
+        if (M->fenced[s]) {
             /* the fence doing its job: a deposed leader's write */
             rm_say(R, C_YELLOW, "%s refuses INSERT %s=%s (sim lsn %llu): it "
-                                "is fenced (default_transaction_read_only), "
-                                "so the deposed primary takes no write",
+                                "is fenced (stopped), so the deposed primary "
+                                "takes no write",
                    M->s[s].name, a->key, a->value,
                    (unsigned long long)a->lsn);
             return;
@@ -209,6 +215,8 @@ static void do_insert(struct runner *R, const struct action *a)
     row->term = a->term;
     row->pg_lsn = pg_lsn;
     snprintf(row->key, sizeof(row->key), "%s", a->key);
+    row->t_us = sim_now(R->c);
+    row->local_only = waited;
 }
 
 /* Before a promotion: the candidate s should have replayed at least as
@@ -275,6 +283,18 @@ static void do_leader(struct runner *R, const struct action *a)
     }
     if (M->st[s] == S_PRIMARY)
         return;
+    if (M->fenced[s] && writable_server(R) < 0) {
+        /* its node leads again and nobody was promoted meanwhile */
+        double ms;
+        if (control(R, "start", s, &ms) != 0)
+            return;
+        M->st[s] = S_PRIMARY;
+        M->fenced[s] = false;
+        rm_say(R, C_GREEN, "%s started again as the primary (%.0f ms): n%d "
+                           "leads again and no other server was promoted",
+               M->s[s].name, ms, a->node);
+        return;
+    }
     if (M->st[s] != S_STANDBY) {
         rm_fail(R, "n%d leads but server %s is %s: cannot promote it", a->node,
              M->s[s].name, M->st[s] == S_DOWN ? "down" : "not a standby");
@@ -282,26 +302,9 @@ static void do_leader(struct runner *R, const struct action *a)
     }
     compare_standbys(R, s, a->node);
     char err[512];
-    double t0 = util_wall_s(), fence_ms = 0;
-    for (int o = 0; o < M->n; o++) {
-        if (o == s || M->st[o] != S_PRIMARY)
-            continue;
-        double f0 = util_wall_s();
-        if (pg_exec(&M->s[o], RM_TIMEOUT_S,
-                    "ALTER SYSTEM SET default_transaction_read_only = on", err,
-                    sizeof(err)) != 0 ||
-            pg_exec(&M->s[o], RM_TIMEOUT_S, "SELECT pg_reload_conf()", err,
-                    sizeof(err)) != 0) {
-            rm_say(R, C_YELLOW, "cannot fence %s (%s): promoting anyway", M->s[o].name,
-                err);
-        } else {
-            fence_ms += (util_wall_s() - f0) * 1e3;
-            rm_say(R, C_CYAN, "%s fenced: default_transaction_read_only = on "
-                           "(%.0f ms)",
-                M->s[o].name, (util_wall_s() - f0) * 1e3);
-        }
-        M->st[o] = S_STALE; /* on the old timeline: must be rewound */
-    }
+    double t0 = util_wall_s();
+    /* every other writable server fenced first (runner_mirror_fence.c) */
+    double fence_ms = rm_fence_others(R, s, a->node);
     double p0 = util_wall_s();
     if (pg_exec(&M->s[s], 35.0, "SELECT pg_promote(true, 30)", err,
                 sizeof(err)) != 0) {
@@ -309,11 +312,6 @@ static void do_leader(struct runner *R, const struct action *a)
         return;
     }
     double promote_ms = (util_wall_s() - p0) * 1e3;
-    pg_exec(&M->s[s], RM_TIMEOUT_S,
-            "ALTER SYSTEM RESET default_transaction_read_only", err,
-            sizeof(err));
-    pg_exec(&M->s[s], RM_TIMEOUT_S, "SELECT pg_reload_conf()", err,
-            sizeof(err));
     M->st[s] = S_PRIMARY;
     M->cut[s] = false;
     struct pg_obs o;
@@ -341,7 +339,7 @@ static void verify_rows(struct runner *R, int rejoined)
     int nr[8] = {0};
     char err[512];
     for (int i = 0; i < M->n; i++)
-        if (M->st[i] != S_DOWN &&
+        if (M->st[i] != S_DOWN && !M->fenced[i] &&
             pg_rows(&M->s[i], RM_TIMEOUT_S, &rows[i], &nr[i], err,
                     sizeof(err)) != 0) {
             rm_fail(R, "reading rows: %s", err);
@@ -356,7 +354,7 @@ static void verify_rows(struct runner *R, int rejoined)
             if (R->disc[d].lsn == m->lsn && R->disc[d].term == m->term)
                 discarded = true;
         for (int i = 0; i < M->n; i++) {
-            if (M->st[i] == S_DOWN)
+            if (M->st[i] == S_DOWN || M->fenced[i])
                 continue;
             bool has = false;
             for (int j = 0; j < nr[i]; j++)
@@ -413,6 +411,7 @@ static void do_follow(struct runner *R, const struct action *a)
     M->st[s] = S_STANDBY;
     M->was_primary[s] = false;
     M->cut[s] = false;
+    M->fenced[s] = M->unfenced[s] = false;
     struct pg_obs o;
     pg_observe(&M->s[s], RM_TIMEOUT_S, &o);
     char l[24];
@@ -426,6 +425,7 @@ static void do_follow(struct runner *R, const struct action *a)
         rm_say(R, C_YELLOW, "checking rows before every standby caught up: %s",
                err);
     verify_rows(R, s);
+    rm_window_rewound(R, s);
 }
 
 static void do_crash(struct runner *R, const struct action *a)
@@ -439,6 +439,7 @@ static void do_crash(struct runner *R, const struct action *a)
         return;
     M->was_primary[s] = M->st[s] == S_PRIMARY || M->st[s] == S_STALE;
     M->st[s] = S_DOWN;
+    M->unfenced[s] = false; /* a crashed server takes no write either */
     rm_say(R, C_MAGENTA, "%s crashed with n%d (immediate stop, %.0f ms)",
         M->s[s].name, a->node, ms);
 }
@@ -502,6 +503,7 @@ static void do_net(struct runner *R)
                 continue;
             }
             M->cut[s] = true;
+            rm_window_cut(R, p);
             rm_say(R, C_MAGENTA, "%s: replication from %s cut (primary_conninfo "
                               "cleared)",
                 M->s[s].name, M->s[p].name);
@@ -516,6 +518,11 @@ static void do_net(struct runner *R)
                 M->s[p].name);
         }
     }
+    bool any = false;
+    for (int s = 0; s < M->n; s++)
+        any |= M->cut[s];
+    if (!any) /* healed before any failover: no window */
+        M->cut_on[p] = false;
 }
 
 /* At most one server accepts writes. */
@@ -527,14 +534,18 @@ static void check_writers(struct runner *R)
     rm_trace_obs(R, obs);
     int writers = 0;
     char names[64] = "";
+    bool writable[RM_MAX];
     for (int i = 0; i < M->n; i++)
-        if (pg_writable(&obs[i])) {
+        writable[i] = pg_writable(&obs[i]);
+    for (int i = 0; i < M->n; i++)
+        if (writable[i]) {
             writers++;
             size_t l = strlen(names);
             snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
                      M->s[i].name);
         }
-    if (writers > 1 && !M->no_repl) { /* replication off: the point */
+    if (writers > 1 && !M->no_repl && /* replication off: the point */
+        !rm_window_writers(R, writable)) {
         M->violations++;
         R->mirror_failures++;
         fprintf(R->out, "%s%8.3f  !!   pg violation: %d servers accept writes "
@@ -567,6 +578,7 @@ void rm_flush(struct runner *R)
 {
     struct rmirror *M = R->mir;
     int follower = 0;
+    rm_watch(R); /* may queue a crash */
     if (!M || (M->nq == 0 && !stale_follower(R, &follower)))
         return;
     sim_hold_clock(R->c, true);
@@ -595,6 +607,9 @@ void rm_flush(struct runner *R)
             break;
         case A_NET:
             do_net(R);
+            break;
+        case A_STEPDOWN:
+            rm_stepdown(R, a->node);
             break;
         }
     }

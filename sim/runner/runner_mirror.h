@@ -1,5 +1,5 @@
 /*
- * runner_mirror.h — the PostgreSQL mirror's state, shared by its three
+ * runner_mirror.h — the PostgreSQL mirror's state, shared by its four
  * files (and by no other):
  *   runner_mirror.c        events from the core, queued and carried out
  *                          between steps: INSERT, promote, crash, rejoin,
@@ -14,6 +14,9 @@
  *                          server its route picks (LSN tokens, pinning)
  *   runner_mirror_app.c    the application's own writes (`write … on pg
  *                          SERVER`) and `replication off`
+ *   runner_mirror_fence.c  the fence (a stopped server), who fences (the
+ *                          new leader or the old primary's own node), the
+ *                          write window, one primary left at the end
  */
 #ifndef RAFTSIM_SIM_RUNNER_MIRROR_H
 #define RAFTSIM_SIM_RUNNER_MIRROR_H
@@ -28,7 +31,8 @@
 
 enum srv_state { S_PRIMARY, S_STANDBY, S_DOWN, S_STALE };
 
-enum act_kind { A_INSERT, A_LEADER, A_FOLLOW, A_CRASH, A_RESTART, A_NET };
+enum act_kind { A_INSERT, A_LEADER, A_FOLLOW, A_CRASH, A_RESTART, A_NET,
+                A_STEPDOWN };
 
 struct action {
     enum act_kind kind;
@@ -42,6 +46,8 @@ struct mrow {
     uint64_t lsn, term;
     uint64_t pg_lsn; /* the server's WAL position after its commit */
     char key[SCN_KEY_MAX + 1];
+    uint64_t t_us;   /* cluster time of the INSERT */
+    bool local_only; /* no synchronous standby confirmed it */
 };
 
 struct rmirror {
@@ -66,6 +72,21 @@ struct rmirror {
     bool ssn_saved;
     bool ssn_was_set;          /* in postgresql.auto.conf (else RESET) */
     char ssn_before[256];
+    /* runner_mirror_fence.c: who fences a deposed primary, and its
+     * write window (from the partition to the fence) */
+    bool fence_self;           /* `mirror … fence self` */
+    bool fenced[RM_MAX];       /* stopped by the fence */
+    bool unfenced[RM_MAX];     /* fence self: deposed, still writable */
+    bool cut_on[RM_MAX];       /* primary: its replication was cut… */
+    uint64_t cut_us[RM_MAX];   /* …at this cluster time */
+    double cut_wall[RM_MAX];   /* …and wall time */
+    bool told_window;          /* the two-writer window was narrated */
+    bool led[SCN_MAX_NODES + 1]; /* the node's last role was leader */
+    /* runner_mirror_watch.c */
+    bool watch;                /* `mirror … watch on` */
+    double watch_last;         /* wall time of the last poll */
+    uint64_t watch_polls;
+    int watch_misses;          /* polls in a row that timed out */
     /* the last `pg` trace line of each server (rm_trace_obs writes one
      * only when what it saw changed) */
     char traced[RM_MAX][192];
@@ -107,6 +128,33 @@ void rm_observe_all(struct rmirror *M, struct pg_obs *obs);
 /* runner_mirror_look.c: one `pg` trace line per server whose observation
  * changed since its last one (the report's PostgreSQL table). */
 void rm_trace_obs(struct runner *R, const struct pg_obs *obs);
+
+/* runner_mirror_fence.c (README §7, "The fence") */
+/* Fence server s so that no client can write on it: the control
+ * command's `stop` (PostgreSQL's fast shutdown), then a check that it no
+ * longer answers.  by: who fences ("n2, the new leader (fence remote)").
+ * Narrates the write window when the partition's time is known.  0, or
+ * -1 after reporting. */
+int rm_fence(struct runner *R, int s, const char *by);
+/* A new leader on server s's node, about to promote s: fence (remote) or
+ * leave to its own node (self) every other writable server. */
+double rm_fence_others(struct runner *R, int s, int node); /* its ms */
+/* The node stepped down: under fence self its server is fenced now. */
+void rm_stepdown(struct runner *R, int node);
+/* The primary p's replication was cut (a partition): the window opens. */
+void rm_window_cut(struct runner *R, int p);
+/* After s rejoined: the rows of its window that pg_rewind took away. */
+void rm_window_rewound(struct runner *R, int s);
+/* Two writers, one of them a deposed primary left to fence self: the
+ * window, narrated once; true when that explains every extra writer. */
+bool rm_window_writers(struct runner *R, const bool *writable);
+/* The run ends (also on Ctrl-C or an error): exactly one primary left,
+ * each server's state said. */
+void rm_leave_one_primary(struct runner *R);
+
+/* runner_mirror_watch.c: poll the primary (at most a heartbeat apart,
+ * bounded); when it does not answer, its node crashes in the simulation */
+void rm_watch(struct runner *R);
 
 /* runner_mirror_setup.c */
 /* ALTER SYSTEM SET primary_conninfo on s to conninfo (quotes doubled;

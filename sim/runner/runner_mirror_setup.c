@@ -321,9 +321,9 @@ static int prepare(struct runner *R, int P, char *err, size_t cap)
     if (Q != P) {
         if (!obs[P].up && repair(R, "rejoin", P, "down", err, cap) != 0)
             return -1;
-        if (Q >= 0 &&
-            exec2(&M->s[Q], "ALTER SYSTEM SET default_transaction_read_only "
-                            "= on", err, cap) != 0)
+        /* fenced (stopped) before the promotion; rejoined below */
+        if (Q >= 0 && repair(R, "stop", Q, "the primary to be replaced, "
+                                           "fenced", err, cap) != 0)
             return -1;
         double t0 = util_wall_s();
         if (pg_exec(&M->s[P], 35.0, "SELECT pg_promote(true, 30)", err,
@@ -331,9 +331,8 @@ static int prepare(struct runner *R, int P, char *err, size_t cap)
             unfence(&M->s[P], err, cap) != 0)
             return -1;
         rm_say(R, C_DIM, "setup: %s promoted, the file's first primary "
-                         "(%.0f ms)%s%s",
-               M->s[P].name, (util_wall_s() - t0) * 1e3,
-               Q >= 0 ? "; fenced " : "", Q >= 0 ? M->s[Q].name : "");
+                         "(%.0f ms)",
+               M->s[P].name, (util_wall_s() - t0) * 1e3);
     }
     /* C: every other server streams from P */
     rm_observe_all(M, obs);
@@ -483,6 +482,8 @@ int rm_start(struct runner *R, char *err, size_t cap)
     M->control = R->o.control        ? R->o.control
                  : p->mirror_control ? p->mirror_control
                                      : M->default_control;
+    M->fence_self = p->mirror_fence_self;
+    M->watch = p->mirror_watch;
 
     double t0 = util_wall_s();
     int P = first_leader_server(R);
@@ -537,11 +538,14 @@ out:
     return rc;
 }
 
-/* The run is over: what the mirror changed goes back. */
+/* The run is over (also on Ctrl-C or an error): one primary, and what
+ * the mirror changed goes back. */
 static void restore(struct runner *R)
 {
     struct rmirror *M = R->mir;
     char err[512];
+    if (M->ssn_saved) /* the servers were prepared */
+        rm_leave_one_primary(R);
     for (int s = 0; s < M->n; s++) {
         if (!M->cut[s] ||
             rm_set_conninfo(&M->s[s], M->conninfo[s], err, sizeof(err)) != 0)

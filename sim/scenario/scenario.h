@@ -17,7 +17,8 @@
  *             | fast-detect on|off
  *             | unsafe RULE[,RULE] | seed N | disk D | client-timeout D
  *             | client-latency D | clients NAME... | clock virtual
- *             | mirror NODE=SERVER... [replication off]
+ *             | mirror NODE=SERVER... [replication off] [fence remote|self]
+ *               [watch on|off]
  *             | mirror-control "TEMPLATE"
  *   links     link SET ->|<-> SET [latency D] [jitter D] [drop P] [dup P]
  *             | link SET ->|<-> SET reset
@@ -367,6 +368,13 @@ struct scn_program {
     } mirror[8];
     int n_mirror;
     int mirror_of[SCN_MAX_NODES + 1];
+    /* `mirror … fence self`: the old primary's own node fences its
+     * server when it steps down; default (fence remote): the new leader
+     * does, before promoting (STONITH) */
+    bool mirror_fence_self;
+    /* `mirror … watch on`: the primary's server is polled (at most a
+     * heartbeat apart); when it stops answering its node crashes */
+    bool mirror_watch;
     char *mirror_control;   /* command template, {action} {server}; NULL:
                                tools/pg-pair {action} {server}.  A file's
                                template runs only when the command line

@@ -317,6 +317,22 @@ static bool setup(struct parser *P, int k)
                 p->mirror_no_replication = !on;
                 continue;
             }
+            if (scn__accept(P, "fence")) { /* who fences a cut-off primary */
+                static const char *const who[] = {"remote", "self"};
+                int w = scn__keyword(P, "who fences: remote or self", who, 2);
+                if (w < 0)
+                    return false;
+                p->mirror_fence_self = w == 1;
+                continue;
+            }
+            if (scn__accept(P, "watch")) { /* poll the servers */
+                static const char *const onoff[] = {"off", "on"};
+                int w = scn__keyword(P, "watch on or off", onoff, 2);
+                if (w < 0)
+                    return false;
+                p->mirror_watch = w == 1;
+                continue;
+            }
             if (t->k != T_WORD ||
                 mirror_add(p, t->s, t->len, why, sizeof(why)) != 0) {
                 if (t->k != T_WORD)
@@ -327,9 +343,8 @@ static bool setup(struct parser *P, int k)
             P->i++;
         }
         if (p->n_mirror == 0) {
-            scn__error_tok(P, scn__cur(P), "expected NODE=SERVER pairs, "
-                                           "e.g. mirror n1=a n2=b "
-                                           "replication off");
+            scn__error_tok(P, scn__cur(P), "expected NODE=SERVER pairs, e.g. "
+                                           "mirror n1=a n2=b fence self");
             return false;
         }
         break;

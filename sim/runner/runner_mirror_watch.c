@@ -1,0 +1,78 @@
+/*
+ * runner_mirror_watch.c — `mirror … watch on`: a real failure, detected.
+ * The mirror polls the primary's server (a new libpq connection and one
+ * query, bounded at WATCH_TIMEOUT_S; libpq's connect_timeout is at least
+ * 2 s, but a stopped server refuses the connection at once) at most a
+ * heartbeat of wall time apart: the run's steps are cut into heartbeat
+ * slices (runner_base.c) and each slice ends with a poll.  When the
+ * server refuses the connection or says it is shutting down, or two
+ * polls in a row time out, its node crashes in the simulation at that
+ * moment; the election, fence, promotion and rejoin then follow from the
+ * simulation's decisions as for any crash.  The clock is held during a
+ * poll, like every mirror step, so a slow answer costs wall time, never a
+ * timeout in the cluster.  Meant for `--clock real` (under the virtual
+ * clock a `wait` takes no wall time, so the polls are few).
+ */
+#include "sim/runner/runner_mirror.h"
+
+#include <string.h>
+
+#include "sim/util/util.h"
+
+#define WATCH_TIMEOUT_S 1.0
+
+uint64_t rm_watch_slice_us(struct runner *R)
+{
+    return R->mir && R->mir->watch ? R->p->heartbeat_us : 0;
+}
+
+void rm_watch(struct runner *R)
+{
+    struct rmirror *M = R->mir;
+    if (!M || !M->watch)
+        return;
+    double now = util_wall_s();
+    if (now - M->watch_last < (double)R->p->heartbeat_us / 1e6)
+        return;
+    M->watch_last = now;
+    int p = -1;
+    for (int i = 0; i < M->n; i++)
+        if (M->st[i] == S_PRIMARY)
+            p = i;
+    if (p < 0)
+        return;
+    int node = M->node_of[p];
+    if (!sim_is_up(R->c, node))
+        return;
+    struct pg_obs o;
+    sim_hold_clock(R->c, true);
+    pg_observe(&M->s[p], WATCH_TIMEOUT_S, &o);
+    sim_hold_clock(R->c, false);
+    M->watch_polls++;
+    if (o.up) {
+        M->watch_misses = 0;
+        return;
+    }
+    /* A refused connection, or a server that says it is shutting down,
+     * is gone; a timeout may be a loaded machine (seen here: a live
+     * server in a container took 2.9 s to accept, at load 18), so it
+     * counts only when the next poll fails too. */
+    bool gone = strstr(o.error, "Connection refused") ||
+                strstr(o.error, "shutting down") ||
+                strstr(o.error, "closed the connection");
+    if (!gone && ++M->watch_misses < 2) {
+        rm_say(R, C_DIM, "watch: %s did not answer one poll (%s, after %.0f "
+                         "ms): asking again",
+               M->s[p].name, o.error, o.took_ms);
+        return;
+    }
+    M->watch_misses = 0;
+    rm_say(R, C_MAGENTA, "watch: %s does not answer (%s, after %.0f ms; poll "
+                         "%llu%s): n%d crashes in the simulation",
+           M->s[p].name, o.error, o.took_ms,
+           (unsigned long long)M->watch_polls,
+           gone ? "" : ", the second in a row", node);
+    R->role[node] = RAFT_DOWN;
+    sim_crash(R->c, node, false);
+    rm_crash(R, node);
+}
