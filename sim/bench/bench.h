@@ -50,9 +50,6 @@ enum {
 
 /* Figure 16 of the Raft paper, over real TCP (bench_failover.c). */
 int bench_failover(FILE *out, const struct bench_failover_opts *o);
-/* The same with one `raftsim node` process per node and SIGKILL as the
- * crash (bench_procs.c): 0, or 1 when a range had no successful trial. */
-int bench_failover_procs(FILE *out, const struct bench_failover_opts *o);
 
 struct bench_switchover_opts {
     int trials;

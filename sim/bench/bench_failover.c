@@ -13,6 +13,11 @@
  * proposed to that new leader the moment it appears is acknowledged
  * (quorum ack: committed).  Both are wall-clock milliseconds.
  *
+ * --processes runs each node as its own `raftsim node` process
+ * (sim/cluster/cluster_procs.c): kill is then a real SIGKILL and silent a
+ * SIGSTOP; times are core time, wall time since the run's start for every
+ * process alike (CLOCK_MONOTONIC).
+ *
  * Two crashes (--crash): kill, the process dies and the kernel closes its
  * sockets at once (in process: the node's transport is closed), so with
  * fast detection its followers pre-vote within milliseconds; silent, the
@@ -69,6 +74,8 @@ static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
 {
     struct sim_options so;
     bench_tcp_options(&so, 5, o->latency_us);
+    if (o->processes) /* one `raftsim node` process each, kill = SIGKILL */
+        so.transport = SIM_TRANSPORT_PROCS;
     so.seed = seed;
     so.election_min_us = emin;
     so.election_max_us = emax;
@@ -175,9 +182,12 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
     else
         snprintf(hb, sizeof(hb), "heartbeat min/2");
     fprintf(out,
-            "bench failover: 5 nodes over loopback TCP, %s, prevote %s, "
+            "bench failover: 5 nodes over loopback TCP%s, %s, prevote %s, "
             "fast detection %s, election %s, one-way latency %llu us, "
             "%d trials\n",
+            o->processes ? ", one process each (kill = SIGKILL, silent = "
+                           "SIGSTOP)"
+                         : " in one process",
             hb, o->prevote ? "on" : "off", o->fast_detect ? "on" : "off",
             raft_policy_name(o->policy), (unsigned long long)o->latency_us,
             o->trials);

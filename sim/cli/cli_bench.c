@@ -221,12 +221,6 @@ static int cmd_bench_failover(int argc, char **argv)
                      (unsigned long long)(o.ranges[r][0] / 1000));
             return bad_value(cmd, "heartbeat", hb_arg, why);
         }
-    if (o.processes) {
-        if (o.csv_path)
-            return bad_value(cmd, "csv", o.csv_path,
-                             "not with --processes (yet)");
-        return bench_failover_procs(stdout, &o);
-    }
     return bench_failover(stdout, &o);
 }
 
