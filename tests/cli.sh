@@ -89,18 +89,23 @@ check "no budget hit by default" 0 "explore: seeds=3 violations=0 " \
     "$bin" explore --seeds 3 --quiet
 check "bad max-events" 2 "bad value '5' for --max-events" \
     "$bin" explore --max-events 5
-# more windows of seeds: each first failure shrinks to <= 20 lines that
-# still fail the same invariant when run (over 12 windows of 300 seeds, 10
-# shrank to <= 20 lines: README section 4)
-for s in 101 201 401; do
+# more windows of seeds: each first failure shrinks to a file that still
+# fails the same invariant when run, and at least 3 of these 4 to <= 20
+# lines (a schedule's shrink is chaotic: any change to the simulator moves
+# every later random draw; over 12 windows of 300 seeds 10 shrank to <= 20
+# lines, and at this commit 5 of 101, 201, ..., 601: README section 4)
+small=0
+for s in 101 201 301 401; do
     check "vote-any from seed $s" 1 "shrunk .*va$s.scn: [0-9]+ -> [0-9]+ lines" \
         "$bin" explore --seeds 300 --start-seed $s --quiet --unsafe vote-any --save "$tmp/va$s.scn"
     inv=$(grep -o 'first violation: seed [0-9]*, [A-Za-z]*' "$tmp/out" | grep -o '[A-Za-z]*$')
     n=$(grep -cEv '^[[:space:]]*(#|$)' "$tmp/va$s.scn")
-    [ "$n" -le 20 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: vote-any from seed $s shrank to $n lines (> 20)"; }
+    [ "$n" -le 20 ] && small=$((small + 1))
+    echo "cli: vote-any from seed $s shrank to $n lines"
     check "vote-any from seed $s: the shrunk file fails" 0 "invariant violated: $inv" \
         "$bin" run --clock virtual "$tmp/va$s.scn"
 done
+[ "$small" -ge 3 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: only $small of 4 vote-any windows shrank to <= 20 lines"; }
 check "swarm off: the fixed mix" 1 "reproduce with: .* --swarm off" \
     "$bin" explore --seeds 300 --quiet --swarm off --unsafe vote-any --no-save
 check "bad swarm" 2 "expected on or off" "$bin" explore --swarm maybe
@@ -509,7 +514,9 @@ timeout 60 script -qec "$bin explore --seeds 200 --jobs 2 --no-save" /dev/null >
 grep -Eq 'explore: [0-9]+/200 seeds, [0-9]+ violations, [0-9]+ seeds/s, ETA [0-9]' "$tmp/tty" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: no progress line on a terminal"; }
 timeout 60 "$bin" explore --seeds 50 --jobs 2 --no-save 2>&1 | cat >"$tmp/piped"
 grep -q "$(printf '\r')" "$tmp/piped" && { fail=$((fail + 1)); echo "FAIL: progress in a pipe"; } || pass=$((pass + 1))
-# a worker that dies (here: SIGKILL) is reported with its seed, exit 2
+# a worker that dies (here: SIGKILL) is reported, with its seed when it
+# died in one (the kill may also land between two seeds: then no seed is
+# lost and none is named), exit 2
 timeout --preserve-status -s INT 4 "$bin" explore --seeds 1000000 --jobs 2 --quiet --no-save >"$tmp/wd" 2>&1 &
 wpid=$!
 child=""
@@ -523,7 +530,7 @@ sleep 0.3
 [ -n "$child" ] && kill -KILL "$child"
 wait "$wpid"
 rc=$?
-if [ "$rc" -eq 2 ] && grep -Eq "1 worker\(s\) died \(the first of signal 9\) in seed [0-9]+, which is not in the figures; run it alone: .*--jobs 1" "$tmp/wd"; then
+if [ "$rc" -eq 2 ] && grep -Eq "1 worker\(s\) died \(the first of signal 9\)( in seed [0-9]+, which is not in the figures; run it alone: .*--jobs 1)?$" "$tmp/wd"; then
     pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: a dead worker (exit $rc)"; cat "$tmp/wd"; fi
 # the speed-up of two workers: a figure, not an assertion (the machine is shared)
 t0=$(date +%s%N); "$bin" explore --seeds 200 --quiet --no-save --jobs 1 >/dev/null 2>&1; t1=$(date +%s%N)
