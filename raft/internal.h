@@ -169,6 +169,10 @@ void raft__early_clear(struct raft_node *n);
 void raft__snapdata_unref(struct raft_snapdata *d);
 void raft__send_snapshot(struct raft_node *n, int peer);
 void raft__snapshot_stop(struct raft_progress *p);
+/* An AppendEntries or InstallSnapshot from the leader of our term: follow
+ * it, restart the election timer, note the contact (and end fast
+ * detection's quick retries).  false: we lead this term ourselves. */
+bool raft__heard_leader(struct raft_node *n, const struct raft_msg *m);
 void raft__recv_snapshot(struct raft_node *n, const struct raft_msg *m);
 void raft__recv_snapshot_response(struct raft_node *n,
                                   const struct raft_msg *m);

@@ -191,11 +191,11 @@ void raft__recv_append(struct raft_node *n, const struct raft_msg *m)
     raft__early_drain(n);
 }
 
-static void append_one(struct raft_node *n, const struct raft_msg *m)
+bool raft__heard_leader(struct raft_node *n, const struct raft_msg *m)
 {
     assert(m->term == n->term);
     if (n->role == RAFT_LEADER)
-        return; /* two leaders in one term: the checker will say so */
+        return false; /* two leaders in one term: the checker will say so */
     n->fast_left = 0; /* a leader again: plain election timeouts */
     if (n->role != RAFT_FOLLOWER || n->leader != m->from)
         raft__become_follower(n, n->term, m->from, RAFT_R_LEADER_SEEN,
@@ -205,6 +205,13 @@ static void append_one(struct raft_node *n, const struct raft_msg *m)
     n->leader_contact = n->now;
     n->leader_contact_valid = true;
     n->deferred = false;
+    return true;
+}
+
+static void append_one(struct raft_node *n, const struct raft_msg *m)
+{
+    if (!raft__heard_leader(n, m))
+        return;
 
     uint64_t last = wal_last_lsn(&n->wal);
     if (m->prev_lsn > last && raft__early_keep(n, m))

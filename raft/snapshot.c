@@ -250,17 +250,8 @@ static void install(struct raft_node *n, int from)
 
 void raft__recv_snapshot(struct raft_node *n, const struct raft_msg *m)
 {
-    assert(m->term == n->term);
-    if (n->role == RAFT_LEADER)
-        return; /* two leaders in one term: the checker will say so */
-    if (n->role != RAFT_FOLLOWER || n->leader != m->from)
-        raft__become_follower(n, n->term, m->from, RAFT_R_LEADER_SEEN,
-                              m->from);
-    else
-        raft__reset_election_timer(n);
-    n->leader_contact = n->now;
-    n->leader_contact_valid = true;
-    n->deferred = false;
+    if (!raft__heard_leader(n, m))
+        return;
 
     struct raft_msg *r = raft__msg(n, RAFT_MSG_SNAPSHOT_RESP, m->from);
     r->last_lsn = m->last_lsn;
