@@ -356,8 +356,8 @@ static void header(struct runner *R, const struct sim_options *so)
                                     raft_unsafe_name(b));
     fprintf(R->out,
             "%s%s%s: %d nodes, heartbeat %.0fms%s, election %.0f-%.0fms%s, "
-            "ack %s%s, policy %s%s, prevote %s%s, checkquorum %s%s%s, "
-            "%s%s, seed %llu%s, %s clock%s\n",
+            "ack %s%s, policy %s%s, prevote %s%s, checkquorum %s%s%s%s%s, "
+            "seed %llu%s, %s clock%s\n",
             rs_c(R, C_BOLD), R->p->file, rs_c(R, C_RESET), so->n_nodes,
             (double)so->heartbeat_us / 1e3,
             given(R, SCN_OV_HEARTBEAT, " (--heartbeat)"),
