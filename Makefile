@@ -22,7 +22,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all check test asan bench bench-report clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
+.PHONY: all check test asan valgrind bench bench-report clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
 all: $(BUILD)/raftsim
 
 deps: $(STAMP)
@@ -126,6 +126,11 @@ asan: | $(STAMP)
 	$(MAKE) BUILD=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  STAMP=$(STAMP) test
+
+# The command line under valgrind's memcheck (tests/valgrind.sh): no
+# invalid access, no uninitialised read, no definite or indirect leak.
+valgrind: $(BUILD)/raftsim
+	RAFTSIM=$(BUILD)/raftsim tests/valgrind.sh
 
 # libFuzzer on the wire decoder (seeded with valid frames), on the
 # scenario parser (seeded with scenarios/) and on the core behind a fake
