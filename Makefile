@@ -97,19 +97,26 @@ check: $(BUILD)/tests $(BUILD)/raftsim
 # docker-compose file (tests/pg-docker.sh), the report page in headless Chromium
 # (tests/report.sh), the live classroom's server and page (tests/live.sh),
 # every command README.md and the --help texts show
-# (tests/docs.sh), then a short pass of each fuzzer.
+# (tests/docs.sh), then a short pass of each fuzzer.  Each stage is timed
+# (tests/stage.sh): a line per stage, and at the end one line with them
+# all (also in $(BUILD)/test-stages).
 FUZZ_SHORT ?= 5
-test: check
-	RAFTSIM=$(BUILD)/raftsim CLOCKS=real tests/scenarios.sh
-	RAFTSIM=$(BUILD)/raftsim CLOCKS=processes tests/scenarios.sh
-	RAFTSIM=$(BUILD)/raftsim tests/node.sh
-	RAFTSIM=$(BUILD)/raftsim tests/pg.sh
-	RAFTSIM=$(BUILD)/raftsim tests/pg.sh --docker
-	tests/pg-docker.sh
-	RAFTSIM=$(BUILD)/raftsim tests/report.sh
-	RAFTSIM=$(BUILD)/raftsim tests/live.sh
-	RAFTSIM=$(BUILD)/raftsim tests/docs.sh
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
+STAGES = $(BUILD)/test-stages
+STAGE = tests/stage.sh $(STAGES)
+test: $(BUILD)/tests $(BUILD)/raftsim
+	@$(STAGE) --start
+	$(STAGE) check $(MAKE) --no-print-directory check
+	$(STAGE) real env RAFTSIM=$(BUILD)/raftsim CLOCKS=real tests/scenarios.sh
+	$(STAGE) processes env RAFTSIM=$(BUILD)/raftsim CLOCKS=processes tests/scenarios.sh
+	$(STAGE) node env RAFTSIM=$(BUILD)/raftsim tests/node.sh
+	$(STAGE) pg env RAFTSIM=$(BUILD)/raftsim tests/pg.sh
+	$(STAGE) pg-docker env RAFTSIM=$(BUILD)/raftsim tests/pg.sh --docker
+	$(STAGE) docker-traps tests/pg-docker.sh
+	$(STAGE) report env RAFTSIM=$(BUILD)/raftsim tests/report.sh
+	$(STAGE) live env RAFTSIM=$(BUILD)/raftsim tests/live.sh
+	$(STAGE) docs env RAFTSIM=$(BUILD)/raftsim tests/docs.sh
+	$(STAGE) fuzz $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
+	@$(STAGE) --summary
 
 # The split-brain walkthrough over loopback TCP, slowed down for a class.
 # On a terminal it pauses at each `step` of the file until Enter

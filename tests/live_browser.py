@@ -452,6 +452,14 @@ def timeline(d, tmp):
         until(d, lambda d: d.execute_script(
             "return document.querySelectorAll('#tl-svg .crlabel').length") > 0, 30,
             "the timeline draws alice's read")
+        # every trace event the cluster view applied reached the timeline
+        # too (one script: both count in the same stream handler); the
+        # stream once opened before live_timeline.js had subscribed, and
+        # a late joiner's backlog went to the cluster view alone
+        both = d.execute_script("return [window.raftLive.model().events, "
+                                "window.raftTimeline.model().E.length]")
+        check("the timeline has every trace event the cluster view has",
+              both[0] == both[1], "cluster view %d, timeline %d" % tuple(both))
         n_events = d.execute_script("return window.raftTimeline.model().E.length")
         n_msgs = d.execute_script("return document.querySelectorAll('#tl-svg .msg').length")
         check("the timeline's model has the stream's events", n_events > 20, "%d" % n_events)

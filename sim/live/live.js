@@ -649,5 +649,13 @@
   setUpController();
   if (token && window.raftAct)
     window.raftAct.init();
-  connect();
+  /* The stream opens once every script of the page has run: the views
+   * loaded after this one (live_timeline.js) subscribe as they run, and
+   * while the parser waits for one of them the browser may already
+   * deliver stream events, which such a view would never see (a late
+   * joiner's whole timeline arrives at once). */
+  if (document.readyState === "loading")
+    document.addEventListener("DOMContentLoaded", connect);
+  else
+    connect();
 })();

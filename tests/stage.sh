@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# tests/stage.sh — one stage of `make test`, timed (the Makefile's test
+# target runs every stage through it):
+#   tests/stage.sh FILE --start            empty FILE (a new run)
+#   tests/stage.sh FILE NAME CMD [ARG...]  run CMD; append "NAME SECONDS"
+#                                          (or "NAME SECONDS FAILED") to FILE
+#   tests/stage.sh FILE --summary          print the one-line summary
+# A stage that fails prints the summary so far, then exits with its status,
+# so the times of a failed run are not lost either.
+set -u
+file=$1
+shift
+summary() {
+    awk '{ t += $2; s = s sep $1 " " $2 " s" ($3 ? " (" $3 ")" : ""); sep = ", " }
+         END { printf "test stages: %s; total %d s\n", s, t }' "$file"
+}
+case "${1:-}" in
+--start) mkdir -p "$(dirname "$file")" && : >"$file"; exit ;;
+--summary) summary; exit ;;
+esac
+name=$1
+shift
+t0=$(date +%s)
+"$@"
+rc=$?
+dt=$(($(date +%s) - t0))
+if [ "$rc" -eq 0 ]; then
+    echo "$name $dt" >>"$file"
+    echo "stage $name: $dt s"
+else
+    echo "$name $dt FAILED" >>"$file"
+    echo "stage $name: FAILED (exit $rc) after $dt s"
+    summary
+fi
+exit "$rc"
