@@ -222,7 +222,7 @@ static int decode_entries(struct cursor *c, struct raft_msg *m)
             get_kind(&ec, "entry.value", MSGPACK_OBJECT_BIN, WAL_VALUE_MAX);
         if (ec.bad)
             return NET_EPROTO;
-        if (type > WAL_ENTRY_NOOP)
+        if (type > WAL_ENTRY_TYPE_MAX)
             return fail(c->err, c->errlen, "entry %u has unknown type %llu",
                         i, (unsigned long long)type);
         if (e->lsn != m->prev_lsn + 1 + i)
@@ -232,7 +232,9 @@ static int decode_entries(struct cursor *c, struct raft_msg *m)
                         (unsigned long long)(m->prev_lsn + 1 + i));
         e->type = (uint8_t)type;
         m->n_entries = i + 1; /* from here on raft_msg_free owns it */
-        if (type == WAL_ENTRY_DATA) {
+        if (type == WAL_ENTRY_DATA || type == WAL_ENTRY_CONFIG) {
+            /* a config entry's text is checked by the core (validate.c:
+             * bad-config), which knows the cluster's size */
             e->payload = wal_payload_new(k->via.bin.ptr, k->via.bin.size,
                                          v->via.bin.ptr, v->via.bin.size);
             if (!e->payload)

@@ -47,9 +47,12 @@
 
 #include "raft/raft.h"
 
-#define NET_PROTO_VERSION 4 /* 2: authenticated handshake, sealed frames;
+#define NET_PROTO_VERSION 5 /* 2: authenticated handshake, sealed frames;
                                3: TimeoutNow, the vote's transfer flag;
-                               4: InstallSnapshot and its answer */
+                               4: InstallSnapshot and its answer;
+                               5: configuration entries (type 2), and a
+                               snapshot's bytes start with its
+                               configuration */
 #define NET_FRAME_MAX_DEFAULT (1u << 20) /* bytes per frame body */
 #define NET_CLUSTER_ID_MAX 63
 #define NET_FRAME_HELLO 0

@@ -35,8 +35,8 @@ static void send_requests(struct raft_node *n, int type, uint64_t term,
                           bool transfer)
 {
     for (int i = 1; i <= n->cfg.n_nodes; i++) {
-        if (i == n->cfg.id)
-            continue;
+        if (i == n->cfg.id || !raft__is_voter(n, i))
+            continue; /* the voters of the configuration in force */
         struct raft_msg *m = raft__msg(n, type, i);
         m->term = term;
         m->last_term = wal_last_term(&n->wal);
@@ -172,7 +172,7 @@ static void check_tally(struct raft_node *n)
             n->cfg.policy == RAFT_ELECT_HIGHEST_LSN && !n->gather_done &&
             raft_nodeset_count(&n->granted) +
                     raft_nodeset_count(&n->refused) <
-                n->cfg.n_nodes) {
+                n->n_voters) {
             if (!n->gather_deadline) {
                 raft_time_t took = n->now - n->campaign_start;
                 if (took > n->cfg.heartbeat_us)
@@ -212,6 +212,8 @@ void raft__recv_vote_response(struct raft_node *n, const struct raft_msg *m)
         defer_to(n, m);
         return;
     }
+    if (!raft__is_voter(n, m->from))
+        return; /* not in the configuration we campaign in: no say */
     raft_nodeset_add(m->granted ? &n->granted : &n->refused, m->from);
     check_tally(n);
 }

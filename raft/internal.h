@@ -4,6 +4,7 @@
  * RequestVote, the highest-lsn deferral), replication.c (AppendEntries,
  * commit and acknowledgement), transfer.c (leadership transfer),
  * snapshot.c (snapshots, compaction, InstallSnapshot),
+ * membership.c (configuration changes, learners),
  * reorder.c (a follower's appends that came ahead of a gap) and
  * validate.c (what a message must satisfy before it may change state).
  * Nothing outside raft/ includes this.
@@ -42,6 +43,9 @@ struct raft_progress {
 struct raft_snapdata {
     uint32_t refs;
     uint64_t lsn, term;
+    struct raft_membership conf; /* the configuration as of lsn */
+    size_t hdr;  /* data[0..hdr): conf's text and a newline, sent ahead
+                    of the driver's bytes data[hdr..len) */
     size_t len;
     unsigned char data[];
 };
@@ -49,7 +53,14 @@ struct raft_snapdata {
 struct raft_node {
     struct raft_config cfg;
     struct prng rng;
-    int quorum; /* n_nodes / 2 + 1 */
+    int quorum; /* n_voters / 2 + 1 */
+
+    /* Membership (membership.c): the configuration in force is the
+     * latest in the log (conf_lsn; 0: conf_base's), conf_base the one as
+     * of wal.base_lsn (the initial one, or the snapshot's). */
+    struct raft_membership conf, conf_base;
+    uint64_t conf_lsn;
+    int n_voters;
 
     /* Durable: survives raft_crash. */
     uint64_t term;
@@ -159,6 +170,20 @@ void raft__reject(struct raft_node *n, const struct raft_msg *m, int reason,
 void raft__transfer_progress(struct raft_node *n, int peer);
 void raft__transfer_tick(struct raft_node *n);
 void raft__recv_timeout_now(struct raft_node *n, const struct raft_msg *m);
+
+/* membership.c */
+bool raft__is_voter(const struct raft_node *n, int id);
+bool raft__is_member(const struct raft_node *n, int id);
+void raft__conf_init(struct raft_node *n);
+int raft__conf_valid(const struct raft_config *cfg);
+struct wal_payload *raft__conf_payload(const struct raft_membership *c);
+int raft__conf_decode(const struct raft_node *n, const struct wal_entry *e,
+                      struct raft_membership *out);
+void raft__conf_at(const struct raft_node *n, uint64_t lsn,
+                   struct raft_membership *out, uint64_t *at);
+void raft__conf_appended(struct raft_node *n, uint64_t lsn);
+void raft__conf_reload(struct raft_node *n, bool force);
+void raft__conf_commit(struct raft_node *n, uint64_t from);
 
 /* reorder.c */
 bool raft__early_keep(struct raft_node *n, const struct raft_msg *m);

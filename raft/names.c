@@ -53,6 +53,11 @@ static const char *const reason_names[RAFT_R_REASON_MAX] = {
     [RAFT_R_SNAP_SEND] = "send",
     [RAFT_R_SNAP_INSTALL] = "install",
     [RAFT_R_SNAP_RANGE] = "snapshot-range",
+    [RAFT_R_CONF_ADOPT] = "conf-adopt",
+    [RAFT_R_CONF_REVERT] = "conf-revert",
+    [RAFT_R_CONF_COMMIT] = "conf-commit",
+    [RAFT_R_REMOVED] = "removed",
+    [RAFT_R_BAD_CONFIG] = "bad-config",
 };
 
 static const char *const kind_names[] = {
@@ -61,6 +66,7 @@ static const char *const kind_names[] = {
     [RAFT_EV_COMMIT] = "commit",   [RAFT_EV_DISCARD] = "discard",
     [RAFT_EV_ACK] = "ack",         [RAFT_EV_REJECT] = "reject",
     [RAFT_EV_TRANSFER] = "transfer", [RAFT_EV_SNAPSHOT] = "snapshot",
+    [RAFT_EV_CONFIG] = "config",
 };
 
 static const char *const msg_names[] = {
@@ -127,6 +133,7 @@ static const struct {
     {"vote-any", RAFT_UNSAFE_VOTE_ANY},
     {"commit-old-term", RAFT_UNSAFE_COMMIT_OLD_TERM},
     {"keep-conflicts", RAFT_UNSAFE_KEEP_CONFLICTS},
+    {"change-two-at-once", RAFT_UNSAFE_CHANGE_TWO},
 };
 
 int raft_unsafe_parse(const char *s, unsigned *out)

@@ -42,7 +42,8 @@ int raft_node_new(const struct raft_config *cfg, raft_time_t now_us,
     if (cfg->n_nodes < 1 || cfg->n_nodes > RAFT_MAX_NODES || cfg->id < 1 ||
         cfg->id > cfg->n_nodes || cfg->heartbeat_us == 0 ||
         cfg->election_min_us == 0 ||
-        cfg->election_max_us < cfg->election_min_us)
+        cfg->election_max_us < cfg->election_min_us ||
+        raft__conf_valid(cfg) != 0)
         return RAFT_EINVAL;
     struct raft_node *n = calloc(1, sizeof(*n));
     if (!n)
@@ -61,7 +62,7 @@ int raft_node_new(const struct raft_config *cfg, raft_time_t now_us,
         free(n);
         return RAFT_ENOMEM;
     }
-    n->quorum = cfg->n_nodes / 2 + 1;
+    raft__conf_init(n);
     prng_seed(&n->rng, cfg->seed);
     wal_init(&n->wal);
     n->now = now_us;
@@ -334,7 +335,8 @@ int raft_campaign_now(struct raft_node *n, raft_time_t now_us)
 {
     if (n->role == RAFT_DOWN)
         return RAFT_EDOWN;
-    if (n->role == RAFT_LEADER || n->cfg.nofailover)
+    if (n->role == RAFT_LEADER || n->cfg.nofailover ||
+        !raft__is_voter(n, n->cfg.id))
         return RAFT_EINVAL;
     if (now_us > n->now)
         n->now = now_us;
@@ -350,11 +352,11 @@ void raft_tick(struct raft_node *n, raft_time_t now_us)
         n->now = now_us;
     if (n->role == RAFT_LEADER) {
         if (n->cfg.checkquorum && n->now >= n->checkquorum_deadline) {
-            int active = 1;
+            int active = raft__is_voter(n, n->cfg.id);
             for (int i = 1; i <= n->cfg.n_nodes; i++) {
                 if (i == n->cfg.id)
                     continue;
-                active += n->prog[i].recent_active;
+                active += n->prog[i].recent_active && raft__is_voter(n, i);
                 n->prog[i].recent_active = false;
             }
             n->checkquorum_deadline = n->now + n->cfg.election_min_us;
@@ -386,7 +388,9 @@ void raft_tick(struct raft_node *n, raft_time_t now_us)
                     raft_nodeset_count(&n->refused) <
                 n->quorum)
             n->fast_left = 0;
-        if (n->cfg.nofailover) { /* votes, never stands */
+        if (n->cfg.nofailover || !raft__is_voter(n, n->cfg.id)) {
+            /* votes, never stands (a witness); a learner or a server
+             * outside the configuration never stands either */
             raft__reset_election_timer(n);
             return;
         }
@@ -568,8 +572,8 @@ void raft_ready_get(struct raft_node *n, struct raft_ready *rd)
         rd->restore = true;
         rd->snap.lsn = n->snap->lsn;
         rd->snap.term = n->snap->term;
-        rd->snap.data = n->snap->data;
-        rd->snap.len = n->snap->len;
+        rd->snap.data = n->snap->data + n->snap->hdr;
+        rd->snap.len = n->snap->len - n->snap->hdr;
         raft__snapdata_unref(n->snap_handed);
         n->snap_handed = n->snap; /* held until raft_advance */
         n->snap->refs++;
@@ -621,6 +625,7 @@ void raft_crash(struct raft_node *n, bool lose_unflushed)
         for (uint64_t i = 0; lost && i < k; i++)
             raft__emit_entry(n, RAFT_EV_DISCARD, &lost[i], RAFT_R_CRASH);
         wal_entries_free(lost, k);
+        raft__conf_reload(n, false);
     }
     /* What survived is on disk now. */
     n->wal.flushed_lsn = wal_last_lsn(&n->wal);

@@ -53,6 +53,9 @@ enum {
     RAFT_ETRANSFER = -5,  /* propose on a leader handing leadership over
                              (raft_transfer_leadership): retry at the new
                              leader in about a round trip */
+    RAFT_EBUSY = -6,      /* configuration change refused for now: one is
+                             still uncommitted, or this leader has not
+                             committed an entry of its own term yet */
 };
 
 typedef uint64_t raft_time_t; /* microseconds, driver's clock */
@@ -98,11 +101,24 @@ enum {
     RAFT_UNSAFE_VOTE_ANY = 1u << 0,        /* votes skip the log check */
     RAFT_UNSAFE_COMMIT_OLD_TERM = 1u << 1, /* Figure 8: count old-term replicas */
     RAFT_UNSAFE_KEEP_CONFLICTS = 1u << 2,  /* follower keeps conflicting suffix */
+    RAFT_UNSAFE_CHANGE_TWO = 1u << 3, /* a configuration change may add or
+                                         remove two voters in one step */
+};
+
+/* A cluster configuration (membership, Raft thesis §4.1): who votes and
+ * counts toward quorums, and the learners that only receive the log
+ * (etcd's learners).  Disjoint; ids in 1..n_nodes. */
+struct raft_membership {
+    raft_nodeset voters, learners;
 };
 
 struct raft_config {
     int id;      /* 1..n_nodes */
-    int n_nodes; /* voters are 1..n_nodes */
+    int n_nodes; /* node ids that exist: 1..n_nodes */
+    /* The initial configuration; all zero: voters 1..n_nodes, no
+     * learners.  Nodes outside it exist but take no part until a
+     * configuration entry adds them (raft_change_membership). */
+    struct raft_membership members;
     raft_time_t heartbeat_us;
     raft_time_t election_min_us; /* timeout drawn uniformly in [min, max] */
     raft_time_t election_max_us;
@@ -219,6 +235,13 @@ enum raft_event_kind {
                          sends its snapshot to peer) or install (follower:
                          installed peer's snapshot; count = entries of its
                          old log it replaced) */
+    RAFT_EV_CONFIG,   /* the configuration in force changed: reason
+                         conf-adopt (a config entry at lsn appended: a
+                         server uses the latest in its log, committed or
+                         not), conf-revert (that entry was discarded: lsn
+                         is the one in force again, 0 the initial or the
+                         snapshot's) or conf-commit (the entry at lsn
+                         committed); votes = voters, learners */
 };
 
 enum raft_reason {
@@ -278,6 +301,14 @@ enum raft_reason {
     RAFT_R_LEADER_CLOSED,   /* role pre-candidate: the connection to the
                                leader followed (peer) closed, so it
                                pre-votes at once (raft_peer_closed) */
+    /* membership (raft/membership.c) */
+    RAFT_R_CONF_ADOPT,      /* config event: latest config entry appended */
+    RAFT_R_CONF_REVERT,     /* config event: it was truncated away */
+    RAFT_R_CONF_COMMIT,     /* config event: it committed */
+    RAFT_R_REMOVED,         /* role follower: a leader steps down once its
+                               own removal committed (thesis §4.2.2) */
+    RAFT_R_BAD_CONFIG,      /* reject: a config entry or snapshot header
+                               that does not decode to a configuration */
     RAFT_R_REASON_MAX
 };
 
@@ -295,7 +326,9 @@ struct raft_event {
     uint64_t entry_term; /* APPEND/DISCARD; DEFER: peer's last_term */
     raft_time_t until_us; /* DEFER: campaigns anyway after this */
     uint8_t entry_type;   /* APPEND/DISCARD: WAL_ENTRY_* */
-    raft_nodeset votes;   /* ROLE leader/candidate: who granted */
+    raft_nodeset votes;   /* ROLE leader/candidate: who granted;
+                             CONFIG: the voters */
+    raft_nodeset learners; /* CONFIG: the learners */
     int quorum;           /* ROLE leader: votes needed */
     int rival;            /* VOTE refused already-voted: our vote's holder */
     uint64_t cand_lsn, cand_term; /* VOTE: the candidate's last lsn/term */
@@ -397,6 +430,41 @@ int raft_peer_closed(struct raft_node *n, raft_time_t now_us, int peer);
  * non-leader, RAFT_EINVAL for a target that is itself or not a voter. */
 int raft_transfer_leadership(struct raft_node *n, raft_time_t now_us,
                              int target);
+/* Membership changes (Raft thesis §4.1, single-server changes;
+ * raft/membership.c).  The leader appends a configuration entry; every
+ * server uses the latest configuration in its log from the moment it is
+ * appended, committed or not, and goes back to the previous one if that
+ * entry is truncated.  Refused with RAFT_EBUSY while a change is
+ * uncommitted or before this leader committed an entry of its own term
+ * (Ongaro, raft-dev 2015: without that rule two changes of different
+ * leaders can form disjoint majorities).  RAFT_EINVAL: not a change of
+ * one server (unless RAFT_UNSAFE_CHANGE_TWO), or one that would leave
+ * no voter.  A leader that removes itself keeps leading (without
+ * counting itself) until the removal commits, then steps down. */
+enum raft_member_op {
+    RAFT_ADD_VOTER = 1, /* a non-member becomes a voter */
+    RAFT_ADD_LEARNER,   /* a non-member becomes a learner */
+    RAFT_PROMOTE,       /* a learner becomes a voter */
+    RAFT_REMOVE,        /* a voter or learner leaves */
+};
+int raft_change_membership(struct raft_node *n, raft_time_t now_us,
+                           enum raft_member_op op, int node,
+                           uint64_t *lsn_out);
+/* The general form: propose `to` as the next configuration. */
+int raft_propose_membership(struct raft_node *n, raft_time_t now_us,
+                            const struct raft_membership *to,
+                            uint64_t *lsn_out);
+/* The configuration in force and the lsn of its entry (0: the initial
+ * configuration or the snapshot's). */
+const struct raft_membership *raft_membership_get(const struct raft_node *n,
+                                                  uint64_t *lsn);
+/* The text of a config entry's value ("voters=1,2,3 learners=6") and its
+ * parser (0, or -1 for anything else, ids outside 1..n_nodes, overlap or
+ * no voter). */
+int raft_membership_format(const struct raft_membership *c, char *buf,
+                           size_t len);
+int raft_membership_parse(const char *s, size_t len, int n_nodes,
+                          struct raft_membership *out);
 /* Leader: the transfer target in progress, or RAFT_NONE. */
 int raft_transfer_target(const struct raft_node *n);
 /* Crash: volatile state is gone; term, vote and the WAL survive up to

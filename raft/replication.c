@@ -121,8 +121,8 @@ void raft__send_append(struct raft_node *n, int peer)
 void raft__broadcast(struct raft_node *n, bool heartbeat)
 {
     for (int i = 1; i <= n->cfg.n_nodes; i++) {
-        if (i == n->cfg.id)
-            continue;
+        if (i == n->cfg.id || !raft__is_member(n, i))
+            continue; /* voters and learners get the log, no one else */
         struct raft_progress *p = &n->prog[i];
         if (heartbeat && p->snap) {
             p->snap_sent = false; /* resend the chunk due: it may be lost */
@@ -173,6 +173,7 @@ static void truncate_conflict(struct raft_node *n, uint64_t from)
     for (uint64_t i = 0; lost && i < k; i++)
         raft__emit_entry(n, RAFT_EV_DISCARD, &lost[i], RAFT_R_CONFLICT);
     wal_entries_free(lost, k);
+    raft__conf_reload(n, false); /* its config entry may have gone */
     if (n->persist_handed >= from)
         n->persist_handed = from - 1;
     /* Only an unsafe rule can get here with committed entries; keep the
@@ -251,15 +252,19 @@ static void append_one(struct raft_node *n, const struct raft_msg *m)
             abort();
         raft__emit_entry(n, RAFT_EV_APPEND, wal_get(&n->wal, e->lsn),
                          RAFT_R_NONE);
+        if (e->type == WAL_ENTRY_CONFIG)
+            raft__conf_appended(n, e->lsn); /* in force at once (§4.1) */
     }
     uint64_t match = m->prev_lsn + m->n_entries;
     if (match < base)
         match = base;
     uint64_t commit = m->commit_lsn < match ? m->commit_lsn : match;
     if (commit > n->commit_lsn) {
+        uint64_t from = n->commit_lsn;
         n->commit_lsn = commit;
         struct raft_event *ev = raft__event(n, RAFT_EV_COMMIT);
         ev->lsn = commit;
+        raft__conf_commit(n, from);
     }
     r->success = true;
     r->match_lsn = match;
@@ -282,7 +287,7 @@ static void maybe_ack(struct raft_node *n)
     case RAFT_ACK_SYNC:
         a = n->commit_lsn;
         for (int i = 1; i <= n->cfg.n_nodes; i++)
-            if (n->prog[i].match_lsn < a)
+            if (raft__is_voter(n, i) && n->prog[i].match_lsn < a)
                 a = n->prog[i].match_lsn;
         break;
     }
@@ -358,15 +363,22 @@ void raft__maybe_commit(struct raft_node *n)
     if (!n->above_valid || n->above_floor != floor) {
         n->n_above = 0;
         for (int i = 1; i <= n->cfg.n_nodes; i++)
-            n->n_above += i != self && n->prog[i].match_lsn > floor;
+            n->n_above += i != self && raft__is_voter(n, i) &&
+                          n->prog[i].match_lsn > floor;
         n->above_floor = floor;
         n->above_valid = true;
     }
-    if (n->n_above + (n->wal.flushed_lsn > floor) >= n->quorum) {
+    /* Only the voters of the configuration in force count; a leader that
+     * is removing itself does not count itself (thesis §4.2.2). */
+    bool self_votes = raft__is_voter(n, self);
+    if (n->n_above + (self_votes && n->wal.flushed_lsn > floor) >=
+        n->quorum) {
         uint64_t m[RAFT_MAX_NODES];
+        int k = 0;
         for (int i = 1; i <= n->cfg.n_nodes; i++)
-            m[i - 1] = n->prog[i].match_lsn;
-        uint64_t lsn = raft_quorum_lsn(m, n->cfg.n_nodes, n->quorum, floor);
+            if (raft__is_voter(n, i))
+                m[k++] = n->prog[i].match_lsn;
+        uint64_t lsn = raft_quorum_lsn(m, k, n->quorum, floor);
         if (lsn > floor &&
             (wal_term_at(&n->wal, lsn) == n->term ||
              (n->cfg.unsafe & RAFT_UNSAFE_COMMIT_OLD_TERM))) {
@@ -376,6 +388,7 @@ void raft__maybe_commit(struct raft_node *n)
         }
     }
     maybe_ack(n);
+    raft__conf_commit(n, floor); /* may step down: last */
 }
 
 /* A follower matches us up to `match`: raise its match lsn, keeping
@@ -385,8 +398,8 @@ void raft__note_match(struct raft_node *n, int peer, uint64_t match)
     struct raft_progress *p = &n->prog[peer];
     if (match <= p->match_lsn)
         return;
-    n->n_above += n->above_valid && p->match_lsn <= n->above_floor &&
-                  match > n->above_floor;
+    n->n_above += n->above_valid && raft__is_voter(n, peer) &&
+                  p->match_lsn <= n->above_floor && match > n->above_floor;
     p->match_lsn = match;
     p->stalled = 0;
 }

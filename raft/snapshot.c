@@ -37,19 +37,42 @@
 
 #define DEFAULT_CHUNK (16u << 10)
 
+/* A snapshot of the driver's bytes with the configuration as of lsn
+ * ahead of them (its text and a newline): what InstallSnapshot sends. */
 static struct raft_snapdata *snapdata_new(uint64_t lsn, uint64_t term,
+                                          const struct raft_membership *c,
                                           const void *data, size_t len)
 {
-    struct raft_snapdata *d = malloc(sizeof(*d) + (len ? len : 1));
+    char hdr[8 * RAFT_MAX_NODES + 32];
+    int h = raft_membership_format(c, hdr, sizeof(hdr) - 1);
+    if (h < 0 || (size_t)h >= sizeof(hdr) - 1)
+        abort();
+    hdr[h++] = '\n';
+    struct raft_snapdata *d = malloc(sizeof(*d) + (size_t)h + len);
     if (!d)
         return NULL;
     d->refs = 1;
     d->lsn = lsn;
     d->term = term;
-    d->len = len;
+    d->conf = *c;
+    d->hdr = (size_t)h;
+    d->len = (size_t)h + len;
+    memcpy(d->data, hdr, (size_t)h);
     if (len)
-        memcpy(d->data, data, len);
+        memcpy(d->data + h, data, len);
     return d;
+}
+
+/* The configuration header of a received snapshot's bytes: its length
+ * (newline included), or 0 when it does not decode. */
+static size_t snap_header(const struct raft_node *n, const unsigned char *b,
+                          size_t len, struct raft_membership *c)
+{
+    const unsigned char *nl = memchr(b, '\n', len);
+    if (!nl || raft_membership_parse((const char *)b, (size_t)(nl - b),
+                                     n->cfg.n_nodes, c) != 0)
+        return 0;
+    return (size_t)(nl - b) + 1;
 }
 
 void raft__snapdata_unref(struct raft_snapdata *d)
@@ -68,7 +91,7 @@ static struct raft_event *snap_event(struct raft_node *n, int reason,
     ev->lsn = d->lsn;
     ev->entry_term = d->term;
     ev->count = count;
-    ev->bytes = d->len;
+    ev->bytes = d->len - d->hdr; /* the state machine's */
     return ev;
 }
 
@@ -81,10 +104,13 @@ int raft_snapshot_take(struct raft_node *n, uint64_t lsn, const void *data,
         lsn > n->commit_lsn || lsn > wal_last_lsn(&n->wal) ||
         len > RAFT_SNAPSHOT_MAX || (len && !data))
         return RAFT_EINVAL;
+    struct raft_membership c;
+    raft__conf_at(n, lsn, &c, NULL);
     struct raft_snapdata *d =
-        snapdata_new(lsn, wal_term_at(&n->wal, lsn), data, len);
+        snapdata_new(lsn, wal_term_at(&n->wal, lsn), &c, data, len);
     if (!d)
         return RAFT_ENOMEM;
+    n->conf_base = c; /* entries up to lsn go: the base holds their word */
     raft__snapdata_unref(n->snap);
     n->snap = d;
     uint64_t k = wal_compact(&n->wal, lsn);
@@ -101,8 +127,8 @@ bool raft_snapshot_get(const struct raft_node *n, struct raft_snapshot *out)
         return false;
     out->lsn = n->snap->lsn;
     out->term = n->snap->term;
-    out->data = n->snap->data;
-    out->len = n->snap->len;
+    out->data = n->snap->data + n->snap->hdr;
+    out->len = n->snap->len - n->snap->hdr;
     return true;
 }
 
@@ -208,10 +234,16 @@ void raft__inst_clear(struct raft_node *n)
     memset(&n->inst, 0, sizeof(n->inst));
 }
 
-static void install(struct raft_node *n, int from)
+static bool install(struct raft_node *n, int from)
 {
-    struct raft_snapdata *d = snapdata_new(n->inst.lsn, n->inst.lterm,
-                                           n->inst.buf, n->inst.len);
+    struct raft_membership c;
+    size_t h = snap_header(n, n->inst.buf, n->inst.len, &c);
+    if (!h) {
+        raft__inst_clear(n);
+        return false;
+    }
+    struct raft_snapdata *d = snapdata_new(n->inst.lsn, n->inst.lterm, &c,
+                                           n->inst.buf + h, n->inst.len - h);
     if (!d)
         abort();
     raft__inst_clear(n);
@@ -234,6 +266,8 @@ static void install(struct raft_node *n, int from)
         }
         k = wal_reset(&n->wal, L, T);
     }
+    n->conf_base = c;
+    raft__conf_reload(n, true); /* the snapshot's, or a later entry's */
     raft__snapdata_unref(n->snap);
     n->snap = d;
     if (n->persist_handed > wal_last_lsn(&n->wal))
@@ -246,6 +280,7 @@ static void install(struct raft_node *n, int from)
     ev->lsn = L;
     n->applied_handed = L;
     n->restore_pending = true;
+    return true;
 }
 
 void raft__recv_snapshot(struct raft_node *n, const struct raft_msg *m)
@@ -293,7 +328,12 @@ void raft__recv_snapshot(struct raft_node *n, const struct raft_msg *m)
         r->snap_offset = n->inst.len;
         return;
     }
-    install(n, m->from);
+    if (!install(n, m->from)) {
+        /* the bytes are not a snapshot of ours: drop them, start over */
+        raft__reject(n, m, RAFT_R_BAD_CONFIG, m->last_lsn);
+        r->snap_offset = 0;
+        return;
+    }
     r->success = true;
     r->match_lsn = m->last_lsn;
 }

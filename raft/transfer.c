@@ -38,7 +38,8 @@ int raft_transfer_leadership(struct raft_node *n, raft_time_t now_us,
         return RAFT_EDOWN;
     if (n->role != RAFT_LEADER)
         return RAFT_ENOTLEADER;
-    if (target < 1 || target > n->cfg.n_nodes || target == n->cfg.id)
+    if (target < 1 || target > n->cfg.n_nodes || target == n->cfg.id ||
+        !raft__is_voter(n, target))
         return RAFT_EINVAL;
     if (now_us > n->now)
         n->now = now_us;
@@ -87,7 +88,9 @@ void raft__transfer_tick(struct raft_node *n)
  * checked it comes from the leader we follow, if we know one). */
 void raft__recv_timeout_now(struct raft_node *n, const struct raft_msg *m)
 {
-    if (n->role == RAFT_LEADER || n->cfg.nofailover)
-        return; /* a witness never stands, transfer or not */
+    if (n->role == RAFT_LEADER || n->cfg.nofailover ||
+        !raft__is_voter(n, n->cfg.id))
+        return; /* a witness never stands, transfer or not; nor does a
+                   server outside the voters */
     raft__campaign_transfer(n, m->from);
 }

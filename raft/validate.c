@@ -65,8 +65,11 @@ static int check_append(const struct raft_node *n, const struct raft_msg *m,
             return RAFT_R_ENTRY_LSN;
         if (e->term < last_term || e->term > m->term)
             return RAFT_R_ENTRY_TERM;
-        if (e->type != WAL_ENTRY_DATA && e->type != WAL_ENTRY_NOOP)
+        if (e->type > WAL_ENTRY_TYPE_MAX)
             return RAFT_R_ENTRY_TYPE;
+        struct raft_membership c;
+        if (e->type == WAL_ENTRY_CONFIG && raft__conf_decode(n, e, &c) != 0)
+            return RAFT_R_BAD_CONFIG;
         last_term = e->term;
     }
     /* Would the entries replace a committed one?  Only if they are

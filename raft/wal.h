@@ -26,7 +26,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { WAL_ENTRY_DATA = 0, WAL_ENTRY_NOOP = 1 };
+enum {
+    WAL_ENTRY_DATA = 0,
+    WAL_ENTRY_NOOP = 1,
+    WAL_ENTRY_CONFIG = 2, /* a configuration: the value is its text
+                             (raft_membership_format), the key empty */
+};
+#define WAL_ENTRY_TYPE_MAX WAL_ENTRY_CONFIG
 
 #define WAL_KEY_MAX 255u          /* bytes */
 #define WAL_VALUE_MAX (64u << 10) /* bytes */

@@ -43,6 +43,10 @@ check "clean run" 0 "$last_line" "$bin" explore --seeds 20 --quiet
 "$bin" explore --seeds 3 --quiet 2>/dev/null | tail -n 1 | grep -Eq "$last_line" \
     && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: last line format"; }
 
+# two voters added in one step: two disjoint majorities, which the
+# checker must see (explore's swarm adds n4 and n5 at once)
+check "change-two-at-once is found" 1 "first violation: seed [0-9]+, (ElectionSafety|LeaderCompleteness|StateMachineSafety|LogMatching|AckedWriteLost)" \
+    "$bin" explore --seeds 300 --no-shrink --unsafe change-two-at-once --save "$tmp/two.scn"
 check "unsafe run fails" 1 "reproduce with: .*--start-seed [0-9]+ --seeds 1 .*--unsafe vote-any" \
     "$bin" explore --seeds 300 --quiet --unsafe vote-any --save "$tmp/replay.scn"
 # reproduce the first failing seed from the printed command, with a trace

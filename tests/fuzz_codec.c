@@ -98,8 +98,12 @@ int main(int argc, char **argv)
     net_seal(&b, 0, blob, sizeof(blob)); /* as sent: body + tag */
     emit(argv[1], k++, &b);
     struct wal_payload *p = wal_payload_new("key", 3, "value", 5);
-    struct wal_entry e[2] = {{.lsn = 3, .term = 2, .payload = p},
-                             {.lsn = 4, .term = 2, .type = WAL_ENTRY_NOOP}};
+    struct wal_payload *conf =
+        wal_payload_new("", 0, "voters=1,2 learners=3", 21);
+    struct wal_entry e[3] = {{.lsn = 3, .term = 2, .payload = p},
+                             {.lsn = 4, .term = 2, .type = WAL_ENTRY_NOOP},
+                             {.lsn = 5, .term = 2, .type = WAL_ENTRY_CONFIG,
+                              .payload = conf}};
     /* an InstallSnapshot chunk: bytes 4..9 of a 9-byte snapshot */
     struct wal_payload *chunk = wal_payload_new("", 0, "kv=1\n", 5);
     struct wal_entry ce = {.payload = chunk};
@@ -111,7 +115,7 @@ int main(int argc, char **argv)
                              .match_lsn = 4,
                              .transfer = t == RAFT_MSG_VOTE};
         if (t == RAFT_MSG_APPEND) {
-            m.n_entries = 2;
+            m.n_entries = 3;
             m.entries = e;
         }
         if (t == RAFT_MSG_SNAPSHOT) {
@@ -132,6 +136,7 @@ int main(int argc, char **argv)
     }
     wal_payload_unref(p);
     wal_payload_unref(chunk);
+    wal_payload_unref(conf);
     net_buf_free(&b);
     return 0;
 }

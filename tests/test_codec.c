@@ -72,6 +72,37 @@ Test(codec, append_with_entries_round_trips)
     wal_payload_unref(p);
 }
 
+/* Configuration entries (protocol version 5): type 2, the text in the
+ * value; an unknown type is refused. */
+Test(codec, config_entry_round_trips)
+{
+    static const char text[] = "voters=1,2,3 learners=6";
+    struct wal_payload *p = wal_payload_new("", 0, text, sizeof(text) - 1);
+    struct wal_entry e = {.lsn = 5, .term = 2, .type = WAL_ENTRY_CONFIG,
+                          .payload = p};
+    struct raft_msg m = {.type = RAFT_MSG_APPEND, .from = 1, .to = 2,
+                         .term = 3, .prev_lsn = 4, .prev_term = 2,
+                         .n_entries = 1, .entries = &e};
+    struct raft_msg d = roundtrip(&m);
+    cr_assert_eq(d.n_entries, 1);
+    cr_assert_eq(d.entries[0].type, WAL_ENTRY_CONFIG);
+    cr_assert_str_eq(wal_payload_value(d.entries[0].payload), text);
+    raft_msg_free(&d);
+    e.type = WAL_ENTRY_TYPE_MAX + 1;
+    struct net_buf b = {0};
+    cr_assert_eq(net_encode_msg(&b, &m, NET_FRAME_MAX_DEFAULT), NET_OK);
+    struct net_reader r;
+    net_reader_init(&r, 0);
+    struct net_frame f;
+    char err[128] = "";
+    cr_assert_eq(net_reader_feed(&r, b.data, b.len), NET_OK);
+    cr_assert_neq(net_reader_next(&r, &f, err, sizeof(err)), NET_OK);
+    cr_assert(strstr(err, "unknown type 3"), "%s", err);
+    net_reader_free(&r);
+    net_buf_free(&b);
+    wal_payload_unref(p);
+}
+
 Test(codec, timeout_now_and_the_vote_transfer_flag_round_trip)
 {
     struct raft_msg t = {.type = RAFT_MSG_TIMEOUT_NOW, .from = 1, .to = 3,
@@ -146,37 +177,37 @@ Test(codec, huge_declared_array_is_refused_before_allocating)
     /* array32 claiming 4.29 billion elements, in five bytes */
     REFUSED("\xdd\xff\xff\xff\xff", "declares 4294967295 elements");
     /* nested: a valid-looking frame whose entries claim 2^31 */
-    REFUSED("\x99\x04\x05\x01\x02\x01\x00\x00\x00\xdd\x80\x00\x00\x00",
+    REFUSED("\x99\x05\x05\x01\x02\x01\x00\x00\x00\xdd\x80\x00\x00\x00",
             "elements");
     /* a binary claiming 2^32-1 bytes */
-    REFUSED("\x95\x04\x00\xc6\xff\xff\xff\xff", "declares 4294967295 bytes");
+    REFUSED("\x95\x05\x00\xc6\xff\xff\xff\xff", "declares 4294967295 bytes");
 }
 
 Test(codec, malformed_frames_are_refused_with_a_reason)
 {
     REFUSED("", "truncated");
     REFUSED("\x01", "not an array");
-    REFUSED("\x92\x01\x01", "protocol version 1, expected 4");
-    REFUSED("\x92\x04\x63", "unknown frame type 99");
-    REFUSED("\x92\x04\x0a", "unknown frame type 10");
-    REFUSED("\x94\x04\x07\x01\x02", "has 4 fields, expected 5");
-    REFUSED("\x97\x04\x03\x01\x02\x05\x04\x09", "has 7 fields, expected 8");
-    REFUSED("\x98\x04\x03\x01\x02\x05\x04\x09\x01", "transfer");
-    REFUSED("\x92\x04\x01", "has 2 fields, expected 7");
-    REFUSED("\x97\x04\x01\x01\x02\xa1x\x00\x00", "'term' is not");
-    REFUSED("\x97\x04\x01\x00\x02\x01\x00\x00", "not a node id");
-    REFUSED("\x97\x04\x01\x02\x02\x01\x00\x00", "to itself");
-    REFUSED("\x97\x04\x01\x01\x02\x01\x00\x00\x00", "trailing");
+    REFUSED("\x92\x01\x01", "protocol version 1, expected 5");
+    REFUSED("\x92\x05\x63", "unknown frame type 99");
+    REFUSED("\x92\x05\x0a", "unknown frame type 10");
+    REFUSED("\x94\x05\x07\x01\x02", "has 4 fields, expected 5");
+    REFUSED("\x97\x05\x03\x01\x02\x05\x04\x09", "has 7 fields, expected 8");
+    REFUSED("\x98\x05\x03\x01\x02\x05\x04\x09\x01", "transfer");
+    REFUSED("\x92\x05\x01", "has 2 fields, expected 7");
+    REFUSED("\x97\x05\x01\x01\x02\xa1x\x00\x00", "'term' is not");
+    REFUSED("\x97\x05\x01\x00\x02\x01\x00\x00", "not a node id");
+    REFUSED("\x97\x05\x01\x02\x02\x01\x00\x00", "to itself");
+    REFUSED("\x97\x05\x01\x01\x02\x01\x00\x00\x00", "trailing");
     REFUSED("\x81\x01\x01", "map");
-    REFUSED("\x92\x04\xcb\x00\x00\x00\x00\x00\x00\x00\x00", "unsupported");
+    REFUSED("\x92\x05\xcb\x00\x00\x00\x00\x00\x00\x00\x00", "unsupported");
     REFUSED("\x91\x91\x91\x91\x91\x01", "nested too deeply");
     /* entries: wrong arity, a key that is a str, lsn gap */
-    REFUSED("\x99\x04\x05\x01\x02\x01\x00\x00\x00\x91\x93\x01\x01\x00",
+    REFUSED("\x99\x05\x05\x01\x02\x01\x00\x00\x00\x91\x93\x01\x01\x00",
             "not a 5-array");
-    REFUSED("\x99\x04\x05\x01\x02\x01\x00\x00\x00\x91\x95\x01\x01\x00\xa1k"
+    REFUSED("\x99\x05\x05\x01\x02\x01\x00\x00\x00\x91\x95\x01\x01\x00\xa1k"
             "\xc4\x00",
             "entry.key");
-    REFUSED("\x99\x04\x05\x01\x02\x01\x00\x00\x00\x91\x95\x02\x01\x00\xc4\x00"
+    REFUSED("\x99\x05\x05\x01\x02\x01\x00\x00\x00\x91\x95\x02\x01\x00\xc4\x00"
             "\xc4\x00",
             "expected 1");
 }
@@ -304,6 +335,6 @@ Test(codec, snapshot_frames_outside_their_snapshot_are_refused)
     cr_assert_eq(b.len, 0);
     net_buf_free(&b);
     /* too few fields */
-    REFUSED("\x92\x04\x08", "has 2 fields, expected 11");
-    REFUSED("\x92\x04\x09", "has 2 fields, expected 9");
+    REFUSED("\x92\x05\x08", "has 2 fields, expected 11");
+    REFUSED("\x92\x05\x09", "has 2 fields, expected 9");
 }

@@ -89,7 +89,8 @@ static void usage_explore(FILE *f)
         "                        failure waits out the election timeout\n"
         "  --unsafe RULE         break a rule on purpose: vote-any, "
         "commit-old-term,\n"
-        "                        keep-conflicts (repeatable)\n"
+        "                        keep-conflicts, change-two-at-once "
+        "(repeatable)\n"
         "  --heartbeat D         heartbeat interval (default 50ms)\n"
         "  --election-timeout D1-D2  randomized election timeout "
         "(default 150ms-300ms;\n"
@@ -358,8 +359,8 @@ int cli_explore(const char *prog_, int argc, char **argv)
             unsigned bit;
             if (raft_unsafe_parse(optarg, &bit))
                 return bad_value("explore", name, optarg,
-                                 "expected vote-any, commit-old-term or "
-                                 "keep-conflicts");
+                                 "expected vote-any, commit-old-term, "
+                                 "keep-conflicts or change-two-at-once");
             o.unsafe |= bit;
             break;
         }

@@ -101,8 +101,10 @@ bool sim_run_until(struct sim_cluster *c, uint64_t t)
 int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
 {
     *out = NULL;
-    if (o->n_nodes < 1 || o->n_nodes > RAFT_MAX_NODES || o->n_clients < 0)
-        return RAFT_EINVAL;
+    if (o->n_nodes < 1 || o->n_nodes > RAFT_MAX_NODES || o->n_clients < 0 ||
+        (o->transport == SIM_TRANSPORT_PROCS &&
+         raft_nodeset_count(&o->members.voters)))
+        return RAFT_EINVAL; /* node processes take no configuration yet */
     struct sim_cluster *c = calloc(1, sizeof(*c));
     if (!c)
         return RAFT_ENOMEM;
@@ -159,6 +161,7 @@ int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
         cfg.fast_detect = o->fast_detect;
         cfg.unsafe = o->unsafe;
         cfg.nofailover = raft_nodeset_has(&o->nofailover, i);
+        cfg.members = o->members;
         cfg.snap_chunk = o->snap_chunk;
         uint64_t x = o->seed * 1000003 + (uint64_t)i;
         cfg.seed = prng_splitmix64(&x);

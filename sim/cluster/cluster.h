@@ -75,6 +75,9 @@ struct sim_options {
     bool fast_detect;
     unsigned unsafe;
     raft_nodeset nofailover; /* voters that never campaign (witnesses) */
+    /* The initial configuration (raft_config.members; all zero: every
+     * node a voter).  Not under PROCS yet: sim_cluster_new refuses it. */
+    struct raft_membership members;
     struct sim_link link;        /* default for every ordered link */
     uint64_t disk_latency_us;    /* WAL flush delay (0: synchronous) */
     uint64_t client_latency_us;  /* client <-> node, one way */
@@ -180,6 +183,11 @@ int sim_campaign(struct sim_cluster *c, int id);
  * RAFT_OK, RAFT_EDOWN (down or paused), RAFT_ENOTLEADER, RAFT_EINVAL.
  * Writes it receives meanwhile are refused (sim_write.transfer_to). */
 int sim_transfer(struct sim_cluster *c, int from, int to);
+/* Leader `from` proposes the configuration `to` (raft_propose_membership;
+ * *lsn: its entry).  RAFT_EINVAL under PROCS: not carried to node
+ * processes yet. */
+int sim_propose_membership(struct sim_cluster *c, int from,
+                           const struct raft_membership *to, uint64_t *lsn);
 bool sim_is_up(const struct sim_cluster *c, int id);     /* not crashed */
 bool sim_is_paused(const struct sim_cluster *c, int id);
 /* group[id] for id in 1..n: nodes in different groups cannot talk. */

@@ -188,6 +188,19 @@ int sim_transfer(struct sim_cluster *c, int from, int to)
     return rc;
 }
 
+int sim_propose_membership(struct sim_cluster *c, int from,
+                           const struct raft_membership *to, uint64_t *lsn)
+{
+    struct node_state *s = &c->nodes[from];
+    if (!s->up || s->paused)
+        return RAFT_EDOWN;
+    if (c->procs)
+        return RAFT_EINVAL;
+    int rc = raft_propose_membership(s->r, c->now, to, lsn);
+    sim__pump(c, from);
+    return rc;
+}
+
 bool sim_is_up(const struct sim_cluster *c, int id) { return c->nodes[id].up; }
 bool sim_is_paused(const struct sim_cluster *c, int id)
 {

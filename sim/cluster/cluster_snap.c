@@ -110,8 +110,8 @@ static int build(struct sim_cluster *c, int id, uint64_t lsn,
     }
     for (uint64_t l = w->base_lsn + 1; l <= lsn; l++) {
         const struct wal_entry *e = wal_get(w, l);
-        if (!e || !e->payload)
-            continue;
+        if (!e || e->type != WAL_ENTRY_DATA || !e->payload)
+            continue; /* no-ops and configurations hold no key */
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             it = sim__xrealloc(it, cap * sizeof(*it));

@@ -99,7 +99,7 @@ static void rec_header(struct sched *s, uint64_t seed,
            so->prevote ? "on" : "off", so->checkquorum ? "on" : "off");
     if (!so->fast_detect)
         ex_rec(s, "fast-detect off\n");
-    for (unsigned b = 1, first = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
+    for (unsigned b = 1, first = 1; b <= RAFT_UNSAFE_CHANGE_TWO; b <<= 1)
         if (so->unsafe & b) {
             ex_rec(s, "%s%s", first ? "unsafe " : ",", raft_unsafe_name(b));
             first = 0;
@@ -108,6 +108,7 @@ static void rec_header(struct sched *s, uint64_t seed,
         ex_rec(s, "\n");
     if (so->disk_latency_us)
         ex_rec(s, "disk %lluus\n", (unsigned long long)so->disk_latency_us);
+    ex_members_header(s);
     ex_rec(s, "clients c1 c2 c3\n\n");
     if (so->snap_entries)
         ex_rec(s, "snapshot every %llu entries\n",
@@ -243,6 +244,7 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
      * real tail. */
     else if ((o->faults & EXPLORE_F_CRASH) && ex_rnd(s, 0, 1))
         so.disk_latency_us = ex_rnd(s, 100, 3000);
+    ex_members_options(s, &so);
     int rc = sim_cluster_new(&so, &s->c);
     if (rc != RAFT_OK) {
         fprintf(stderr, "explore: cannot create a %d-node cluster: %s\n",
@@ -264,6 +266,8 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
     uint64_t gap_hi = s->w ? s->w->gap_max_us : 1000000;
     uint64_t next_fault = kinds ? ex_rnd(s, gap_lo, gap_hi) : UINT64_MAX;
     uint64_t wseq = 0;
+    uint64_t gap_m = s->w && s->w->members ? s->w->member_gap_us : 0;
+    uint64_t next_member = gap_m ? ex_rnd(s, gap_m / 2, gap_m) : UINT64_MAX;
     bool ok = true;
     /* A stop signal ends the seed too: one can run for minutes (an
      * --unsafe rule that floods the network).  Not while recording the
@@ -280,6 +284,8 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
             t = next_write, ui = -2;
         if (next_fault < t)
             t = next_fault, ui = -3;
+        if (next_member < t)
+            t = next_member, ui = -4;
         ok = sim_run_until(s->c, t);
         if (!ok || (ui == -1 && t >= o->duration_us))
             break;
@@ -297,6 +303,9 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
             sim_client_write(s->c, cl, 0, key, val);
             /* jittered but steady: mean gap = write_gap */
             next_write = t + ex_rnd(s, write_gap / 2, write_gap * 3 / 2);
+        } else if (ui == -4) {
+            ex_member_change(s);
+            next_member = t + ex_rnd(s, gap_m / 2, gap_m * 3 / 2);
         } else if (t < s->quiet_until) {
             /* swarm: the stability window after a heal */
             next_fault = s->quiet_until + ex_rnd(s, 0, gap_lo);

@@ -64,6 +64,10 @@ struct explore_swarm {
     int core; /* liveness phase: nodes kept up and connected (n: all) */
     uint64_t snap_entries; /* snapshot policy drawn (snapshot_every
                               EXPLORE_SNAP_SWARM), 0: none */
+    /* Membership changes (explore_members.c): the initial voters are
+     * n1..n<members>, one change every member_gap_us; 0: none */
+    int members;
+    uint64_t member_gap_us;
 };
 
 /* explore_opts.snapshot_every: every seed draws its own policy (swarm). */

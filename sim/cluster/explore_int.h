@@ -1,7 +1,8 @@
 /*
  * explore_int.h — what the files of explore share: the schedule of one
  * seed being run (explore.c drives it, explore_faults.c draws and undoes
- * its faults, explore_swarm.c draws a swarm seed's parameters).
+ * its faults, explore_swarm.c draws a swarm seed's parameters,
+ * explore_members.c changes the membership).
  */
 #ifndef RAFTSIM_SIM_EXPLORE_INT_H
 #define RAFTSIM_SIM_EXPLORE_INT_H
@@ -52,5 +53,9 @@ void ex_trap_hook(void *ctx, struct sim_cluster *c,
 /* One new fault now (fixed mix or, with s->w, the seed's swarm). */
 void ex_random_fault(struct sched *s, uint64_t now);
 void ex_run_undo(struct sched *s, struct pending_undo *u);
+/* explore_members.c: random membership changes (swarm) */
+void ex_members_options(struct sched *s, struct sim_options *so);
+void ex_members_header(struct sched *s);
+void ex_member_change(struct sched *s);
 
 #endif

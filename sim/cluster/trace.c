@@ -175,6 +175,8 @@ static void entry_fields(struct trace *tr, const struct raft_event *ev)
     } else {
         trace_strn(tr, "key", wal_payload_key(ev->payload),
                    ev->payload ? ev->payload->key_len : 0);
+        if (ev->entry_type == WAL_ENTRY_CONFIG) /* value: its text */
+            trace_bool(tr, "config", true);
     }
 }
 
@@ -256,6 +258,12 @@ void trace_raft_event(struct trace *tr, uint64_t t_us,
             trace_node(tr, "to", ev->peer);
         else if (ev->reason == RAFT_R_SNAP_INSTALL)
             trace_node(tr, "from", ev->peer);
+        break;
+    case RAFT_EV_CONFIG:
+        trace_str(tr, "reason", raft_reason_name(ev->reason));
+        trace_u64(tr, "lsn", ev->lsn);
+        trace_nodeset(tr, "voters", &ev->votes, n_nodes);
+        trace_nodeset(tr, "learners", &ev->learners, n_nodes);
         break;
     }
     trace_end(tr);

@@ -263,6 +263,9 @@ static void exec(struct runner *R, const struct scn_cmd *cmd)
     case SCN_TRANSFER:
         r_do_transfer(R, cmd);
         break;
+    case SCN_MEMBER:
+        r_do_member(R, cmd);
+        break;
     case SCN_SNAPSHOT:
         r_do_snapshot(R, cmd);
         break;
@@ -506,6 +509,9 @@ int scn_runner_new(const struct scn_program *p, const struct scn_run_opts *o,
     so.checkquorum = p->checkquorum;
     so.fast_detect = p->fast_detect;
     so.unsafe = p->unsafe;
+    for (int i = 1; p->has_members && i <= p->nodes; i++)
+        if (p->member[i])
+            raft_nodeset_add(&so.members.voters, i);
     so.disk_latency_us = p->disk_us;
     so.client_timeout_us = p->client_timeout_us;
     so.client_latency_us = p->client_latency_us;
@@ -672,6 +678,17 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
         fprintf(o->out ? o->out : stdout,
                 "%s: skipped: `clock virtual` (an exact replay needs "
                 "the virtual clock)\n",
+                p->file);
+        res->skipped = true;
+        return 0;
+    }
+    bool members = p->has_members;
+    for (int i = 0; i < p->n_cmds; i++)
+        members |= p->cmds[i].kind == SCN_MEMBER;
+    if (members && o->transport == SIM_TRANSPORT_PROCS) {
+        fprintf(o->out ? o->out : stdout,
+                "%s: skipped: membership changes are not carried to node "
+                "processes yet (the processes clock)\n",
                 p->file);
         res->skipped = true;
         return 0;

@@ -271,6 +271,10 @@ void r_check(struct runner *R, const struct scn_cmd *cmd)
         if (!r_check_words(R, cmd, &ok, actual, sizeof(actual)))
             return;
         break;
+    case SCN_EX_MEMBERS:
+        if (!r_check_member(R, cmd, &ok, actual, sizeof(actual)))
+            return;
+        break;
     }
     r_verdict(R, cmd, ok, actual);
 }

@@ -11,6 +11,7 @@
  *   runner_round.c    an election round's answers, for the narration
  *   runner_view.c     what the cluster looks like: leaders, lag, keys
  *   runner_progress.c the updating line during long real-clock waits
+ *   runner_member.c   add/promote/remove, its expect and narration
  * The runner drives cluster/ and reads scenario/; nothing below includes
  * it.
  */
@@ -198,6 +199,12 @@ void r_count_role(struct runner *R, const struct raft_event *ev);
 bool r_check_words(struct runner *R, const struct scn_cmd *cmd, bool *ok,
                    char *actual, size_t cap); /* false: not one of its kinds */
 void r_wal_status(struct runner *R);
+
+/* runner_member.c: membership changes */
+void r_do_member(struct runner *R, const struct scn_cmd *cmd);
+void rs_config_line(struct runner *R, const struct raft_event *ev);
+bool r_check_member(struct runner *R, const struct scn_cmd *cmd, bool *ok,
+                    char *actual, size_t cap);
 bool r_followed(struct runner *R, int leader); /* a majority follows it */
 
 /* runner_round.c: why an election round failed, in one line */

@@ -31,8 +31,11 @@ void rs_nodeset(char *buf, size_t cap, const bool *in, int n)
                                     len ? "," : "", i);
 }
 
-static void votes_text(char *buf, size_t cap, const raft_nodeset *s, int n)
+/* "n1,n2: 2/3": who granted, of the voters of the node's configuration */
+static void votes_text(char *buf, size_t cap, const raft_nodeset *s, int n,
+                       const struct raft_node *r)
 {
+    int of = raft_nodeset_count(&raft_membership_get(r, NULL)->voters);
     bool in[SCN_MAX_NODES + 1] = {false};
     int k = 0;
     for (int i = 1; i <= n; i++)
@@ -42,7 +45,7 @@ static void votes_text(char *buf, size_t cap, const raft_nodeset *s, int n)
         }
     char set[SCN_MAX_NODES * 5];
     rs_nodeset(set, sizeof(set), in, n);
-    snprintf(buf, cap, "%s: %d/%d", set, k, n);
+    snprintf(buf, cap, "%s: %d/%d", set, k, of);
 }
 
 static void emit(struct runner *R, uint64_t t, int node, const char *color,
@@ -262,6 +265,13 @@ static void role_line(struct runner *R, const struct raft_event *ev)
                         "follower term %llu (a majority refused the vote)",
                         term);
             return;
+        case RAFT_R_REMOVED:
+            rs_line(R, ev->node, C_YELLOW,
+                    "steps down: follower term %llu (its own removal "
+                    "committed: it is no longer a voter, and a new leader "
+                    "is elected among the voters)",
+                    term);
+            return;
         case RAFT_R_DEFERRED:
             if (R->o.verbose)
                 rs_line(R, ev->node, NULL, "follower term %llu (deferred)",
@@ -297,7 +307,8 @@ static void role_line(struct runner *R, const struct raft_event *ev)
         return;
     case RAFT_CANDIDATE:
         if (ev->reason == RAFT_R_PREVOTE_WON) {
-            votes_text(votes, sizeof(votes), &ev->votes, R->n);
+            votes_text(votes, sizeof(votes), &ev->votes, R->n,
+                       sim_node(R->c, ev->node));
             rs_line(R, ev->node, NULL, "candidate term %llu (pre-vote won: %s)",
                     term, votes);
         } else if (ev->reason == RAFT_R_CAMPAIGN) {
@@ -316,7 +327,8 @@ static void role_line(struct runner *R, const struct raft_event *ev)
         }
         return;
     case RAFT_LEADER:
-        votes_text(votes, sizeof(votes), &ev->votes, R->n);
+        votes_text(votes, sizeof(votes), &ev->votes, R->n,
+                       sim_node(R->c, ev->node));
         rs_line(R, ev->node, C_GREEN, "leader term %llu (votes %s)", term,
                 votes);
         return;
@@ -468,7 +480,15 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
     case RAFT_EV_APPEND:
         if (leader)
             note_append_time(R, ev);
-        if (leader && ev->entry_type == WAL_ENTRY_NOOP)
+        if (ev->entry_type == WAL_ENTRY_CONFIG) {
+            /* the leader's proposal was said (runner_member.c) */
+            if (!leader && R->o.verbose)
+                rs_line(R, ev->node, C_DIM,
+                        "appends lsn %llu (term %llu): configuration %s",
+                        (unsigned long long)ev->lsn,
+                        (unsigned long long)ev->entry_term,
+                        wal_payload_value(ev->payload));
+        } else if (leader && ev->entry_type == WAL_ENTRY_NOOP)
             rs_line(R, ev->node, NULL,
                     "appends lsn %llu (term %llu): the no-op that starts its "
                     "term",
@@ -503,6 +523,9 @@ void rs_hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
         break;
     case RAFT_EV_SNAPSHOT:
         snapshot_line(R, ev);
+        break;
+    case RAFT_EV_CONFIG:
+        rs_config_line(R, ev);
         break;
     case RAFT_EV_REJECT:
         rs_line(R, ev->node, C_RED,

@@ -176,22 +176,23 @@ void r_outcomes_text(char *buf, size_t cap, unsigned set, bool negate)
         }
 }
 
-/* A majority of the cluster is in the leader's term and follows it (or
+/* A majority of the leader's voters is in its term and follows it (or
  * voted for it in that term, before its first heartbeat arrived). */
 bool r_followed(struct runner *R, int l)
 {
     struct raft_node *lr = sim_node(R->c, l);
     uint64_t term = raft_term(lr);
+    const raft_nodeset *v = &raft_membership_get(lr, NULL)->voters;
     int k = 0;
     for (int i = 1; i <= R->n; i++) {
-        if (!r_serves(R, i))
+        if (!r_serves(R, i) || !raft_nodeset_has(v, i))
             continue;
         struct raft_node *r = sim_node(R->c, i);
         if (raft_term(r) == term &&
             (i == l || raft_leader(r) == l || raft_voted_for(r) == l))
             k++;
     }
-    return k > R->n / 2;
+    return k > raft_nodeset_count(v) / 2;
 }
 
 void r_wal_status(struct runner *R)

@@ -20,11 +20,15 @@
  *             | mirror NODE=SERVER... [replication off] [fence remote|self]
  *               [watch on|off]
  *             | mirror-control "TEMPLATE"
+ *             | members SET   (the initial voters; the other nodes exist
+ *               outside the configuration until added)
  *   links     link SET ->|<-> SET [latency D] [jitter D] [drop P] [dup P]
  *             | link SET ->|<-> SET reset
  *   life      start [SET] | crash SET [lose-unflushed] [silent] | restart SET
  *             | pause SET | resume SET | campaign SET
  *             | transfer leader to NODE   (or transfer NODE to NODE)
+ *   members   add NODE [as learner] | add NODE NODE (unsafe
+ *             change-two-at-once) | promote NODE | remove NODE
  *   network   partition SET SET... | partition ring | partition bridge NODE
  *             | isolate SET | cut SET ->|<-> SET | heal [SET ->|<-> SET]
  *             | isolate leader on append|commit | isolate leader off
@@ -171,6 +175,8 @@ enum scn_expect_kind {
     SCN_EX_PG,           /* expect pg ... (the mirrored PostgreSQL pair) */
     SCN_EX_ELECTIONS,    /* expect elections CMP N [since MARK] */
     SCN_EX_NEVER,        /* expect NODE never ROLE [since MARK] */
+    SCN_EX_MEMBERS,      /* expect voters|learners of NODE are SET|none:
+                            the configuration in force on NODE */
     SCN_EX_PROGRESS,     /* expect [no] progress [within D]: a leader
                             holds and a probe write commits (liveness.h);
                             within_us 0 = 10 election timeouts; negate:
@@ -201,6 +207,7 @@ struct scn_expect {
     char violation[32];       /* VIOLATION: empty = any */
     enum scn_pg_expect pg;    /* PG */
     char server[16];          /* PG: a server's name; empty = none */
+    bool learners;            /* MEMBERS: learners (else voters) */
 };
 
 enum scn_await_kind {
@@ -266,6 +273,8 @@ enum scn_cmd_kind {
     SCN_CAMPAIGN,
     SCN_MARK,
     SCN_TRANSFER, /* transfer NODE to NODE: from (the leader) -> node */
+    SCN_MEMBER,   /* add/promote/remove: enumval a raft_member_op, node
+                     (node2 too when two: add two at once, unsafe) */
     SCN_SNAPSHOT, /* snapshot NODE (has_node: node), or snapshot every N
                      entries|bytes (u: N, 0 = off; enumval 0 entries,
                      1 bytes) */
@@ -343,6 +352,9 @@ struct scn_cmd {
     bool wal;
     /* PARTITION: a shape instead of sets (bridge: node is the bridge) */
     enum scn_shape shape;
+    /* MEMBER: the second server of `add NODE NODE` */
+    struct scn_node node2;
+    bool two;
 };
 
 struct scn_program {
@@ -359,6 +371,9 @@ struct scn_program {
     unsigned unsafe;
     uint64_t disk_us, client_timeout_us, client_latency_us;
     bool virtual_only;      /* `clock virtual`: exact replays */
+    /* `members SET`: the initial voters (has_members false: all) */
+    bool has_members;
+    bool member[SCN_MAX_NODES + 1];
     /* `mirror NODE=SERVER…`: PostgreSQL servers that follow the nodes.
      * SERVER is a lab name (a, b: tools/pg-pair) or a connection string;
      * mirror_of[node] is 1 + the index into mirror[], 0 for none. */

@@ -72,7 +72,8 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
     static const char *const heads[] = {
         "leader", "leaders", "role", "term", "lsn", "commit", "applied",
         "committed", "lost", "discarded", "log", "lag", "reads", "write",
-        "no", "violation", "pg", "elections", "progress"};
+        "no", "violation", "pg", "elections", "progress", "voters",
+        "learners"};
     /* expect NODE never ROLE [since MARK] */
     struct tok *t0 = scn__cur(P);
     if (scn__is_word(&P->t[P->i + 1], "never") && t0->k == T_WORD &&
@@ -95,9 +96,22 @@ bool scn__c_expect(struct parser *P, struct scn_cmd *cmd)
     int h = scn__keyword(P, "an expectation (leader, leaders, role, term, lsn, "
                        "commit, applied, committed, lost, discarded, log, lag, "
                        "reads, write, no violations, violation, pg, "
-                       "elections, progress, NODE never ROLE)",
-                    heads, 19);
+                       "elections, progress, voters, learners, NODE never "
+                       "ROLE)",
+                    heads, 21);
     switch (h) {
+    case 19: /* voters|learners of NODE are SET|none */
+    case 20:
+        ex->kind = SCN_EX_MEMBERS;
+        ex->learners = h == 20;
+        if (!scn__need(P, "of") || !scn__node_ref(P, &ex->node) ||
+            !scn__need(P, "are"))
+            return false;
+        if (scn__accept(P, "none"))
+            ex->none = true;
+        else if (!scn__set_ref(P, &ex->set))
+            return false;
+        break;
     case 18: /* progress [within D] */
         ex->kind = SCN_EX_PROGRESS;
         if (!scn__within(P, cmd))

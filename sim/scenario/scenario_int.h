@@ -106,6 +106,7 @@ bool scn__c_say(struct parser *P, struct scn_cmd *cmd);
 /* scenario_words.c: let, mark, partition shapes, outcome sets */
 bool scn__c_let(struct parser *P, struct scn_cmd *cmd);
 bool scn__c_mark(struct parser *P, struct scn_cmd *cmd);
+bool scn__c_member(struct parser *P, struct scn_cmd *cmd, const char *word);
 bool scn__c_partition(struct parser *P, struct scn_cmd *cmd);
 bool scn__outcome_set(struct parser *P, unsigned *set, bool *negate,
                       enum scn_outcome *first);

@@ -124,7 +124,7 @@ static const char *const setup_words[] = {
     "nodes", "heartbeat", "election", "ack", "policy", "prevote",
     "checkquorum", "unsafe", "seed", "disk", "client-timeout",
     "client-latency", "clients", "clock", "mirror", "mirror-control",
-    "fast-detect"};
+    "fast-detect", "members"};
 #define N_SETUP ((int)(sizeof(setup_words) / sizeof(*setup_words)))
 
 static bool on_off(struct parser *P, bool *out)
@@ -172,6 +172,10 @@ static bool setup(struct parser *P, int k)
         }
         if (P->p->n_mirror > 0) {
             scn__error_tok(P, kw, "'nodes' must come before 'mirror'");
+            return false;
+        }
+        if (p->has_members) {
+            scn__error_tok(P, kw, "'nodes' must come before 'members'");
             return false;
         }
         p->nodes = (int)u;
@@ -240,10 +244,12 @@ static bool setup(struct parser *P, int k)
         break;
     case 7: {
         static const char *const w[] = {"vote-any", "commit-old-term",
-                                        "keep-conflicts"};
+                                        "keep-conflicts",
+                                        "change-two-at-once"};
         do {
-            int a = scn__keyword(P, "a rule (vote-any, commit-old-term, keep-conflicts)",
-                            w, 3);
+            int a = scn__keyword(P, "a rule (vote-any, commit-old-term, "
+                                    "keep-conflicts, change-two-at-once)",
+                            w, 4);
             unsigned bit;
             if (a < 0 || raft_unsafe_parse(w[a], &bit) != 0)
                 return false;
@@ -380,6 +386,32 @@ static bool setup(struct parser *P, int k)
         if (!on_off(P, &p->fast_detect))
             return false;
         break;
+    case 17: { /* members SET: literal nodes */
+        struct tok *t = scn__cur(P);
+        struct scn_set *s = calloc(1, sizeof(*s));
+        if (!s) {
+            scn__error_at(P, 1, "out of memory");
+            return false;
+        }
+        bool ok = scn__set_ref(P, s);
+        for (int k = 0; ok && k < s->n; k++)
+            if (s->items[k].var != -1 || s->items[k].id < 1)
+                ok = false;
+        if (ok && (s->all || s->rest || s->n_except || s->n == 0))
+            ok = false;
+        if (!ok) {
+            if (!P->errors)
+                scn__error_tok(P, t, "expected the initial voters as node "
+                                     "names, e.g. members {n1,n2,n3}");
+            free(s);
+            return false;
+        }
+        p->has_members = true;
+        for (int k = 0; k < s->n; k++)
+            p->member[s->items[k].id] = true;
+        free(s);
+        break;
+    }
     }
     return scn__end_of_line(P);
 }
@@ -391,13 +423,14 @@ static const char *const action_words[] = {
     "link", "start", "crash", "restart", "pause", "resume", "partition",
     "isolate", "cut", "heal", "write", "read", "wait", "await", "expect",
     "say", "step", "show", "let", "campaign", "mark", "transfer", "snapshot",
-    "at"};
+    "add", "promote", "remove", "at"};
 #define N_ACTIONS ((int)(sizeof(action_words) / sizeof(*action_words)))
 static const enum scn_cmd_kind action_kinds[] = {
     SCN_LINK, SCN_START, SCN_CRASH, SCN_RESTART, SCN_PAUSE, SCN_RESUME,
     SCN_PARTITION, SCN_ISOLATE, SCN_CUT, SCN_HEAL, SCN_WRITE, SCN_READ,
     SCN_WAIT, SCN_AWAIT, SCN_EXPECT, SCN_SAY, SCN_STEP, SCN_SHOW_STATUS,
-    SCN_LET, SCN_CAMPAIGN, SCN_MARK, SCN_TRANSFER, SCN_SNAPSHOT, 0};
+    SCN_LET, SCN_CAMPAIGN, SCN_MARK, SCN_TRANSFER, SCN_SNAPSHOT,
+    SCN_MEMBER, SCN_MEMBER, SCN_MEMBER, 0};
 
 static void unknown_command(struct parser *P)
 {
@@ -453,6 +486,8 @@ static bool action(struct parser *P, struct scn_cmd *cmd, bool nested)
         return action(P, cmd, true);
     }
     cmd->kind = action_kinds[k];
+    if (cmd->kind == SCN_MEMBER)
+        return scn__c_member(P, cmd, action_words[k]);
     switch (cmd->kind) {
     case SCN_LINK:
         return scn__c_link(P, cmd);

@@ -250,3 +250,37 @@ bool scn__outcome_set(struct parser *P, unsigned *set, bool *negate,
     P->i++;
     return true;
 }
+
+/* add NODE [as learner] | add NODE NODE | promote NODE | remove NODE
+ * (Raft thesis §4.1: one server at a time; two in one step only under
+ * `unsafe change-two-at-once`, to show why not). */
+bool scn__c_member(struct parser *P, struct scn_cmd *cmd, const char *word)
+{
+    cmd->has_node = true;
+    cmd->node2.var = -1;
+    if (!scn__node_ref(P, &cmd->node))
+        return false;
+    if (!strcmp(word, "promote"))
+        cmd->enumval = RAFT_PROMOTE;
+    else if (!strcmp(word, "remove"))
+        cmd->enumval = RAFT_REMOVE;
+    else
+        cmd->enumval = RAFT_ADD_VOTER;
+    if (cmd->enumval == RAFT_ADD_VOTER && scn__accept(P, "as")) {
+        if (!scn__need(P, "learner"))
+            return false;
+        cmd->enumval = RAFT_ADD_LEARNER;
+    } else if (cmd->enumval == RAFT_ADD_VOTER && !scn__at_end(P)) {
+        struct tok *t = scn__cur(P);
+        if (!scn__node_ref(P, &cmd->node2))
+            return false;
+        if (!(P->p->unsafe & RAFT_UNSAFE_CHANGE_TWO)) {
+            scn__error_tok(P, t, "adding two voters in one step can form two "
+                                 "disjoint majorities: it needs `unsafe "
+                                 "change-two-at-once` (add one at a time)");
+            return false;
+        }
+        cmd->two = true;
+    }
+    return scn__end_of_line(P);
+}
