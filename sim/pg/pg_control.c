@@ -14,8 +14,9 @@
 
 #include "sim/util/util.h"
 
-int pgc_run_bounded(const char *cmd, double timeout_s, const char *log_path,
-                     double *ms)
+/* stdout to out_fd when it is >= 0 (else to the log, with stderr) */
+static int run(const char *cmd, double timeout_s, const char *log_path,
+               double *ms, int out_fd)
 {
     double t0 = util_wall_s();
     *ms = 0;
@@ -27,10 +28,12 @@ int pgc_run_bounded(const char *cmd, double timeout_s, const char *log_path,
         int fd = open(log_path ? log_path : "/dev/null",
                       O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
-            dup2(fd, 1);
+            dup2(out_fd >= 0 ? out_fd : fd, 1);
             dup2(fd, 2);
             close(fd);
         }
+        if (out_fd >= 0)
+            close(out_fd);
         setpgid(0, 0); /* its own group: a timeout kills its children too */
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
@@ -58,6 +61,38 @@ int pgc_run_bounded(const char *cmd, double timeout_s, const char *log_path,
     if (status == -1)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int pgc_run_bounded(const char *cmd, double timeout_s, const char *log_path,
+                    double *ms)
+{
+    return run(cmd, timeout_s, log_path, ms, -1);
+}
+
+int pgc_run_capture(const char *cmd, double timeout_s, const char *log_path,
+                    double *ms, char *out, size_t cap)
+{
+    char path[] = "/tmp/raftsim-pgc.XXXXXX";
+    out[0] = 0;
+    *ms = 0;
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    unlink(path);
+    int rc = run(cmd, timeout_s, log_path, ms, fd);
+    if (lseek(fd, 0, SEEK_SET) == 0) {
+        ssize_t n = read(fd, out, cap - 1);
+        out[n > 0 ? n : 0] = 0;
+    }
+    close(fd);
+    if (log_path && out[0]) { /* the log keeps the whole story */
+        FILE *f = fopen(log_path, "a");
+        if (f) {
+            fputs(out, f);
+            fclose(f);
+        }
+    }
+    return rc;
 }
 
 void pgc_fill_template(const char *tmpl, const char *action,

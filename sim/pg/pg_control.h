@@ -14,6 +14,10 @@
  * timeout, -1 when it could not start; *ms is how long it took. */
 int pgc_run_bounded(const char *cmd, double timeout_s, const char *log_path,
                     double *ms);
+/* The same, with stdout (at most cap - 1 bytes) in out as well as in
+ * the log: a control command that reports something (`final-lsn`). */
+int pgc_run_capture(const char *cmd, double timeout_s, const char *log_path,
+                    double *ms, char *out, size_t cap);
 /* The default control template: tools/pg-pair next to this binary's
  * build/ directory when it exists (so raftsim works from any directory),
  * else tools/pg-pair relative to the current directory. */

@@ -273,12 +273,7 @@ void r_do_life(struct runner *R, const struct scn_cmd *cmd)
 void r_do_transfer(struct runner *R, const struct scn_cmd *cmd)
 {
     int from, to;
-    if (R->mir) { /* its switchover (fence, replay, promote) is not done */
-        r_fail_line(R, cmd, "a mirrored run cannot switch over yet: the "
-                            "PostgreSQL servers would not follow the "
-                            "transfer");
-        return;
-    }
+    /* mirrored: a PostgreSQL switchover follows (runner_mirror_switch.c) */
     if (!r_one_node(R, cmd, &cmd->from, &from) ||
         !r_one_node(R, cmd, &cmd->node, &to))
         return;

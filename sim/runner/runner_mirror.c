@@ -25,6 +25,11 @@
  *       the control command's rejoin (pg_rewind, standby configuration,
  *       start), then a check that the rows the simulation discarded are
  *       gone everywhere and every committed row is on every server;
+ *   a leadership transfer                → a switchover: clean stop,
+ *       replay to the final LSN, promote, rejoin without pg_rewind
+ *       (runner_mirror_switch.c);
+ *   a snapshot installed by a node       → a new base backup of its
+ *       server (runner_mirror_rebuild.c);
  *   after every step                     → at most one server may accept
  *       writes; two is reported as a violation and fails the run.
  *
@@ -122,6 +127,17 @@ void rm_event(struct runner *R, const struct raft_event *ev)
     } else if (ev->kind == RAFT_EV_ROLE && ev->role == RAFT_LEADER) {
         R->mir->led[ev->node] = true;
         push(R, (struct action){.kind = A_LEADER, .node = ev->node});
+    } else if (ev->kind == RAFT_EV_TRANSFER &&
+               (ev->reason == RAFT_R_TRANSFER ||
+                ev->reason == RAFT_R_TRANSFER_TIMEOUT)) {
+        push(R, (struct action){.kind = ev->reason == RAFT_R_TRANSFER
+                                            ? A_XFER
+                                            : A_XFER_ABANDON,
+                                .node = ev->node, .peer = ev->peer});
+    } else if (ev->kind == RAFT_EV_SNAPSHOT &&
+               ev->reason == RAFT_R_SNAP_INSTALL) {
+        push(R, (struct action){.kind = A_REBUILD, .node = ev->node,
+                                .peer = ev->peer});
     } else if (ev->kind == RAFT_EV_ROLE && R->mir->led[ev->node]) {
         R->mir->led[ev->node] = false; /* a leader stepped down */
         if (R->mir->fence_self)
@@ -322,6 +338,7 @@ static void do_leader(struct runner *R, const struct action *a)
                     "total %.0f ms); timeline %u, lsn %s",
         M->s[s].name, a->node, promote_ms, fence_ms,
         (util_wall_s() - t0) * 1e3, o.timeline, l);
+    rm_switch_promoted(R, s);
     if (rm_apply_sync(R, s, err, sizeof(err)) != 0)
         rm_fail(R, "synchronous replication on %s: %s", M->s[s].name, err);
     /* the other standbys follow the new primary (PostgreSQL 15 docs
@@ -396,29 +413,32 @@ static void do_follow(struct runner *R, const struct action *a)
     if (s < 0 || p < 0 || p == s || M->st[s] != S_STALE)
         return;
     char err[512];
-    double c0 = util_wall_s();
-    if (pg_exec(&M->s[p], 30.0, "CHECKPOINT", err, sizeof(err)) != 0) {
-        rm_fail(R, "CHECKPOINT on %s: %s", M->s[p].name, err);
-        M->st[s] = S_DOWN;
-        return;
-    }
-    double ckpt_ms = (util_wall_s() - c0) * 1e3, ms;
-    if (control(R, "rejoin", s, &ms) != 0) {
-        M->st[s] = S_DOWN; /* reported; not retried at every step */
+    if (!M->clean[s] || !rm_switch_rejoin(R, s, p)) {
+        double c0 = util_wall_s();
+        if (pg_exec(&M->s[p], 30.0, "CHECKPOINT", err, sizeof(err)) != 0) {
+            rm_fail(R, "CHECKPOINT on %s: %s", M->s[p].name, err);
+            M->st[s] = S_DOWN;
+            return;
+        }
+        double ckpt_ms = (util_wall_s() - c0) * 1e3, ms;
+        if (control(R, "rejoin", s, &ms) != 0) {
+            M->st[s] = S_DOWN; /* reported; not retried at every step */
+            M->was_primary[s] = false;
+            return;
+        }
+        M->st[s] = S_STANDBY;
         M->was_primary[s] = false;
-        return;
+        M->cut[s] = false;
+        M->fenced[s] = M->unfenced[s] = false;
+        struct pg_obs o;
+        pg_observe(&M->s[s], RM_TIMEOUT_S, &o);
+        char l[24];
+        pg_format_lsn(o.replay_lsn, l, sizeof(l));
+        rm_say(R, C_GREEN, "%s rejoined as a standby of %s: CHECKPOINT %.0f "
+                           "ms, pg_rewind + restart %.0f ms; timeline %u, "
+                           "replayed %s",
+               M->s[s].name, M->s[p].name, ckpt_ms, ms, o.timeline, l);
     }
-    M->st[s] = S_STANDBY;
-    M->was_primary[s] = false;
-    M->cut[s] = false;
-    M->fenced[s] = M->unfenced[s] = false;
-    struct pg_obs o;
-    pg_observe(&M->s[s], RM_TIMEOUT_S, &o);
-    char l[24];
-    pg_format_lsn(o.replay_lsn, l, sizeof(l));
-    rm_say(R, C_GREEN, "%s rejoined as a standby of %s: CHECKPOINT %.0f ms, "
-                    "pg_rewind + restart %.0f ms; timeline %u, replayed %s",
-        M->s[s].name, M->s[p].name, ckpt_ms, ms, o.timeline, l);
     /* every standby first replays what the primary has (a remote one
      * applies late), so a missing row means lost, not late */
     if (!rm_wait_replayed(R, p, 15.0, err, sizeof(err)))
@@ -610,6 +630,15 @@ void rm_flush(struct runner *R)
             break;
         case A_STEPDOWN:
             rm_stepdown(R, a->node);
+            break;
+        case A_XFER:
+            rm_switch_begin(R, a->node, a->peer);
+            break;
+        case A_XFER_ABANDON:
+            rm_switch_abandon(R, a->node);
+            break;
+        case A_REBUILD:
+            rm_rebuild(R, a->node, a->peer);
             break;
         }
     }

@@ -17,11 +17,17 @@
  *   runner_mirror_fence.c  the fence (a stopped server), who fences (the
  *                          new leader or the old primary's own node), the
  *                          write window, one primary left at the end
+ *   runner_mirror_switch.c a leadership transfer as a PostgreSQL
+ *                          switchover (clean stop, replay, promote, the
+ *                          old primary back without pg_rewind)
+ *   runner_mirror_rebuild.c a node installs a snapshot: its server gets a
+ *                          new base backup (pg_basebackup)
  */
 #ifndef RAFTSIM_SIM_RUNNER_MIRROR_H
 #define RAFTSIM_SIM_RUNNER_MIRROR_H
 
 #include "sim/pg/pg.h"
+#include "sim/pg/pg_control.h"
 #include "sim/runner/runner_int.h"
 
 #define RM_TIMEOUT_S 2.0        /* one connection and statement */
@@ -32,7 +38,7 @@
 enum srv_state { S_PRIMARY, S_STANDBY, S_DOWN, S_STALE };
 
 enum act_kind { A_INSERT, A_LEADER, A_FOLLOW, A_CRASH, A_RESTART, A_NET,
-                A_STEPDOWN };
+                A_STEPDOWN, A_XFER, A_XFER_ABANDON, A_REBUILD };
 
 struct action {
     enum act_kind kind;
@@ -82,6 +88,12 @@ struct rmirror {
     double cut_wall[RM_MAX];   /* …and wall time */
     bool told_window;          /* the two-writer window was narrated */
     bool led[SCN_MAX_NODES + 1]; /* the node's last role was leader */
+    /* runner_mirror_switch.c: the switchover under way (1 + the target
+     * server, 0: none) since this wall time; servers stopped cleanly
+     * whose WAL the target replayed (they rejoin without pg_rewind) */
+    int xfer_srv;
+    double xfer_wall;
+    bool clean[RM_MAX];
     /* runner_mirror_watch.c */
     bool watch;                /* `mirror … watch on` */
     double watch_last;         /* wall time of the last poll */
@@ -151,6 +163,26 @@ bool rm_window_writers(struct runner *R, const bool *writable);
 /* The run ends (also on Ctrl-C or an error): exactly one primary left,
  * each server's state said. */
 void rm_leave_one_primary(struct runner *R);
+
+/* runner_mirror_switch.c (README §7, "Switchover") */
+/* rm_control with the command's stdout in out (a failure is reported). */
+int rm_control_out(struct runner *R, const char *action, int s, double *ms,
+                   char *out, size_t cap);
+/* The leader `from` starts a transfer to `to`: fence its server cleanly
+ * and wait until the target's server replayed its final LSN. */
+void rm_switch_begin(struct runner *R, int from, int to);
+/* Server t was promoted: the switchover's time, narrated. */
+void rm_switch_promoted(struct runner *R, int t);
+/* The transfer was abandoned: the old primary starts again. */
+void rm_switch_abandon(struct runner *R, int node);
+/* A cleanly switched-over server s follows primary p without pg_rewind
+ * (the control command's `follow`); false when it cannot (then the
+ * caller rejoins it with pg_rewind). */
+bool rm_switch_rejoin(struct runner *R, int s, int p);
+
+/* runner_mirror_rebuild.c: node installed leader's snapshot: its server
+ * gets a new base backup from the primary (the control's `rebuild`). */
+void rm_rebuild(struct runner *R, int node, int leader);
 
 /* runner_mirror_watch.c: poll the primary (at most a heartbeat apart,
  * bounded); when it does not answer, its node crashes in the simulation */
