@@ -17,7 +17,7 @@ declare -A may=(
     [pg]="util"
     [report]=""
     [runner]="util scenario cluster pg"
-    [bench]="util cluster pg"
+    [bench]="util scenario cluster pg runner"
     [live]="util scenario cluster report runner"
     [cli]="util scenario cluster node pg report runner bench live"
 )

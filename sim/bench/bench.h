@@ -3,7 +3,8 @@
  * Figures are printed, never asserted: targets live in the README.
  *
  * The folder sim/bench/ drives sim/cluster (and sim/pg for a real pair's
- * failover); only the command line (sim/cli) includes it.
+ * failover; sim/runner and sim/scenario for the mirrored run of bench
+ * pg-failover --detect); only the command line (sim/cli) includes it.
  */
 #ifndef RAFTSIM_SIM_BENCH_H
 #define RAFTSIM_SIM_BENCH_H
@@ -118,9 +119,15 @@ int bench_rss_procs(FILE *out, const struct bench_rss_opts *o);
 struct bench_pg_opts {
     int trials;
     const char *control; /* "tools/pg-pair {action} {server}" if NULL */
+    bool detect;         /* --detect: bench_pg_detect */
 };
 /* A real PostgreSQL pair's failover once decided (bench_pg.c). */
 int bench_pg_failover(FILE *out, const struct bench_pg_opts *o);
+/* A real failure detected end to end: SIGKILL of the primary in a
+ * mirrored cluster run with `watch on`, kill -> first write, its
+ * detection, election and promote shares, and the count of probe rounds
+ * in which two servers accepted writes (bench_pg_detect.c). */
+int bench_pg_detect(FILE *out, const struct bench_pg_opts *o);
 
 struct bench_health_opts {
     int requests;       /* 0: 2000 */

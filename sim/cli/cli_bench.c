@@ -416,12 +416,14 @@ static int cmd_bench_pg(int argc, char **argv)
     static const struct option opts[] = {
         {"trials", required_argument, 0, 't'},
         {"control", required_argument, 0, 'c'},
+        {"detect", no_argument, 0, 'd'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     cli_getopt_begin();
     int ch;
     uint64_t u;
+    bool trials_given = false;
     while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't':
@@ -429,6 +431,10 @@ static int cmd_bench_pg(int argc, char **argv)
                 return bad_value(cmd, "trials", optarg,
                                  "expected a number from 1 to 1000");
             o.trials = (int)u;
+            trials_given = true;
+            break;
+        case 'd':
+            o.detect = true;
             break;
         case 'c':
             if (!strstr(optarg, "{action}") || !strstr(optarg, "{server}"))
@@ -445,7 +451,9 @@ static int cmd_bench_pg(int argc, char **argv)
     }
     if (optind < argc)
         return cli_unexpected(prog, cmd, argv[optind]);
-    return bench_pg_failover(stdout, &o);
+    if (o.detect && !trials_given)
+        o.trials = 20;
+    return o.detect ? bench_pg_detect(stdout, &o) : bench_pg_failover(stdout, &o);
 }
 
 static int cmd_bench_health(int argc, char **argv)

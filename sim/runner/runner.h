@@ -123,4 +123,15 @@ const char *scn_runner_role_name(struct scn_runner *r, int id);
 int scn_runner_finish(struct scn_runner *r, struct scn_run_result *res);
 void scn_runner_free(struct scn_runner *r);
 
+/* A mirrored run with `watch on` (bench pg-failover --detect): the wall
+ * times (util_wall_s, monotonic) of the watch's last failed poll that
+ * crashed a node, of the last leader the simulation elected and of the
+ * last pg_promote that returned; 0 for what has not happened. */
+struct scn_mirror_marks {
+    double detected, elected, promoted;
+    uint64_t watch_polls;
+};
+void scn_runner_mirror_marks(struct scn_runner *r,
+                             struct scn_mirror_marks *m);
+
 #endif

@@ -126,6 +126,7 @@ void rm_event(struct runner *R, const struct raft_event *ev)
         push(R, a);
     } else if (ev->kind == RAFT_EV_ROLE && ev->role == RAFT_LEADER) {
         R->mir->led[ev->node] = true;
+        rm_mark_elected(R);
         push(R, (struct action){.kind = A_LEADER, .node = ev->node});
     } else if (ev->kind == RAFT_EV_TRANSFER &&
                (ev->reason == RAFT_R_TRANSFER ||
@@ -328,6 +329,7 @@ static void do_leader(struct runner *R, const struct action *a)
         return;
     }
     double promote_ms = (util_wall_s() - p0) * 1e3;
+    rm_mark_promoted(R);
     M->st[s] = S_PRIMARY;
     M->cut[s] = false;
     struct pg_obs o;

@@ -99,6 +99,10 @@ struct rmirror {
     double watch_last;         /* wall time of the last poll */
     uint64_t watch_polls;
     int watch_misses;          /* polls in a row that timed out */
+    /* wall times (util_wall_s) for bench pg-failover --detect: the
+     * watch's last failed poll that crashed a node, the last leader the
+     * simulation elected, the last pg_promote returned; 0: none yet */
+    double mark_detected, mark_elected, mark_promoted;
     /* the last `pg` trace line of each server (rm_trace_obs writes one
      * only when what it saw changed) */
     char traced[RM_MAX][192];
@@ -187,6 +191,9 @@ void rm_rebuild(struct runner *R, int node, int leader);
 /* runner_mirror_watch.c: poll the primary (at most a heartbeat apart,
  * bounded); when it does not answer, its node crashes in the simulation */
 void rm_watch(struct runner *R);
+/* The moments of the last detection, election and promotion (rm_mark_*) */
+void rm_mark_elected(struct runner *R);
+void rm_mark_promoted(struct runner *R);
 
 /* runner_mirror_setup.c */
 /* ALTER SYSTEM SET primary_conninfo on s to conninfo (quotes doubled;

@@ -47,6 +47,7 @@ void rm_watch(struct runner *R)
     struct pg_obs o;
     sim_hold_clock(R->c, true);
     pg_observe(&M->s[p], WATCH_TIMEOUT_S, &o);
+    double polled = util_wall_s();
     sim_hold_clock(R->c, false);
     M->watch_polls++;
     if (o.up) {
@@ -67,6 +68,7 @@ void rm_watch(struct runner *R)
         return;
     }
     M->watch_misses = 0;
+    M->mark_detected = polled;
     rm_say(R, C_MAGENTA, "watch: %s does not answer (%s, after %.0f ms; poll "
                          "%llu%s): n%d crashes in the simulation",
            M->s[p].name, o.error, o.took_ms,
@@ -75,4 +77,31 @@ void rm_watch(struct runner *R)
     R->role[node] = RAFT_DOWN;
     sim_crash(R->c, node, false);
     rm_crash(R, node);
+}
+
+/* For bench pg-failover --detect (scn_runner_mirror_marks): when the
+ * failure was seen, the new leader elected, its server promoted. */
+void rm_mark_elected(struct runner *R)
+{
+    if (R->mir)
+        R->mir->mark_elected = util_wall_s();
+}
+
+void rm_mark_promoted(struct runner *R)
+{
+    if (R->mir)
+        R->mir->mark_promoted = util_wall_s();
+}
+
+void scn_runner_mirror_marks(struct scn_runner *r,
+                             struct scn_mirror_marks *m)
+{
+    struct runner *R = (struct runner *)r;
+    memset(m, 0, sizeof(*m));
+    if (!R->mir)
+        return;
+    m->detected = R->mir->mark_detected;
+    m->elected = R->mir->mark_elected;
+    m->promoted = R->mir->mark_promoted;
+    m->watch_polls = R->mir->watch_polls;
 }
