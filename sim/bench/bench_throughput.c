@@ -484,10 +484,14 @@ static int ensure_fds(FILE *out, const char *what, int n)
             "listeners); the limit is %llu (hard %llu) and could not be "
             "raised.  Raise it (the hard limit needs CAP_SYS_RESOURCE: "
             "ulimit -Hn %llu; ulimit -n %llu) "
-            "or use --nodes %d or fewer.\n",
+            "or use --nodes %d or fewer%s.\n",
             what, n, (unsigned long long)need, n * (n - 1), n,
             (unsigned long long)rl.rlim_cur, (unsigned long long)hard,
-            (unsigned long long)need, (unsigned long long)need, fit);
+            (unsigned long long)need, (unsigned long long)need, fit,
+            strcmp(what, "bench rss") == 0
+                ? ", or --processes (one process per node, each holding "
+                  "about 2N descriptors)"
+                : "");
     return -1;
 }
 
