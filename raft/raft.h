@@ -40,7 +40,7 @@
 
 #include "raft/wal.h"
 
-#define RAFT_MAX_NODES 128 /* node ids are 1..RAFT_MAX_NODES */
+#define RAFT_MAX_NODES 256 /* node ids are 1..RAFT_MAX_NODES */
 #define RAFT_NONE 0        /* "no node" (no leader known, no vote cast) */
 
 /* Error codes: 0 or negative. */

@@ -155,7 +155,8 @@ def big(d, path):
 
 def snapshots(d, page, trace):
     """A run with snapshot lines (scenarios/snapshot-catch-up.scn): the page
-    opens without script errors and describes each snapshot line."""
+    opens without script errors, describes each snapshot line and shows the
+    compacted logs honestly (wal_after_snapshots)."""
     lines = [json.loads(l) for l in open(trace) if l.strip()]
     snaps = [i for i, e in enumerate(lines) if e["kind"] == "snapshot"]
     reasons = {lines[i]["reason"] for i in snaps}
@@ -171,10 +172,66 @@ def snapshots(d, page, trace):
                 "install": "installs snapshot from %s" % e.get("from")}[e["reason"]]
         if want not in text:
             fail("line %d described as %r, not %r" % (i + 1, text, want))
+    checked = wal_after_snapshots(d, lines, snaps)
     errs = js_errors(d)
     if errs:
         fail("script errors on the snapshot page: %s" % errs)
-    print("report.py: snapshots: %d snapshot lines described, no script errors" % len(snaps))
+    print("report.py: snapshots: %d snapshot lines described, %d WAL views checked "
+          "(compacted prefix as one block, no entry shown that the log no longer "
+          "holds), no script errors" % (len(snaps), checked))
+
+
+def wal_after_snapshots(d, lines, snaps):
+    """The WAL panel after each snapshot line and at the end: a node whose
+    log was compacted (or replaced by an installed snapshot) shows the
+    prefix as one block "snapshot up to lsn N (term T)" and no entry at or
+    below N; every other cell is an entry its log holds then, as the trace
+    says (appends, discards, snapshots replayed here in Python)."""
+    live, snap, checked = {}, {}, 0
+    stops = set(snaps) | {len(lines) - 1}
+    for i, e in enumerate(lines):
+        n = e.get("node", "")
+        if e["kind"] == "append":
+            live.setdefault(n, {})[e["lsn"]] = e["term"]
+        elif e["kind"] == "discard":
+            live.get(n, {}).pop(e["lsn"], None)
+        elif e["kind"] == "snapshot" and e["reason"] in ("compact", "install"):
+            snap[n] = e
+            live[n] = {k: v for k, v in live.get(n, {}).items() if k > e["lsn"]}
+        if i not in stops:
+            continue
+        d.execute_script("window.raftReport.setCur(arguments[0])", i)
+        for node in sorted(set(live) | set(snap)):
+            cells = d.execute_script("""
+                const r = document.querySelector('.walrow[data-node="' + arguments[0] + '"]');
+                return r ? Array.from(r.querySelectorAll('.cell'), (c) => [c.className, c.textContent]) : null;""", node)
+            if cells is None:
+                fail("line %d: no WAL row for %s" % (i + 1, node))
+            blocks = [t for c, t in cells if "snap" in c.split()]
+            sn = snap.get(node)
+            if sn:
+                want = "snapshot up to lsn %d (term %d)" % (sn["lsn"], sn["term"])
+                if sn["reason"] == "install":
+                    want += ", installed from %s" % sn["from"]
+                if blocks != [want]:
+                    fail("line %d: %s's WAL shows %r, not the block %r" % (i + 1, node, blocks, want))
+            elif blocks:
+                fail("line %d: %s has no snapshot but its WAL shows %r" % (i + 1, node, blocks))
+            shown = {}
+            for c, t in cells:
+                if "snap" in c.split() or "gone" in c.split():
+                    continue
+                lsn, term = t.split(" ")[0].split(":")
+                shown[int(lsn)] = int(term)
+            held = live.get(node, {})
+            newest = dict(sorted(held.items())[-24:])
+            if shown != newest:
+                fail("line %d: %s's WAL shows entries %s, its log holds %s" % (i + 1, node, sorted(shown.items()), sorted(newest.items())))
+            checked += 1
+    installs = [e for e in snap.values() if e["reason"] == "install"]
+    if not installs or len(snap) < 2:
+        fail("the snapshot run should end with a compacted and an installed log: %s" % snap)
+    return checked
 
 
 def main():

@@ -457,3 +457,22 @@ Test(checker, log_matching_holds_across_incremental_growth)
     cr_assert_str_eq(chk_first_violation(k)->invariant, "LogMatching");
     chk_free(k);
 }
+
+Test(cluster, two_hundred_nodes_elect_one_leader_and_commit)
+{
+    /* node ids above 128 (RAFT_MAX_NODES is 256): the vote tallies'
+     * bitsets and every per-node array hold them */
+    raft_nodeset s = {0};
+    raft_nodeset_add(&s, 200);
+    raft_nodeset_add(&s, RAFT_MAX_NODES);
+    cr_assert(raft_nodeset_has(&s, 200) && raft_nodeset_has(&s, 256));
+    cr_assert(!raft_nodeset_has(&s, 199) && !raft_nodeset_has(&s, 72));
+    cr_assert_eq(raft_nodeset_count(&s), 2);
+    struct sim_cluster *c = make(200, 3, NULL);
+    int l = await_one_leader(c, 3000000);
+    cr_assert(l >= 1 && l <= 200);
+    int w = sim_client_write(c, 1, l, "k", "v");
+    cr_assert(sim_run_until(c, sim_now(c) + 500000));
+    cr_assert_eq(sim_get_write(c, w)->outcome, SIM_ACKED);
+    sim_cluster_free(c);
+}

@@ -272,7 +272,7 @@ int cli_explore(const char *prog_, int argc, char **argv)
         case O_NODES:
             if (util_parse_u64(optarg, &u) || u < 1 || u > RAFT_MAX_NODES)
                 return bad_value("explore", name, optarg,
-                                 "expected a node count from 1 to 128");
+                                 "expected a node count from 1 to 256");
             o.nodes = (int)u;
             break;
         case O_SEEDS:

@@ -107,7 +107,7 @@ static int parse_peer(const char *s, struct node_opts *o, int *max_id,
     char *end;
     long id = strtol(s, &end, 10);
     if (end == s || *end != '=' || id < 1 || id > RAFT_MAX_NODES) {
-        *why = "expected nN=HOST:PORT with N in 1..128";
+        *why = "expected nN=HOST:PORT with N in 1..256";
         return -1;
     }
     const char *addr = end + 1;
@@ -214,7 +214,7 @@ int cli_node(const char *prog, int argc, char **argv)
             if (util_parse_u64(optarg, &v) != 0 || v < 1 ||
                 v > RAFT_MAX_NODES)
                 return cli_bad_value(prog, "node", "id", optarg,
-                                     "a node id, 1..128");
+                                     "a node id, 1..256");
             id = (long)v;
             break;
         }

@@ -293,9 +293,14 @@ uint64_t sim_violations(const struct sim_cluster *c)
 }
 const struct sim_write *sim_get_write(const struct sim_cluster *c, int idx)
 {
-    return idx >= 0 && idx < c->n_writes ? &c->writes[idx].pub : NULL;
+    const struct write_state *w = sim__write(c, idx);
+    return w ? &w->pub : NULL;
 }
 int sim_n_writes(const struct sim_cluster *c) { return c->n_writes; }
+int sim_writes_held(const struct sim_cluster *c)
+{
+    return c->n_writes - c->w_base;
+}
 uint64_t sim_trace_hash(const struct sim_cluster *c) { return c->tr.hash; }
 
 int sim_leaders(const struct sim_cluster *c, int *ids)

@@ -102,6 +102,13 @@ struct sim_options {
     /* Stop the run after this many events (messages delivered, timers,
      * flushes, client requests; 0: no bound): sim_over_budget says so. */
     uint64_t max_events;
+    /* Keep only the client write records that can still matter: a
+     * write's record is dropped once it has its outcome and so has every
+     * write sent before it (sim_get_write then returns NULL for it; the
+     * write hook sees each outcome first).  Every write times out within
+     * client_timeout_us, so the records held stay bounded by the writes
+     * sent in that long.  For long benchmarks; scenarios keep them all. */
+    bool forget_settled_writes;
 };
 
 void sim_options_default(struct sim_options *o, int n_nodes);
@@ -211,8 +218,11 @@ const struct sim_link *sim_default_link(const struct sim_cluster *c);
  * believes leads).  Returns the write's index for sim_get_write. */
 int sim_client_write(struct sim_cluster *c, int client, int via,
                      const char *key, const char *value);
+/* NULL for an index never returned, or forgotten (forget_settled_writes) */
 const struct sim_write *sim_get_write(const struct sim_cluster *c, int idx);
-int sim_n_writes(const struct sim_cluster *c);
+int sim_n_writes(const struct sim_cluster *c); /* sent so far */
+/* Write records held now (sim_n_writes without forget_settled_writes). */
+int sim_writes_held(const struct sim_cluster *c);
 /* The name a scenario gives client `client` ("alice"): written as `name`
  * on its trace lines from then on, so a reader can match its writes
  * ("c1") to its reads (named).  Cut to 31 bytes. */

@@ -17,11 +17,11 @@
 
 #define MAX_ATTEMPTS 5
 
-static void trace_client(struct sim_cluster *c, const struct write_state *w,
-                         const char *outcome)
+static void trace_client(struct sim_cluster *c, int widx, const char *outcome)
 {
     if (!trace_on(&c->tr))
         return;
+    const struct write_state *w = sim__write(c, widx);
     trace_begin(&c->tr, c->now, w->pub.node, "client");
     char name[16];
     snprintf(name, sizeof(name), "c%d", w->pub.client);
@@ -33,10 +33,40 @@ static void trace_client(struct sim_cluster *c, const struct write_state *w,
     trace_str(&c->tr, "outcome", outcome);
     /* appended to the contract later: which write this is (1, 2, … in
      * the order sent: a retry is a new write), and the client's name */
-    trace_u64(&c->tr, "write", (uint64_t)(w - c->writes) + 1);
+    trace_u64(&c->tr, "write", (uint64_t)widx + 1);
     if (c->clients[w->pub.client].name[0])
         trace_str(&c->tr, "name", c->clients[w->pub.client].name);
     trace_end(&c->tr);
+}
+
+/*
+ * Settled writes (forget_settled_writes).  Once a write has its outcome,
+ * its record has done all it is for: the trace line, the history line and
+ * the write hook have seen the outcome; an acknowledged write's (lsn,
+ * term) went to the checker (chk_acked), which from then on judges it
+ * from its own copy and its shadow logs, never from the record; a refused
+ * or unknown write the checker never sees.  What may still name the
+ * write's index — its client timeout, a late answer in flight, a leader's
+ * pending list — only asks whether it is still pending, which a
+ * forgotten write is not (sim__write_pending).  So the records of a
+ * settled prefix are dropped, and the array keeps the writes from the
+ * oldest unsettled one on: each write settles within client_timeout_us
+ * (its timeout makes it unknown), so that is at most the writes sent in
+ * one client timeout.  The prefix moves down in one memmove once it is
+ * at least half the array (amortized O(1) per write).
+ */
+static void sim__settle(struct sim_cluster *c)
+{
+    while (c->w_settled < c->n_writes && !sim__write_pending(c, c->w_settled))
+        c->w_settled++;
+    if (!c->o.forget_settled_writes)
+        return;
+    int drop = c->w_settled - c->w_base, held = c->n_writes - c->w_base;
+    if (drop < 64 || drop * 2 < held)
+        return;
+    memmove(c->writes, c->writes + drop,
+            (size_t)(held - drop) * sizeof(*c->writes));
+    c->w_base += drop;
 }
 
 static void respond(struct sim_cluster *c, int widx, int node, int resp,
@@ -53,7 +83,7 @@ void sim__fail_pending(struct sim_cluster *c, struct node_state *s, int id,
                          int resp)
 {
     for (size_t i = 0; i < s->n_pend; i++)
-        if (c->writes[s->pend[i]].pub.outcome == SIM_PENDING)
+        if (sim__write_pending(c, s->pend[i]))
             respond(c, s->pend[i], id, resp, RAFT_NONE);
     s->n_pend = 0;
 }
@@ -64,8 +94,8 @@ void sim__ack_pending(struct sim_cluster *c, struct node_state *s, int id,
     const struct wal *wal = raft_wal(s->r);
     size_t k = 0;
     for (size_t i = 0; i < s->n_pend; i++) {
-        struct write_state *w = &c->writes[s->pend[i]];
-        if (w->pub.outcome != SIM_PENDING)
+        struct write_state *w = sim__write(c, s->pend[i]);
+        if (!w || w->pub.outcome != SIM_PENDING)
             continue; /* timed out: forget it */
         if (w->pub.lsn <= lsn) {
             if (wal_term_at(wal, w->pub.lsn) == w->pub.term)
@@ -85,7 +115,7 @@ static int pick_node(struct sim_cluster *c)
 static void client_send(struct sim_cluster *c, int widx, int target,
                         uint64_t delay)
 {
-    struct write_state *w = &c->writes[widx];
+    struct write_state *w = sim__write(c, widx);
     w->target = target;
     w->attempts++;
     struct sim_ev *e = sim__sched(c, c->now + delay, EV_CREQ, target);
@@ -97,13 +127,13 @@ int sim_client_write(struct sim_cluster *c, int client, int via,
 {
     if (client < 1 || client > c->o.n_clients)
         client = 1;
-    if (c->n_writes == c->cap_writes) {
+    if (c->n_writes - c->w_base == c->cap_writes) {
         c->cap_writes = c->cap_writes ? c->cap_writes * 2 : 256;
         c->writes =
             sim__xrealloc(c->writes, (size_t)c->cap_writes * sizeof(*c->writes));
     }
     int widx = c->n_writes++;
-    struct write_state *w = &c->writes[widx];
+    struct write_state *w = &c->writes[widx - c->w_base];
     memset(w, 0, sizeof(*w));
     w->pub.client = client;
     w->pub.submit_us = c->now;
@@ -116,7 +146,7 @@ int sim_client_write(struct sim_cluster *c, int client, int via,
     if (target < 1 || target > c->n)
         target = pick_node(c);
     w->pub.node = target;
-    trace_client(c, w, "sent");
+    trace_client(c, widx, "sent");
     sim__history_invoke(c, widx);
     if (c->write_hook)
         c->write_hook(c->write_hook_ctx, c, widx);
@@ -130,7 +160,7 @@ int sim_client_write(struct sim_cluster *c, int client, int via,
 void sim__finish_write(struct sim_cluster *c, int widx,
                          enum sim_outcome o)
 {
-    struct write_state *w = &c->writes[widx];
+    struct write_state *w = sim__write(c, widx);
     w->pub.outcome = o;
     w->pub.done_us = c->now;
     switch (o) {
@@ -148,10 +178,11 @@ void sim__finish_write(struct sim_cluster *c, int widx,
     default:
         break;
     }
-    trace_client(c, w, sim_outcome_name(o));
+    trace_client(c, widx, sim_outcome_name(o));
     sim__history_complete(c, widx);
     if (c->write_hook)
         c->write_hook(c->write_hook_ctx, c, widx);
+    sim__settle(c);
 }
 
 static bool answer(struct sim_cluster *c, int widx, int node, int rc,
@@ -159,9 +190,9 @@ static bool answer(struct sim_cluster *c, int widx, int node, int rc,
 
 bool sim__client_request(struct sim_cluster *c, struct sim_ev *e)
 {
-    struct write_state *w = &c->writes[e->widx];
+    struct write_state *w = sim__write(c, e->widx);
     struct node_state *s = &c->nodes[e->node];
-    if (w->pub.outcome != SIM_PENDING)
+    if (!w || w->pub.outcome != SIM_PENDING)
         return false;
     if (!s->up) {
         respond(c, e->widx, e->node, CR_DOWN, RAFT_NONE);
@@ -179,15 +210,14 @@ void sim__client_replay(struct sim_cluster *c, int id, int widx, uint64_t t,
 {
     uint64_t lsn = 0;
     int rc = raft_propose(c->nodes[id].r, t, key, kl, value, vl, &lsn);
-    if (widx >= 0 && widx < c->n_writes &&
-        c->writes[widx].pub.outcome == SIM_PENDING)
+    if (sim__write_pending(c, widx))
         answer(c, widx, id, rc, lsn);
 }
 
 static bool answer(struct sim_cluster *c, int widx, int node, int rc,
                    uint64_t lsn)
 {
-    struct write_state *w = &c->writes[widx];
+    struct write_state *w = sim__write(c, widx);
     struct node_state *s = &c->nodes[node];
     if (rc == RAFT_ENOTLEADER || rc == RAFT_EDOWN) {
         respond(c, widx, node, CR_REDIRECT, raft_leader(s->r));
@@ -214,10 +244,10 @@ static bool answer(struct sim_cluster *c, int widx, int node, int rc,
 
 void sim__client_response(struct sim_cluster *c, struct sim_ev *e)
 {
-    struct write_state *w = &c->writes[e->widx];
+    struct write_state *w = sim__write(c, e->widx);
+    if (!w || w->pub.outcome != SIM_PENDING)
+        return; /* answered already (forgotten since, perhaps) */
     struct client_state *cl = &c->clients[w->pub.client];
-    if (w->pub.outcome != SIM_PENDING)
-        return;
     w->pub.node = e->node;
     switch (e->resp) {
     case CR_ACKED:

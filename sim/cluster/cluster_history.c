@@ -57,7 +57,7 @@ static void op_line(struct sim_cluster *c, int widx, const char *type,
                     const char *error)
 {
     FILE *f = c->o.history;
-    struct write_state *w = &c->writes[widx];
+    struct write_state *w = sim__write(c, widx);
     char client[16];
     snprintf(client, sizeof(client), "c%d", w->pub.client);
     fputc('{', f);
@@ -103,7 +103,7 @@ void sim__history_invoke(struct sim_cluster *c, int widx)
         c->n_hist_proc++;
     }
     c->hist_proc[p] = 1; /* busy */
-    c->writes[widx].hist_process = p;
+    sim__write(c, widx)->hist_process = p;
     op_line(c, widx, "invoke", NULL);
 }
 
@@ -111,7 +111,7 @@ void sim__history_complete(struct sim_cluster *c, int widx)
 {
     if (!c->o.history)
         return;
-    struct write_state *w = &c->writes[widx];
+    struct write_state *w = sim__write(c, widx);
     switch (w->pub.outcome) {
     case SIM_ACKED:
         op_line(c, widx, "ok", NULL);
@@ -132,10 +132,10 @@ void sim__history_end(struct sim_cluster *c)
 {
     if (!c->o.history)
         return;
-    for (int i = 0; i < c->n_writes; i++)
-        if (c->writes[i].pub.outcome == SIM_PENDING) {
+    for (int i = c->w_settled; i < c->n_writes; i++) /* all settled below */
+        if (sim__write_pending(c, i)) {
             op_line(c, i, "info", "pending-at-end");
-            c->hist_proc[c->writes[i].hist_process] = 2;
+            c->hist_proc[sim__write(c, i)->hist_process] = 2;
         }
     fflush(c->o.history);
 }

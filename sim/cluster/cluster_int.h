@@ -87,8 +87,11 @@ struct sim_cluster {
     struct node_state *nodes; /* [n + 1] */
     struct sim_link *links;   /* [(n + 1) * (n + 1)] */
     struct client_state *clients;
+    /* writes[k] is write w_base + k; the writes below w_base were
+     * settled and forgotten (forget_settled_writes), every write below
+     * w_settled has its outcome (cluster_clients.c) */
     struct write_state *writes;
-    int n_writes, cap_writes;
+    int n_writes, cap_writes, w_base, w_settled;
     /* event pool + heap */
     struct sim_ev *pool;
     uint32_t pool_cap, free_head;
@@ -184,6 +187,20 @@ int sim__procs_port(const struct sim_cluster *c, int id);
 int sim__procs_pid(const struct sim_cluster *c, int id);
 
 /* cluster_clients.c */
+/* Write widx's record, NULL when forgotten (or never sent). */
+static inline struct write_state *sim__write(const struct sim_cluster *c,
+                                             int widx)
+{
+    return widx >= c->w_base && widx < c->n_writes
+               ? &c->writes[widx - c->w_base]
+               : NULL;
+}
+/* Is write widx still waiting for its outcome?  (A forgotten one is not.) */
+static inline bool sim__write_pending(const struct sim_cluster *c, int widx)
+{
+    const struct write_state *w = sim__write(c, widx);
+    return w && w->pub.outcome == SIM_PENDING;
+}
 /* PROCS: node id's process proposed write widx at time t: the same
  * proposal on its shadow, then what sim__client_request does after it. */
 void sim__client_replay(struct sim_cluster *c, int id, int widx, uint64_t t,

@@ -379,7 +379,9 @@ bool sim__procs_run_until(struct sim_cluster *c, uint64_t t)
 
 void sim__procs_propose(struct sim_cluster *c, int id, int widx)
 {
-    const struct write_state *w = &c->writes[widx];
+    const struct write_state *w = sim__write(c, widx);
+    if (!w)
+        return;
     char buf[72];
     size_t kl = strlen(w->pub.key), vl = strlen(w->pub.value);
     memcpy(buf, w->pub.key, kl);

@@ -157,8 +157,9 @@ static uint64_t snap_point(struct sim_cluster *c, int id)
     struct node_state *s = &c->nodes[id];
     uint64_t lsn = raft_applied_lsn(s->r);
     for (size_t i = 0; i < s->n_pend; i++) {
-        const struct write_state *w = &c->writes[s->pend[i]];
-        if (w->pub.outcome == SIM_PENDING && w->pub.lsn && w->pub.lsn <= lsn)
+        const struct write_state *w = sim__write(c, s->pend[i]);
+        if (w && w->pub.outcome == SIM_PENDING && w->pub.lsn &&
+            w->pub.lsn <= lsn)
             lsn = w->pub.lsn - 1;
     }
     return lsn;

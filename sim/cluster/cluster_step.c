@@ -231,7 +231,7 @@ bool sim__handle(struct sim_cluster *c, uint32_t idx)
             return false;
         }
         if (c->procs && s->up) { /* proposed there; replayed when it says */
-            if (c->writes[e->widx].pub.outcome == SIM_PENDING)
+            if (sim__write_pending(c, e->widx))
                 sim__procs_propose(c, e->node, e->widx);
             return true;
         }
@@ -257,7 +257,7 @@ bool sim__handle(struct sim_cluster *c, uint32_t idx)
         sim__peer_closed(c, e->node, e->hint);
         return true;
     case EV_CTIMEOUT:
-        if (c->writes[e->widx].pub.outcome == SIM_PENDING)
+        if (sim__write_pending(c, e->widx))
             sim__finish_write(c, e->widx, SIM_UNKNOWN);
         return true;
     }

@@ -53,7 +53,7 @@
     const M = {
       E: [], N: 0, run: null, end: 0, version: 0,
       msgs: [], dups: [], dupsSorted: true, evMsg: [], open: new Set(), bands: [[]], gaps: [], parts: [],
-      ents: [[]], commits: [[]], follows: [[]], notes: [], maxDur: 0, hasIdless: false,
+      ents: [[]], commits: [[]], follows: [[]], snaps: [[]], notes: [], maxDur: 0, hasIdless: false,
       lanes: [], laneOf: new Map(), writes: [], reads: [], cmarks: [],
     };
     const st = { byId: new Map(), queue: new Map(), live: [new Map()], lastHb: new Map(),
@@ -63,7 +63,7 @@
     function grow(n) {
       while (M.N < n) {
         M.N++;
-        M.bands.push([]); M.ents.push([]); M.commits.push([]); M.follows.push([]);
+        M.bands.push([]); M.ents.push([]); M.commits.push([]); M.follows.push([]); M.snaps.push([]);
         st.live.push(new Map());
       }
     }
@@ -223,6 +223,19 @@
         }
         break;
       }
+      case "snapshot": {
+        /* compact: the log up to lsn is dropped, its effect kept in the
+         * snapshot; install: the node's log up to lsn is replaced by the
+         * leader's snapshot (what lay past it and conflicted came as
+         * discard lines first).  Either way the entries at or below lsn
+         * leave the log without being discarded: compacted. */
+        if (e.reason !== "compact" && e.reason !== "install") break;
+        const top = num(e.lsn);
+        M.snaps[n].push({ i, t, lsn: top, term: num(e.term), reason: String(e.reason), from: e.from === undefined ? "" : String(e.from) });
+        for (const [lsn, en] of st.live[n])
+          if (lsn <= top) { en.ir = i; en.tr = t; en.why = "compacted"; en.compacted = true; st.live[n].delete(lsn); }
+        break;
+      }
       case "commit": M.commits[n].push({ i, lsn: num(e.lsn) }); break;
       case "client": client(e, i, t, n); break;
       case "say": M.notes.push({ i, t, cls: "say", text: e.text }); break;
@@ -256,8 +269,14 @@
   function commitAt(M, n, i) { const c = M.commits[n], k = lastLE(c, "i", i); return k >= 0 ? c[k].lsn : 0; }
   function followsAt(M, n, i) { const f = M.follows[n], k = lastLE(f, "i", i); return k >= 0 ? f[k].who : 0; }
 
+  /* Node n's latest snapshot (compact or install) at line i, or null:
+   * { lsn, term, reason, from, i, t }; its log starts after lsn. */
+  function snapAt(M, n, i) { const s = M.snaps[n] || [], k = lastLE(s, "i", i); return k >= 0 ? s[k] : null; }
+
   /* The entries alive in node n's log after line i, oldest first (at most
-   * `max` of the newest), and the newest ones already discarded. */
+   * `max` of the newest), the newest ones already discarded (not the
+   * compacted ones: they are in `snap`, the snapshot the log starts
+   * after, or null). */
   function walAt(M, n, i, max, goneMax) {
     const ents = M.ents[n], live = [], gone = [];
     let scanned = 0;
@@ -265,14 +284,15 @@
     for (let j = top; j >= 0 && live.length < max && scanned < 40000; j--, scanned++)
       if (ents[j].ir > i) live.push(ents[j]);
     for (let j = top; j >= 0 && gone.length < (goneMax || 0) && scanned < 80000; j--, scanned++)
-      if (ents[j].ir <= i) gone.push(ents[j]);
+      if (ents[j].ir <= i && !ents[j].compacted) gone.push(ents[j]);
     live.reverse(); gone.reverse();
-    return { live, gone, truncated: scanned >= 40000 };
+    return { live, gone, snap: snapAt(M, n, i), truncated: scanned >= 40000 };
   }
   function lastLsnAt(M, n, i) {
     const ents = M.ents[n];
     for (let j = lastLE(ents, "ia", i), s = 0; j >= 0 && s < 60000; j--, s++) if (ents[j].ir > i) return ents[j].lsn;
-    return 0;
+    const sn = snapAt(M, n, i); /* everything compacted: the log ends at the snapshot */
+    return sn ? sn.lsn : 0;
   }
 
   /* The leader the way the runner names it: up, leading, highest term. */
@@ -413,5 +433,5 @@
   }
 
   G.RaftModel = { num, create, fromArray, sortedDups, nodeNum, fmtT, fmtShort, esc, lastLE, cellText, roleAt, commitAt,
-                  followsAt, walAt, leaderAt, dashboardAt, pgAt, describe, firstEvent, ROLE_SHORT, LAG_ALERT };
+                  followsAt, walAt, snapAt, leaderAt, dashboardAt, pgAt, describe, firstEvent, ROLE_SHORT, LAG_ALERT };
 })(window);

@@ -8,6 +8,8 @@
  * through from the moment it happens (then listed after the log,
  * dashed); before that the entry looks like any other, unless `future`
  * ("show what happens later") is set, which marks it with when and why.
+ * A log that starts after a snapshot (compacted, or installed from the
+ * leader) shows the prefix as one block "snapshot up to lsn N (term T)".
  * Dashboard: the runner's status table (role, term, last LSN, commit,
  * applied, lag in entries / bytes / seconds behind the leader, whom it
  * follows), the row in the alert colour from RaftModel.LAG_ALERT entries.
@@ -30,7 +32,14 @@
       const last = w.live.length ? w.live[w.live.length - 1].lsn : 0;
       out.push('<div class="walrow" data-node="n' + n + '"><span class="who"><b>n' + n + "</b>" + roleChip(r) +
                '<br><span class="more">lsn ' + last + " · commit " + commit + "</span></span>");
-      if (w.live.length && w.live[0].lsn > 1) out.push('<span class="more">1…' + (w.live[0].lsn - 1) + "</span>");
+      const base = w.snap ? w.snap.lsn : 0; /* the log starts after it */
+      if (w.snap) {
+        const sn = w.snap, how = sn.reason === "install" ? "installed from " + sn.from + " at " : "taken at ";
+        out.push('<span class="cell snap" data-lsn="' + sn.lsn + '" data-term="' + sn.term + '" title="' +
+                 esc("entries 1 to " + sn.lsn + " compacted into a snapshot (" + how + R.fmtT(sn.t) + "): their effect is kept, the entries are gone") + '">' +
+                 esc("snapshot up to lsn " + sn.lsn + " (term " + sn.term + ")" + (sn.reason === "install" ? ", installed from " + sn.from : "")) + "</span>");
+      }
+      if (w.live.length && w.live[0].lsn > base + 1) out.push('<span class="more">' + (base + 1) + "…" + (w.live[0].lsn - 1) + "</span>");
       let lineDone = false;
       for (const en of w.live) {
         if (!lineDone && en.lsn > commit) { out.push('<span class="commitline" title="commit LSN ' + commit + '"></span>'); lineDone = true; }
