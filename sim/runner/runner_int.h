@@ -176,6 +176,7 @@ int rm_start(struct runner *R, char *err, size_t cap);
 void rm_free(struct runner *R);
 void rm_event(struct runner *R, const struct raft_event *ev);
 void rm_crash(struct runner *R, int node);
+void rm_crash_refused(struct runner *R, int node);
 void rm_restart(struct runner *R, int node);
 void rm_net(struct runner *R);  /* links changed */
 void rm_flush(struct runner *R); /* carry out what was queued */

@@ -78,6 +78,16 @@ int rm_control(struct runner *R, const char *action, int s, double *ms,
 {
     struct rmirror *M = R->mir;
     char cmd[1024];
+    if (M->crash_pending[s] && strcmp(action, "crash") != 0) {
+        /* the crash command of a server the watch found refusing
+         * connections, put off until the server is next acted on */
+        M->crash_pending[s] = false;
+        double cms;
+        if (rm_control(R, "crash", s, &cms, quiet) != 0)
+            return -1;
+        rm_say(R, C_DIM, "%s: its crash command run now, before `%s` "
+                         "(%.0f ms)", M->s[s].name, action, cms);
+    }
     pgc_fill_template(M->control, action, M->s[s].name, cmd, sizeof(cmd));
     int rc = pgc_run_bounded(cmd, RM_CONTROL_TIMEOUT_S,
                              getenv("RAFTSIM_PG_LOG"), ms);
@@ -152,6 +162,18 @@ void rm_crash(struct runner *R, int node)
 {
     if (R->mir && R->mir->of[node] >= 0)
         push(R, (struct action){.kind = A_CRASH, .node = node});
+}
+
+/* The watch's crash of a server that refused a new connection: nothing
+ * listens on its port, so no client can reach it, and it counts as down
+ * at once; the crash command (an immediate stop of whatever is left) is
+ * run before the server is next acted on (rm_control) instead of now,
+ * while the cluster's clock would be held and the election waiting. */
+void rm_crash_refused(struct runner *R, int node)
+{
+    if (R->mir && R->mir->of[node] >= 0)
+        push(R, (struct action){.kind = A_CRASH, .node = node,
+                                .refused = true});
 }
 
 void rm_restart(struct runner *R, int node)
@@ -457,13 +479,21 @@ static void do_crash(struct runner *R, const struct action *a)
     double ms;
     if (M->st[s] == S_DOWN)
         return;
-    if (control(R, "crash", s, &ms) != 0)
+    if (a->refused)
+        M->crash_pending[s] = true;
+    else if (control(R, "crash", s, &ms) != 0)
         return;
     M->was_primary[s] = M->st[s] == S_PRIMARY || M->st[s] == S_STALE;
     M->st[s] = S_DOWN;
     M->unfenced[s] = false; /* a crashed server takes no write either */
-    rm_say(R, C_MAGENTA, "%s crashed with n%d (immediate stop, %.0f ms)",
-        M->s[s].name, a->node, ms);
+    if (a->refused)
+        rm_say(R, C_MAGENTA, "%s is down with n%d (it refuses connections; "
+                             "its crash command runs before it is next "
+                             "started)",
+               M->s[s].name, a->node);
+    else
+        rm_say(R, C_MAGENTA, "%s crashed with n%d (immediate stop, %.0f ms)",
+               M->s[s].name, a->node, ms);
 }
 
 static void do_restart(struct runner *R, const struct action *a)

@@ -45,6 +45,7 @@ struct action {
     int node, peer;
     uint64_t lsn, term;
     char key[SCN_KEY_MAX + 1], value[SCN_KEY_MAX + 1];
+    bool refused; /* A_CRASH: the watch saw the server refuse connections */
 };
 
 struct mrow {
@@ -63,6 +64,9 @@ struct rmirror {
     int node_of[RM_MAX];       /* node of each server */
     enum srv_state st[RM_MAX];
     bool was_primary[RM_MAX];  /* went down as a primary */
+    bool crash_pending[RM_MAX]; /* refused the watch's connection: counted
+                                   down, its crash command (the clean-up
+                                   of what is left) not run yet */
     bool cut[RM_MAX];          /* standby's replication cut */
     char conninfo[RM_MAX][512]; /* standby's primary_conninfo, saved */
     const char *control;       /* template */

@@ -76,7 +76,10 @@ void rm_watch(struct runner *R)
            gone ? "" : ", the second in a row", node);
     R->role[node] = RAFT_DOWN;
     sim_crash(R->c, node, false);
-    rm_crash(R, node);
+    if (strstr(o.error, "Connection refused"))
+        rm_crash_refused(R, node);
+    else
+        rm_crash(R, node);
 }
 
 /* For bench pg-failover --detect (scn_runner_mirror_marks): when the
