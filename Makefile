@@ -206,6 +206,7 @@ BENCH_DURATION ?= 5s
 BENCH_HOLD ?= 10s
 BENCH_RSS_NODES ?= 100
 BENCH_PG_TRIALS ?= 10
+BENCH_PG_DETECT_TRIALS ?= 20
 BENCH_SWITCHOVER_TRIALS ?= 50
 BENCH_EXPLORE_TIME ?= 2s
 BENCH_FAST_TRIALS ?= 30
@@ -227,7 +228,7 @@ bench: $(BUILD)/raftsim
 	  "$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)" \
 	  "$(BUILD)/raftsim bench rss --processes --nodes $(BENCH_PROC_RSS_NODES) --hold $(BENCH_HOLD) --time-scale 10" \
 	  "$(BUILD)/raftsim bench live" \
-	  "tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; rc=\$$?; tools/pg-pair down >/dev/null; exit \$$rc"
+	  "tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && $(BUILD)/raftsim bench pg-failover --detect --trials $(BENCH_PG_DETECT_TRIALS) && $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; rc=\$$?; tools/pg-pair down >/dev/null; exit \$$rc"
 
 # A report of over a million trace lines in headless Chromium: the time to
 # open it, step and redraw, printed (tests/report_big.sh).

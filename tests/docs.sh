@@ -128,7 +128,7 @@ override() {
     case "$c" in
     "make demo"*) c="$c DEMO_SCALE=2" ;;                      # 15 s -> 1.2 s
     "make bench"*) c="${c%%#*}"; c="${c%% }"
-        c="$c BENCH_TRIALS=1 BENCH_FAST_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3 BENCH_EXPLORE_TIME=100ms BENCH_EXPLORE_STARTS=0 BENCH_PROC_TRIALS=1 BENCH_PROC_RSS_NODES=5" ;;
+        c="$c BENCH_TRIALS=1 BENCH_FAST_TRIALS=1 BENCH_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_PG_DETECT_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3 BENCH_EXPLORE_TIME=100ms BENCH_EXPLORE_STARTS=0 BENCH_PROC_TRIALS=1 BENCH_PROC_RSS_NODES=5" ;;
     *"bench failover --processes"*) c=${c/--trials 20/--trials 2}; c=${c/--trials 10/--trials 2} ;;
     *"bench rss --processes --nodes 101"*) c=${c/--nodes 101/--nodes 5}; c=${c/--hold 5s/--hold 1s} ;;
     *"explore --transport tcp"*) c=${c/--seeds 20/--seeds 1}; c=${c/--duration 3s/--duration 1s} ;;
@@ -140,6 +140,7 @@ override() {
     *"bench throughput"*) c=${c/--duration 5s/--duration 1s} ;;
     *"bench rss"*) c=${c/--nodes 100/--nodes 20}           # 9900 connections
         [[ $c == *--hold* ]] || c="$c --hold 1s" ;;           # default 10 s
+    *"bench pg-failover --detect"*) c=${c/--trials 20/--trials 1} ;;
     *"bench pg-failover"*) c=${c/--trials 10/--trials 1} ;;
     *"bench explore"*) c=${c/--starts 10/--starts 0}        # 10 windows: minutes
         c=${c/--seconds 1s/--seconds 100ms} ;;

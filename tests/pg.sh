@@ -281,6 +281,25 @@ else
     grep -E 'pg |!!|watching|passed|FAILED' "$tmp/watch.out" | tail -15 | sed 's/^/    /'
 fi
 
+# `bench pg-failover --detect` (bench_pg_detect.c): two trials of a real
+# SIGKILL of the primary's postmaster and children, detected by the watch,
+# elected and promoted by the simulation; each trial must end with a write
+# on the other server, and no probe round may see two servers commit
+if [ "$backend" = local ]; then
+    up || { ko "pair for bench pg-failover --detect"; exit 1; }
+    timeout 300 "$bin" bench pg-failover --detect --trials 2 >"$tmp/detect.out" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ] && grep -q 'trial  2: kill b -> first write on a' "$tmp/detect.out" &&
+        grep -q '(ms, 2 trials)' "$tmp/detect.out" &&
+        grep -q 'two servers accepting writes in one probe round: 0 of' "$tmp/detect.out"; then
+        ok
+        echo "pg: bench pg-failover --detect, 2 trials: $(grep -E '^  kill -> first write' "$tmp/detect.out" | tr -s ' ')"
+    else
+        ko "bench pg-failover --detect: exit $rc"
+        tail -15 "$tmp/detect.out" | sed 's/^/    /'
+    fi
+fi
+
 # a mirror step that fails is reported and fails the run (exit 1)
 up || { ko "pair for the failing step"; exit 1; }
 printf '%s\n' 'nodes 3' 'mirror n1=a n2=b' \
