@@ -173,6 +173,14 @@ void raft__recv_timeout_now(struct raft_node *n, const struct raft_msg *m);
 
 /* membership.c */
 bool raft__is_voter(const struct raft_node *n, int id);
+/* May this node campaign when its timer fires?  A voter of its latest
+ * configuration may (unless nofailover); so may a server outside it while
+ * that configuration is not known committed: it may still be needed to
+ * elect a leader of the old one (thesis §4.2.2: "a server that is not
+ * part of its own latest configuration should still start new
+ * elections, as it might still be needed until the Cnew entry is
+ * committed"); it does not count its own vote. */
+bool raft__may_stand(const struct raft_node *n);
 bool raft__is_member(const struct raft_node *n, int id);
 void raft__conf_init(struct raft_node *n);
 int raft__conf_valid(const struct raft_config *cfg);

@@ -34,6 +34,13 @@ bool raft__is_voter(const struct raft_node *n, int id)
            raft_nodeset_has(&n->conf.voters, id);
 }
 
+bool raft__may_stand(const struct raft_node *n)
+{
+    if (n->cfg.nofailover)
+        return false;
+    return raft__is_voter(n, n->cfg.id) || n->conf_lsn > n->commit_lsn;
+}
+
 bool raft__is_member(const struct raft_node *n, int id)
 {
     return id >= 1 && id <= n->cfg.n_nodes &&

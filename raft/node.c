@@ -247,7 +247,8 @@ static void start_tally(struct raft_node *n)
 {
     memset(&n->granted, 0, sizeof(n->granted));
     memset(&n->refused, 0, sizeof(n->refused));
-    raft_nodeset_add(&n->granted, n->cfg.id);
+    if (raft__is_voter(n, n->cfg.id)) /* a removed server stands uncounted */
+        raft_nodeset_add(&n->granted, n->cfg.id);
     n->campaign_start = n->now;
     n->gather_deadline = 0;
     n->gather_done = false;
@@ -388,9 +389,10 @@ void raft_tick(struct raft_node *n, raft_time_t now_us)
                     raft_nodeset_count(&n->refused) <
                 n->quorum)
             n->fast_left = 0;
-        if (n->cfg.nofailover || !raft__is_voter(n, n->cfg.id)) {
+        if (!raft__may_stand(n)) {
             /* votes, never stands (a witness); a learner or a server
-             * outside the configuration never stands either */
+             * outside the configuration never stands either, unless
+             * that configuration is not committed yet */
             raft__reset_election_timer(n);
             return;
         }

@@ -331,3 +331,37 @@ Test(membership, entry_text_round_trip_and_refusals)
     wal_payload_unref(p);
     fx_free(fx);
 }
+
+/* Thesis §4.2.2: a server outside its own latest configuration still
+ * stands while that configuration is uncommitted (it may be needed to
+ * elect a leader of the old one), without counting its own vote; once
+ * the configuration commits, it stands no more (the test above). */
+static bool stood_since(struct fx *fx, int id, size_t pos)
+{
+    const struct fx_ev *e;
+    while ((e = fx_next(fx, id, RAFT_EV_ROLE, &pos)))
+        if (e->ev.role == RAFT_PRECANDIDATE || e->ev.role == RAFT_CANDIDATE)
+            return true;
+    return false;
+}
+
+Test(membership, removed_in_an_uncommitted_config_still_stands)
+{
+    struct fx *fx = cluster(3, 3);
+    lead(fx);
+    fx_isolate(fx, 1);
+    uint64_t at;
+    cr_assert_eq(raft_change_membership(fx->node[1], fx->now, RAFT_REMOVE,
+                                        1, &at),
+                 RAFT_OK);
+    fx_run(fx, fx->now + MS(1000)); /* CheckQuorum: n1 steps down */
+    cr_assert_neq(raft_role(fx->node[1]), RAFT_LEADER);
+    cr_assert(!voter(fx, 1, 1), "n1 is out of its own latest configuration");
+    cr_assert_lt(raft_commit_lsn(fx->node[1]), at, "and it is uncommitted");
+    size_t pos = fx_mark(fx, 1);
+    fx_run(fx, fx->now + MS(1000));
+    cr_assert(stood_since(fx, 1, pos), "n1 campaigns while it may be needed");
+    /* its own vote does not count: alone it never gets past pre-vote */
+    cr_assert_eq(fx_n_leaders(fx) == 0 || fx_leader(fx) != 1, true);
+    fx_free(fx);
+}

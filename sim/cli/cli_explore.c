@@ -67,6 +67,11 @@ static void usage_explore(FILE *f)
         "seed draws\n"
         "                        its own policy (a quarter none, else 2-500); "
         "default 0: none\n"
+        "  --membership swarm|off  swarm: half the seeds start with fewer "
+        "voters and\n"
+        "                        add, promote and remove servers one at a "
+        "time\n"
+        "                        (default off)\n"
         "  --no-liveness         no liveness phase (default: after the "
         "faults, heal,\n"
         "                        keep a majority up; no leader or no commit "
@@ -206,6 +211,7 @@ enum {
     O_MAXEV,
     O_NOSHRINK,
     O_SNAPSHOT,
+    O_MEMBERS,
 };
 
 static const struct option explore_opts_long[] = {
@@ -238,6 +244,7 @@ static const struct option explore_opts_long[] = {
     {"history-format", required_argument, 0, O_HFORMAT},
     {"swarm", required_argument, 0, O_SWARM},
     {"snapshot-every", required_argument, 0, O_SNAPSHOT},
+    {"membership", required_argument, 0, O_MEMBERS},
     {"no-liveness", no_argument, 0, O_NOLIVE},
     {"liveness-within", required_argument, 0, O_LIVEWITHIN},
     {"check-determinism", no_argument, 0, O_DETERMINISM},
@@ -455,6 +462,15 @@ int cli_explore(const char *prog_, int argc, char **argv)
                                      "entries");
                 o.snapshot_every = k;
             }
+            break;
+        case O_MEMBERS:
+            if (!strcmp(optarg, "swarm"))
+                o.membership_swarm = true;
+            else if (!strcmp(optarg, "off"))
+                o.membership_swarm = false;
+            else
+                return bad_value("explore", name, optarg,
+                                 "expected swarm or off");
             break;
         case O_SWARM:
             if (!strcmp(optarg, "on"))

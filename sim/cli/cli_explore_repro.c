@@ -28,6 +28,8 @@ void cli_explore_repro(FILE *out, const char *prog,
     else if (o->snapshot_every)
         fprintf(out, " --snapshot-every %llu",
                 (unsigned long long)o->snapshot_every);
+    if (o->membership_swarm)
+        fprintf(out, " --membership swarm");
     if (!o->liveness)
         fprintf(out, " --no-liveness");
     if (o->liveness_us)
@@ -60,7 +62,7 @@ void cli_explore_repro(FILE *out, const char *prog,
         fprintf(out, " --no-checkquorum");
     if (!o->fast_detect)
         fprintf(out, " --no-fast-detect");
-    for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
+    for (unsigned b = 1; b <= RAFT_UNSAFE_CHANGE_TWO; b <<= 1)
         if (o->unsafe & b)
             fprintf(out, " --unsafe %s", raft_unsafe_name(b));
     if (o->heartbeat_us != 50000)

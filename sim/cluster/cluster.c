@@ -139,7 +139,7 @@ int sim_cluster_new(const struct sim_options *o, struct sim_cluster **out)
         trace_u64(&c->tr, "election_min_us", o->election_min_us);
         trace_u64(&c->tr, "election_max_us", o->election_max_us);
         char rules[128] = "[";
-        for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
+        for (unsigned b = 1; b <= RAFT_UNSAFE_CHANGE_TWO; b <<= 1)
             if (o->unsafe & b)
                 snprintf(rules + strlen(rules), sizeof(rules) - strlen(rules),
                          "%s\"%s\"", rules[1] ? "," : "",

@@ -110,6 +110,11 @@ struct explore_opts {
      * stream of its own, so the other draws stay what they were; 0: no
      * snapshots (default). */
     uint64_t snapshot_every;
+    /* Membership changes in safe swarms (--membership swarm): half the
+     * seeds start with a smaller configuration and add, promote and
+     * remove servers one at a time, from a stream of their own.  Under
+     * --unsafe change-two-at-once every seed does, whatever this says. */
+    bool membership_swarm;
     /* After the faulty part: heal, keep a core majority up and connected,
      * and fail the seed (invariant "Liveness") when within liveness_us
      * (0: 10 election timeouts) no leader is stable or no write commits. */

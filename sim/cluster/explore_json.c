@@ -19,7 +19,7 @@ json_t *explore_params_json(const struct explore_opts *o,
     for (unsigned b = 0; b < 7; b++)
         if (o->faults & (1u << b))
             json_array_append_new(faults, json_string(fault_names[b]));
-    for (unsigned b = 1; b <= RAFT_UNSAFE_KEEP_CONFLICTS; b <<= 1)
+    for (unsigned b = 1; b <= RAFT_UNSAFE_CHANGE_TWO; b <<= 1)
         if (o->unsafe & b)
             json_array_append_new(unsafe, json_string(raft_unsafe_name(b)));
     return json_pack(
