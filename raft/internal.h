@@ -151,6 +151,13 @@ raft_time_t raft__fast_delay(const struct raft_node *n);
 #define RAFT_FAST_TIMERS 4
 void raft__emit_entry(struct raft_node *n, int kind,
                       const struct wal_entry *e, int reason);
+/* RAFT_OK when this node may append a proposal now (a leader, up, not
+ * transferring), else the error raft_propose returns. */
+int raft__can_propose(const struct raft_node *n);
+/* Appends P (its reference is taken) at this leader's term, emits the
+ * append and schedules the broadcast; the new entry's lsn in *LSN_OUT. */
+int raft__append_own(struct raft_node *n, raft_time_t now_us, uint8_t type,
+                     struct wal_payload *p, uint64_t *lsn_out);
 
 /* election.c */
 void raft__campaign(struct raft_node *n, int reason);

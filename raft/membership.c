@@ -279,12 +279,9 @@ int raft_propose_membership(struct raft_node *n, raft_time_t now_us,
                             const struct raft_membership *to,
                             uint64_t *lsn_out)
 {
-    if (n->role == RAFT_DOWN)
-        return RAFT_EDOWN;
-    if (n->role != RAFT_LEADER)
-        return RAFT_ENOTLEADER;
-    if (n->transfer_to != RAFT_NONE)
-        return RAFT_ETRANSFER;
+    int rc = raft__can_propose(n);
+    if (rc != RAFT_OK)
+        return rc;
     struct raft_config probe = n->cfg;
     probe.members = *to;
     int changed = voters_changed(&n->conf, to);
@@ -298,19 +295,14 @@ int raft_propose_membership(struct raft_node *n, raft_time_t now_us,
     if (n->conf_lsn > n->commit_lsn ||
         wal_term_at(&n->wal, n->commit_lsn) != n->term)
         return RAFT_EBUSY;
-    if (now_us > n->now)
-        n->now = now_us;
     struct wal_payload *p = raft__conf_payload(to);
     if (!p)
         return RAFT_ENOMEM;
-    int rc = wal_append(&n->wal, n->term, WAL_ENTRY_CONFIG, p);
-    wal_payload_unref(p);
-    if (rc != 0)
-        return RAFT_ENOMEM;
-    uint64_t lsn = wal_last_lsn(&n->wal);
-    raft__emit_entry(n, RAFT_EV_APPEND, wal_get(&n->wal, lsn), RAFT_R_NONE);
+    uint64_t lsn;
+    rc = raft__append_own(n, now_us, WAL_ENTRY_CONFIG, p, &lsn);
+    if (rc != RAFT_OK)
+        return rc;
     raft__conf_appended(n, lsn);
-    n->bcast_pending = true;
     if (lsn_out)
         *lsn_out = lsn;
     return RAFT_OK;

@@ -518,9 +518,7 @@ void raft_step(struct raft_node *n, raft_time_t now_us,
     }
 }
 
-int raft_propose(struct raft_node *n, raft_time_t now_us, const char *key,
-                 size_t key_len, const char *value, size_t value_len,
-                 uint64_t *lsn_out)
+int raft__can_propose(const struct raft_node *n)
 {
     if (n->role == RAFT_DOWN)
         return RAFT_EDOWN;
@@ -528,14 +526,15 @@ int raft_propose(struct raft_node *n, raft_time_t now_us, const char *key,
         return RAFT_ENOTLEADER;
     if (n->transfer_to != RAFT_NONE)
         return RAFT_ETRANSFER; /* thesis §3.10: the log must stop growing */
+    return RAFT_OK;
+}
+
+int raft__append_own(struct raft_node *n, raft_time_t now_us, uint8_t type,
+                     struct wal_payload *p, uint64_t *lsn_out)
+{
     if (now_us > n->now)
         n->now = now_us;
-    struct wal_payload *p = wal_payload_new(key, key_len, value, value_len);
-    if (!p)
-        return key_len > WAL_KEY_MAX || value_len > WAL_VALUE_MAX
-                   ? RAFT_EINVAL
-                   : RAFT_ENOMEM;
-    int rc = wal_append(&n->wal, n->term, WAL_ENTRY_DATA, p);
+    int rc = wal_append(&n->wal, n->term, type, p);
     wal_payload_unref(p);
     if (rc != 0)
         return RAFT_ENOMEM;
@@ -545,6 +544,21 @@ int raft_propose(struct raft_node *n, raft_time_t now_us, const char *key,
     if (lsn_out)
         *lsn_out = lsn;
     return RAFT_OK;
+}
+
+int raft_propose(struct raft_node *n, raft_time_t now_us, const char *key,
+                 size_t key_len, const char *value, size_t value_len,
+                 uint64_t *lsn_out)
+{
+    int rc = raft__can_propose(n);
+    if (rc != RAFT_OK)
+        return rc;
+    struct wal_payload *p = wal_payload_new(key, key_len, value, value_len);
+    if (!p)
+        return key_len > WAL_KEY_MAX || value_len > WAL_VALUE_MAX
+                   ? RAFT_EINVAL
+                   : RAFT_ENOMEM;
+    return raft__append_own(n, now_us, WAL_ENTRY_DATA, p, lsn_out);
 }
 
 bool raft_has_ready(const struct raft_node *n)
