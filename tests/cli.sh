@@ -417,12 +417,19 @@ assert r["format"] == "raftsim-explore-1"
 assert r["shard"] == {"index": 1, "count": 3, "start_seed": 101, "seeds": 100}, r["shard"]
 assert r["params"]["seeds"] == 300 and r["params"]["unsafe"] == ["vote-any"]
 assert r["totals"]["seeds"] == 100 and r["seeds_per_s"] > 0
+assert r["params"]["snapshot_every"] == 0 and r["params"]["membership"] is False
 f = r["first_failure"]
 assert f is None or (101 <= f["seed"] <= 200 and "--start-seed %d " % f["seed"] in f["reproduce"])
 PY
 "$bin" explore --seeds 300 --nodes 3 --no-save --shard 1/3 --json >"$tmp/other.json" 2>/dev/null
 check "merge refuses other parameters" 2 "is not a shard of the same run as .*: \"nodes\" is 3 in .* and 5 in" \
     "$bin" explore-merge "$tmp/shard0.json" "$tmp/other.json" "$tmp/shard2.json"
+# the snapshot policy and the membership swarm are part of a run's
+# parameters: a shard drawn with either cannot merge into one without
+timeout 120 "$bin" explore --seeds 300 --unsafe vote-any --no-save --jobs 1 --shard 1/3 --json \
+    --snapshot-every swarm --membership swarm >"$tmp/snapm.json" 2>/dev/null
+check "merge refuses another snapshot policy" 2 "\"snapshot_every\" is \"swarm\" in .* and 0 in" \
+    "$bin" explore-merge "$tmp/shard0.json" "$tmp/snapm.json" "$tmp/shard2.json"
 check "merge refuses a shard twice" 2 "shard 0/3 given twice" "$bin" explore-merge "$tmp/shard0.json" "$tmp/shard0.json"
 check "merge wants every shard" 2 "1 of 3 shards missing \(the first: 1/3\)" "$bin" explore-merge "$tmp/shard0.json" "$tmp/shard2.json"
 check "merge --partial" 1 "figures are of 200 seeds of 300" "$bin" explore-merge --partial "$tmp/shard0.json" "$tmp/shard2.json"

@@ -22,9 +22,15 @@ json_t *explore_params_json(const struct explore_opts *o,
     for (unsigned b = 1; b <= RAFT_UNSAFE_CHANGE_TWO; b <<= 1)
         if (o->unsafe & b)
             json_array_append_new(unsafe, json_string(raft_unsafe_name(b)));
+    /* "snapshot_every": entries, 0 for none, "swarm" when each seed draws
+     * its own policy; "membership": the safe swarm's configuration
+     * changes (--membership swarm). */
+    json_t *snap = o->snapshot_every == EXPLORE_SNAP_SWARM
+                       ? json_string("swarm")
+                       : json_integer((json_int_t)o->snapshot_every);
     return json_pack(
         "{s:i, s:I, s:I, s:I, s:I, s:o, s:f, s:s, s:s, s:b, s:b, s:o, s:I, "
-        "s:I, s:I, s:s, s:f, s:b, s:b, s:I, s:b}",
+        "s:I, s:I, s:s, s:f, s:b, s:b, s:I, s:b, s:o, s:b, s:I}",
         "nodes", o->nodes, "start_seed", (json_int_t)range_start, "seeds",
         (json_int_t)range_seeds, "duration_us", (json_int_t)o->duration_us,
         "settle_us", (json_int_t)o->settle_us, "faults", faults,
@@ -37,7 +43,9 @@ json_t *explore_params_json(const struct explore_opts *o,
         o->transport == SIM_TRANSPORT_TCP ? "tcp" : "memory", "time_scale",
         o->time_scale, "swarm", o->swarm, "liveness", o->liveness,
         "liveness_within_us", (json_int_t)o->liveness_us,
-        "check_determinism", o->check_determinism);
+        "check_determinism", o->check_determinism, "snapshot_every", snap,
+        "membership", o->membership_swarm, "max_events",
+        (json_int_t)o->max_events);
 }
 
 char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
