@@ -199,10 +199,14 @@ fuzz-codec: | $(STAMP)
 # printed lands in build/bench/results.md (BENCH_RESULTS) with the date,
 # machine, load and commit (tools/bench-results): the README's Performance
 # section quotes it.
-# BENCH_DURATION, BENCH_HOLD, BENCH_RSS_NODES and BENCH_PG_TRIALS shorten
+# Throughput runs twice: BENCH_DURATION with the logs growing, then
+# BENCH_SNAP_DURATION with a snapshot every 1,000 entries, whose RSS
+# line shows the memory held flat.
+# BENCH_DURATION, BENCH_SNAP_DURATION, BENCH_HOLD, BENCH_RSS_NODES and BENCH_PG_TRIALS shorten
 # a run (tests/docs.sh).
 BENCH_TRIALS ?= 20
 BENCH_DURATION ?= 5s
+BENCH_SNAP_DURATION ?= 60s
 BENCH_HOLD ?= 10s
 BENCH_RSS_NODES ?= 100
 BENCH_PG_TRIALS ?= 10
@@ -223,8 +227,10 @@ bench: $(BUILD)/raftsim
 	  "$(BUILD)/raftsim bench failover --trials $(BENCH_FAST_TRIALS) --ranges 150ms-300ms" \
 	  "$(BUILD)/raftsim bench failover --trials $(BENCH_FAST_TRIALS) --ranges 150ms-300ms --no-fast-detect" \
 	  "$(BUILD)/raftsim bench failover --processes --trials $(BENCH_PROC_TRIALS) --ranges 150ms-300ms" \
+	  "$(BUILD)/raftsim bench failover --processes --trials $(BENCH_PROC_TRIALS) --ranges 150ms-300ms --no-fast-detect" \
 	  "$(BUILD)/raftsim bench switchover --trials $(BENCH_SWITCHOVER_TRIALS)" \
 	  "$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_DURATION)" \
+	  "$(BUILD)/raftsim bench throughput --nodes 3 --duration $(BENCH_SNAP_DURATION) --snapshot-every 1000" \
 	  "$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)" \
 	  "$(BUILD)/raftsim bench rss --processes --nodes $(BENCH_PROC_RSS_NODES) --hold $(BENCH_HOLD) --time-scale 10" \
 	  "$(BUILD)/raftsim bench live" \
