@@ -418,12 +418,27 @@ assert r["shard"] == {"index": 1, "count": 3, "start_seed": 101, "seeds": 100}, 
 assert r["params"]["seeds"] == 300 and r["params"]["unsafe"] == ["vote-any"]
 assert r["totals"]["seeds"] == 100 and r["seeds_per_s"] > 0
 assert r["params"]["snapshot_every"] == 0 and r["params"]["membership"] is False
+assert r["params"]["transfer"] is False and r["totals"]["transfers"] == 0
 f = r["first_failure"]
 assert f is None or (101 <= f["seed"] <= 200 and "--start-seed %d " % f["seed"] in f["reproduce"])
 PY
 "$bin" explore --seeds 300 --nodes 3 --no-save --shard 1/3 --json >"$tmp/other.json" 2>/dev/null
 check "merge refuses other parameters" 2 "is not a shard of the same run as .*: \"nodes\" is 3 in .* and 5 in" \
     "$bin" explore-merge "$tmp/shard0.json" "$tmp/other.json" "$tmp/shard2.json"
+# --transfer swarm: leaders are asked to hand over now and then; the
+# saved schedule holds the `transfer nL to nT` lines and replays to the
+# same violation at the same instant
+check "explore --transfer swarm transfers" 0 "explore: [1-9][0-9]* leadership transfer\(s\) taken on by a leader" \
+    "$bin" explore --seeds 40 --transfer swarm --no-save --jobs 1
+check "explore --transfer: bad value" 2 "bad value 'maybe' for --transfer: expected swarm or off" \
+    "$bin" explore --transfer maybe
+timeout 120 "$bin" explore --seeds 1 --start-seed 108 --transfer swarm --unsafe vote-any --jobs 1 --no-shrink \
+    --save "$tmp/xfer.scn" >"$tmp/xfer.out" 2>&1
+at=$(grep -o 'first violation: seed 108, [A-Za-z]* at t=[0-9.]*s' "$tmp/xfer.out" | grep -o '[A-Za-z]* at t=[0-9.]*' | sed 's/ at t=/ /')
+if [ -n "$at" ] && grep -q "^at [0-9]*us transfer n[0-9] to n[0-9]$" "$tmp/xfer.scn" &&
+    grep -q -- "--transfer swarm" "$tmp/xfer.out" &&
+    timeout 60 "$bin" run "$tmp/xfer.scn" 2>&1 | grep -q "$(printf '%6.3f' "${at#* }")  !!   invariant violated: ${at% *}"; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: a schedule with transfers does not replay to its violation ($at)"; sed 's/^/    /' "$tmp/xfer.out" | head; fi
 # the snapshot policy and the membership swarm are part of a run's
 # parameters: a shard drawn with either cannot merge into one without
 timeout 120 "$bin" explore --seeds 300 --unsafe vote-any --no-save --jobs 1 --shard 1/3 --json \

@@ -72,6 +72,11 @@ static void usage_explore(FILE *f)
         "                        add, promote and remove servers one at a "
         "time\n"
         "                        (default off)\n"
+        "  --transfer swarm|off  swarm: half the seeds ask the leader, now "
+        "and then,\n"
+        "                        to hand over to another voter (leadership "
+        "transfer;\n"
+        "                        default off)\n"
         "  --no-liveness         no liveness phase (default: after the "
         "faults, heal,\n"
         "                        keep a majority up; no leader or no commit "
@@ -212,6 +217,7 @@ enum {
     O_NOSHRINK,
     O_SNAPSHOT,
     O_MEMBERS,
+    O_TRANSFER,
 };
 
 static const struct option explore_opts_long[] = {
@@ -245,6 +251,7 @@ static const struct option explore_opts_long[] = {
     {"swarm", required_argument, 0, O_SWARM},
     {"snapshot-every", required_argument, 0, O_SNAPSHOT},
     {"membership", required_argument, 0, O_MEMBERS},
+    {"transfer", required_argument, 0, O_TRANSFER},
     {"no-liveness", no_argument, 0, O_NOLIVE},
     {"liveness-within", required_argument, 0, O_LIVEWITHIN},
     {"check-determinism", no_argument, 0, O_DETERMINISM},
@@ -464,14 +471,17 @@ int cli_explore(const char *prog_, int argc, char **argv)
             }
             break;
         case O_MEMBERS:
+        case O_TRANSFER: {
+            bool *b = ch == O_MEMBERS ? &o.membership_swarm : &o.transfer_swarm;
             if (!strcmp(optarg, "swarm"))
-                o.membership_swarm = true;
+                *b = true;
             else if (!strcmp(optarg, "off"))
-                o.membership_swarm = false;
+                *b = false;
             else
                 return bad_value("explore", name, optarg,
                                  "expected swarm or off");
             break;
+        }
         case O_SWARM:
             if (!strcmp(optarg, "on"))
                 o.swarm = true;

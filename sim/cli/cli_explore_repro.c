@@ -30,6 +30,8 @@ void cli_explore_repro(FILE *out, const char *prog,
                 (unsigned long long)o->snapshot_every);
     if (o->membership_swarm)
         fprintf(out, " --membership swarm");
+    if (o->transfer_swarm)
+        fprintf(out, " --transfer swarm");
     if (!o->liveness)
         fprintf(out, " --no-liveness");
     if (o->liveness_us)

@@ -268,6 +268,8 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
     uint64_t wseq = 0;
     uint64_t gap_m = s->w && s->w->members ? s->w->member_gap_us : 0;
     uint64_t next_member = gap_m ? ex_rnd(s, gap_m / 2, gap_m) : UINT64_MAX;
+    uint64_t gap_x = s->w ? s->w->transfer_gap_us : 0;
+    uint64_t next_xfer = gap_x ? ex_rnd(s, gap_x / 2, gap_x) : UINT64_MAX;
     bool ok = true;
     /* A stop signal ends the seed too: one can run for minutes (an
      * --unsafe rule that floods the network).  Not while recording the
@@ -286,6 +288,8 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
             t = next_fault, ui = -3;
         if (next_member < t)
             t = next_member, ui = -4;
+        if (next_xfer < t)
+            t = next_xfer, ui = -5;
         ok = sim_run_until(s->c, t);
         if (!ok || (ui == -1 && t >= o->duration_us))
             break;
@@ -306,6 +310,9 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
         } else if (ui == -4) {
             ex_member_change(s);
             next_member = t + ex_rnd(s, gap_m / 2, gap_m * 3 / 2);
+        } else if (ui == -5) {
+            ex_transfer(s);
+            next_xfer = t + ex_rnd(s, gap_x / 2, gap_x * 3 / 2);
         } else if (t < s->quiet_until) {
             /* swarm: the stability window after a heal */
             next_fault = s->quiet_until + ex_rnd(s, 0, gap_lo);
@@ -338,6 +345,7 @@ static void seed_run(const struct explore_opts *o, uint64_t seed,
     out->messages = st->messages_delivered;
     out->writes = st->writes;
     out->acked = st->acked;
+    out->transfers = s->transfers;
     out->end_us = sim_now(s->c);
     out->trace_hash = sim_trace_hash(s->c);
     out->transport_errors = sim_transport_errors(
@@ -396,6 +404,7 @@ void explore_add(struct explore_result *res,
     res->messages += sr->messages;
     res->writes += sr->writes;
     res->acked += sr->acked;
+    res->transfers += sr->transfers;
     res->no_leader_at_end += sr->no_leader_at_end;
     if (sr->over_budget &&
         (!res->over_budget || sr->seed < res->first_over_budget))
@@ -558,4 +567,8 @@ void explore_print_summary(FILE *f, const struct explore_result *r)
             (unsigned long long)r->acked_lost,
             (unsigned long long)r->elections,
             (unsigned long long)r->messages, r->simulated_s, r->wall_s);
+    if (r->transfers)
+        fprintf(f, "explore: %llu leadership transfer(s) taken on by a "
+                   "leader\n",
+                (unsigned long long)r->transfers);
 }

@@ -68,6 +68,9 @@ struct explore_swarm {
      * n1..n<members>, one change every member_gap_us; 0: none */
     int members;
     uint64_t member_gap_us;
+    /* Leadership transfers (explore_transfer.c): every transfer_gap_us
+     * the leader is asked to hand over to another voter; 0: none */
+    uint64_t transfer_gap_us;
 };
 
 /* explore_opts.snapshot_every: every seed draws its own policy (swarm). */
@@ -115,6 +118,10 @@ struct explore_opts {
      * remove servers one at a time, from a stream of their own.  Under
      * --unsafe change-two-at-once every seed does, whatever this says. */
     bool membership_swarm;
+    /* Leadership transfers in swarm seeds (--transfer swarm): half the
+     * seeds ask the leader, now and then, to hand over to another voter
+     * (thesis §3.10), from a stream of their own. */
+    bool transfer_swarm;
     /* After the faulty part: heal, keep a core majority up and connected,
      * and fail the seed (invariant "Liveness") when within liveness_us
      * (0: 10 election timeouts) no leader is stable or no write commits. */
@@ -148,6 +155,7 @@ struct explore_seed_result {
     uint64_t trace_hash;     /* FNV-1a of the seed's trace; 0: no trace */
     struct explore_swarm params;
     uint64_t acked_lost, elections, messages, writes, acked, end_us;
+    uint64_t transfers; /* transfers a leader took on (sim_transfer 0) */
     bool no_leader_at_end;
     bool setup_failed;       /* tcp: the cluster could not listen */
     bool liveness_failed;    /* v is a Liveness violation */
@@ -160,7 +168,7 @@ struct explore_seed_result {
 
 struct explore_result {
     uint64_t seeds, violations, failed_seeds, acked_lost, elections;
-    uint64_t messages, writes, acked, no_leader_at_end;
+    uint64_t messages, writes, acked, no_leader_at_end, transfers;
     uint64_t liveness_failures, nondeterministic;
     uint64_t over_budget;        /* seeds stopped at max_events */
     uint64_t first_over_budget;  /* the lowest of them (if over_budget) */

@@ -41,6 +41,7 @@ struct sched {
     char *rec;
     size_t rec_len, rec_cap;
     bool recording;
+    uint64_t transfers; /* asked and taken on by a leader */
 };
 
 void ex_rec(struct sched *s, const char *fmt, ...)
@@ -57,5 +58,10 @@ void ex_run_undo(struct sched *s, struct pending_undo *u);
 void ex_members_options(struct sched *s, struct sim_options *so);
 void ex_members_header(struct sched *s);
 void ex_member_change(struct sched *s);
+/* The leader a scenario line would ask: up, not paused, highest term
+ * (0: none). */
+int ex_leader_now(struct sched *s);
+/* explore_transfer.c: a random leadership transfer (swarm) */
+void ex_transfer(struct sched *s);
 
 #endif

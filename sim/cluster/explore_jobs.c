@@ -61,6 +61,7 @@ static void add_sums(struct explore_result *to, const struct explore_result *x)
     to->messages += x->messages;
     to->writes += x->writes;
     to->acked += x->acked;
+    to->transfers += x->transfers;
     to->no_leader_at_end += x->no_leader_at_end;
     if (x->over_budget &&
         (!to->over_budget || x->first_over_budget < to->first_over_budget))

@@ -24,13 +24,13 @@ json_t *explore_params_json(const struct explore_opts *o,
             json_array_append_new(unsafe, json_string(raft_unsafe_name(b)));
     /* "snapshot_every": entries, 0 for none, "swarm" when each seed draws
      * its own policy; "membership": the safe swarm's configuration
-     * changes (--membership swarm). */
+     * changes (--membership swarm); "transfer": --transfer swarm. */
     json_t *snap = o->snapshot_every == EXPLORE_SNAP_SWARM
                        ? json_string("swarm")
                        : json_integer((json_int_t)o->snapshot_every);
     return json_pack(
         "{s:i, s:I, s:I, s:I, s:I, s:o, s:f, s:s, s:s, s:b, s:b, s:o, s:I, "
-        "s:I, s:I, s:s, s:f, s:b, s:b, s:I, s:b, s:o, s:b, s:I}",
+        "s:I, s:I, s:s, s:f, s:b, s:b, s:I, s:b, s:o, s:b, s:I, s:b}",
         "nodes", o->nodes, "start_seed", (json_int_t)range_start, "seeds",
         (json_int_t)range_seeds, "duration_us", (json_int_t)o->duration_us,
         "settle_us", (json_int_t)o->settle_us, "faults", faults,
@@ -45,7 +45,7 @@ json_t *explore_params_json(const struct explore_opts *o,
         "liveness_within_us", (json_int_t)o->liveness_us,
         "check_determinism", o->check_determinism, "snapshot_every", snap,
         "membership", o->membership_swarm, "max_events",
-        (json_int_t)o->max_events);
+        (json_int_t)o->max_events, "transfer", o->transfer_swarm);
 }
 
 char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
@@ -74,7 +74,7 @@ char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
                          "t_us", (json_int_t)r->last_end_us);
     json_t *totals = json_pack(
         "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I, s:I, s:I}",
+        "s:I, s:I, s:I, s:I, s:I}",
         "seeds", (json_int_t)r->seeds, "violations",
         (json_int_t)r->violations, "failed_seeds", (json_int_t)r->failed_seeds,
         "liveness_failures", (json_int_t)r->liveness_failures,
@@ -88,7 +88,8 @@ char *explore_batch_to_json(json_t *params, const struct explore_batch *b,
         (json_int_t)r->transport_errors, "worker_deaths",
         (json_int_t)b->worker_deaths, "over_budget",
         (json_int_t)r->over_budget, "first_over_budget",
-        (json_int_t)r->first_over_budget);
+        (json_int_t)r->first_over_budget, "transfers",
+        (json_int_t)r->transfers);
     uint64_t share_start, share_seeds;
     explore_shard_range(b->range_start, b->range_seeds, b->shard_index,
                         b->shard_count, &share_start, &share_seeds);
@@ -194,7 +195,9 @@ int explore_batch_from_json(const char *text, struct explore_batch *b,
     if ((json_object_get(t, "over_budget") &&
          u64_field(t, "over_budget", &r->over_budget, err, cap)) ||
         (json_object_get(t, "first_over_budget") &&
-         u64_field(t, "first_over_budget", &r->first_over_budget, err, cap)))
+         u64_field(t, "first_over_budget", &r->first_over_budget, err, cap)) ||
+        (json_object_get(t, "transfers") &&
+         u64_field(t, "transfers", &r->transfers, err, cap)))
         goto out;
     if (b->shard_count < 1 || b->shard_index >= b->shard_count) {
         snprintf(err, cap, "shard %llu/%llu is not a shard",

@@ -34,8 +34,7 @@ void ex_members_header(struct sched *s)
     ex_rec(s, "}\n");
 }
 
-/* The leader a scenario's `add` would ask: up, not paused, highest term. */
-static int leader_now(struct sched *s)
+int ex_leader_now(struct sched *s)
 {
     int best = 0;
     for (int i = 1; i <= s->o->nodes; i++) {
@@ -56,7 +55,7 @@ static int pick(struct sched *s, const int *ids, int n)
 
 void ex_member_change(struct sched *s)
 {
-    int l = leader_now(s);
+    int l = ex_leader_now(s);
     if (!l)
         return;
     struct raft_membership to =

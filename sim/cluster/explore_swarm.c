@@ -104,6 +104,12 @@ void explore_swarm_draw(const struct explore_opts *o, uint64_t seed,
         w->member_gap_us = logu(&m, 100000, 2000000);
         w->core = n; /* the liveness phase: whichever configuration won */
     }
+    /* leadership transfers: half the seeds with --transfer swarm, from a
+     * stream of their own likewise */
+    struct prng x;
+    prng_seed(&x, seed * 0x94d049bb133111ebull + 0x7a5f);
+    if (n >= 2 && o->transfer_swarm && rng(&x, 0, 1))
+        w->transfer_gap_us = logu(&x, 100000, 3000000);
 }
 
 static const char *kind_names[] = {"partition", "crash", "pause", "drop",
@@ -179,4 +185,7 @@ void explore_swarm_text(const struct explore_swarm *w, char *buf, size_t cap)
     if (w->members)
         ADD("; membership: voters n1-n%d, a change every %.3gs", w->members,
             (double)w->member_gap_us / 1e6);
+    if (w->transfer_gap_us)
+        ADD("; a leadership transfer every %.3gs",
+            (double)w->transfer_gap_us / 1e6);
 }
