@@ -126,12 +126,22 @@ void r_do_member(struct runner *R, const struct scn_cmd *cmd)
                 conf_lsn > raft_commit_lsn(r)
                     ? "the change before it is not committed (one at a time)"
                     : "it has not committed an entry of its own term yet");
+    } else if (rc == SIM_EPENDING) {
+        rs_line(R, l, C_YELLOW,
+                "was asked to propose %s n%d%s%s; its process did not report "
+                "the proposal within 10 s (it will when it reads the "
+                "request)",
+                op_words(cmd->enumval), node, two, as);
     } else {
         rs_line(R, l, C_DIM, "cannot propose %s n%d%s%s (%s)",
                 op_words(cmd->enumval), node, two, as,
                 rc == RAFT_ETRANSFER ? "it is handing leadership over"
-                : rc == RAFT_EINVAL  ? "not supported by this clock"
-                                     : "it is not the leader");
+                : rc == RAFT_EINVAL
+                    ? "its core refused it against the configuration it "
+                      "uses: no change, no voter left, or more voters "
+                      "changed than it allows"
+                : rc == RAFT_EDOWN ? "it is down"
+                                   : "it is not the leader");
     }
 }
 
