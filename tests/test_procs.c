@@ -195,8 +195,10 @@ static bool commits(struct sim_cluster *c, int id, uint64_t lsn,
     return raft_commit_lsn(sim_node(c, id)) >= lsn;
 }
 
-/* Membership under processes: 4 node processes, n4 outside the initial
- * configuration {n1,n2,n3}.  n4 gets no log until it is added; added as
+/* Membership under processes: 5 node processes, the initial
+ * configuration voters {n1,n2,n3} and learner n5, n4 outside it.  n5's
+ * process gets the log from the start (the leader's process knew it as
+ * a learner), n4's none until it is added; added as
  * a learner, its own process receives the log (its shadow only moves on
  * what n4's process reported receiving); promoted; then the leader
  * removes itself, steps down once that commits, and its process (kept)
@@ -207,7 +209,7 @@ Test(procs, membership_changes, .timeout = 90)
     cr_assert(access(exe, X_OK) == 0,
               "%s must be built (make builds it first)", exe);
     struct sim_options o;
-    sim_options_default(&o, 4);
+    sim_options_default(&o, 5);
     o.transport = SIM_TRANSPORT_PROCS;
     o.node_exe = exe;
     o.seed = 7;
@@ -215,20 +217,24 @@ Test(procs, membership_changes, .timeout = 90)
     o.client_latency_us = 0;
     for (int i = 1; i <= 3; i++)
         raft_nodeset_add(&o.members.voters, i);
+    raft_nodeset_add(&o.members.learners, 5);
     struct sim_cluster *c;
     cr_assert_eq(sim_cluster_new(&o, &c), 0,
                  "node processes start with a configuration");
-    for (int i = 1; i <= 4; i++)
+    for (int i = 1; i <= 5; i++)
         cr_assert(alive(sim_node_pid(c, i)), "n%d has a process", i);
     int l = sim_await_leader(c, 5000000);
     cr_assert(l >= 1 && l <= 3, "a leader among the voters within 5 s: %d",
               l);
     int w = sim_client_write(c, 1, l, "a", "1");
     cr_assert_eq(settle(c, w, 3000000), SIM_ACKED);
+    cr_assert(commits(c, 5, sim_get_write(c, w)->lsn, 3000000),
+              "n5's process, an initial learner, got the log");
     run_for(c, 200000);
     cr_assert_eq(wal_last_lsn(raft_wal(sim_node(c, 4))), 0,
                  "n4 is outside the configuration: no log");
     cr_assert_neq(raft_role(sim_node(c, 4)), RAFT_LEADER);
+    cr_assert_neq(raft_role(sim_node(c, 5)), RAFT_LEADER);
 
     struct raft_membership to = *raft_membership_get(sim_node(c, l), NULL);
     raft_nodeset_add(&to.learners, 4);
