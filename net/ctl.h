@@ -13,8 +13,8 @@
  * length is still checked before it is used.
  *
  * The node reports every input it feeds its core (a message, a timer, a
- * proposal, a campaign, a transfer, a configuration change), with the core time it used, BEFORE
- * it acts on it.  Since the core is deterministic (raft/), the runner
+ * proposal, a campaign, a transfer, a configuration change), with the
+ * core time it used, BEFORE it acts on it.  Since the core is deterministic (raft/), the runner
  * replays these inputs into a shadow copy of each node and so sees the
  * node's exact state: the checker, the trace and the narration run on
  * the shadows.  A restarted node gets its predecessor's inputs back

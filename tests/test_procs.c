@@ -288,3 +288,42 @@ Test(procs, membership_changes, .timeout = 90)
     sim_cluster_free(c);
     cr_assert(!alive(pid_l));
 }
+
+/* The core's refusal comes back from the process too: a leader cut off
+ * from its followers cannot commit the change it proposed, so the next
+ * one is RAFT_EBUSY (one change at a time), as under the other clocks. */
+Test(procs, membership_busy_while_uncommitted, .timeout = 60)
+{
+    const char *exe = raftsim_exe();
+    cr_assert(access(exe, X_OK) == 0,
+              "%s must be built (make builds it first)", exe);
+    struct sim_options o;
+    sim_options_default(&o, 4);
+    o.transport = SIM_TRANSPORT_PROCS;
+    o.node_exe = exe;
+    o.seed = 3;
+    o.link.latency_us = o.link.jitter_us = 0;
+    o.client_latency_us = 0;
+    for (int i = 1; i <= 3; i++)
+        raft_nodeset_add(&o.members.voters, i);
+    struct sim_cluster *c;
+    cr_assert_eq(sim_cluster_new(&o, &c), 0);
+    int l = sim_await_leader(c, 5000000);
+    cr_assert(l >= 1 && l <= 3, "a leader among the voters: %d", l);
+    int w = sim_client_write(c, 1, l, "a", "1");
+    cr_assert_eq(settle(c, w, 3000000), SIM_ACKED);
+    int group[5] = {0};
+    group[l] = 1;
+    sim_partition(c, group);
+    struct raft_membership to = *raft_membership_get(sim_node(c, l), NULL);
+    raft_nodeset_add(&to.learners, 4);
+    uint64_t lsn = 0;
+    cr_assert_eq(sim_propose_membership(c, l, &to, &lsn), RAFT_OK);
+    to.learners.bits[0] &= ~(UINT64_C(1) << 4);
+    raft_nodeset_add(&to.voters, 4);
+    uint64_t lsn2 = 0;
+    cr_assert_eq(sim_propose_membership(c, l, &to, &lsn2), RAFT_EBUSY);
+    cr_assert_eq(lsn2, 0);
+    cr_assert_lt(raft_commit_lsn(sim_node(c, l)), lsn);
+    sim_cluster_free(c);
+}

@@ -17,11 +17,12 @@
  * knows every peer's port, so a node added later needs no new address,
  * and a removed node's process keeps running outside the configuration
  * (a leader stops replicating to it; it may still stand while its own
- * removal is not known committed, thesis §4.2.2).  Inputs of different nodes are replayed in the order
- * of their core times, and only up to the watermark (the earliest time
- * every running node has reported up to; an idle node is asked for its
- * clock), so a receive is never replayed before its send: the sender
- * reported its input before sending, the receiver after receiving.
+ * removal is not known committed, thesis §4.2.2).  Inputs of different
+ * nodes are replayed in the order of their core times, and only up to
+ * the watermark (the earliest time every running node has reported up
+ * to; an idle node is asked for its clock), so a receive is never
+ * replayed before its send: the sender reported its input before
+ * sending, the receiver after receiving.
  *
  * Faults: a crash is SIGKILL (then whatever the node had written is read
  * to the end, so the shadow is at least as far as its peers saw); a pause
@@ -445,7 +446,9 @@ int sim__procs_members(struct sim_cluster *c, int id,
     }
     P->await_seq = 0;
     if (pn->members_seq != r.a) /* died before it reported it, or slow */
-        return pn->fd < 0 ? RAFT_EDOWN : SIM_EPENDING;
+        return pn->fd < 0                        ? RAFT_EDOWN
+               : c->stopped || util_stop_signal ? SIM_ESTOPPED
+                                                 : SIM_EPENDING;
     if (lsn && pn->members_rc == RAFT_OK)
         *lsn = pn->members_lsn;
     return pn->members_rc;
