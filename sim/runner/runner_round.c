@@ -12,8 +12,7 @@
  * that voter (down, cut off, or its reply not yet sent) — a voter whose
  * reply was lost on the way is listed with what it said; a node outside
  * the candidate's configuration (membership) was not asked and is not
- * listed.  Only
- * runner_say.c calls these.
+ * listed.  Only runner_say.c calls these.
  */
 #include "sim/runner/runner_int.h"
 
