@@ -1,6 +1,7 @@
 /*
  * ctl.c — the control channel's records (ctl.h): a length prefix, a
- * fixed header and a payload, checked before use.
+ * fixed header and a payload, checked before use; a configuration
+ * change's record carries the configuration's text (raft/membership.c).
  */
 #include "net/ctl.h"
 
@@ -72,6 +73,27 @@ int ctl_parse(const char *body, size_t len, struct ctl_rec *r)
     r->payload = body + sizeof(h);
     r->plen = (uint32_t)(len - sizeof(h));
     return 0;
+}
+
+int ctl_members_rec(struct ctl_rec *r, uint8_t type,
+                    const struct raft_membership *m, char *buf, size_t cap)
+{
+    int len = raft_membership_format(m, buf, cap);
+    if (len < 0 || (size_t)len >= cap)
+        return -1;
+    memset(r, 0, sizeof(*r));
+    r->type = type;
+    r->payload = buf;
+    r->plen = (uint32_t)len;
+    return 0;
+}
+
+int ctl_members_parse(const struct ctl_rec *r, int n_nodes,
+                      struct raft_membership *out)
+{
+    if (r->type != CTL_C_MEMBERS && r->type != CTL_R_MEMBERS)
+        return -1;
+    return raft_membership_parse(r->payload, r->plen, n_nodes, out);
 }
 
 int ctl_write_all(int fd, const char *p, size_t n)

@@ -13,8 +13,8 @@
  * length is still checked before it is used.
  *
  * The node reports every input it feeds its core (a message, a timer, a
- * proposal, a campaign, a transfer), with the core time it used, BEFORE
- * it acts on it.  Since the core is deterministic (raft/), the runner
+ * proposal, a campaign, a transfer, a configuration change), with the
+ * core time it used, BEFORE it acts on it.  Since the core is deterministic (raft/), the runner
  * replays these inputs into a shadow copy of each node and so sees the
  * node's exact state: the checker, the trace and the narration run on
  * the shadows.  A restarted node gets its predecessor's inputs back
@@ -45,6 +45,10 @@ enum ctl_type {
     CTL_R_LOG,       /* a: NET_LOG_* level; payload: the line */
     CTL_R_CLOSED,    /* a: the peer whose connection closed (fast
                         detection: raft_peer_closed) */
+    CTL_R_MEMBERS,   /* a configuration change proposed
+                        (raft_propose_membership); payload: the new
+                        configuration's text, raft_membership_format's
+                        "voters=1,2,3 learners=4" */
     /* runner -> node */
     CTL_C_INIT = 32, /* payload: struct ctl_init */
     CTL_C_PEER,      /* a: peer id, b: its port on 127.0.0.1 */
@@ -60,6 +64,7 @@ enum ctl_type {
     CTL_C_SYNC,      /* answer with CTL_R_CLOCK */
     CTL_C_HOLD,      /* stop the clock (scenario `step`) */
     CTL_C_RELEASE,
+    CTL_C_MEMBERS,   /* propose a configuration; payload as CTL_R_MEMBERS */
 };
 
 struct ctl_rec {
@@ -77,7 +82,8 @@ struct ctl_link {
 };
 
 struct ctl_init {
-    struct raft_config cfg;
+    struct raft_config cfg; /* the core's, its initial configuration
+                               (cfg.members: voters, learners) included */
     double time_scale;
     uint64_t t0_ns;      /* CLOCK_MONOTONIC (uv_hrtime) of core time 0 */
     int port;            /* 0: ephemeral */
@@ -91,6 +97,15 @@ int ctl_encode(struct net_buf *out, const struct ctl_rec *r);
 /* Parse a record body (net_reader_peek's, without the length prefix):
  * 0, or NET_EPROTO for a short body or a payload past its end. */
 int ctl_parse(const char *body, size_t len, struct ctl_rec *r);
+/* CTL_C_MEMBERS / CTL_R_MEMBERS: the record of type `type` proposing m,
+ * its text in buf (cap bytes; 8 * RAFT_MAX_NODES + 32 always suffice):
+ * 0, or -1 if the text does not fit. */
+int ctl_members_rec(struct ctl_rec *r, uint8_t type,
+                    const struct raft_membership *m, char *buf, size_t cap);
+/* The configuration such a record proposes, for a cluster of n_nodes:
+ * 0, or -1 for a payload that is not one (raft_membership_parse). */
+int ctl_members_parse(const struct ctl_rec *r, int n_nodes,
+                      struct raft_membership *out);
 /* Write all of p (EINTR retried; on a non-blocking descriptor, waits for
  * room, at most 30 s): 0 or -errno. */
 int ctl_write_all(int fd, const char *p, size_t n);

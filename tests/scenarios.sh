@@ -74,14 +74,6 @@ for f in $files; do
         echo ok >"$tmp/$clock.$i.status"
         continue
     fi
-    # membership-*.scn: configuration changes are not carried to node
-    # processes yet (no control record for them, no `members` option):
-    # the runner skips them under the processes clock, and so do we.
-    case "$clock:${f##*/}" in processes:membership-*)
-        echo "scenarios: skip (processes clock) $f: membership changes are not carried to node processes yet"
-        echo ok >"$tmp/$clock.$i.status"
-        continue ;;
-    esac
     real "$clock" "$f" "$i" &
     if [ $((i % JOBS)) -eq 0 ]; then wait; fi
 done

@@ -124,6 +124,24 @@ Test(narration, a_prevote_round_nobody_answers_is_explained)
     free(out);
 }
 
+/* n4 and n5 are outside the configuration: n1 does not ask them. */
+Test(narration, a_failed_round_lists_only_the_voters_it_asked)
+{
+    struct scn_run_result r;
+    char *out = NULL;
+    int rc = run_text("nodes 5\n"
+                      "members {n1,n2,n3}\n"
+                      "start n1\n"
+                      "wait 1s\n"
+                      "expect no leader\n",
+                      false, &r, &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "pre-vote for term 1 failed: n2, n3 did not answer\n"),
+              "%s", out);
+    cr_assert_null(strstr(out, "n4"), "%s", out);
+    free(out);
+}
+
 Test(narration, a_prevote_refused_for_a_live_leader_is_explained)
 {
     struct scn_run_result r;

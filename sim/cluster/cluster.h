@@ -191,8 +191,15 @@ int sim_campaign(struct sim_cluster *c, int id);
  * Writes it receives meanwhile are refused (sim_write.transfer_to). */
 int sim_transfer(struct sim_cluster *c, int from, int to);
 /* Leader `from` proposes the configuration `to` (raft_propose_membership;
- * *lsn: its entry).  RAFT_EINVAL under PROCS: not carried to node
- * processes yet. */
+ * *lsn: its entry): its result.  Under PROCS the node's process proposes
+ * it and reports the proposal, the shadow replays it and its result is
+ * returned (the shadow's is the process's: the same core, the same
+ * inputs); SIM_EPENDING if that report did not come within 10 s (the
+ * process proposes it when it reads the command all the same),
+ * SIM_ESTOPPED if the run stopped first (a violation that stops it, a
+ * signal), RAFT_EDOWN if the process died first. */
+#define SIM_EPENDING (-100)
+#define SIM_ESTOPPED (-101)
 int sim_propose_membership(struct sim_cluster *c, int from,
                            const struct raft_membership *to, uint64_t *lsn);
 bool sim_is_up(const struct sim_cluster *c, int id);     /* not crashed */

@@ -195,7 +195,7 @@ int sim_propose_membership(struct sim_cluster *c, int from,
     if (!s->up || s->paused)
         return RAFT_EDOWN;
     if (c->procs)
-        return RAFT_EINVAL;
+        return sim__procs_members(c, from, to, lsn);
     int rc = raft_propose_membership(s->r, c->now, to, lsn);
     sim__pump(c, from);
     return rc;

@@ -178,6 +178,8 @@ int sim__procs_restart(struct sim_cluster *c, int id);
 void sim__procs_pause(struct sim_cluster *c, int id, bool paused);
 void sim__procs_propose(struct sim_cluster *c, int id, int widx);
 void sim__procs_command(struct sim_cluster *c, int id, int type, int a);
+int sim__procs_members(struct sim_cluster *c, int id,
+                       const struct raft_membership *to, uint64_t *lsn);
 void sim__procs_hold(struct sim_cluster *c, bool hold);
 void sim__procs_link(struct sim_cluster *c, int a, int b);
 void sim__procs_links(struct sim_cluster *c);

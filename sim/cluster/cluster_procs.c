@@ -6,16 +6,23 @@
  * (net/ctl.h) and keeps a shadow of every node.
  *
  * The shadow: a node reports each input it feeds its core (a frame, a
- * timer, a client write, a campaign, a transfer) with the core time it
- * used, before acting on it.  The core is deterministic, so replaying the
- * same inputs at the same times into the cluster's own raft_node for that
- * node reproduces its state exactly; the checker, the trace, the clients'
- * outcomes and the runner's narration then work on the shadows as under
- * the other clocks.  Inputs of different nodes are replayed in the order
- * of their core times, and only up to the watermark (the earliest time
- * every running node has reported up to; an idle node is asked for its
- * clock), so a receive is never replayed before its send: the sender
- * reported its input before sending, the receiver after receiving.
+ * timer, a client write, a campaign, a transfer, a configuration change)
+ * with the core time it used, before acting on it.  The core is
+ * deterministic, so replaying the same inputs at the same times into the
+ * cluster's own raft_node for that node reproduces its state exactly;
+ * the checker, the trace, the clients' outcomes and the runner's
+ * narration then work on the shadows as under the other clocks.  Every
+ * node of the scenario is a process from the start, those outside the
+ * initial configuration (`members`) too, as under the other clocks: each
+ * knows every peer's port, so a node added later needs no new address,
+ * and a removed node's process keeps running outside the configuration
+ * (a leader stops replicating to it; it may still stand while its own
+ * removal is not known committed, thesis §4.2.2).  Inputs of different
+ * nodes are replayed in the order of their core times, and only up to
+ * the watermark (the earliest time every running node has reported up
+ * to; an idle node is asked for its clock), so a receive is never
+ * replayed before its send: the sender reported its input before
+ * sending, the receiver after receiving.
  *
  * Faults: a crash is SIGKILL (then whatever the node had written is read
  * to the end, so the shadow is at least as far as its peers saw); a pause
@@ -189,7 +196,8 @@ void procs__consume(struct sim_cluster *c, int id)
         pn->last_t = t;
     bool input = r.type == CTL_R_STEP || r.type == CTL_R_TICK ||
                  r.type == CTL_R_PROPOSE || r.type == CTL_R_CAMPAIGN ||
-                 r.type == CTL_R_TRANSFER || r.type == CTL_R_CLOSED;
+                 r.type == CTL_R_TRANSFER || r.type == CTL_R_CLOSED ||
+                 r.type == CTL_R_MEMBERS;
     if (input && s->up) {
         procs__keep(pn, &r);
         switch (r.type) {
@@ -231,6 +239,17 @@ void procs__consume(struct sim_cluster *c, int id)
             }
             raft_peer_closed(s->r, t, (int)r.a);
             break;
+        case CTL_R_MEMBERS: {
+            /* what the node's core did (node__apply_input): the same */
+            struct raft_membership to;
+            uint64_t lsn = 0;
+            pn->members_rc = ctl_members_parse(&r, c->n, &to) != 0
+                                 ? RAFT_EINVAL
+                                 : raft_propose_membership(s->r, t, &to, &lsn);
+            pn->members_lsn = lsn;
+            pn->members_seq = r.a;
+            break;
+        }
         }
         sim__pump(c, id);
     } else if (r.type == CTL_R_CLOCK) {
@@ -309,6 +328,8 @@ bool procs__turn(struct sim_cluster *c, uint64_t until, int wait_ms,
         if (best && best_t <= W && best_t <= ev_t) {
             procs__consume(c, best);
             did = true;
+            if (P->await_seq && P->p[best].members_seq == P->await_seq)
+                return did; /* sim__procs_members: its answer, no further */
         } else if (ev_t <= W && ev_t <= until) {
             uint32_t idx = sim__ev_pop(c);
             if (c->pool[idx].t > c->now)
@@ -396,6 +417,41 @@ void sim__procs_command(struct sim_cluster *c, int id, int type, int a)
 {
     struct ctl_rec r = {.type = (uint8_t)type, .a = a};
     procs__send(c, id, &r);
+}
+
+/* A configuration change: node id proposes it and reports it; its
+ * result is the shadow's when that report is replayed (bounded: 10 s). */
+int sim__procs_members(struct sim_cluster *c, int id,
+                       const struct raft_membership *to, uint64_t *lsn)
+{
+    struct sim_procs *P = c->procs;
+    struct proc_node *pn = &P->p[id];
+    char text[8 * RAFT_MAX_NODES + 32];
+    struct ctl_rec r;
+    if (ctl_members_rec(&r, CTL_C_MEMBERS, to, text, sizeof(text)) != 0)
+        return RAFT_EINVAL;
+    r.a = ++P->members_seq;
+    if (procs__send(c, id, &r) != 0)
+        return RAFT_EDOWN;
+    /* replay up to its report and no further, so what the runner says
+     * of the proposal comes before what followed from it */
+    uint64_t until = uv_hrtime() + UINT64_C(10000000000);
+    P->await_seq = r.a;
+    while (pn->members_seq != r.a) {
+        if ((pn->fd < 0 && !procs__head(c, id)) || c->stopped ||
+            util_stop_signal || uv_hrtime() > until)
+            break;
+        bool caught;
+        procs__turn(c, procs__wall_us(P), 1, &caught);
+    }
+    P->await_seq = 0;
+    if (pn->members_seq != r.a) /* died before it reported it, or slow */
+        return pn->fd < 0                        ? RAFT_EDOWN
+               : c->stopped || util_stop_signal ? SIM_ESTOPPED
+                                                 : SIM_EPENDING;
+    if (lsn && pn->members_rc == RAFT_OK)
+        *lsn = pn->members_lsn;
+    return pn->members_rc;
 }
 
 void sim__procs_hold(struct sim_cluster *c, bool hold)

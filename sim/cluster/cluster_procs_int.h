@@ -23,6 +23,11 @@ struct proc_node {
     int port;
     struct net_buf hist; /* the inputs of every life, for the next one */
     bool frozen; /* crashed silently: SIGSTOPped, its sockets open */
+    /* the last configuration change it reported (CTL_R_MEMBERS): the
+     * runner's sequence number and the shadow's result */
+    int32_t members_seq;
+    int members_rc;
+    uint64_t members_lsn;
 };
 
 struct sim_procs {
@@ -34,6 +39,8 @@ struct sim_procs {
     uint64_t errors;
     char first_error[320];
     struct pollfd *pfd;
+    int32_t members_seq; /* of the last CTL_C_MEMBERS sent */
+    int32_t await_seq;   /* the one sim__procs_members waits for, or 0 */
 };
 
 void procs__perr(struct sim_cluster *c, const char *fmt, int id,

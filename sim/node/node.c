@@ -12,6 +12,10 @@
  * SIGKILL can therefore leave the shadow one input ahead of the dead
  * process, never behind what its peers saw.
  *
+ * A configuration change (CTL_C_MEMBERS) is an input like a client
+ * write: reported, then proposed to the core; the initial configuration
+ * comes in the INIT record's raft_config (members), as the shadow's.
+ *
  * Link faults are this node's own: latency, jitter, drop and duplication
  * on what it sends (a delayed frame waits on a libuv timer), cuts on both
  * what it sends and what it receives.
@@ -353,6 +357,17 @@ void node__apply_input(struct nd *d, const struct ctl_rec *r)
     case CTL_R_CLOSED:
         raft_peer_closed(d->r, t, (int)r->a);
         break;
+    case CTL_R_MEMBERS:
+    case CTL_C_MEMBERS: {
+        /* a text that is no configuration proposes nothing, here and in
+         * the runner's shadow alike */
+        struct raft_membership to;
+        if (ctl_members_parse(r, d->n, &to) != 0)
+            return;
+        uint64_t lsn;
+        raft_propose_membership(d->r, t, &to, &lsn);
+        break;
+    }
     case CTL_C_CRASH:
         raft_crash(d->r, r->a != 0);
         break;
@@ -426,6 +441,9 @@ static void command(struct nd *d, const struct ctl_rec *r)
         break;
     case CTL_C_TRANSFER:
         report(d, CTL_R_TRANSFER, r->a, t, NULL, 0);
+        break;
+    case CTL_C_MEMBERS:
+        report(d, CTL_R_MEMBERS, r->a, t, r->payload, r->plen);
         break;
     default:
         return; /* nothing else is a command */

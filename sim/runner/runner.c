@@ -682,17 +682,6 @@ int scn_run(const struct scn_program *p, const struct scn_run_opts *o,
         res->skipped = true;
         return 0;
     }
-    bool members = p->has_members;
-    for (int i = 0; i < p->n_cmds; i++)
-        members |= p->cmds[i].kind == SCN_MEMBER;
-    if (members && o->transport == SIM_TRANSPORT_PROCS) {
-        fprintf(o->out ? o->out : stdout,
-                "%s: skipped: membership changes are not carried to node "
-                "processes yet (the processes clock)\n",
-                p->file);
-        res->skipped = true;
-        return 0;
-    }
     struct scn_runner *r;
     if (scn_runner_new(p, o, &r) != 0) {
         res->setup_error = true;

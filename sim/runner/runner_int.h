@@ -45,6 +45,7 @@ struct rdiscard {
 struct rround {
     bool on, pre;
     uint64_t ballot; /* the term asked for */
+    bool asked[SCN_MAX_NODES + 1]; /* the voters of its configuration */
     bool answered[SCN_MAX_NODES + 1], granted[SCN_MAX_NODES + 1];
     uint8_t reason[SCN_MAX_NODES + 1];
     int rival[SCN_MAX_NODES + 1];

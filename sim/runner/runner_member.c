@@ -108,6 +108,10 @@ void r_do_member(struct runner *R, const struct scn_cmd *cmd)
     }
     uint64_t lsn = 0;
     int rc = sim_propose_membership(R->c, l, &to, &lsn);
+    /* why it was busy: the state its core answered in (under processes
+     * the shadow has just replayed that answer, and may have moved on
+     * from what it was before the call) */
+    raft_membership_get(r, &conf_lsn);
     char two[16] = "";
     if (cmd->two)
         snprintf(two, sizeof(two), " and n%d", node2);
@@ -126,12 +130,25 @@ void r_do_member(struct runner *R, const struct scn_cmd *cmd)
                 conf_lsn > raft_commit_lsn(r)
                     ? "the change before it is not committed (one at a time)"
                     : "it has not committed an entry of its own term yet");
+    } else if (rc == SIM_EPENDING || rc == SIM_ESTOPPED) {
+        rs_line(R, l, C_YELLOW,
+                "was asked to propose %s n%d%s%s; %s", op_words(cmd->enumval),
+                node, two, as,
+                rc == SIM_ESTOPPED
+                    ? "the run stopped before its process reported the "
+                      "proposal"
+                    : "its process had not reported the proposal after 10 s "
+                      "(what its core answers will show in its events)");
     } else {
         rs_line(R, l, C_DIM, "cannot propose %s n%d%s%s (%s)",
                 op_words(cmd->enumval), node, two, as,
                 rc == RAFT_ETRANSFER ? "it is handing leadership over"
-                : rc == RAFT_EINVAL  ? "not supported by this clock"
-                                     : "it is not the leader");
+                : rc == RAFT_EINVAL
+                    ? "its core refused it against the configuration it "
+                      "uses: no change, no voter left, or more voters "
+                      "changed than it allows"
+                : rc == RAFT_EDOWN ? "it is down"
+                                   : "it is not the leader");
     }
 }
 

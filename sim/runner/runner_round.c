@@ -10,8 +10,9 @@
  * event for that ballot is filed under granted or refused with its
  * reason.  "did not answer" means: no VOTE event for the ballot from
  * that voter (down, cut off, or its reply not yet sent) — a voter whose
- * reply was lost on the way is listed with what it said.  Only
- * runner_say.c calls these.
+ * reply was lost on the way is listed with what it said; a node outside
+ * the candidate's configuration (membership) was not asked and is not
+ * listed.  Only runner_say.c calls these.
  */
 #include "sim/runner/runner_int.h"
 
@@ -24,6 +25,11 @@ void rr_begin(struct runner *R, const struct raft_event *ev)
     r->on = true;
     r->pre = ev->role == RAFT_PRECANDIDATE;
     r->ballot = r->pre ? ev->term + 1 : ev->term;
+    /* it asks the voters of the configuration in force, no other node */
+    const raft_nodeset *v =
+        &raft_membership_get(sim_node(R->c, ev->node), NULL)->voters;
+    for (int i = 1; i <= R->n; i++)
+        r->asked[i] = raft_nodeset_has(v, i);
 }
 
 void rr_vote(struct runner *R, const struct raft_event *ev)
@@ -122,7 +128,8 @@ bool rr_failed_text(struct runner *R, int node, char *out, size_t cap)
         set[0] = '\0';
         for (int i = 1; i <= R->n; i++)
             if (i != node &&
-                (pass == 0 ? r->answered[i] && r->granted[i] : !r->answered[i]))
+                (pass == 0 ? r->answered[i] && r->granted[i]
+                           : r->asked[i] && !r->answered[i]))
                 sl += (size_t)snprintf(set + sl, sizeof(set) - sl, "%sn%d",
                                        sl ? ", " : "", i);
         if (!sl)
