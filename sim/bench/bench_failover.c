@@ -169,20 +169,24 @@ static const char *paper(uint64_t lo, uint64_t hi)
  * what the rows above mean (README, Performance, bench failover). */
 static void fixed_note(FILE *out, const struct bench_failover_opts *o)
 {
-    fprintf(out, "%-18s no randomness: the first leader is campaigned (a "
-                 "fresh cluster's first\n%-18s election seldom ends: all "
-                 "time out together); ",
-            "", "");
-    if (o->prevote)
-        fprintf(out, "after the crash only the two up-to-date\n%-18s "
-                     "followers can pass a pre-vote, and a split needs the "
-                     "two with shorter\n%-18s logs to vote apart\n",
-                "", "");
-    else
-        fprintf(out, "without PreVote the followers with\n%-18s shorter "
-                     "logs stand too, and each term they raise restarts "
-                     "every\n%-18s timer at once: the paper's split votes\n",
-                "", "");
+    static const char *const with[] = {
+        "no randomness: the first leader is campaigned (a fresh cluster's "
+        "first",
+        "election seldom ends: all time out together); after the crash only "
+        "the",
+        "two up-to-date followers can pass a pre-vote, and a split needs the "
+        "two",
+        "with shorter logs to vote apart"};
+    static const char *const without[] = {
+        "no randomness: the first leader is campaigned (a fresh cluster's "
+        "first",
+        "election seldom ends: all time out together); without PreVote the",
+        "followers with shorter logs stand too, and each term they raise "
+        "restarts",
+        "every timer at once: the paper's split votes"};
+    const char *const *l = o->prevote ? with : without;
+    for (int i = 0; i < 4; i++)
+        fprintf(out, "%-18s %s\n", "", l[i]);
 }
 
 static const char *kind_name(unsigned kind)
