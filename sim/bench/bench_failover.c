@@ -4,14 +4,17 @@
  *
  * One trial: five nodes on loopback TCP, heartbeat 50 ms (--heartbeat;
  * half the minimum election timeout where that is not above it, and
- * always with --heartbeat half, as the paper).  Once a leader is stable, two followers are cut off
- * from it for one heartbeat interval while it commits three writes, so
- * their logs are shorter and they cannot win (the paper's "logs of
- * different lengths").  Right after a heartbeat broadcast the leader is
- * crashed at a uniformly random point of its heartbeat interval.  We time
- * (a) crash -> some node becomes leader, and (b) crash -> a client write
- * proposed to that new leader the moment it appears is acknowledged
- * (quorum ack: committed).  Both are wall-clock milliseconds.
+ * always with --heartbeat half, as the paper).  The first leader is
+ * campaigned, not left to the first election (bench_first_leader: at a
+ * fixed timeout that election seldom ends).  Once it is stable, two
+ * followers are cut off from it for one heartbeat interval while it
+ * commits three writes, so their logs are shorter and they cannot win
+ * (the paper's "logs of different lengths").  Right after a heartbeat
+ * broadcast the leader is crashed at a uniformly random point of its
+ * heartbeat interval.  We time (a) crash -> some node becomes leader,
+ * and (b) crash -> a client write proposed to that new leader the moment
+ * it appears is acknowledged (quorum ack: committed).  Both are
+ * wall-clock milliseconds.
  *
  * --processes runs each node as its own `raftsim node` process
  * (sim/cluster/cluster_procs.c): kill is then a real SIGKILL and silent a
@@ -59,14 +62,18 @@ static void hook(void *ctx, struct sim_cluster *c, const struct raft_event *ev)
 }
 
 
-/* One trial; returns 0 and fills the two times in ms, or -1 (timeout or
- * set-up failure). */
 static uint64_t heartbeat_for(const struct bench_failover_opts *o,
                               uint64_t emin)
 {
     return o->heartbeat_us && o->heartbeat_us < emin ? o->heartbeat_us
                                                      : emin / 2;
 }
+
+/* One trial; returns 0 and fills the two times in ms, -1 when no leader
+ * was elected within 10 s of the crash (or its write did not commit), or
+ * SETUP_FAILED when the cluster had no first leader to crash: that is no
+ * failover at all, and is counted apart. */
+enum { SETUP_FAILED = -2 };
 
 static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
                      uint64_t emax, unsigned kind, uint64_t seed,
@@ -90,8 +97,10 @@ static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
     sim_set_hook(c, hook, &tr);
     struct prng rng;
     prng_seed(&rng, seed);
-    int rc = -1;
-    int l = sim_await_leader(c, 5000000);
+    int rc = SETUP_FAILED;
+    /* Not left to the first election: with min = max it is itself the
+     * paper's no-randomness livelock (bench_util.h). */
+    int l = bench_first_leader(c, seed, emin, 5000000);
     /* let it settle: every follower has heard a heartbeat */
     if (!l || !sim_run_until(c, sim_now(c) + 2 * emax) ||
         raft_role(sim_node(c, l)) != RAFT_LEADER)
@@ -113,6 +122,7 @@ static int run_trial(const struct bench_failover_opts *o, uint64_t emin,
     uint64_t crash_at = hb_at + prng_range(&rng, 0, so.heartbeat_us);
     if (!sim_run_until(c, crash_at))
         goto out;
+    rc = -1; /* from here on, a failure is the failover's */
     tr.crashed = l;
     tr.t_crash = sim_now(c);
     if (kind == BENCH_CRASH_SILENT)
@@ -155,6 +165,30 @@ static const char *paper(uint64_t lo, uint64_t hi)
     return "";
 }
 
+/* A fixed range (min = max) is the paper's "no randomness" case: say
+ * what the rows above mean (README, Performance, bench failover). */
+static void fixed_note(FILE *out, const struct bench_failover_opts *o)
+{
+    static const char *const with[] = {
+        "no randomness: the first leader is campaigned (a fresh cluster's "
+        "first",
+        "election seldom ends: all time out together); after the crash only "
+        "the",
+        "two up-to-date followers can pass a pre-vote, and a split needs the "
+        "two",
+        "with shorter logs to vote apart"};
+    static const char *const without[] = {
+        "no randomness: the first leader is campaigned (a fresh cluster's "
+        "first",
+        "election seldom ends: all time out together); without PreVote the",
+        "followers with shorter logs stand too, and each term they raise "
+        "restarts",
+        "every timer at once: the paper's split votes"};
+    const char *const *l = o->prevote ? with : without;
+    for (int i = 0; i < 4; i++)
+        fprintf(out, "%-18s %s\n", "", l[i]);
+}
+
 static const char *kind_name(unsigned kind)
 {
     return kind == BENCH_CRASH_SILENT ? "silent" : "kill";
@@ -188,7 +222,10 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
             o->processes ? ", one process each (kill = SIGKILL, silent = "
                            "SIGSTOP)"
                          : " in one process",
-            hb, o->prevote ? "on" : "off", o->fast_detect ? "on" : "off",
+            hb, o->prevote ? "on" : "off",
+            !o->fast_detect ? "off"
+            : o->prevote    ? "on"
+                            : "off (it needs PreVote)",
             raft_policy_name(o->policy), (unsigned long long)o->latency_us,
             o->trials);
     fprintf(out, "%-11s %-6s %5s %-7s %7s %7s %7s %7s %7s\n", "range ms",
@@ -211,7 +248,7 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
             int n = 0, trials = o->trials;
             if (lo == hi && trials > 100)
                 trials = 100; /* as the paper: no randomness is slow */
-            int done = 0;
+            int done = 0, no_setup = 0;
             for (int t = 0; t < trials && !util_stop_signal; t++) {
                 double a, b;
                 uint64_t seed = o->seed + (uint64_t)r * 100000 + (uint64_t)t;
@@ -219,6 +256,10 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
                 if (util_stop_signal)
                     break; /* cut short by Ctrl-C: neither a failure nor a
                               time */
+                if (trc == SETUP_FAILED) { /* no leader to crash: no row */
+                    no_setup++;
+                    continue;
+                }
                 done++;
                 if (csv)
                     fprintf(csv, "%llu,%llu,%.3f,%s,%d,%d,%s,%llu,%d,",
@@ -264,8 +305,15 @@ int bench_failover(FILE *out, const struct bench_failover_opts *o)
                 fprintf(out, "  %s\n",
                         which || !like_paper ? "" : paper(lo, hi));
             }
+            if (no_setup)
+                fprintf(out,
+                        "%-18s %d more trial%s had no first leader within "
+                        "5 s to crash: left out\n",
+                        "", no_setup, no_setup == 1 ? "" : "s");
             fflush(out);
         }
+        if (o->ranges[r][0] == o->ranges[r][1])
+            fixed_note(out, o);
     }
     free(lead);
     free(comm);

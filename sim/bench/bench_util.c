@@ -18,6 +18,24 @@ void bench_tcp_options(struct sim_options *so, int nodes,
     so->n_clients = 1;
 }
 
+int bench_first_leader(struct sim_cluster *c, uint64_t seed, uint64_t emin,
+                       uint64_t within_us)
+{
+    int ids[RAFT_MAX_NODES], n = sim_n_nodes(c);
+    uint64_t end = sim_now(c) + within_us, next = sim_now(c) + emin / 2;
+    for (uint64_t k = seed; sim_now(c) < end; ) {
+        if (!sim_run_until(c, sim_now(c) + 1000))
+            return 0;
+        if (sim_leaders(c, ids) == 1)
+            return ids[0];
+        if (sim_now(c) >= next) {
+            sim_campaign(c, 1 + (int)(k++ % (uint64_t)n));
+            next = sim_now(c) + emin;
+        }
+    }
+    return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -15,6 +15,22 @@
 void bench_tcp_options(struct sim_options *so, int nodes,
                        uint64_t latency_us);
 
+/* The first leader of a fresh cluster, or 0 if none within within_us.
+ * Every node starts at time 0 with the same timer, so with a fixed
+ * election timeout (min = max) the first election is the Raft paper's
+ * "no randomness" case (§9.3, Figure 16): all time out together, all
+ * win their pre-votes, all vote for themselves, all step down together
+ * and restart the same timer, round after round.  A benchmark that
+ * waited for that election would count its own set-up as a failed
+ * trial.  So at emin/2, before any timer fires (and, on loopback,
+ * usually after the connections are up), node 1 + seed % n campaigns
+ * (etcd's MsgHup, `campaign` in a scenario): the others, still
+ * followers, grant it.  If no leader comes of it (a message dropped
+ * before a connection was up), the next node campaigns one emin later:
+ * at a fixed timeout, half way between two rounds of split votes. */
+int bench_first_leader(struct sim_cluster *c, uint64_t seed, uint64_t emin,
+                       uint64_t within_us);
+
 /* Sort n samples ascending, for bench_pct. */
 void bench_sort(double *v, int n);
 
