@@ -101,6 +101,14 @@ const struct pg_standby *pg_standby_of(const struct pg_obs *primary,
 int pg_exec(const struct pg_server *s, double timeout_s, const char *sql,
             char *err, size_t cap);
 
+/* Promote a standby (pg_promote(false), PostgreSQL's signal) and wait,
+ * polling pg_is_in_recovery() on the same session, until it is out of
+ * recovery and takes writes; *polls: how many times it asked.  0, or -1
+ * with the server's message (or a timeout after timeout_s) in err.
+ * (pg_promote.c: pg_promote(true)'s own wait checks every 100 ms.) */
+int pg_promote_now(const struct pg_server *s, double timeout_s, int *polls,
+                   char *err, size_t cap);
+
 /* The mirror's table: raftsim_kv(lsn, term, key, value, node, pg_lsn). */
 int pg_mirror_table(const struct pg_server *s, double timeout_s, char *err,
                     size_t cap);

@@ -18,10 +18,13 @@
 #include "sim/runner/runner_mirror.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "sim/util/util.h"
 
 #define WATCH_TIMEOUT_S 1.0
+#define WATCH_AGAIN_MAX 10      /* asks of a server that went away */
+#define WATCH_AGAIN_GAP_US 5000 /* between them */
 
 uint64_t rm_watch_slice_us(struct runner *R)
 {
@@ -47,7 +50,7 @@ void rm_watch(struct runner *R)
     if (!sim_is_up(R->c, node))
         return;
     struct pg_obs o, again;
-    bool asked = false;
+    int asked = 0;
     sim_hold_clock(R->c, true);
     pg_observe(&M->s[p], WATCH_TIMEOUT_S, &o);
     double polled = util_wall_s();
@@ -59,16 +62,32 @@ void rm_watch(struct runner *R)
     enum pg_fail f = pg_obs_failure(&o);
     bool refused = f == PG_FAIL_REFUSED;
     bool gone = refused || f == PG_FAIL_GONE;
+    double asked_ms = 0;
     if (f == PG_FAIL_GONE) {
         /* It went away under the poll (a kill that lands during the
          * connection or the query: most polls at load, when one takes
-         * longer than the heartbeat between them).  Asked once more at
-         * once, a postmaster that is gone refuses (its crash command
-         * can then wait, rm_crash_refused); one still shutting down or
-         * restarting after a backend's crash answers otherwise, and its
-         * crash command stops it now, before anyone is promoted. */
-        pg_observe(&M->s[p], WATCH_TIMEOUT_S, &again);
-        asked = true;
+         * longer than the heartbeat between them).  Asked again, a
+         * postmaster that is gone refuses (its crash command can then
+         * wait, rm_crash_refused); one still shutting down or restarting
+         * after a backend's crash answers otherwise, and its crash
+         * command stops it now, before anyone is promoted.  A dying
+         * postmaster's port may still take a connection for a few ms
+         * and close it (seen 4 ms after the first poll, at load), so
+         * while that is the answer it is asked again, WATCH_AGAIN_GAP_US
+         * apart, at most WATCH_AGAIN_MAX times. */
+        double a0 = util_wall_s();
+        for (int k = 0; k < WATCH_AGAIN_MAX; k++) {
+            if (k) {
+                struct timespec ts = {0, WATCH_AGAIN_GAP_US * 1000L};
+                nanosleep(&ts, NULL);
+            }
+            pg_observe(&M->s[p], WATCH_TIMEOUT_S, &again);
+            asked++;
+            if (pg_obs_failure(&again) != PG_FAIL_GONE ||
+                !strstr(again.error, "closed the connection"))
+                break;
+        }
+        asked_ms = (util_wall_s() - a0) * 1e3;
         refused = pg_obs_failure(&again) == PG_FAIL_REFUSED;
     }
     sim_hold_clock(R->c, false);
@@ -84,13 +103,17 @@ void rm_watch(struct runner *R)
     }
     M->watch_misses = 0;
     M->mark_detected = polled;
-    char said[128] = "";
+    char said[400] = "", how[48];
+    if (asked == 1)
+        snprintf(how, sizeof(how), "at once (%.0f ms)", asked_ms);
+    else
+        snprintf(how, sizeof(how), "%d times in %.0f ms", asked, asked_ms);
     if (asked)
-        snprintf(said, sizeof(said), "; asked again at once: %s (%.0f ms)",
+        snprintf(said, sizeof(said), "; asked again %s: %s%s", how,
                  refused    ? "it refuses connections"
                  : again.up ? "it answers, so its crash command stops it now"
-                            : "no refusal, so its crash command stops it now",
-                 again.took_ms);
+                            : "its crash command stops it now: ",
+                 refused || again.up ? "" : again.error);
     rm_say(R, C_MAGENTA, "watch: %s does not answer (%s, after %.0f ms; poll "
                          "%llu%s%s): n%d crashes in the simulation",
            M->s[p].name, o.error, o.took_ms,
