@@ -163,9 +163,10 @@ static void out_detach(struct net_out *c)
         base = c->delay_at_dial;
     p->delay_ms = base == 0 ? n->min_ms
                   : base >= n->max_ms / 2 ? n->max_ms : base * 2;
-    /* Dial again if a send is waiting, or to restore a link that was up;
-     * otherwise stay idle until the next send. */
-    if (!n->closing && (p->want || lived))
+    /* Dial again if a send is waiting, to restore a link that was up, or
+     * for a peer kept connected (net_node_connect); otherwise stay idle
+     * until the next send. */
+    if (!n->closing && (p->want || p->keep || lived))
         uv_timer_start(&p->timer, dial_timer_cb, p->delay_ms, 0);
 }
 
@@ -595,6 +596,8 @@ void net_node_set_peer(struct net_node *n, int peer, const char *host, int port)
     }
     if (p->conn)
         out_close(p->conn, NET_LOG_INFO, "peer address changed");
+    else if (ok && p->keep && !uv_is_active((uv_handle_t *)&p->timer))
+        dial(p); /* kept connected: its address is known now */
 }
 
 int net_node_send(struct net_node *n, const struct raft_msg *m)
@@ -721,6 +724,7 @@ void net_node_connect(struct net_node *n, int peer)
         return;
     struct net_peer *p = &n->peers[peer];
     p->want = true;
+    p->keep = true;
     if (!p->conn && !uv_is_active((uv_handle_t *)&p->timer))
         dial(p);
 }

@@ -138,8 +138,12 @@ int net_node_port(const struct net_node *n);
  * current connection to that peer. */
 void net_node_set_peer(struct net_node *n, int peer, const char *host,
                        int port);
-/* Dial peer now, not at the first send (a node process that starts:
- * its first votes should not be lost to a connection not made yet). */
+/* Dial peer now, not at the first send, and keep it connected: after a
+ * failed dial or a lost connection it is dialed again with the back-off
+ * (reconnect_min_ms doubling to reconnect_max_ms) whether or not a send
+ * waits, as a Raft server keeps a stream to every peer.  So a node's
+ * first votes, or its first reply to a peer that restarted, are not lost
+ * to a connection not made yet. */
 void net_node_connect(struct net_node *n, int peer);
 /* Encode m and queue it to m->to.  0 if queued; negative if dropped:
  * UV_ENOTCONN (not connected yet: a dial is started or scheduled),

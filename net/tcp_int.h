@@ -32,6 +32,8 @@ struct net_peer {
     struct net_out *conn;  /* NULL, connecting or open */
     uint64_t delay_ms;     /* before the next dial; 0 = dial at once */
     bool want;             /* a send was dropped since the last dial */
+    bool keep;             /* net_node_connect: always wanted, redialed with
+                              back-off after every failure or loss */
 };
 
 /* A dialed connection: after the handshake we only write on it (and read

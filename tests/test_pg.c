@@ -6,6 +6,8 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -229,6 +231,57 @@ Test(pg, a_server_that_is_down_is_reported_by_name, .timeout = 30)
     cr_assert(strstr(o.error, "server z: cannot connect"), "%s", o.error);
     cr_assert_eq(pg_exec(&s, 2.0, "SELECT 1", err, sizeof(err)), -1);
     cr_assert(strstr(err, "server z"), "%s", err);
+    pg_server_free(&s);
+}
+
+/* A listener that accepts one connection and closes it at once, as a
+ * server killed during the connection does (bounded: 10 s). */
+static void *accept_and_close(void *arg)
+{
+    int fd = *(int *)arg;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 10000) == 1) {
+        int c = accept(fd, NULL, NULL);
+        if (c >= 0)
+            close(c);
+    }
+    return NULL;
+}
+
+/* What the watch decides on: a server that closes the connection under
+ * the poll is "gone" (its postmaster may be alive: the watch asks again);
+ * a port nobody listens on is "refused".  From libpq's own messages. */
+Test(pg, a_connection_closed_under_the_poll_is_gone_then_refused,
+     .timeout = 30)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    cr_assert_eq(listen(fd, 4), 0);
+    socklen_t sl = sizeof(sa);
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    char spec[128], err[256];
+    snprintf(spec, sizeof(spec), "z=host=127.0.0.1 port=%d user=x dbname=x",
+             ntohs(sa.sin_port));
+    struct pg_server s;
+    cr_assert_eq(pg_server_parse(spec, &s, err, sizeof(err)), 0, "%s", err);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, accept_and_close, &fd), 0);
+    struct pg_obs o;
+    pg_observe(&s, 2.0, &o);
+    pthread_join(th, NULL);
+    cr_assert_not(o.up);
+    cr_assert_eq(pg_obs_failure(&o), PG_FAIL_GONE, "%s", o.error);
+    close(fd); /* now nothing listens there */
+    pg_observe(&s, 2.0, &o);
+    cr_assert_eq(pg_obs_failure(&o), PG_FAIL_REFUSED, "%s", o.error);
+    struct pg_obs up = {.up = true};
+    cr_assert_eq(pg_obs_failure(&up), PG_FAIL_NONE);
+    struct pg_obs slow = {.up = false};
+    snprintf(slow.error, sizeof(slow.error), "server z: cannot connect: "
+             "timeout expired");
+    cr_assert_eq(pg_obs_failure(&slow), PG_FAIL_OTHER);
     pg_server_free(&s);
 }
 

@@ -455,6 +455,43 @@ Test(tcp, restarted_peer_on_the_same_port_is_reconnected)
     finish();
 }
 
+/* net_node_connect keeps a peer connected without any send: a dial that
+ * fails (the peer is down) and a link that is lost are dialed again with
+ * the back-off, so when the peer listens again the connection is there
+ * before the first frame to it (a vote reply after a failover would
+ * otherwise be dropped to open it). */
+Test(tcp, kept_peer_is_redialed_while_down_without_a_send)
+{
+    start(1, 2);
+    start(2, 2);
+    link_to(1, 2);
+    net_node_connect(nodes[1].net, 2);
+    struct pair p = {1, 2};
+    cr_assert(run_until(pair_connected, &p, 3000), "no eager connection");
+    int port = nodes[2].port;
+    stop(2);
+    forget_msgs(2);
+    /* long enough for the redials of the lost link to fail (back-off
+     * 10 ms doubling to 100 ms): the peer is down, nothing is sent */
+    run_for(300);
+    cr_assert(!net_node_connected(nodes[1].net, 2));
+    uint64_t dials = net_node_stats(nodes[1].net)->dials;
+    cr_assert_geq(dials, 3, "the down peer was dialed %llu times",
+                  (unsigned long long)dials);
+    struct net_node_config c = config(2, 2, "test");
+    c.port = port;
+    start_cfg(&c);
+    cr_assert_eq(nodes[2].port, port);
+    cr_assert(run_until(pair_connected, &p, 3000),
+              "not reconnected without a send");
+    cr_assert_eq(net_node_stats(nodes[1].net)->dropped_unconnected, 0);
+    struct raft_msg m = msg(RAFT_MSG_VOTE_RESP, 1, 2, 7);
+    cr_assert_eq(net_node_send(nodes[1].net, &m), 0, "the first frame goes");
+    cr_assert(await_msgs(2, 1, 3000));
+    cr_assert_eq(nodes[2].msgs[0].term, 7);
+    finish();
+}
+
 Test(tcp, wrong_cluster_is_refused_and_the_node_keeps_working)
 {
     struct net_node_config c1 = config(1, 3, "alpha");

@@ -325,6 +325,9 @@ struct net_stats;
  * transport now (memory mode, crashed). */
 bool sim_wire_net_stats(const struct sim_cluster *c, int id,
                         struct net_stats *out);
+/* TCP mode (one process): node from's connection to node to is open
+ * (false in memory or PROCS mode, or while either side is down). */
+bool sim_wire_connected(const struct sim_cluster *c, int from, int to);
 /* Descriptors an n-node TCP cluster in this process needs. */
 uint64_t sim_wire_fds_needed(int n_nodes);
 /* Raise the soft RLIMIT_NOFILE if that suffices; -1 with err set if the

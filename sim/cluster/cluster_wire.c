@@ -14,10 +14,13 @@
  * goes onto the socket when it is released — the kernel here has no
  * netem, so latency lives in the transport.
  *
- * A crash closes the node's listener and sockets (its peers read EOF and
- * report it to their cores: fast detection); a silent crash leaves them
- * open and unread.  A restart listens on
- * the same port again and peers reconnect with back-off.  A pause stops
+ * Every node keeps a connection to every peer from the start
+ * (net_node_connect), as a node process does, so no vote or reply is
+ * dropped to open a link on its first use.  A crash closes the node's
+ * listener and sockets (its peers read EOF and report it to their cores:
+ * fast detection); a silent crash leaves them open and unread.  A
+ * restart listens on the same port again, dials every peer, and the
+ * peers, which kept redialing it with back-off, reconnect.  A pause stops
  * reading the node's sockets: the kernel keeps the backlog, which the
  * node reads on resume.
  *
@@ -140,9 +143,14 @@ static int start_node(struct sim_wire *w, int id, int port)
         return rc;
     }
     wn->port = net_node_port(wn->net);
+    /* every peer kept connected, as a node process does (sim/node): a
+     * peer's port still unknown (0) is dialed once sim__wire_start
+     * sets it */
     for (int j = 1; j <= w->c->n; j++)
-        if (j != id)
+        if (j != id) {
             net_node_set_peer(wn->net, j, "127.0.0.1", w->nodes[j].port);
+            net_node_connect(wn->net, j);
+        }
     return 0;
 }
 
@@ -373,6 +381,12 @@ bool sim_wire_net_stats(const struct sim_cluster *c, int id,
         return false;
     *out = *net_node_stats(c->wire->nodes[id].net);
     return true;
+}
+
+bool sim_wire_connected(const struct sim_cluster *c, int from, int to)
+{
+    return c->wire && from >= 1 && from <= c->n && c->wire->nodes[from].net &&
+           net_node_connected(c->wire->nodes[from].net, to);
 }
 
 /* Per node: a listener, a dialed and an accepted connection per peer;

@@ -303,6 +303,18 @@ void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o)
     o->took_ms = (util_wall_s() - t0) * 1e3;
 }
 
+enum pg_fail pg_obs_failure(const struct pg_obs *o)
+{
+    if (o->up)
+        return PG_FAIL_NONE;
+    if (strstr(o->error, "Connection refused"))
+        return PG_FAIL_REFUSED;
+    if (strstr(o->error, "shutting down") ||
+        strstr(o->error, "closed the connection"))
+        return PG_FAIL_GONE;
+    return PG_FAIL_OTHER;
+}
+
 int pg_exec(const struct pg_server *s, double timeout_s, const char *sql,
             char *err, size_t cap)
 {

@@ -79,6 +79,18 @@ int pg_default_servers(struct pg_server *s, int cap);
 /* Observe one server; timeout_s bounds connecting and the query. */
 void pg_observe(const struct pg_server *s, double timeout_s, struct pg_obs *o);
 
+/* Why an observation failed, from libpq's message (the mirror's watch,
+ * runner_mirror_watch.c, decides on it):
+ *   PG_FAIL_NONE     it answered (o->up);
+ *   PG_FAIL_REFUSED  the connection was refused: nothing listens on the
+ *                    port, so no client can reach the server;
+ *   PG_FAIL_GONE     the server closed the connection under us (a kill
+ *                    during the connection or the query), or says it is
+ *                    shutting down: its postmaster may still be there;
+ *   PG_FAIL_OTHER    a timeout or anything else: perhaps only slow. */
+enum pg_fail { PG_FAIL_NONE, PG_FAIL_REFUSED, PG_FAIL_GONE, PG_FAIL_OTHER };
+enum pg_fail pg_obs_failure(const struct pg_obs *o);
+
 /* The primary's view of the standby called name (its application_name);
  * NULL when it is not connected. */
 const struct pg_standby *pg_standby_of(const struct pg_obs *primary,
@@ -88,6 +100,14 @@ const struct pg_standby *pg_standby_of(const struct pg_obs *primary,
  * server's message in err. */
 int pg_exec(const struct pg_server *s, double timeout_s, const char *sql,
             char *err, size_t cap);
+
+/* Promote a standby (pg_promote(false), PostgreSQL's signal) and wait,
+ * polling pg_is_in_recovery() on the same session, until it is out of
+ * recovery and takes writes; *polls: how many times it asked.  0, or -1
+ * with the server's message (or a timeout after timeout_s) in err.
+ * (pg_promote.c: pg_promote(true)'s own wait checks every 100 ms.) */
+int pg_promote_now(const struct pg_server *s, double timeout_s, int *polls,
+                   char *err, size_t cap);
 
 /* The mirror's table: raftsim_kv(lsn, term, key, value, node, pg_lsn). */
 int pg_mirror_table(const struct pg_server *s, double timeout_s, char *err,

@@ -7,7 +7,9 @@
  * slices (runner_base.c) and each slice ends with a poll.  When the
  * server refuses the connection or says it is shutting down, or two
  * polls in a row time out, its node crashes in the simulation at that
- * moment; the election, fence, promotion and rejoin then follow from the
+ * moment (a server that went away under the poll is asked once more at
+ * once: refusing, its crash command waits, rm_crash_refused); the
+ * election, fence, promotion and rejoin then follow from the
  * simulation's decisions as for any crash.  The clock is held during a
  * poll, like every mirror step, so a slow answer costs wall time, never a
  * timeout in the cluster.  Meant for `--clock real` (under the virtual
@@ -16,10 +18,13 @@
 #include "sim/runner/runner_mirror.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "sim/util/util.h"
 
 #define WATCH_TIMEOUT_S 1.0
+#define WATCH_AGAIN_MAX 10      /* asks of a server that went away */
+#define WATCH_AGAIN_GAP_US 5000 /* between them */
 
 uint64_t rm_watch_slice_us(struct runner *R)
 {
@@ -44,23 +49,52 @@ void rm_watch(struct runner *R)
     int node = M->node_of[p];
     if (!sim_is_up(R->c, node))
         return;
-    struct pg_obs o;
+    struct pg_obs o, again;
+    int asked = 0;
     sim_hold_clock(R->c, true);
     pg_observe(&M->s[p], WATCH_TIMEOUT_S, &o);
     double polled = util_wall_s();
-    sim_hold_clock(R->c, false);
     M->watch_polls++;
-    if (o.up) {
-        M->watch_misses = 0;
-        return;
-    }
     /* A refused connection, or a server that says it is shutting down,
      * is gone; a timeout may be a loaded machine (seen here: a live
      * server in a container took 2.9 s to accept, at load 18), so it
      * counts only when the next poll fails too. */
-    bool gone = strstr(o.error, "Connection refused") ||
-                strstr(o.error, "shutting down") ||
-                strstr(o.error, "closed the connection");
+    enum pg_fail f = pg_obs_failure(&o);
+    bool refused = f == PG_FAIL_REFUSED;
+    bool gone = refused || f == PG_FAIL_GONE;
+    double asked_ms = 0;
+    if (f == PG_FAIL_GONE) {
+        /* It went away under the poll (a kill that lands during the
+         * connection or the query: most polls at load, when one takes
+         * longer than the heartbeat between them).  Asked again, a
+         * postmaster that is gone refuses (its crash command can then
+         * wait, rm_crash_refused); one still shutting down or restarting
+         * after a backend's crash answers otherwise, and its crash
+         * command stops it now, before anyone is promoted.  A dying
+         * postmaster's port may still take a connection for a few ms
+         * and close it (seen 4 ms after the first poll, at load), so
+         * while that is the answer it is asked again, WATCH_AGAIN_GAP_US
+         * apart, at most WATCH_AGAIN_MAX times. */
+        double a0 = util_wall_s();
+        for (int k = 0; k < WATCH_AGAIN_MAX; k++) {
+            if (k) {
+                struct timespec ts = {0, WATCH_AGAIN_GAP_US * 1000L};
+                nanosleep(&ts, NULL);
+            }
+            pg_observe(&M->s[p], WATCH_TIMEOUT_S, &again);
+            asked++;
+            if (pg_obs_failure(&again) != PG_FAIL_GONE ||
+                !strstr(again.error, "closed the connection"))
+                break;
+        }
+        asked_ms = (util_wall_s() - a0) * 1e3;
+        refused = pg_obs_failure(&again) == PG_FAIL_REFUSED;
+    }
+    sim_hold_clock(R->c, false);
+    if (o.up) {
+        M->watch_misses = 0;
+        return;
+    }
     if (!gone && ++M->watch_misses < 2) {
         rm_say(R, C_DIM, "watch: %s did not answer one poll (%s, after %.0f "
                          "ms): asking again",
@@ -69,14 +103,25 @@ void rm_watch(struct runner *R)
     }
     M->watch_misses = 0;
     M->mark_detected = polled;
+    char said[400] = "", how[48];
+    if (asked == 1)
+        snprintf(how, sizeof(how), "at once (%.0f ms)", asked_ms);
+    else
+        snprintf(how, sizeof(how), "%d times in %.0f ms", asked, asked_ms);
+    if (asked)
+        snprintf(said, sizeof(said), "; asked again %s: %s%s", how,
+                 refused    ? "it refuses connections"
+                 : again.up ? "it answers, so its crash command stops it now"
+                            : "its crash command stops it now: ",
+                 refused || again.up ? "" : again.error);
     rm_say(R, C_MAGENTA, "watch: %s does not answer (%s, after %.0f ms; poll "
-                         "%llu%s): n%d crashes in the simulation",
+                         "%llu%s%s): n%d crashes in the simulation",
            M->s[p].name, o.error, o.took_ms,
            (unsigned long long)M->watch_polls,
-           gone ? "" : ", the second in a row", node);
+           gone ? "" : ", the second in a row", said, node);
     R->role[node] = RAFT_DOWN;
     sim_crash(R->c, node, false);
-    if (strstr(o.error, "Connection refused"))
+    if (refused)
         rm_crash_refused(R, node);
     else
         rm_crash(R, node);
