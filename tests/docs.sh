@@ -144,7 +144,7 @@ override() {
     *"bench rss"*) c=${c/--nodes 100/--nodes 20}           # 9900 connections
         c=${c/--hold 10s/--hold 1s}
         [[ $c == *--hold* ]] || c="$c --hold 1s" ;;           # default 10 s
-    *"bench pg-failover --detect"*) c=${c/--trials 20/--trials 1} ;;
+    *"bench pg-failover --detect"*) c=${c/--trials 20/--trials 1}; c=${c/--trials 10/--trials 1} ;;
     *"bench pg-failover"*) c=${c/--trials 10/--trials 1} ;;
     *"bench explore"*) c=${c/--starts 10/--starts 0}        # 10 windows: minutes
         c=${c/--seconds 1s/--seconds 100ms}; c=${c/--seconds 2s/--seconds 100ms} ;;
