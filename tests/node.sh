@@ -86,8 +86,10 @@ for i in 1 2 3; do
         --duration 4s >"$tmp/w$i" 2>&1 & pids+=($!)
     wp[$i]=$!
 done
-for _ in $(seq 40); do # a leader and its no-op committed: 4 s at most
-    cat "$tmp"/w[123] | grep -q 'commit lsn 1' && break
+# until n1 itself has committed the no-op (its own line: the entry is in
+# its log, flushed), not only some node: 4 s at most
+for _ in $(seq 40); do
+    grep -q 'n1 commit lsn [1-9]' "$tmp/w1" && break
     sleep 0.1
 done
 kill -KILL "${wp[1]}"
