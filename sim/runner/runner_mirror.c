@@ -366,14 +366,10 @@ static void do_leader(struct runner *R, const struct action *a)
     pg_observe(&M->s[s], RM_TIMEOUT_S, &o);
     char l[24];
     pg_format_lsn(o.current_lsn, l, sizeof(l));
-    rm_say(R, C_GREEN, "%s promoted for n%d: pg_promote %.0f ms (out of "
-                       "recovery at the %d%s check; fence %.0f ms, total %.0f "
-                       "ms); timeline %u, lsn %s",
-           M->s[s].name, a->node, promote_ms, polls,
-           polls % 10 == 1 && polls % 100 != 11   ? "st"
-           : polls % 10 == 2 && polls % 100 != 12 ? "nd"
-           : polls % 10 == 3 && polls % 100 != 13 ? "rd"
-                                                  : "th",
+    rm_say(R, C_GREEN, "%s promoted for n%d: pg_promote %.0f ms (until "
+                       "out of recovery: %d check%s; fence %.0f ms, total "
+                       "%.0f ms); timeline %u, lsn %s",
+           M->s[s].name, a->node, promote_ms, polls, polls == 1 ? "" : "s",
            fence_ms, (util_wall_s() - t0) * 1e3, o.timeline, l);
     rm_switch_promoted(R, s);
     if (rm_apply_sync(R, s, err, sizeof(err)) != 0)

@@ -7,7 +7,7 @@
  * slices (runner_base.c) and each slice ends with a poll.  When the
  * server refuses the connection or says it is shutting down, or two
  * polls in a row time out, its node crashes in the simulation at that
- * moment (a server that went away under the poll is asked once more at
+ * moment (a server that went away under the poll is asked again at
  * once: refusing, its crash command waits, rm_crash_refused); the
  * election, fence, promotion and rejoin then follow from the
  * simulation's decisions as for any crash.  The clock is held during a
