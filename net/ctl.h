@@ -65,6 +65,9 @@ enum ctl_type {
     CTL_C_HOLD,      /* stop the clock (scenario `step`) */
     CTL_C_RELEASE,
     CTL_C_MEMBERS,   /* propose a configuration; payload as CTL_R_MEMBERS */
+    /* a standalone node's --wal-dir file (sim/node/node_wal.c) */
+    CTL_W_HEADER = 64, /* the first record: b: the core's seed; payload:
+                          the settings the replay depends on, as text */
 };
 
 struct ctl_rec {

@@ -101,6 +101,24 @@ if grep -q 'replayed [0-9]* inputs: term [1-9][0-9]*, log to lsn [1-9]' "$tmp/w1
 else bad "n1 restarted from --wal-dir without its log:"; cat "$tmp/w1" "$tmp/w1b"; fi
 if grep -q 'fdatasync, mean' "$tmp/w2"; then ok
 else bad "--wal-dir printed no fsync cost:"; cat "$tmp/w2"; fi
+# the file keeps the seed its node drew (a replay under another one
+# rebuilds another history) and the settings: others are refused
+w1=$(od -An -c "$wal/n1.wal" | tr -d ' \n')
+case $w1 in *raftsim-wal1id=1nodes=3*) ok ;;
+*) bad "n1.wal does not begin with its header: $(head -c 200 "$wal/n1.wal" | od -c | head -3)" ;; esac
+for extra in "--heartbeat 40ms" "--seed 7"; do
+    # shellcheck disable=SC2086
+    out=$(timeout 10 "$RAFTSIM" node --id 1 --peers "$peers" --key "$tmp/key" \
+        --wal-dir "$wal" --duration 200ms $extra 2>&1); rc=$?
+    if [ $rc -ne 0 ] && grep -q 'n1.wal was written .*restart with the same' <<<"$out"; then ok
+    else bad "a restart with $extra replayed a file written without it (exit $rc): $out"; fi
+done
+mkdir "$tmp/junk" && printf 'not a raftsim file at all' >"$tmp/junk/n1.wal"
+out=$(timeout 10 "$RAFTSIM" node --id 1 --peers "$peers" --key "$tmp/key" \
+    --wal-dir "$tmp/junk" --duration 200ms 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q 'does not begin with a raftsim node header' <<<"$out" &&
+    [ "$(cat "$tmp/junk/n1.wal")" = 'not a raftsim file at all' ]; then ok
+else bad "another file as n1.wal: exit $rc, or the file was changed: $out"; fi
 
 # the processes clock: nothing outlives a run
 before=$(nodes_now)

@@ -353,6 +353,7 @@ int cli_node(const char *prog, int argc, char **argv)
     if (seed_given) {
         uint64_t x = seed * 1000003 + (uint64_t)id;
         o.cfg.seed = x;
+        o.seed_given = true;
     } else {
         unsigned char r[8];
         net_random(r, sizeof(r));

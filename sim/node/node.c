@@ -177,6 +177,12 @@ static void send_one(struct nd *d, struct raft_msg *m)
 }
 
 static void arm_timer(struct nd *d);
+static void pump(struct nd *d, uint64_t t);
+
+void node__pump(struct nd *d, uint64_t t)
+{
+    pump(d, t);
+}
 
 /* Carry out what the core asked for: the Ready loop of cluster_step.c,
  * with the in-memory WAL flushed at once. */
@@ -616,7 +622,7 @@ int node_run(const struct node_opts *o)
     d->replaying = true;
     pump(d, 0); /* as the runner's shadow does at time 0 */
     d->replaying = was;
-    if (d->ctl < 0 && o->wal_dir && node__load_wal(d, o->wal_dir) != 0)
+    if (d->ctl < 0 && o->wal_dir && node__load_wal(d, o->wal_dir, o->seed_given) != 0)
         goto out_loop;
     if (d->deadline_s_us) /* --duration from now (a replay moved the clock) */
         d->deadline_s_us += node__now_us(d);

@@ -45,6 +45,7 @@ struct node_opts {
     double time_scale;
     double duration_s; /* 0: until SIGINT/SIGTERM */
     const char *wal_dir; /* NULL: in-memory only (node_wal.c) */
+    bool seed_given;     /* --seed: a --wal-dir file's own must match */
     FILE *out;         /* the event lines */
 };
 

@@ -60,7 +60,9 @@ uint64_t node__now_us(const struct nd *d);
 void node__die(struct nd *d, int code);
 /* Feed one recorded input to the core (replay, or a command's effect). */
 void node__apply_input(struct nd *d, const struct ctl_rec *r);
+/* Carry out what the core asked for (its Ready loop). */
+void node__pump(struct nd *d, uint64_t t);
 /* --wal-dir: open the file, replay it, restart the core (node_wal.c). */
-int node__load_wal(struct nd *d, const char *dir);
+int node__load_wal(struct nd *d, const char *dir, bool seed_given);
 
 #endif

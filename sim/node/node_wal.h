@@ -20,10 +20,12 @@ struct node_wal {
     bool dirty;
 };
 
-/* Open (create) DIR/nID.wal and read what it holds into *old (caller
- * frees with net_buf_free).  0, or -1 with err set. */
+/* Open DIR/nID.wal and read what it holds into *old (caller frees with
+ * net_buf_free); a file that does not exist is created holding header
+ * alone, atomically.  0, or -1 with err set. */
 int node_wal_open(struct node_wal *w, const char *dir, int id,
-                  struct net_buf *old, char *err, size_t len);
+                  const struct ctl_rec *header, struct net_buf *old,
+                  char *err, size_t len);
 /* Cut the file to its first `keep` bytes (the whole records replayed). */
 int node_wal_trim(struct node_wal *w, size_t keep);
 int node_wal_append(struct node_wal *w, const struct ctl_rec *r);
