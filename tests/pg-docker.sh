@@ -246,6 +246,35 @@ if timeout 300 "$ctl" rejoin a >"$tmp/crejoin" 2>&1 && wait_value "$BASE" "SELEC
 else
     ko "compose: rejoin a: $(tail -15 "$tmp/crejoin")"
 fi
+# a snapshot install and a switchover through tools/pg-compose (rebuild;
+# final-lsn, follow), one run each: the mirror's narration says what the
+# servers did, and the switchover's control commands ran no pg_rewind
+# (the first run's set-up rewinds: b is the primary here)
+cscn() { # FILE LOG
+    PGPASSWORD=$RAFTSIM_PG_PASSWORD RAFTSIM_PG_DIR=$tmp/no-pair RAFTSIM_PG_LOG=$2 \
+        timeout 600 "${RAFTSIM:-$root/build/raftsim}" run --color never \
+        --mirror-control "$ctl {action} {server}" "$root/scenarios/pg/$1" >"$tmp/cscn" 2>&1
+}
+t=$(now_ms)
+if cscn snapshot-rebuild.scn "$tmp/cctl1.log" &&
+    grep -q 'pg b gets a new base backup from a (pg_basebackup, ' "$tmp/cscn"; then
+    ok "compose: snapshot-rebuild.scn through tools/pg-compose (b rebuilt by pg_basebackup) in $(($(now_ms) - t)) ms"
+else
+    ko "compose: snapshot-rebuild.scn through tools/pg-compose"
+    grep -E 'pg |passed|FAILED|!!' "$tmp/cscn" | tail -20 | sed 's/^/    /'
+fi
+t=$(now_ms)
+if cscn switchover.scn "$tmp/cctl2.log" &&
+    grep -q "pg b replayed up to .* = a's final LSN" "$tmp/cscn" &&
+    grep -q 'pg a rejoined as a standby of b without pg_rewind' "$tmp/cscn" &&
+    grep -q 'follows the other server without pg_rewind' "$tmp/cctl2.log" &&
+    ! grep -q 'pg_rewind:' "$tmp/cctl2.log"; then
+    ok "compose: switchover.scn through tools/pg-compose (b replayed a's final LSN, a follows b without pg_rewind) in $(($(now_ms) - t)) ms"
+else
+    ko "compose: switchover.scn through tools/pg-compose"
+    grep -E 'pg |passed|FAILED|!!' "$tmp/cscn" | tail -20 | sed 's/^/    /'
+    grep -E 'pg_rewind|follow' "$tmp/cctl2.log" | tail -5 | sed 's/^/    /'
+fi
 if timeout 120 "${dc[@]}" down -v >"$tmp/cdown" 2>&1; then
     compose_up=false
     ok "docker-compose down -v"
