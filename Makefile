@@ -192,8 +192,10 @@ fuzz-codec: | $(STAMP)
 # paper's Figure 16, BENCH_TRIALS per range; CSV in build/bench/), a
 # switchover (leadership transfer, BENCH_SWITCHOVER_TRIALS), throughput,
 # and the memory of a large cluster; then a real PostgreSQL
-# pair's failover (tools/pg-pair) and the health endpoint over that pair
-# (2,000 GETs from 50 clients, then 64 slowloris connections).
+# pair's failover (tools/pg-pair; also detected, BENCH_PG_DETECT_TRIALS),
+# its switchover in a mirrored run (BENCH_PG_SWITCHOVER_TRIALS) and the
+# health endpoint over that pair (2,000 GETs from 50 clients, then 64
+# slowloris connections).
 # Failover is measured twice more at 150-300 ms, kill and silent crashes,
 # with fast detection on and off (BENCH_FAST_TRIALS each).  Everything
 # printed lands in build/bench/results.md (BENCH_RESULTS) with the date,
@@ -211,6 +213,7 @@ BENCH_HOLD ?= 10s
 BENCH_RSS_NODES ?= 100
 BENCH_PG_TRIALS ?= 10
 BENCH_PG_DETECT_TRIALS ?= 20
+BENCH_PG_SWITCHOVER_TRIALS ?= 20
 BENCH_SWITCHOVER_TRIALS ?= 50
 BENCH_EXPLORE_TIME ?= 2s
 BENCH_FAST_TRIALS ?= 30
@@ -234,7 +237,7 @@ bench: $(BUILD)/raftsim
 	  "$(BUILD)/raftsim bench rss --nodes $(BENCH_RSS_NODES) --hold $(BENCH_HOLD)" \
 	  "$(BUILD)/raftsim bench rss --processes --nodes $(BENCH_PROC_RSS_NODES) --hold $(BENCH_HOLD) --time-scale 10" \
 	  "$(BUILD)/raftsim bench live" \
-	  "tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && $(BUILD)/raftsim bench pg-failover --detect --trials $(BENCH_PG_DETECT_TRIALS) && $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; rc=\$$?; tools/pg-pair down >/dev/null; exit \$$rc"
+	  "tools/pg-pair up >/dev/null && $(BUILD)/raftsim bench pg-failover --trials $(BENCH_PG_TRIALS) && $(BUILD)/raftsim bench pg-failover --detect --trials $(BENCH_PG_DETECT_TRIALS) && $(BUILD)/raftsim bench switchover --pg --trials $(BENCH_PG_SWITCHOVER_TRIALS) && $(BUILD)/raftsim bench health --requests 2000 --concurrency 50 --slowloris 64; rc=\$$?; tools/pg-pair down >/dev/null; exit \$$rc"
 
 # A report of over a million trace lines in headless Chromium: the time to
 # open it, step and redraw, printed (tests/report_big.sh).

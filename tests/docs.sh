@@ -117,7 +117,7 @@ why_skip() {
 }
 needs_pg() {
     case "$1" in
-    *" pg "* | *" pg" | *pg-failover* | *"bench health"* | *scenarios/pg/* | *--mirror* | "make bench"*) return 0 ;;
+    *" pg "* | *" pg" | *pg-failover* | *" --pg"* | *"bench health"* | *scenarios/pg/* | *--mirror* | "make bench"*) return 0 ;;
     esac
     return 1
 }
@@ -128,7 +128,7 @@ override() {
     case "$c" in
     "make demo"*) c="$c DEMO_SCALE=2" ;;                      # 15 s -> 1.2 s
     "make bench"*) c="${c%%#*}"; c="${c%% }"
-        c="$c BENCH_TRIALS=1 BENCH_FAST_TRIALS=1 BENCH_DURATION=1s BENCH_SNAP_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_PG_DETECT_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3 BENCH_EXPLORE_TIME=100ms BENCH_EXPLORE_STARTS=0 BENCH_PROC_TRIALS=1 BENCH_PROC_RSS_NODES=5" ;;
+        c="$c BENCH_TRIALS=1 BENCH_FAST_TRIALS=1 BENCH_DURATION=1s BENCH_SNAP_DURATION=1s BENCH_HOLD=1s BENCH_RSS_NODES=20 BENCH_PG_TRIALS=1 BENCH_PG_DETECT_TRIALS=1 BENCH_PG_SWITCHOVER_TRIALS=1 BENCH_SWITCHOVER_TRIALS=3 BENCH_EXPLORE_TIME=100ms BENCH_EXPLORE_STARTS=0 BENCH_PROC_TRIALS=1 BENCH_PROC_RSS_NODES=5" ;;
     *"bench failover --processes"*) c=${c/--trials 20/--trials 2}; c=${c/--trials 10/--trials 2} ;;
     *"bench rss --processes --nodes 101"*) c=${c/--nodes 101/--nodes 5}; c=${c/--hold 5s/--hold 1s}
         c=${c/--hold 10s/--hold 1s} ;;
@@ -137,6 +137,7 @@ override() {
     *"bench failover"*) c=${c/--trials 100/--trials 1}     # 7 ranges x 1 trial
         c=${c/--trials 20 --csv/--trials 1 --csv}             # make bench's
         c=${c/--trials 30/--trials 2} ;;                      # x 2 crash kinds
+    *"bench switchover --pg"*) c=${c/--trials 20/--trials 1} ;;
     *"bench switchover"*) c=${c/--trials 50/--trials 3}     # 50 -> 3
         [[ $c == *--trials* ]] || c="$c --trials 3" ;;
     *"bench throughput"*) c=${c/--duration 5s/--duration 1s}

@@ -12,7 +12,9 @@
 #     postgresql.conf, not on the command line; `start` refuses a server
 #     that would be a second primary (as after a failed rewind);
 #   - docker-compose v1: `up -d`, a write on pg-a visible on pg-b, a
-#     failover and rejoin through tools/pg-compose, `down -v`.
+#     failover and rejoin through tools/pg-compose, a rebuild (base
+#     backup) and a mirrored switchover through it (final-lsn, follow
+#     without pg_rewind), `down -v`.
 # Prints the image (load or build), pair start and container failover
 # (docker kill → pg_promote → first write) times.  Every step is bounded.
 # Usage: tests/pg-docker.sh   (as root: it may start dockerd)
@@ -245,6 +247,37 @@ if timeout 300 "$ctl" rejoin a >"$tmp/crejoin" 2>&1 && wait_value "$BASE" "SELEC
     ok "compose: tools/pg-compose rejoin a (pg_rewind), a streams b's rows"
 else
     ko "compose: rejoin a: $(tail -15 "$tmp/crejoin")"
+fi
+# a snapshot install and a switchover through tools/pg-compose.  b is the
+# primary here and a its standby: `rebuild a` (a new base backup), then
+# switchover.scn with its nodes mapped the other way round (n1=b, n2=a:
+# b leads first, so the mirror's set-up has nothing to move) through the
+# template: final-lsn, then follow.  The mirror's narration says what the
+# servers did, and the switchover's control commands ran no pg_rewind.
+t=$(now_ms)
+if timeout 300 "$ctl" rebuild a >"$tmp/crebuild" 2>&1 &&
+    grep -q 'rebuilt: base backup [0-9]* bytes' "$tmp/crebuild" &&
+    wait_value "$BASE" "SELECT count(*) FROM c" 2 &&
+    [ "$(cq "$BASE" 'SELECT pg_is_in_recovery()')" = t ]; then
+    ok "compose: tools/pg-compose rebuild a in $(($(now_ms) - t)) ms: $(grep -o 'base backup [0-9]* bytes' "$tmp/crebuild"), a streams b's rows"
+else
+    ko "compose: rebuild a: $(tail -15 "$tmp/crebuild")"
+fi
+sed -E '/^mirror /s/n1=a n2=b/n1=b n2=a/; /^expect pg /{s/ (a|b)( |$)/ @\1@\2/g; s/@a@/b/g; s/@b@/a/g}' \
+    "$root/scenarios/pg/switchover.scn" >"$tmp/switchover-ba.scn"
+t=$(now_ms)
+if PGPASSWORD=$RAFTSIM_PG_PASSWORD RAFTSIM_PG_DIR=$tmp/no-pair RAFTSIM_PG_LOG=$tmp/cctl.log \
+    timeout 600 "${RAFTSIM:-$root/build/raftsim}" run --color never \
+    --mirror-control "$ctl {action} {server}" "$tmp/switchover-ba.scn" >"$tmp/cscn" 2>&1 &&
+    grep -q "pg a replayed up to .* = b's final LSN" "$tmp/cscn" &&
+    grep -q 'pg b rejoined as a standby of a without pg_rewind' "$tmp/cscn" &&
+    grep -q 'follows the other server without pg_rewind' "$tmp/cctl.log" &&
+    ! grep -q 'pg_rewind:' "$tmp/cctl.log"; then
+    ok "compose: switchover.scn (n1=b, n2=a) through tools/pg-compose in $(($(now_ms) - t)) ms: a replayed b's final LSN, b follows a without pg_rewind"
+else
+    ko "compose: switchover.scn (n1=b, n2=a) through tools/pg-compose"
+    grep -E 'pg |passed|FAILED|!!' "$tmp/cscn" | tail -20 | sed 's/^/    /'
+    grep -E 'pg_rewind|follow' "$tmp/cctl.log" | tail -5 | sed 's/^/    /'
 fi
 if timeout 120 "${dc[@]}" down -v >"$tmp/cdown" 2>&1; then
     compose_up=false

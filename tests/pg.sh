@@ -51,10 +51,14 @@ scenarios/pg/monotonic-reads.scn scenarios/pg/replica-down.scn"
 # standby, a fence by the new leader, rejoin), fence-self (a fenced by
 # its own node: docker stop from the old leader's side),
 # three-servers-failover (three containers, c re-pointed to b across the
-# network) and stale-read (reads on a container standby with the delay).
+# network) and stale-read (reads on a container standby with the delay);
+# snapshot-rebuild (pg_basebackup in a container) and, last since it
+# leaves b the primary, switchover (docker stop's fast shutdown,
+# pg_controldata and pg_waldump in containers, a restart as a standby).
 files_docker="scenarios/pg/failover.scn scenarios/pg/split-brain.scn
 scenarios/pg/fence-self.scn scenarios/pg/three-servers-failover.scn
-scenarios/pg/stale-read.scn"
+scenarios/pg/stale-read.scn scenarios/pg/snapshot-rebuild.scn
+scenarios/pg/switchover.scn"
 
 bin=${RAFTSIM:-build/raftsim}
 pair=tools/pg-pair
@@ -136,6 +140,31 @@ else
     echo "    --- control commands:"
     tail -20 "$RAFTSIM_PG_LOG" 2>/dev/null | sed 's/^/    /'
 fi
+# What the switchover and the snapshot install did (runner_mirror_switch.c,
+# runner_mirror_rebuild.c), beyond their expectations, which hold without
+# them too: b replayed a's final LSN before its promotion, a came back
+# without pg_rewind (the tool's own history check said so in the control
+# log), b got a new base backup
+case " $(echo $files) " in *" scenarios/pg/switchover.scn "*)
+    if grep -q "pg b replayed up to .* = a's final LSN" "$tmp/out" &&
+        grep -q 'pg a rejoined as a standby of b without pg_rewind' "$tmp/out" &&
+        grep -q 'a (127.0.0.1:[0-9]*): follows b without pg_rewind' "$RAFTSIM_PG_LOG"; then
+        ok
+        echo "pg: switchover: $(grep -o "b replayed up to [^(]*" "$tmp/out" | head -1); $(grep -o 'follows b without pg_rewind in [0-9]* ms' "$RAFTSIM_PG_LOG" | head -1)"
+    else
+        ko "switchover.scn: no replay to a's final LSN, or a rejoined with pg_rewind"
+        grep -E 'pg (switchover|b replayed|a rejoined)|!!' "$tmp/out" | sed 's/^/    /' | tail -8
+    fi ;;
+esac
+case " $(echo $files) " in *" scenarios/pg/snapshot-rebuild.scn "*)
+    if grep -q 'pg b gets a new base backup from a (pg_basebackup, ' "$tmp/out" &&
+        grep -q 'b (127.0.0.1:[0-9]*): rebuilt from a: base backup' "$RAFTSIM_PG_LOG"; then
+        ok
+    else
+        ko "snapshot-rebuild.scn: b got no new base backup"
+        grep -E 'pg b |!!' "$tmp/out" | sed 's/^/    /' | tail -8
+    fi ;;
+esac
 # The read files (runner_mirror_read.c) again, on the same three servers:
 # with quorum acks (synchronous_standby_names = ANY 1 (b, c): a commit
 # waits for a standby's flush, not its apply, so c's reads stay late).
@@ -297,6 +326,91 @@ if [ "$backend" = local ]; then
     else
         ko "bench pg-failover --detect: exit $rc"
         tail -15 "$tmp/detect.out" | sed 's/^/    /'
+    fi
+fi
+
+# `bench switchover --pg` (bench_pg_switch.c, runner_mirror_switch.c): two
+# switchovers, a -> b and back; each must end with a write on the new
+# primary, the old primary back as a standby without pg_rewind (the
+# servers' own logs: tools/pg-pair writes a line there for each follow
+# and each pg_rewind) and no probe round with two servers committing
+if [ "$backend" = local ]; then
+    up || { ko "pair for bench switchover --pg"; exit 1; }
+    timeout 300 "$bin" bench switchover --pg --trials 2 >"$tmp/switch.out" 2>&1
+    rc=$?
+    follows=$(cat "$RAFTSIM_PG_DIR/a.log" "$RAFTSIM_PG_DIR/b.log" | grep -c 'tools/pg-pair follow .* without pg_rewind')
+    rewinds=$(cat "$RAFTSIM_PG_DIR/a.log" "$RAFTSIM_PG_DIR/b.log" | grep -c 'tools/pg-pair rejoin .*pg_rewind')
+    if [ $rc -eq 0 ] && grep -q 'trial  1: a -> b: first write on b' "$tmp/switch.out" &&
+        grep -q 'trial  2: b -> a: first write on a' "$tmp/switch.out" &&
+        grep -q '(ms, 2 of 2 trials)' "$tmp/switch.out" &&
+        grep -q 'without pg_rewind in 2 of 2 switchovers (0 needed it)' "$tmp/switch.out" &&
+        grep -q 'two servers accepting writes in one probe round: 0 of' "$tmp/switch.out" &&
+        [ "$follows" = 2 ] && [ "$rewinds" = 0 ]; then
+        ok
+        echo "pg: bench switchover --pg, 2 trials: $(grep -E '^  request -> first write' "$tmp/switch.out" | tr -s ' '); the servers' logs: $follows follows, $rewinds pg_rewind"
+    else
+        ko "bench switchover --pg: exit $rc; the servers' logs: $follows follows without pg_rewind, $rewinds pg_rewind"
+        tail -25 "$tmp/switch.out" | sed 's/^/    /'
+    fi
+    # tools/pg-pair's switchover verbs (tools/pg-pair-switch) on their
+    # own, on the same pair (a primary, b streaming): final-lsn is where
+    # the standby's replay stops once a is stopped cleanly; follow refuses
+    # a server whose WAL goes past the new primary's fork (b cut off, then
+    # a write on a) and changes nothing; rebuild replaces the directory
+    pq() { PGPASSFILE=$RAFTSIM_PG_DIR/pgpass PGCONNECT_TIMEOUT=3 timeout 10 /usr/lib/postgresql/15/bin/psql \
+        -X -q -At -w -d "$(conn "$1")" -c "$2" 2>&1; }
+    fin=$(timeout 60 "$pair" stop a >/dev/null 2>&1 && timeout 60 "$pair" final-lsn a 2>&1)
+    end=${fin%% *}
+    rep=
+    for _ in $(seq 1 50); do
+        rep=$(pq b 'SELECT pg_last_wal_replay_lsn()')
+        [ "$rep" = "$end" ] && break
+        sleep 0.1
+    done
+    if [[ $fin == *" timeline "*" checkpoint "*"(shut down)" ]] && [ "$rep" = "$end" ]; then
+        ok
+        echo "pg: final-lsn a: $fin; b replayed up to $rep"
+    else
+        ko "final-lsn a said '$fin', b replayed $rep"
+    fi
+    timeout 60 "$pair" promote b >/dev/null 2>&1 && timeout 120 "$pair" follow a >"$tmp/follow.out" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ] && [ "$(pq a 'SELECT pg_is_in_recovery()')" = t ] &&
+        ! grep -q 'pg_rewind from' "$RAFTSIM_PG_DIR/a.log"; then
+        ok
+    else
+        ko "follow a after a clean stop: exit $rc: $(cat "$tmp/follow.out")"
+    fi
+    # a (standby of b) cut off; b writes, stops cleanly; a promoted
+    # lacks that write: b must not follow it
+    pq a "ALTER SYSTEM SET primary_conninfo = ''" >/dev/null
+    pq a 'SELECT pg_reload_conf()' >/dev/null
+    for _ in $(seq 1 50); do
+        [ "$(pq b "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'a'")" = 0 ] && break
+        sleep 0.1
+    done
+    pq b 'CREATE TABLE IF NOT EXISTS lost (v int); INSERT INTO lost VALUES (1)' >/dev/null
+    timeout 60 "$pair" stop b >/dev/null 2>&1
+    timeout 60 "$pair" promote a >/dev/null 2>&1
+    timeout 120 "$pair" follow b >"$tmp/follow.out" 2>&1
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q 'it has records a lacks; rejoin b (pg_rewind)' "$tmp/follow.out" &&
+        [ "$(pq b 'SELECT 1')" != 1 ]; then
+        ok
+        echo "pg: follow b refused: $(sed 's/^pg-pair: //' "$tmp/follow.out")"
+    else
+        ko "follow b with records a lacks: exit $rc: $(cat "$tmp/follow.out")"
+    fi
+    timeout 120 "$pair" rejoin b >/dev/null 2>&1 || ko "rejoin b after the refused follow"
+    touch "$RAFTSIM_PG_DIR/b/raftsim-old-copy"
+    if timeout 120 "$pair" rebuild b >"$tmp/rebuild.out" 2>&1 &&
+        [ ! -e "$RAFTSIM_PG_DIR/b/raftsim-old-copy" ] &&
+        [ "$(pq b 'SELECT pg_is_in_recovery()')" = t ] &&
+        [ "$(pq b "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'")" = 1 ]; then
+        ok
+        echo "pg: $(sed 's/^pg-pair: //' "$tmp/rebuild.out")"
+    else
+        ko "rebuild b: $(cat "$tmp/rebuild.out")"
     fi
 fi
 

@@ -128,6 +128,15 @@ int bench_pg_failover(FILE *out, const struct bench_pg_opts *o);
  * detection, election and promote shares, and the count of probe rounds
  * in which two servers accepted writes (bench_pg_detect.c). */
 int bench_pg_detect(FILE *out, const struct bench_pg_opts *o);
+/* A planned switchover in a mirrored cluster run (bench switchover
+ * --pg): leadership transfers alternating between a's and b's nodes,
+ * request -> the first write committed on the new primary, its stop,
+ * final LSN, replay, election and promote shares, the old primary's
+ * follow without pg_rewind, and the count of probe rounds in which two
+ * servers accepted writes (bench_pg_switch.c).  Returns 0, or 1 when a
+ * trial failed, a server needed pg_rewind or two servers took writes in
+ * one round. */
+int bench_pg_switch(FILE *out, const struct bench_pg_opts *o);
 
 struct bench_health_opts {
     int requests;       /* 0: 2000 */

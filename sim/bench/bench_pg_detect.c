@@ -10,11 +10,9 @@
  * simulation elects the other node, the mirror promotes its server.
  * t0 is the moment just before the kill, as the kill command reports it.
  *
- * A probe thread opens a new connection to every server every 50 ms and
- * INSERTs a row (synchronous_commit local, bounded at 1 s a statement):
- * the first INSERT after t0 that commits is the trial's result.  The same
- * rounds are the continuous one-writer check: a round in which two
- * servers both commit a row is counted (the goal is 0).  After each trial
+ * The probe (bench_pg_probe.h) INSERTs on every server every 50 ms: the
+ * first INSERT after t0 that commits is the trial's result, and the same
+ * rounds count any in which two servers both commit.  After each trial
  * the old primary's node restarts and the mirror rejoins its server with
  * pg_rewind, so the roles swap from trial to trial.
  *
@@ -24,9 +22,9 @@
  * cadence).  They add up to the total.
  */
 #include "sim/bench/bench.h"
+#include "sim/bench/bench_pg_probe.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,40 +37,21 @@
 #include "sim/scenario/scenario.h"
 #include "sim/util/util.h"
 
-#define PROBE_EVERY_S 0.05
-#define PROBE_TIMEOUT_S 1.0
 #define TRIAL_LIMIT_S 120.0 /* one trial, kill to the pair put back */
 #define HEARTBEAT_US 50000  /* the scenario language's default */
 
-struct probe {
-    pthread_mutex_t mu;
+/* The kill, run by the probe thread when it is due (bench_probe.act) */
+struct killer {
     const struct pg_server *s;
-    int n;
     const char *tmpl;
     char kill_log[64];
-    double deadline; /* the thread ends by then whatever happens */
-    /* set by the bench, read by the probe */
-    bool quit;
-    int target;     /* server to kill (-1: none armed) */
-    double kill_at; /* util_wall_s */
-    int trial;
-    /* set by the probe */
-    bool killing, killed, kill_failed;
-    double t0;          /* util_wall_s just before the kill */
-    bool t0_reported;   /* from the kill command's own report */
+    int target;
+    /* set by the probe thread, under the probe's mutex */
+    bool killed, kill_failed;
+    double t0;        /* util_wall_s just before the kill */
+    bool t0_reported; /* from the kill command's own report */
     char kill_said[200];
-    double first_write; /* end of the first INSERT after t0 to commit */
-    int first_server;
-    /* the continuous one-writer check */
-    uint64_t rounds, attempts, writes, double_rounds;
-    char double_first[160];
 };
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
-}
 
 static double realtime_s(void)
 {
@@ -112,165 +91,38 @@ static bool kill_moment(const char *log, double *t0, char *said, size_t cap)
     return true;
 }
 
-static void do_kill(struct probe *P, int target)
+static void do_kill(struct bench_probe *P, void *arg)
 {
+    struct killer *K = arg;
     char cmd[1024];
-    pgc_fill_template(P->tmpl, "kill", P->s[target].name, cmd, sizeof(cmd));
-    if (truncate(P->kill_log, 0) != 0) {
+    pgc_fill_template(K->tmpl, "kill", K->s[K->target].name, cmd,
+                      sizeof(cmd));
+    if (truncate(K->kill_log, 0) != 0) {
         /* a fresh file each time: the command appends */
-        FILE *f = fopen(P->kill_log, "w");
+        FILE *f = fopen(K->kill_log, "w");
         if (f)
             fclose(f);
     }
     double before = util_wall_s(), ms;
-    int rc = pgc_run_bounded(cmd, 30.0, P->kill_log, &ms);
+    int rc = pgc_run_bounded(cmd, 30.0, K->kill_log, &ms);
     double t0 = before;
     char said[200] = "";
-    bool reported = rc == 0 && kill_moment(P->kill_log, &t0, said,
+    bool reported = rc == 0 && kill_moment(K->kill_log, &t0, said,
                                            sizeof(said));
     if (reported && (t0 < before - 0.01 || t0 > util_wall_s() + 0.01))
         reported = false, t0 = before; /* a clock step: not trusted */
     pthread_mutex_lock(&P->mu);
-    P->killing = false;
-    P->kill_failed = rc != 0;
-    P->killed = rc == 0;
-    P->t0 = t0;
-    P->t0_reported = reported;
-    snprintf(P->kill_said, sizeof(P->kill_said), "%.190s",
+    K->kill_failed = rc != 0;
+    K->killed = rc == 0;
+    K->t0 = t0;
+    K->t0_reported = reported;
+    snprintf(K->kill_said, sizeof(K->kill_said), "%.190s",
              rc == 0 ? said : cmd);
+    /* the first write that counts begins after the kill, anywhere */
+    P->armed = rc == 0;
+    P->t0 = t0;
+    P->want = -1;
     pthread_mutex_unlock(&P->mu);
-}
-
-static void *probe_main(void *arg)
-{
-    struct probe *P = arg;
-    char sql[256], err[256];
-    for (uint64_t round = 0; round < 10000000; round++) {
-        double r0 = util_wall_s();
-        pthread_mutex_lock(&P->mu);
-        bool quit = P->quit || r0 > P->deadline || util_stop_signal;
-        int target = -1, trial = P->trial;
-        if (!quit && P->target >= 0 && !P->killing && !P->killed &&
-            !P->kill_failed && r0 >= P->kill_at) {
-            target = P->target;
-            P->killing = true;
-        }
-        pthread_mutex_unlock(&P->mu);
-        if (quit)
-            break;
-        if (target >= 0) {
-            do_kill(P, target);
-            continue; /* a new round at once, after the kill */
-        }
-        int ok = 0;
-        char names[64] = "";
-        for (int i = 0; i < P->n; i++) {
-            snprintf(sql, sizeof(sql),
-                     "SET synchronous_commit = local; INSERT INTO "
-                     "raftsim_probe (trial, server) VALUES (%d, '%s')",
-                     trial, P->s[i].name);
-            double a0 = util_wall_s();
-            int rc = pg_exec(&P->s[i], PROBE_TIMEOUT_S, sql, err, sizeof(err));
-            double a1 = util_wall_s();
-            pthread_mutex_lock(&P->mu);
-            P->attempts++;
-            if (rc == 0) {
-                P->writes++;
-                ok++;
-                size_t l = strlen(names);
-                snprintf(names + l, sizeof(names) - l, "%s%s", l ? "+" : "",
-                         P->s[i].name);
-                if (P->killed && P->first_write == 0 && a0 >= P->t0) {
-                    P->first_write = a1;
-                    P->first_server = i;
-                }
-            }
-            pthread_mutex_unlock(&P->mu);
-        }
-        pthread_mutex_lock(&P->mu);
-        P->rounds++;
-        if (ok >= 2 && P->double_rounds++ == 0)
-            snprintf(P->double_first, sizeof(P->double_first),
-                     "round %llu (trial %d): %s both committed a row",
-                     (unsigned long long)P->rounds, trial, names);
-        pthread_mutex_unlock(&P->mu);
-        double left = r0 + PROBE_EVERY_S - util_wall_s();
-        if (left > 0)
-            sleep_s(left);
-    }
-    return NULL;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double p50_of(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_d);
-    return v[(n - 1) / 2];
-}
-
-static void row(FILE *out, const char *what, double *v, int n, double total)
-{
-    if (n == 0) {
-        fprintf(out, "  %-30s no successful trial\n", what);
-        return;
-    }
-    qsort(v, (size_t)n, sizeof(*v), cmp_d);
-    double p50 = v[(n - 1) / 2];
-    fprintf(out, "  %-30s %8.1f %8.1f %8.1f %8.1f", what, v[0], p50,
-            v[(int)((n - 1) * 0.9)], v[n - 1]);
-    if (total > 0)
-        fprintf(out, "   %3.0f%% of p50", 100.0 * p50 / total);
-    fputc('\n', out);
-}
-
-/* One primary and one standby that streams from it; the primary's index
- * or -1. */
-static int pair_ready(const struct pg_server *s, char *why, size_t cap)
-{
-    struct pg_obs o[2];
-    pg_observe(&s[0], 2.0, &o[0]);
-    pg_observe(&s[1], 2.0, &o[1]);
-    int p = pg_writable(&o[0]) ? 0 : pg_writable(&o[1]) ? 1 : -1;
-    if (p < 0) {
-        snprintf(why, cap, "no primary (%s: %s; %s: %s)", s[0].name,
-                 o[0].up ? "standby" : o[0].error, s[1].name,
-                 o[1].up ? "standby" : o[1].error);
-        return -1;
-    }
-    int sb = 1 - p;
-    if (!o[sb].up || !o[sb].in_recovery || !o[sb].streaming) {
-        snprintf(why, cap, "%s is %s", s[sb].name,
-                 !o[sb].up            ? o[sb].error
-                 : !o[sb].in_recovery ? "a second primary"
-                                      : "a standby that does not stream");
-        return -1;
-    }
-    return p;
-}
-
-/* Until the pair is a primary and a streaming standby, let the run go on
- * (the mirror's rejoin); bounded. */
-static int settle(struct scn_runner *r, const struct pg_server *s,
-                  char *why, size_t cap)
-{
-    struct sim_cluster *c = scn_runner_cluster(r);
-    double end = util_wall_s() + 60.0;
-    for (int k = 0; k < 600; k++) {
-        sim_hold_clock(c, true);
-        int p = pair_ready(s, why, cap);
-        sim_hold_clock(c, false);
-        if (p >= 0 || util_wall_s() > end || util_stop_signal)
-            return p;
-        scn_runner_run_to(r, scn_runner_now(r) + 100000);
-        if (scn_runner_stopped(r))
-            return -1;
-    }
-    return -1;
 }
 
 /* The scenario: the set-up, then per trial the failover awaited, the old
@@ -328,7 +180,9 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
     int *await_line = calloc((size_t)o->trials, sizeof(int));
     struct trial *tr = calloc((size_t)o->trials, sizeof(struct trial));
     double *col = calloc((size_t)o->trials, sizeof(double));
-    struct probe P = {.s = s, .n = 2, .target = -1};
+    struct killer K = {.s = s, .target = -1};
+    struct bench_probe P = {.s = s, .n = 2, .want = -1, .act = do_kill,
+                            .act_arg = &K};
     bool probing = false;
     pthread_t th;
     int ok = 0;
@@ -340,7 +194,7 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
                 n);
         goto out;
     }
-    int p0 = pair_ready(s, why, sizeof(why));
+    int p0 = bench_pg_pair_ready(s, why, sizeof(why));
     if (p0 < 0) {
         fprintf(stderr, "bench pg-failover --detect: the pair is not a "
                         "primary and a streaming standby: %s; run "
@@ -348,11 +202,7 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
                 why);
         goto out;
     }
-    if (pg_exec(&s[p0], 10.0,
-                "CREATE TABLE IF NOT EXISTS raftsim_probe (id bigserial "
-                "PRIMARY KEY, trial int NOT NULL, server text NOT NULL, "
-                "at timestamptz NOT NULL DEFAULT clock_timestamp())",
-                why, sizeof(why)) != 0) {
+    if (bench_probe_table(&s[p0], why, sizeof(why)) != 0) {
         fprintf(stderr, "bench pg-failover --detect: %s\n", why);
         goto out;
     }
@@ -368,7 +218,7 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
     ro.control = o->control;
     char def[4300];
     pgc_default_control(def, sizeof(def));
-    P.tmpl = o->control ? o->control : def;
+    K.tmpl = o->control ? o->control : def;
     /* "host=127.0.0.1 port=5433" of each lab connection string */
     const char *ua = strstr(s[0].conninfo, " user="),
                *ub = strstr(s[1].conninfo, " user=");
@@ -389,16 +239,15 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
                         "cannot start\n");
         goto out;
     }
-    snprintf(P.kill_log, sizeof(P.kill_log), "/tmp/raftsim-kill-XXXXXX");
-    int fd = mkstemp(P.kill_log);
+    snprintf(K.kill_log, sizeof(K.kill_log), "/tmp/raftsim-kill-XXXXXX");
+    int fd = mkstemp(K.kill_log);
     if (fd < 0) {
         fprintf(stderr, "bench pg-failover --detect: no temporary file\n");
         goto out;
     }
     close(fd);
-    pthread_mutex_init(&P.mu, NULL);
     P.deadline = util_wall_s() + 60.0 + TRIAL_LIMIT_S * (o->trials + 1);
-    if (pthread_create(&th, NULL, probe_main, &P) != 0) {
+    if (bench_probe_start(&P, &th) != 0) {
         fprintf(stderr, "bench pg-failover --detect: no probe thread\n");
         goto out;
     }
@@ -411,7 +260,7 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
         bool trial = k < o->trials && cmd->line == await_line[k];
         int prim = -1;
         if (trial) {
-            prim = settle(r, s, why, sizeof(why));
+            prim = bench_pg_settle(r, s, why, sizeof(why));
             if (prim < 0) {
                 fprintf(stderr, "bench pg-failover --detect: trial %d: the "
                                 "pair did not settle: %s\n",
@@ -425,10 +274,12 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
             double u = (double)(seed >> 11) / 9007199254740992.0;
             pthread_mutex_lock(&P.mu);
             P.trial = k + 1;
-            P.killed = P.kill_failed = P.killing = false;
+            K.killed = K.kill_failed = false;
+            P.armed = false;
             P.first_write = 0;
-            P.target = prim;
-            P.kill_at = util_wall_s() + HEARTBEAT_US / 1e6 * (1.0 + u);
+            K.target = prim;
+            P.act_due = true;
+            P.act_at = util_wall_s() + HEARTBEAT_US / 1e6 * (1.0 + u);
             pthread_mutex_unlock(&P.mu);
         }
         scn_runner_exec(r, cmd);
@@ -448,21 +299,21 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
         while (util_wall_s() < end && !util_stop_signal) {
             pthread_mutex_lock(&P.mu);
             got = P.first_write > 0;
-            failed = P.kill_failed;
+            failed = K.kill_failed;
             pthread_mutex_unlock(&P.mu);
             if (got || failed)
                 break;
-            sleep_s(0.01);
+            bench_sleep_s(0.01);
         }
         pthread_mutex_lock(&P.mu);
-        P.target = -1;
+        P.act_due = false;
         struct scn_mirror_marks m;
         scn_runner_mirror_marks(r, &m);
-        double t0 = P.t0, fw = P.first_write;
+        double t0 = K.t0, fw = P.first_write;
         int fs = P.first_server;
         char said[200];
-        snprintf(said, sizeof(said), "%s", P.kill_said);
-        bool reported = P.t0_reported;
+        snprintf(said, sizeof(said), "%s", K.kill_said);
+        bool reported = K.t0_reported;
         pthread_mutex_unlock(&P.mu);
         if (failed || !got) {
             fprintf(stderr, "bench pg-failover --detect: trial %d: %s\n",
@@ -492,18 +343,15 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
     }
     /* the last trial's old primary rejoins (its `restart` ran) */
     if (ok > 0 && !util_stop_signal && rc == 0)
-        settle(r, s, why, sizeof(why));
-    pthread_mutex_lock(&P.mu);
-    P.quit = true;
-    pthread_mutex_unlock(&P.mu);
-    pthread_join(th, NULL);
+        bench_pg_settle(r, s, why, sizeof(why));
+    bench_probe_stop(&P, th);
     probing = false;
     fprintf(out, "  %-30s %8s %8s %8s %8s   (ms, %d trials)\n", "", "min",
             "p50", "p90", "max", ok);
     for (int i = 0; i < ok; i++)
         col[i] = tr[i].total;
-    double p50 = ok ? p50_of(col, ok) : 0;
-    row(out, "kill -> first write", col, ok, 0);
+    double p50 = bench_pg_p50(col, ok);
+    bench_pg_row(out, "kill -> first write", col, ok, 0);
     const char *names[] = {"  detection (-> watch)", "  election (-> leader)",
                            "  promote (-> first write)"};
     for (int w = 0; w < 3; w++) {
@@ -514,7 +362,7 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
             if (!isnan(v))
                 col[m++] = v;
         }
-        row(out, names[w], col, m, p50);
+        bench_pg_row(out, names[w], col, m, p50);
     }
     fprintf(out, "  two servers accepting writes in one probe round: %llu "
                  "of %llu rounds (%llu INSERTs tried, %llu committed)\n",
@@ -530,12 +378,8 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
     if (P.double_rounds)
         rc = 1;
 out:
-    if (probing) {
-        pthread_mutex_lock(&P.mu);
-        P.quit = true;
-        pthread_mutex_unlock(&P.mu);
-        pthread_join(th, NULL);
-    }
+    if (probing)
+        bench_probe_stop(&P, th);
     if (r) {
         struct scn_run_result res;
         int frc = scn_runner_finish(r, &res);
@@ -547,20 +391,12 @@ out:
             rc = 1;
         }
     }
-    if (narr && rc != 0) {
-        /* the end of the run's narration, for the reader */
-        long size = ftell(narr);
-        fseek(narr, size > 6000 ? size - 6000 : 0, SEEK_SET);
-        char buf[6001];
-        size_t got = fread(buf, 1, sizeof(buf) - 1, narr);
-        buf[got] = 0;
-        fprintf(stderr, "--- the end of the mirrored run's narration:\n%s",
-                buf);
-    }
+    if (narr && rc != 0)
+        bench_pg_tail(narr, stderr);
     if (narr)
         fclose(narr);
-    if (P.kill_log[0] && strchr(P.kill_log, 'X') == NULL)
-        unlink(P.kill_log);
+    if (K.kill_log[0] && strchr(K.kill_log, 'X') == NULL)
+        unlink(K.kill_log);
     scn_free(prog);
     free(text);
     free(await_line);

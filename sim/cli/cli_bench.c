@@ -261,19 +261,32 @@ static int cmd_bench_switchover(int argc, char **argv)
         {"range", required_argument, 0, 'r'},
         {"latency", required_argument, 0, 'l'},
         {"seed", required_argument, 0, 's'},
+        {"pg", no_argument, 0, 'p'},
+        {"control", required_argument, 0, 'c'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     cli_getopt_begin();
     int ch;
     const char *err;
+    bool pg = false, trials_given = false;
+    const char *sim_only = NULL; /* an option --pg does not take */
+    struct bench_pg_opts po = {.trials = 20};
     while ((ch = cli_getopt(prog, cmd, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't':
             if (bench_trials(cmd, optarg, 10000, &o.trials))
                 return 2;
+            trials_given = true;
+            break;
+        case 'p':
+            pg = true;
+            break;
+        case 'c':
+            po.control = optarg;
             break;
         case 'n':
+            sim_only = "--nodes";
             if (bench_nodes(cmd, optarg, &o.nodes))
                 return 2;
             if (o.nodes < 2)
@@ -281,15 +294,18 @@ static int cmd_bench_switchover(int argc, char **argv)
                                  "a transfer needs 2 nodes or more");
             break;
         case 'r':
+            sim_only = "--range";
             if (parse_range(optarg, &o.election_min_us, &o.election_max_us,
                             &err))
                 return bad_value(cmd, "range", optarg, err);
             break;
         case 'l':
+            sim_only = "--latency";
             if (bench_latency(cmd, optarg, &o.latency_us))
                 return 2;
             break;
         case 's':
+            sim_only = "--seed";
             if (bench_seed(cmd, optarg, &o.seed))
                 return 2;
             break;
@@ -302,6 +318,22 @@ static int cmd_bench_switchover(int argc, char **argv)
     }
     if (optind < argc)
         return cli_unexpected(prog, cmd, argv[optind]);
+    if (pg && sim_only) {
+        fprintf(stderr, "%s: %s: %s --pg runs its own cluster (3 nodes, "
+                        "the default timeouts, the pair of tools/pg-pair): "
+                        "%s is for the simulated one\n",
+                prog, cmd, cmd, sim_only);
+        return 2;
+    }
+    if (!pg && po.control) {
+        fprintf(stderr, "%s: %s: --control goes with --pg\n", prog, cmd);
+        return 2;
+    }
+    if (pg) {
+        if (trials_given)
+            po.trials = o.trials;
+        return bench_pg_switch(stdout, &po);
+    }
     o.heartbeat_us = o.election_min_us / 3;
     return bench_switchover(stdout, &o);
 }

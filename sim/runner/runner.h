@@ -126,10 +126,17 @@ void scn_runner_free(struct scn_runner *r);
 /* A mirrored run with `watch on` (bench pg-failover --detect): the wall
  * times (util_wall_s, monotonic) of the watch's last failed poll that
  * crashed a node, of the last leader the simulation elected and of the
- * last pg_promote that returned; 0 for what has not happened. */
+ * last pg_promote that returned; 0 for what has not happened.
+ * The last switchover (bench switchover --pg, runner_mirror_switch.c):
+ * when its old primary's clean stop began and ended, when its final LSN
+ * was read, when the target had replayed it (0: never), and when the old
+ * primary was a streaming standby again; how many switched-over servers
+ * came back without pg_rewind and how many needed it, over the run. */
 struct scn_mirror_marks {
     double detected, elected, promoted;
     uint64_t watch_polls;
+    double sw_begin, sw_stopped, sw_final, sw_replayed, sw_followed;
+    int sw_no_rewind, sw_rewound;
 };
 void scn_runner_mirror_marks(struct scn_runner *r,
                              struct scn_mirror_marks *m);

@@ -463,6 +463,7 @@ static void do_follow(struct runner *R, const struct action *a)
         M->was_primary[s] = false;
         M->cut[s] = false;
         M->fenced[s] = M->unfenced[s] = false;
+        rm_switch_back(R, s, true);
         struct pg_obs o;
         pg_observe(&M->s[s], RM_TIMEOUT_S, &o);
         char l[24];

@@ -98,6 +98,11 @@ struct rmirror {
     int xfer_srv;
     double xfer_wall;
     bool clean[RM_MAX];
+    bool switched[RM_MAX];     /* stopped by a switchover, not back yet */
+    /* for bench switchover --pg (scn_mirror_marks' sw_*) */
+    double mark_sw_begin, mark_sw_stopped, mark_sw_final, mark_sw_replayed,
+        mark_sw_followed;
+    int sw_no_rewind, sw_rewound;
     /* runner_mirror_watch.c */
     bool watch;                /* `mirror … watch on` */
     double watch_last;         /* wall time of the last poll */
@@ -187,6 +192,9 @@ void rm_switch_abandon(struct runner *R, int node);
  * (the control command's `follow`); false when it cannot (then the
  * caller rejoins it with pg_rewind). */
 bool rm_switch_rejoin(struct runner *R, int s, int p);
+/* Server s, stopped by a switchover, streams again (with pg_rewind when
+ * rewound): counted and timed for scn_runner_mirror_marks. */
+void rm_switch_back(struct runner *R, int s, bool rewound);
 
 /* runner_mirror_rebuild.c: node installed leader's snapshot: its server
  * gets a new base backup from the primary (the control's `rebuild`). */

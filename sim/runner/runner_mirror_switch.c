@@ -76,10 +76,14 @@ void rm_switch_begin(struct runner *R, int from, int to)
     double w0 = util_wall_s(), ms;
     M->xfer_srv = t + 1;
     M->xfer_wall = w0;
+    M->mark_sw_begin = w0;
+    M->mark_sw_stopped = M->mark_sw_final = M->mark_sw_replayed = 0;
     M->st[s] = S_STALE;
     M->unfenced[s] = false;
     if (rm_control(R, "stop", s, &ms, false) != 0)
         return;
+    M->mark_sw_stopped = util_wall_s();
+    M->switched[s] = true;
     struct pg_obs o;
     pg_observe(&M->s[s], RM_TIMEOUT_S, &o);
     if (o.up) {
@@ -107,6 +111,7 @@ void rm_switch_begin(struct runner *R, int from, int to)
         return;
     }
     double r0 = util_wall_s();
+    M->mark_sw_final = r0;
     for (;;) {
         pg_observe(&M->s[t], RM_TIMEOUT_S, &o);
         if ((o.up && o.replay_lsn >= end) ||
@@ -124,6 +129,7 @@ void rm_switch_begin(struct runner *R, int from, int to)
         return;
     }
     M->clean[s] = true;
+    M->mark_sw_replayed = util_wall_s();
     rm_say(R, C_CYAN, "%s replayed up to %s = %s's final LSN (the end of its "
                       "shutdown checkpoint at %s, timeline %u: pg_controldata "
                       "and pg_waldump) %.0f ms after the stop: nothing %s "
@@ -156,12 +162,25 @@ void rm_switch_abandon(struct runner *R, int node)
     if (rm_control(R, "start", s, &ms, false) != 0)
         return;
     M->st[s] = S_PRIMARY;
-    M->fenced[s] = M->clean[s] = false;
+    M->fenced[s] = M->clean[s] = M->switched[s] = false;
     M->xfer_srv = 0;
     rm_say(R, C_GREEN, "%s started again as the primary (%.0f ms): n%d "
                        "abandoned the transfer and takes writes again; no "
                        "server was promoted",
            M->s[s].name, ms, node);
+}
+
+void rm_switch_back(struct runner *R, int s, bool rewound)
+{
+    struct rmirror *M = R->mir;
+    if (!M->switched[s])
+        return;
+    M->switched[s] = false;
+    M->mark_sw_followed = util_wall_s();
+    if (rewound)
+        M->sw_rewound++;
+    else
+        M->sw_no_rewind++;
 }
 
 bool rm_switch_rejoin(struct runner *R, int s, int p)
@@ -183,6 +202,7 @@ bool rm_switch_rejoin(struct runner *R, int s, int p)
     M->st[s] = S_STANDBY;
     M->was_primary[s] = M->cut[s] = false;
     M->fenced[s] = M->unfenced[s] = false;
+    rm_switch_back(R, s, false);
     /* tools/pg-pair follow: "…, its WAL ends at X, at or before Y where
      * b's timeline 2 left timeline 1" */
     const char *e = strstr(out, "its WAL ends at ");

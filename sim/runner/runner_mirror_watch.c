@@ -152,4 +152,11 @@ void scn_runner_mirror_marks(struct scn_runner *r,
     m->elected = R->mir->mark_elected;
     m->promoted = R->mir->mark_promoted;
     m->watch_polls = R->mir->watch_polls;
+    m->sw_begin = R->mir->mark_sw_begin;
+    m->sw_stopped = R->mir->mark_sw_stopped;
+    m->sw_final = R->mir->mark_sw_final;
+    m->sw_replayed = R->mir->mark_sw_replayed;
+    m->sw_followed = R->mir->mark_sw_followed;
+    m->sw_no_rewind = R->mir->sw_no_rewind;
+    m->sw_rewound = R->mir->sw_rewound;
 }
