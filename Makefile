@@ -22,7 +22,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(DEPS_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
-.PHONY: all check test asan valgrind bench bench-report clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
+.PHONY: all check test test-lane-local test-lane-docker asan valgrind bench bench-report clean deps fuzz fuzz-codec fuzz-scenario fuzz-step demo
 all: $(BUILD)/raftsim
 
 deps: $(STAMP)
@@ -109,14 +109,27 @@ test: $(BUILD)/tests $(BUILD)/raftsim
 	$(STAGE) real env RAFTSIM=$(BUILD)/raftsim CLOCKS=real tests/scenarios.sh
 	$(STAGE) processes env RAFTSIM=$(BUILD)/raftsim CLOCKS=processes tests/scenarios.sh
 	$(STAGE) node env RAFTSIM=$(BUILD)/raftsim tests/node.sh
+	@$(MAKE) --no-print-directory -j2 --output-sync=line test-lane-local test-lane-docker
+	@$(STAGE) --summary
+
+# After node, the suite in two lanes side by side, about 12 minutes each
+# here: most of either is waiting (PostgreSQL's own steps, dockerd and
+# containers starting, Chromium, commands that run for a set time), and
+# nothing in one touches the other's servers (tests/pg.sh picks free
+# ports and its own directory on each backend, the Docker stages run a
+# private dockerd, docs.sh's pair is tools/pg-pair's default).  Each
+# output line stays whole (--output-sync=line); the stages' lines say
+# which is which.
+test-lane-local: $(BUILD)/tests $(BUILD)/raftsim
 	$(STAGE) pg env RAFTSIM=$(BUILD)/raftsim tests/pg.sh
-	$(STAGE) pg-docker env RAFTSIM=$(BUILD)/raftsim tests/pg.sh --docker
-	$(STAGE) docker-traps tests/pg-docker.sh
 	$(STAGE) report env RAFTSIM=$(BUILD)/raftsim tests/report.sh
 	$(STAGE) live env RAFTSIM=$(BUILD)/raftsim tests/live.sh
-	$(STAGE) docs env RAFTSIM=$(BUILD)/raftsim tests/docs.sh
 	$(STAGE) fuzz $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
-	@$(STAGE) --summary
+
+test-lane-docker: $(BUILD)/tests $(BUILD)/raftsim
+	$(STAGE) pg-docker env RAFTSIM=$(BUILD)/raftsim tests/pg.sh --docker
+	$(STAGE) docker-traps tests/pg-docker.sh
+	$(STAGE) docs env RAFTSIM=$(BUILD)/raftsim tests/docs.sh
 
 # The split-brain walkthrough over loopback TCP, slowed down for a class.
 # On a terminal it pauses at each `step` of the file until Enter

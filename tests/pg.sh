@@ -455,10 +455,23 @@ else
     cat "$tmp/status"
 fi
 
-port=$((20000 + RANDOM % 20000))
-"$bin" pg health --listen "127.0.0.1:$port" --lag-alert 10s --for 120s \
+# port 0: the kernel's choice, read from the server's first line (a
+# random port may be taken: a connection's ephemeral port, another test)
+"$bin" pg health --listen 127.0.0.1:0 --lag-alert 10s --for 120s \
     2>"$tmp/health.log" &
 health_pid=$!
+port=
+for _ in $(seq 1 100); do # 10 s at most
+    port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/health/db.*|\1|p' "$tmp/health.log")
+    [ -n "$port" ] && break
+    kill -0 "$health_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$port" ]; then
+    ko "pg health did not start serving:"
+    sed 's/^/    /' "$tmp/health.log"
+    port=1 # the GETs below fail and say so
+fi
 get() { # expected-status pattern
     # The endpoint answers from its last background observation (every
     # 500 ms), so a change shows up within a round or two: ask until it

@@ -10,12 +10,18 @@
 set -u
 file=$1
 shift
+# The first line of FILE is "start EPOCH" (the wall clock: the Makefile
+# runs some stages side by side, so their sum is more than the wall time).
 summary() {
-    awk '{ t += $2; s = s sep $1 " " $2 " s" ($3 ? " (" $3 ")" : ""); sep = ", " }
-         END { printf "test stages: %s; total %d s\n", s, t }' "$file"
+    awk -v now="$(date +%s)" '
+         $1 == "start" { t0 = $2; next }
+         { t += $2; s = s sep $1 " " $2 " s" ($3 ? " (" $3 ")" : ""); sep = ", " }
+         END { printf "test stages: %s; stages %d s", s, t
+               if (t0) printf ", wall %d s", now - t0
+               printf "\n" }' "$file"
 }
 case "${1:-}" in
---start) mkdir -p "$(dirname "$file")" && : >"$file"; exit ;;
+--start) mkdir -p "$(dirname "$file")" && echo "start $(date +%s)" >"$file"; exit ;;
 --summary) summary; exit ;;
 esac
 name=$1
