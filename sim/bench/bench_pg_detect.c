@@ -188,24 +188,9 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
     int ok = 0;
     if (!await_line || !tr || !col)
         goto out;
-    if (n != 2) {
-        fprintf(stderr, "bench pg-failover --detect: wants the pair of two "
-                        "servers (a and b), found %d: tools/pg-pair up\n",
-                n);
+    int p0 = bench_pg_prepare("bench pg-failover --detect", s, n);
+    if (p0 < 0)
         goto out;
-    }
-    int p0 = bench_pg_pair_ready(s, why, sizeof(why));
-    if (p0 < 0) {
-        fprintf(stderr, "bench pg-failover --detect: the pair is not a "
-                        "primary and a streaming standby: %s; run "
-                        "tools/pg-pair up\n",
-                why);
-        goto out;
-    }
-    if (bench_probe_table(&s[p0], why, sizeof(why)) != 0) {
-        fprintf(stderr, "bench pg-failover --detect: %s\n", why);
-        goto out;
-    }
     text = program_text(o->trials, await_line, o->trials);
     if (!text || scn_parse("bench pg-failover --detect", text, strlen(text),
                            &prog, stderr) != 0)
@@ -219,9 +204,6 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
     char def[4300];
     pgc_default_control(def, sizeof(def));
     K.tmpl = o->control ? o->control : def;
-    /* "host=127.0.0.1 port=5433" of each lab connection string */
-    const char *ua = strstr(s[0].conninfo, " user="),
-               *ub = strstr(s[1].conninfo, " user=");
     fprintf(out,
             "bench pg-failover --detect: servers a (%.*s) and b (%.*s), %d "
             "trials\n"
@@ -230,10 +212,8 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
             "ack async, the mirror's watch on; the kill: SIGKILL of\n  the "
             "primary's postmaster and children (`%s`);\n  the probe: a new "
             "connection and an INSERT on every server every 50 ms\n",
-            ua ? (int)(ua - s[0].conninfo) : (int)strlen(s[0].conninfo),
-            s[0].conninfo,
-            ub ? (int)(ub - s[1].conninfo) : (int)strlen(s[1].conninfo),
-            s[1].conninfo, o->trials, "tools/pg-pair kill SERVER");
+            bench_pg_where_len(&s[0]), s[0].conninfo,
+            bench_pg_where_len(&s[1]), s[1].conninfo, o->trials, "tools/pg-pair kill SERVER");
     if (scn_runner_new(prog, &ro, &r) != 0) {
         fprintf(stderr, "bench pg-failover --detect: the mirrored cluster "
                         "cannot start\n");

@@ -125,6 +125,35 @@ int bench_pg_pair_ready(const struct pg_server *s, char *why, size_t cap)
     return p;
 }
 
+int bench_pg_prepare(const char *what, const struct pg_server *s, int n)
+{
+    char why[600];
+    if (n != 2) {
+        fprintf(stderr, "%s: wants the pair of two servers (a and b), found "
+                        "%d: tools/pg-pair up\n",
+                what, n);
+        return -1;
+    }
+    int p0 = bench_pg_pair_ready(s, why, sizeof(why));
+    if (p0 < 0) {
+        fprintf(stderr, "%s: the pair is not a primary and a streaming "
+                        "standby: %s; run tools/pg-pair up\n",
+                what, why);
+        return -1;
+    }
+    if (bench_probe_table(&s[p0], why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s: %s\n", what, why);
+        return -1;
+    }
+    return p0;
+}
+
+int bench_pg_where_len(const struct pg_server *s)
+{
+    const char *u = strstr(s->conninfo, " user=");
+    return u ? (int)(u - s->conninfo) : (int)strlen(s->conninfo);
+}
+
 int bench_pg_settle(struct scn_runner *r, const struct pg_server *s,
                     char *why, size_t cap)
 {

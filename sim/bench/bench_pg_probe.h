@@ -60,6 +60,14 @@ void bench_probe_stop(struct bench_probe *P, pthread_t th);
 /* The pair (servers s[0], s[1]) is one primary and one standby that
  * streams from it: the primary's index, or -1 with why. */
 int bench_pg_pair_ready(const struct pg_server *s, char *why, size_t cap);
+/* What both benches check before they start, with `what` ("bench
+ * switchover --pg") in the messages on stderr: two servers, a primary
+ * and a standby streaming from it, raftsim_probe created on the primary.
+ * The primary's index, or -1. */
+int bench_pg_prepare(const char *what, const struct pg_server *s, int n);
+/* The length of "host=127.0.0.1 port=5433" at the head of s's lab
+ * connection string (the whole string when it has no " user="). */
+int bench_pg_where_len(const struct pg_server *s);
 /* Until it is, let the mirrored run go on (the mirror's rejoin); bounded
  * at 60 s.  The primary's index or -1. */
 int bench_pg_settle(struct scn_runner *r, const struct pg_server *s,

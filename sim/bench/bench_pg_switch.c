@@ -174,24 +174,9 @@ int bench_pg_switch(FILE *out, const struct bench_pg_opts *o)
     P->want = -1;
     if (!C->xfer_line || !C->tr || !C->col)
         goto out;
-    if (C->n != 2) {
-        fprintf(stderr, "bench switchover --pg: wants the pair of two "
-                        "servers (a and b), found %d: tools/pg-pair up\n",
-                C->n);
+    int p0 = bench_pg_prepare("bench switchover --pg", s, C->n);
+    if (p0 < 0)
         goto out;
-    }
-    int p0 = bench_pg_pair_ready(s, why, sizeof(why));
-    if (p0 < 0) {
-        fprintf(stderr, "bench switchover --pg: the pair is not a primary "
-                        "and a streaming standby: %s; run tools/pg-pair "
-                        "up\n",
-                why);
-        goto out;
-    }
-    if (bench_probe_table(&s[p0], why, sizeof(why)) != 0) {
-        fprintf(stderr, "bench switchover --pg: %s\n", why);
-        goto out;
-    }
     C->text = program_text(p0 + 1, transfers, C->xfer_line);
     if (!C->text || scn_parse("bench switchover --pg", C->text,
                               strlen(C->text), &C->prog, stderr) != 0)
@@ -202,9 +187,6 @@ int bench_pg_switch(FILE *out, const struct bench_pg_opts *o)
     ro.transport = SIM_TRANSPORT_TCP;
     ro.out = C->narr ? C->narr : stderr;
     ro.control = o->control;
-    /* "host=127.0.0.1 port=5433" of each lab connection string */
-    const char *ua = strstr(s[0].conninfo, " user="),
-               *ub = strstr(s[1].conninfo, " user=");
     fprintf(out,
             "bench switchover --pg: servers a (%.*s) and b (%.*s), %d "
             "trials, from %s: %s -> %s, then back, alternating\n"
@@ -215,10 +197,8 @@ int bench_pg_switch(FILE *out, const struct bench_pg_opts *o)
             "LSN, promote,\n  the old primary follows without pg_rewind; "
             "the probe: a new connection and an\n  INSERT on every server "
             "every 50 ms\n",
-            ua ? (int)(ua - s[0].conninfo) : (int)strlen(s[0].conninfo),
-            s[0].conninfo,
-            ub ? (int)(ub - s[1].conninfo) : (int)strlen(s[1].conninfo),
-            s[1].conninfo, timed, s[p0].name, s[p0].name, s[1 - p0].name);
+            bench_pg_where_len(&s[0]), s[0].conninfo,
+            bench_pg_where_len(&s[1]), s[1].conninfo, timed, s[p0].name, s[p0].name, s[1 - p0].name);
     if (scn_runner_new(C->prog, &ro, &C->r) != 0) {
         fprintf(stderr, "bench switchover --pg: the mirrored cluster "
                         "cannot start\n");
