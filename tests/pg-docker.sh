@@ -276,8 +276,12 @@ if PGPASSWORD=$RAFTSIM_PG_PASSWORD RAFTSIM_PG_DIR=$tmp/no-pair RAFTSIM_PG_LOG=$t
     ok "compose: switchover.scn (n1=b, n2=a) through tools/pg-compose in $(($(now_ms) - t)) ms: a replayed b's final LSN, b follows a without pg_rewind"
 else
     ko "compose: switchover.scn (n1=b, n2=a) through tools/pg-compose"
-    grep -E 'pg |passed|FAILED|!!' "$tmp/cscn" | tail -20 | sed 's/^/    /'
-    grep -E 'pg_rewind|follow' "$tmp/cctl.log" | tail -5 | sed 's/^/    /'
+    if grep -qE 'pg |passed|FAILED|!!' "$tmp/cscn"; then
+        grep -E 'pg |passed|FAILED|!!' "$tmp/cscn" | tail -20 | sed 's/^/    /'
+    else # it stopped before any narration: what it said
+        tail -20 "$tmp/cscn" | sed 's/^/    /'
+    fi
+    grep -E 'pg_rewind|follow' "$tmp/cctl.log" 2>/dev/null | tail -5 | sed 's/^/    /'
 fi
 if timeout 120 "${dc[@]}" down -v >"$tmp/cdown" 2>&1; then
     compose_up=false

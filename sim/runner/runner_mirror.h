@@ -31,6 +31,9 @@
 #include "sim/runner/runner_int.h"
 
 #define RM_TIMEOUT_S 2.0        /* one connection and statement */
+#define RM_SETUP_TIMEOUT_S 10.0 /* the same while the file's set-up runs
+                                   (no clock waits on it; servers just
+                                   started or promoted, a loaded machine) */
 #define RM_CONTROL_TIMEOUT_S 90 /* one control command */
 #define RM_MAX_ACTIONS 4096
 #define RM_MAX PG_MAX_SERVERS

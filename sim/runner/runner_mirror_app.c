@@ -34,11 +34,11 @@ int rm_no_replication(struct runner *R, int p, char *err, size_t cap)
                               "primary of its own (%.0f ms)",
                    M->s[i].name, (util_wall_s() - t0) * 1e3);
         }
-        if (pg_exec(&M->s[i], RM_TIMEOUT_S,
+        if (pg_exec(&M->s[i], RM_SETUP_TIMEOUT_S,
                     "ALTER SYSTEM SET synchronous_standby_names = ''", err,
                     cap) != 0 ||
-            pg_exec(&M->s[i], RM_TIMEOUT_S, "SELECT pg_reload_conf()", err,
-                    cap) != 0)
+            pg_exec(&M->s[i], RM_SETUP_TIMEOUT_S, "SELECT pg_reload_conf()",
+                    err, cap) != 0)
             return -1;
         M->st[i] = S_PRIMARY;
     }

@@ -493,8 +493,9 @@ int rm_start(struct runner *R, char *err, size_t cap)
         goto out;
     }
     save_ssn(M, P);
-    if (pg_mirror_table(&M->s[P], RM_TIMEOUT_S, err, cap) != 0 ||
-        pg_exec(&M->s[P], RM_TIMEOUT_S, "TRUNCATE raftsim_kv", err, cap) != 0 ||
+    if (pg_mirror_table(&M->s[P], RM_SETUP_TIMEOUT_S, err, cap) != 0 ||
+        pg_exec(&M->s[P], RM_SETUP_TIMEOUT_S, "TRUNCATE raftsim_kv", err,
+                cap) != 0 ||
         rm_apply_sync(R, P, err, cap) != 0)
         goto out;
     if (!rm_wait_replayed(R, P, RESET_WAIT_S, err, cap)) {
