@@ -131,36 +131,24 @@ static void do_kill(struct bench_probe *P, void *arg)
  * alternates between n1 and n2 and every line can name its node. */
 static char *program_text(int trials, int *await_line, int cap_lines)
 {
-    size_t cap = 1024 + (size_t)trials * 160;
-    char *t = malloc(cap);
-    if (!t)
-        return NULL;
-    size_t len = 0;
-    int line = 0;
-#define LINE(...)                                                            \
-    do {                                                                     \
-        len += (size_t)snprintf(t + len, cap - len, __VA_ARGS__);            \
-        len += (size_t)snprintf(t + len, cap - len, "\n");                   \
-        line++;                                                              \
-    } while (0)
-    LINE("# bench pg-failover --detect");
-    LINE("nodes 3");
-    LINE("ack async");
-    LINE("prevote on");
-    LINE("mirror n1=a n2=b watch on");
-    LINE("start {n1, n3}");
-    LINE("await leader in {n1} within 10s");
-    LINE("start n2");
-    LINE("await caught-up n2 within 30s");
+    struct bench_text b = {0};
+    bench_text_line(&b, "# bench pg-failover --detect");
+    bench_text_line(&b, "nodes 3");
+    bench_text_line(&b, "ack async");
+    bench_text_line(&b, "prevote on");
+    bench_text_line(&b, "mirror n1=a n2=b watch on");
+    bench_text_line(&b, "start {n1, n3}");
+    bench_text_line(&b, "await leader in {n1} within 10s");
+    bench_text_line(&b, "start n2");
+    bench_text_line(&b, "await caught-up n2 within 30s");
     for (int k = 0; k < trials && k < cap_lines; k++) {
         int p = k % 2 ? 2 : 1, q = 3 - p;
-        LINE("await leader in {n%d} within 30s", q);
-        await_line[k] = line;
-        LINE("restart n%d", p);
-        LINE("await caught-up n%d within 60s", p);
+        bench_text_line(&b, "await leader in {n%d} within 30s", q);
+        await_line[k] = b.line;
+        bench_text_line(&b, "restart n%d", p);
+        bench_text_line(&b, "await caught-up n%d within 60s", p);
     }
-#undef LINE
-    return t;
+    return bench_text_take(&b);
 }
 
 struct trial {

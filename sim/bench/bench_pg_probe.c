@@ -4,6 +4,7 @@
  */
 #include "sim/bench/bench_pg_probe.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -123,6 +124,51 @@ int bench_pg_pair_ready(const struct pg_server *s, char *why, size_t cap)
         return -1;
     }
     return p;
+}
+
+void bench_text_line(struct bench_text *b, const char *fmt, ...)
+{
+    if (b->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->t ? b->t + b->len : NULL,
+                          b->t ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->t && b->len + (size_t)k + 1 < b->cap) { /* and the '\n' */
+            b->len += (size_t)k;
+            b->t[b->len++] = '\n';
+            b->t[b->len] = '\0';
+            b->line++;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + (size_t)k + 2)
+            cap *= 2;
+        char *t = realloc(b->t, cap);
+        if (!t) {
+            b->oom = true;
+            return;
+        }
+        b->t = t;
+        b->cap = cap;
+    }
+}
+
+char *bench_text_take(struct bench_text *b)
+{
+    if (b->oom) {
+        free(b->t);
+        b->t = NULL;
+    }
+    char *t = b->t;
+    memset(b, 0, sizeof(*b));
+    return t;
 }
 
 int bench_pg_prepare(const char *what, const struct pg_server *s, int n)

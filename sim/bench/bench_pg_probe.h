@@ -73,6 +73,20 @@ int bench_pg_where_len(const struct pg_server *s);
 int bench_pg_settle(struct scn_runner *r, const struct pg_server *s,
                     char *why, size_t cap);
 
+/* The text of a bench's scenario, built a line at a time: it grows as it
+ * needs (a failed allocation sets oom and drops the rest); line counts
+ * the lines so far (the next one is line + 1). */
+struct bench_text {
+    char *t;
+    size_t len, cap;
+    int line;
+    bool oom;
+};
+void bench_text_line(struct bench_text *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The text (the caller frees it), or NULL after a failed allocation. */
+char *bench_text_take(struct bench_text *b);
+
 /* One row of the table: min, p50, p90, max of v (sorted in place), and
  * the share of `total` its p50 is when total > 0. */
 void bench_pg_row(FILE *out, const char *what, double *v, int n,

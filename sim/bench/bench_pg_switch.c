@@ -56,38 +56,26 @@
  * are the put-back, not timed. */
 static char *program_text(int first, int transfers, int *xfer_line)
 {
-    size_t cap = 1024 + (size_t)transfers * 160;
-    char *t = malloc(cap);
-    if (!t)
-        return NULL;
-    size_t len = 0;
-    int line = 0;
-#define LINE(...)                                                            \
-    do {                                                                     \
-        len += (size_t)snprintf(t + len, cap - len, __VA_ARGS__);            \
-        len += (size_t)snprintf(t + len, cap - len, "\n");                   \
-        line++;                                                              \
-    } while (0)
+    struct bench_text b = {0};
     int other = 3 - first;
-    LINE("# bench switchover --pg");
-    LINE("nodes 3");
-    LINE("ack async");
-    LINE("prevote on");
-    LINE("mirror n1=a n2=b");
-    LINE("start {n%d, n3}", first);
-    LINE("await leader in {n%d} within 10s", first);
-    LINE("start n%d", other);
-    LINE("await caught-up n%d within 30s", other);
+    bench_text_line(&b, "# bench switchover --pg");
+    bench_text_line(&b, "nodes 3");
+    bench_text_line(&b, "ack async");
+    bench_text_line(&b, "prevote on");
+    bench_text_line(&b, "mirror n1=a n2=b");
+    bench_text_line(&b, "start {n%d, n3}", first);
+    bench_text_line(&b, "await leader in {n%d} within 10s", first);
+    bench_text_line(&b, "start n%d", other);
+    bench_text_line(&b, "await caught-up n%d within 30s", other);
     for (int k = 0; k < transfers; k++) {
         int p = k % 2 ? other : first, q = 3 - p;
-        xfer_line[k] = line + 1;
-        LINE("transfer leader to n%d", q);
-        LINE("await leader in {n%d} within 30s", q);
-        LINE("await follower n%d within 30s", p);
-        LINE("await caught-up n%d within 60s", p);
+        xfer_line[k] = b.line + 1;
+        bench_text_line(&b, "transfer leader to n%d", q);
+        bench_text_line(&b, "await leader in {n%d} within 30s", q);
+        bench_text_line(&b, "await follower n%d within 30s", p);
+        bench_text_line(&b, "await caught-up n%d within 60s", p);
     }
-#undef LINE
-    return t;
+    return bench_text_take(&b);
 }
 
 struct trial {
