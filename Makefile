@@ -112,7 +112,7 @@ test: $(BUILD)/tests $(BUILD)/raftsim
 	@$(MAKE) --no-print-directory -j2 --output-sync=line test-lane-local test-lane-docker
 	@$(STAGE) --summary
 
-# After node, the suite in two lanes side by side, about 12 minutes each
+# After node, the suite in two lanes side by side, about 14 minutes each
 # here: most of either is waiting (PostgreSQL's own steps, dockerd and
 # containers starting, Chromium, commands that run for a set time), and
 # nothing in one touches the other's servers (tests/pg.sh picks free
