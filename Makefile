@@ -128,7 +128,7 @@ test-lane-local: $(BUILD)/tests $(BUILD)/raftsim
 
 test-lane-docker: $(BUILD)/tests $(BUILD)/raftsim
 	$(STAGE) pg-docker env RAFTSIM=$(BUILD)/raftsim tests/pg.sh --docker
-	$(STAGE) docker-traps tests/pg-docker.sh
+	$(STAGE) docker-traps env RAFTSIM=$(BUILD)/raftsim tests/pg-docker.sh
 	$(STAGE) docs env RAFTSIM=$(BUILD)/raftsim tests/docs.sh
 
 # The split-brain walkthrough over loopback TCP, slowed down for a class.
