@@ -131,7 +131,8 @@ static void do_kill(struct bench_probe *P, void *arg)
  * alternates between n1 and n2 and every line can name its node. */
 static char *program_text(int trials, int *await_line, int cap_lines)
 {
-    struct bench_text b = {0};
+    struct bench_text b;
+    bench_text_open(&b);
     bench_text_line(&b, "# bench pg-failover --detect");
     bench_text_line(&b, "nodes 3");
     bench_text_line(&b, "ack async");
@@ -201,7 +202,8 @@ int bench_pg_detect(FILE *out, const struct bench_pg_opts *o)
             "primary's postmaster and children (`%s`);\n  the probe: a new "
             "connection and an INSERT on every server every 50 ms\n",
             bench_pg_where_len(&s[0]), s[0].conninfo,
-            bench_pg_where_len(&s[1]), s[1].conninfo, o->trials, "tools/pg-pair kill SERVER");
+            bench_pg_where_len(&s[1]), s[1].conninfo, o->trials,
+            "tools/pg-pair kill SERVER");
     if (scn_runner_new(prog, &ro, &r) != 0) {
         fprintf(stderr, "bench pg-failover --detect: the mirrored cluster "
                         "cannot start\n");

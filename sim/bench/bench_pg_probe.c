@@ -126,47 +126,34 @@ int bench_pg_pair_ready(const struct pg_server *s, char *why, size_t cap)
     return p;
 }
 
+void bench_text_open(struct bench_text *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->f = open_memstream(&b->t, &b->len);
+}
+
 void bench_text_line(struct bench_text *b, const char *fmt, ...)
 {
-    if (b->oom)
+    if (!b->f)
         return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->t ? b->t + b->len : NULL,
-                          b->t ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->t && b->len + (size_t)k + 1 < b->cap) { /* and the '\n' */
-            b->len += (size_t)k;
-            b->t[b->len++] = '\n';
-            b->t[b->len] = '\0';
-            b->line++;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->len + (size_t)k + 2)
-            cap *= 2;
-        char *t = realloc(b->t, cap);
-        if (!t) {
-            b->oom = true;
-            return;
-        }
-        b->t = t;
-        b->cap = cap;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(b->f, fmt, ap);
+    va_end(ap);
+    fputc('\n', b->f);
+    b->line++;
 }
 
 char *bench_text_take(struct bench_text *b)
 {
-    if (b->oom) {
-        free(b->t);
-        b->t = NULL;
+    char *t = NULL;
+    if (b->f) {
+        bool bad = ferror(b->f) != 0;
+        if (fclose(b->f) == 0 && !bad)
+            t = b->t;
+        else
+            free(b->t);
     }
-    char *t = b->t;
     memset(b, 0, sizeof(*b));
     return t;
 }

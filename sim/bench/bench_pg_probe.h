@@ -73,18 +73,20 @@ int bench_pg_where_len(const struct pg_server *s);
 int bench_pg_settle(struct scn_runner *r, const struct pg_server *s,
                     char *why, size_t cap);
 
-/* The text of a bench's scenario, built a line at a time: it grows as it
- * needs (a failed allocation sets oom and drops the rest); line counts
- * the lines so far (the next one is line + 1). */
+/* The text of a bench's scenario, built a line at a time on an
+ * open_memstream (as live_http.c builds its pages); line counts the
+ * lines so far (the next one is line + 1).  A stream that could not be
+ * opened writes nothing, and take gives NULL. */
 struct bench_text {
+    FILE *f;
     char *t;
-    size_t len, cap;
+    size_t len;
     int line;
-    bool oom;
 };
+void bench_text_open(struct bench_text *b);
 void bench_text_line(struct bench_text *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The text (the caller frees it), or NULL after a failed allocation. */
+/* The text (the caller frees it), or NULL when the stream failed. */
 char *bench_text_take(struct bench_text *b);
 
 /* One row of the table: min, p50, p90, max of v (sorted in place), and

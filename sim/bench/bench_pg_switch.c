@@ -56,7 +56,8 @@
  * are the put-back, not timed. */
 static char *program_text(int first, int transfers, int *xfer_line)
 {
-    struct bench_text b = {0};
+    struct bench_text b;
+    bench_text_open(&b);
     int other = 3 - first;
     bench_text_line(&b, "# bench switchover --pg");
     bench_text_line(&b, "nodes 3");
@@ -186,7 +187,8 @@ int bench_pg_switch(FILE *out, const struct bench_pg_opts *o)
             "the probe: a new connection and an\n  INSERT on every server "
             "every 50 ms\n",
             bench_pg_where_len(&s[0]), s[0].conninfo,
-            bench_pg_where_len(&s[1]), s[1].conninfo, timed, s[p0].name, s[p0].name, s[1 - p0].name);
+            bench_pg_where_len(&s[1]), s[1].conninfo, timed, s[p0].name,
+            s[p0].name, s[1 - p0].name);
     if (scn_runner_new(C->prog, &ro, &C->r) != 0) {
         fprintf(stderr, "bench switchover --pg: the mirrored cluster "
                         "cannot start\n");
